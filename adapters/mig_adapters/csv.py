@@ -1,0 +1,527 @@
+"""The CSV adapter: package exports as delimited text (CP932, Shift_JIS, EUC-JP, UTF-8, UTF-16).
+
+Records are framed and split into fields with NumPy over whole byte blocks: quote parity
+by cumulative sum, record ends at line feeds outside quotes, fields at delimiters outside
+quotes. For CP932/Shift_JIS, a delimiter or quote byte that can also be the second byte of
+a double-byte character (0x40–0x7E, e.g. ``|``) only counts at a character start, found
+by the parity of runs of lead bytes. Every record ends as one row of ``data`` or one row
+of ``rejects`` (ragged, NUL, unbalanced quote) with its original bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+
+from mig.errors import ConfigError, InputError, UnknownNameError
+from mig.hookspecs import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
+
+Bytes = npt.NDArray[np.uint8]
+Positions = npt.NDArray[np.int64]
+
+#: Accepted encoding names → Python codec. CP932 is the Windows superset of Shift_JIS that
+#: package exports use in practice (NEC/IBM extensions, user-defined 外字 → U+E000…).
+ENCODINGS = {
+    "cp932": "cp932",
+    "ms932": "cp932",
+    "windows-31j": "cp932",
+    "shift_jis": "shift_jis",
+    "sjis": "shift_jis",
+    "euc-jp": "euc_jp",
+    "eucjp": "euc_jp",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16-le": "utf-16-le",
+    "utf-16-be": "utf-16-be",
+}
+_SJIS_FAMILY = {"cp932", "shift_jis"}
+_OPTION_KEYS = {"encoding", "delimiter", "quote", "header", "columns"}
+_DETECT_BYTES = 256 * 1024
+#: A quoted field may span lines, but an unclosed quote must not swallow the whole file.
+_MAX_RECORD_BYTES = 8 * 1024 * 1024
+_LF = 0x0A
+_CR = 0x0D
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    encoding: str | None
+    delimiter: str
+    quote: str | None
+    header: bool
+    columns: list[str] | None
+
+    @classmethod
+    def parse(cls, options: Mapping[str, Any]) -> CsvOptions:
+        unknown = set(options) - _OPTION_KEYS
+        if unknown:
+            raise ConfigError(
+                f"csv adapter: unknown option(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(_OPTION_KEYS))}"
+            )
+        encoding = options.get("encoding")
+        if encoding is not None:
+            encoding = str(encoding).lower()
+            if encoding not in ENCODINGS:
+                raise UnknownNameError("encoding", encoding, ENCODINGS)
+        delimiter = str(options.get("delimiter", ","))
+        if delimiter == "\\t":
+            delimiter = "\t"
+        quote = options.get("quote", '"')
+        quote = str(quote) if quote else None
+        for label, value in (("delimiter", delimiter), ("quote", quote)):
+            if value is not None and (len(value) != 1 or ord(value) > 0x7E or value in "\r\n"):
+                raise ConfigError(f"csv adapter: {label} must be one ASCII character, not {value!r}")
+        if quote == delimiter:
+            raise ConfigError("csv adapter: delimiter and quote must differ")
+        header = bool(options.get("header", True))
+        columns = options.get("columns")
+        if not header and not columns:
+            raise ConfigError("csv adapter: header = false needs columns = [...]")
+        return cls(
+            encoding=encoding,
+            delimiter=delimiter,
+            quote=quote,
+            header=header,
+            columns=[str(c) for c in columns] if columns else None,
+        )
+
+
+def detect_encoding(sample: bytes) -> str:
+    """Name the encoding of a file from its first bytes: BOM, strict UTF-8, then chardet.
+
+    >>> detect_encoding("住民,氏名\\r\\n".encode("cp932"))
+    'cp932'
+    >>> detect_encoding(b"\\xef\\xbb\\xbfa,b\\n")
+    'utf-8-sig'
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Mostly valid UTF-8 with a few bad bytes is a UTF-8 file with a foreign line: choose
+    # UTF-8 so that the strict decode names that line instead of producing mojibake.
+    points = _code_points(sample.decode("utf-8", errors="replace"))
+    replaced = int(np.count_nonzero(points == 0xFFFD))
+    if int(np.count_nonzero(points > 0x7F)) - replaced > replaced:
+        return "utf-8"
+    import chardet
+
+    guess = (chardet.detect(sample).get("encoding") or "").lower()
+    if guess.startswith("utf-16"):
+        return "utf-16-le" if guess.endswith("le") else "utf-16-be" if guess.endswith("be") else "utf-16"
+    # chardet often mistakes short Japanese samples for Chinese: decide between the two
+    # Japanese legacy encodings by which decodes strictly into Japanese-looking text.
+    scores = {name: _japanese_score(sample, codec) for name, codec in (("cp932", "cp932"), ("euc-jp", "euc_jp"))}
+    best = max(scores, key=lambda name: scores[name])
+    if scores[best] < 0:
+        raise InputError(
+            "(sample)", f"cannot tell the encoding (chardet guessed {guess or 'nothing'}); "
+            "give it with encoding = ... in [source] or --encoding"
+        )
+    return best
+
+
+def _japanese_score(sample: bytes, codec: str) -> float:
+    """Share of decoded characters that are kana, kanji, ASCII or CJK punctuation; -1 if undecodable."""
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return -1.0
+    points = _code_points(text)
+    if points.size == 0:
+        return 0.0
+    japanese = (
+        (points < 0x80)
+        | ((points >= 0x3000) & (points <= 0x30FF))
+        | ((points >= 0x4E00) & (points <= 0x9FFF))
+        | ((points >= 0xFF01) & (points <= 0xFF5E))
+    )
+    return float(japanese.mean())
+
+
+def _code_points(text: str) -> npt.NDArray[np.uint32]:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def sjis_char_starts(buf: Bytes) -> npt.NDArray[np.bool_]:
+    """Mask of bytes that start a character in Shift_JIS/CP932 text.
+
+    A byte in the lead range (0x81–0x9F, 0xE0–0xFC) at an odd position of a run of such
+    bytes is a lead byte; the byte after a lead byte is its trail, whatever its value.
+
+    >>> sjis_char_starts(np.frombuffer("表|".encode("cp932"), dtype=np.uint8)).tolist()
+    [True, False, True]
+    """
+    n = buf.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.bool_)
+    lead_range = ((buf >= 0x81) & (buf <= 0x9F)) | ((buf >= 0xE0) & (buf <= 0xFC))
+    idx = np.arange(n, dtype=np.int64)
+    last_non_lead = np.maximum.accumulate(np.where(lead_range, -1, idx))
+    position_in_run = idx - last_non_lead  # 1-based within a run of lead-range bytes
+    is_lead = lead_range & (position_in_run % 2 == 1)
+    trail = np.zeros(n, dtype=np.bool_)
+    trail[1:] = is_lead[:-1]
+    return ~trail
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Record and field boundaries of a block that begins at a record start."""
+
+    starts: Positions  # record start
+    content_ends: Positions  # end of the record's fields (before CR LF / LF)
+    next_starts: Positions  # start of the following record (after the line end)
+    delimiters: Positions  # positions of field delimiters outside quotes, sorted
+    nul_counts: Positions
+    complete_until: int  # bytes of the block covered by whole records
+    quote_open: bool  # the block ends inside a quoted field
+
+
+def frame_block(
+    buf: Bytes,
+    delimiter: int,
+    quote: int | None,
+    char_start: npt.NDArray[np.bool_] | None,
+    *,
+    final: bool,
+) -> Framing:
+    """Find the records of ``buf``; with ``final`` the unterminated tail is a record too."""
+    n = buf.shape[0]
+
+    def hits(byte: int) -> npt.NDArray[np.bool_]:
+        mask = buf == byte
+        if char_start is not None:
+            mask &= char_start
+        return mask
+
+    if quote is not None:
+        quotes = hits(quote)
+        parity = np.cumsum(quotes, dtype=np.int64) & 1
+        outside = parity == 0  # a delimiter or LF is never a quote, so parity at it is exact
+        quote_open = bool(parity[-1]) if n else False
+    else:
+        outside = np.ones(n, dtype=np.bool_)
+        quote_open = False
+    line_ends = np.flatnonzero(hits(_LF) & outside).astype(np.int64)
+    starts = np.concatenate(([0], line_ends + 1)).astype(np.int64)
+    ends = line_ends
+    next_starts = line_ends + 1
+    complete_until = int(next_starts[-1]) if next_starts.size else 0
+    if final and complete_until < n and not quote_open:
+        ends = np.append(ends, n)
+        next_starts = np.append(next_starts, n)
+        complete_until = n
+    starts = starts[: ends.size]
+    has_cr = np.zeros(ends.size, dtype=np.bool_)
+    nonempty = ends > starts
+    has_cr[nonempty] = buf[ends[nonempty] - 1] == _CR
+    content_ends = ends - has_cr.astype(np.int64)
+    delimiters = np.flatnonzero(hits(delimiter) & outside).astype(np.int64)
+    delimiters = delimiters[delimiters < complete_until]
+    nul_positions = np.flatnonzero(buf[:complete_until] == 0)
+    nul_counts = _per_record_counts(nul_positions, starts, ends.size)
+    return Framing(starts, content_ends, next_starts, delimiters, nul_counts, complete_until, quote_open)
+
+
+def _per_record_counts(positions: Positions, starts: Positions, records: int) -> Positions:
+    if records == 0:
+        return np.zeros(0, dtype=np.int64)
+    owner = np.searchsorted(starts, positions, side="right") - 1
+    return np.bincount(owner, minlength=records).astype(np.int64)
+
+
+def split_fields(
+    buf: Bytes, framing: Framing, keep: npt.NDArray[np.bool_], columns: int, quote: str | None
+) -> list[pl.Series]:
+    """Cut the kept records (all of which have ``columns`` fields) into String columns."""
+    rec_starts = framing.starts[keep]
+    rec_ends = framing.content_ends[keep]
+    records = rec_starts.size
+    if records == 0:
+        return [pl.Series(values=[], dtype=pl.String) for _ in range(columns)]
+    owner = np.searchsorted(framing.starts, framing.delimiters, side="right") - 1
+    delims = framing.delimiters[keep[owner]]
+    # Field k of a record runs from the previous boundary to the next one; the boundaries of
+    # all kept records in order are: start, its delimiters, its content end.
+    field_starts = np.empty(records * columns, dtype=np.int64)
+    field_ends = np.empty(records * columns, dtype=np.int64)
+    first = np.arange(records, dtype=np.int64) * columns
+    field_starts[first] = rec_starts
+    field_ends[first + columns - 1] = rec_ends
+    if columns > 1:
+        inner = (first[:, None] + np.arange(columns - 1, dtype=np.int64)[None, :]).ravel()
+        field_ends[inner] = delims
+        field_starts[inner + 1] = delims + 1
+    lengths = field_ends - field_starts
+    # Gather the field bytes into one contiguous buffer (a +1/-1 marker sweep, no copy loop).
+    size = buf.shape[0] + 1
+    marks = np.bincount(field_starts, minlength=size) - np.bincount(field_ends, minlength=size)
+    inside = np.cumsum(marks[:-1]) > 0
+    data = buf[inside]
+    offsets = np.zeros(records * columns + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = pa.LargeStringArray.from_buffers(
+        records * columns, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data.tobytes())
+    )
+    values = pl.Series("v", flat)
+    if quote is not None:
+        doubled = quote + quote
+        values = pl.select(
+            pl.when(pl.lit(values).str.starts_with(quote) & pl.lit(values).str.ends_with(quote)
+                    & (pl.lit(values).str.len_bytes() >= 2))
+            .then(pl.lit(values).str.slice(1, pl.lit(values).str.len_chars() - 2)
+                  .str.replace_all(doubled, quote, literal=True))
+            .otherwise(pl.lit(values))
+        ).to_series()
+    return [values.gather_every(columns, offset=j) for j in range(columns)]
+
+
+class CsvReader:
+    """A CSV file opened for batch reading."""
+
+    def __init__(self, path: Path, options: CsvOptions, *, batch_bytes: int) -> None:
+        self.path = path
+        self.options = options
+        self.batch_bytes = max(int(batch_bytes), 1)
+        try:
+            self._fh: BinaryIO = path.open("rb")
+        except OSError as exc:
+            raise InputError(str(path), f"cannot open: {exc.strerror}") from None
+        sample = self._fh.read(_DETECT_BYTES)
+        if not sample:
+            self._fh.close()
+            raise InputError(str(path), "file is empty")
+        if options.encoding is None:
+            try:
+                self.encoding = detect_encoding(sample)
+            except InputError as exc:
+                raise InputError(str(path), exc.rule) from None
+        else:
+            self.encoding = options.encoding
+        self._codec = ENCODINGS[self.encoding]
+        self._transcode = self._codec.startswith("utf-16")
+        self._bom = 0
+        if sample.startswith(codecs.BOM_UTF8) and self._codec == "utf-8":
+            self._bom = len(codecs.BOM_UTF8)
+        self._fh.seek(self._bom)
+        self.columns: list[str] = options.columns or []
+        self._header_pending = options.header
+        self._first_batch: SourceBatch | None = None
+        if options.header:
+            self._first_batch = self._read_header()
+
+    # -- framing ---------------------------------------------------------------------------
+
+    def _read_header(self) -> SourceBatch | None:
+        """Read ahead until the header record is framed; keep the rest as the first batch."""
+        iterator = self._batches_raw()
+        self._iterator = iterator
+        first = next(iterator, None)
+        if self._header_pending:  # the file had no complete header record
+            raise InputError(str(self.path), "no header record")
+        return first
+
+    def batches(self) -> Iterator[SourceBatch]:
+        try:
+            if self.options.header:
+                if self._first_batch is not None:
+                    yield self._first_batch
+                yield from self._iterator
+            else:
+                yield from self._batches_raw()
+        finally:
+            self._fh.close()
+
+    def _blocks(self) -> Iterator[tuple[bytes, bool]]:
+        """Yield (block, final) pairs of raw bytes, transcoding UTF-16 to UTF-8."""
+        decoder = codecs.getincrementaldecoder(self._codec)() if self._transcode else None
+        while True:
+            block = self._fh.read(self.batch_bytes)
+            final = len(block) < self.batch_bytes
+            if decoder is not None:
+                try:
+                    block = decoder.decode(block, final=final).encode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(str(self.path), f"bytes are not valid {self.encoding}: {exc.reason}") from None
+            yield block, final
+            if final:
+                return
+
+    def _batches_raw(self) -> Iterator[SourceBatch]:
+        delimiter = ord(self.options.delimiter)
+        quote = ord(self.options.quote) if self.options.quote else None
+        sjis = self._codec in _SJIS_FAMILY and any(
+            b is not None and 0x40 <= b <= 0x7E for b in (delimiter, quote)
+        )
+        carry = b""
+        carry_offset = self._bom  # file offset of carry[0] (UTF-16: offset in the UTF-8 text)
+        lines_before = 0
+        row = 0
+        for block, final in self._blocks():
+            buf = carry + block
+            while True:
+                array = np.frombuffer(buf, dtype=np.uint8)
+                framing = frame_block(
+                    array, delimiter, quote, sjis_char_starts(array) if sjis else None, final=final
+                )
+                overlong = framing.quote_open and len(buf) - framing.complete_until > _MAX_RECORD_BYTES
+                if framing.complete_until == 0 and not (final or overlong):
+                    break
+                if framing.complete_until > 0:
+                    batch, row = self._make_batch(buf, framing, carry_offset, lines_before, row)
+                    lines_before += buf.count(b"\n", 0, framing.complete_until)
+                    if batch is not None:
+                        yield batch
+                consumed = framing.complete_until
+                if framing.quote_open and (final or overlong):
+                    # The record at `consumed` opens a quote it never closes: reject its first
+                    # physical line and frame again from the next line.
+                    if self._header_pending:
+                        raise InputError(str(self.path), "header record opens a quote it never closes", line=1)
+                    line_end = buf.find(b"\n", consumed)
+                    cut = len(buf) if line_end < 0 else line_end + 1
+                    row += 1
+                    yield self._unbalanced(buf[consumed:cut], row, lines_before + 1, carry_offset + consumed)
+                    lines_before += 1
+                    consumed = cut
+                buf = buf[consumed:]
+                carry_offset += consumed
+                if not buf or not framing.quote_open:
+                    break
+            carry = buf
+
+    def _unbalanced(self, raw: bytes, row: int, line: int, offset: int) -> SourceBatch:
+        rejects = pl.DataFrame(
+            {"row": [row], "line": [line], "offset": [offset], "raw": [raw],
+             "type": ["unbalanced-quote"], "detail": [None]},
+            schema={**RECORD_SCHEMA, **REJECT_EXTRA_SCHEMA},
+        )
+        return SourceBatch(self._empty_data(), pl.DataFrame(schema=RECORD_SCHEMA), rejects)
+
+    def _empty_data(self) -> pl.DataFrame:
+        return pl.DataFrame(schema={"row": pl.Int64, **{c: pl.String for c in self.columns}})
+
+    def _make_batch(
+        self, buf: bytes, framing: Framing, file_offset: int, lines_before: int, row: int
+    ) -> tuple[SourceBatch | None, int]:
+        region = buf[: framing.complete_until]
+        text_bytes = self._decode(region, file_offset, lines_before)
+        raw_array = np.frombuffer(region, dtype=np.uint8)
+        if text_bytes is not region:
+            text = np.frombuffer(text_bytes, dtype=np.uint8)
+            quote = ord(self.options.quote) if self.options.quote else None
+            fields = frame_block(text, ord(self.options.delimiter), quote, None, final=True)
+            if fields.starts.size != framing.starts.size:  # pragma: no cover - framing invariant
+                raise AssertionError("raw and decoded framing disagree")
+        else:
+            text, fields = raw_array, framing
+        line_feeds = np.flatnonzero(raw_array == _LF)
+        lines = lines_before + np.searchsorted(line_feeds, framing.starts, side="left") + 1
+        records = framing.starts.size
+        field_counts = _per_record_counts(fields.delimiters, fields.starts, records) + 1
+        first = 0
+        if self._header_pending:
+            self._header_pending = False
+            header_fields = split_fields(text, fields, np.arange(records) == 0, int(field_counts[0]), self.options.quote)
+            self.columns = [s[0].strip().lstrip("\ufeff") for s in header_fields]
+            duplicates = sorted({c for c in self.columns if self.columns.count(c) > 1})
+            if duplicates:
+                raise InputError(str(self.path), f"header names a column twice: {', '.join(duplicates)}", line=1)
+            first = 1
+        expected = len(self.columns)
+        index = np.arange(records)
+        data_rows = index >= first
+        ragged = data_rows & (field_counts != expected)
+        nul = data_rows & (fields.nul_counts > 0)
+        bad = ragged | nul
+        keep = data_rows & ~bad
+        row_ids = np.zeros(records, dtype=np.int64)
+        row_ids[data_rows] = row + np.arange(1, int(data_rows.sum()) + 1)
+        raw = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), records,
+            [None, pa.py_buffer(np.concatenate(([0], framing.next_starts)).astype(np.int64).tobytes()),
+             pa.py_buffer(region)],
+        )
+        meta = pl.DataFrame(
+            {
+                "row": row_ids,
+                "line": lines.astype(np.int64),
+                "offset": (framing.starts + file_offset).astype(np.int64),
+                "raw": pl.Series("raw", raw),
+            },
+            schema=RECORD_SCHEMA,
+        )
+        columns = split_fields(text, fields, keep, expected, self.options.quote)
+        data = pl.DataFrame([pl.Series("row", row_ids[keep])] + [
+            s.alias(name) for s, name in zip(columns, self.columns, strict=True)
+        ])
+        rejects = (
+            meta.with_columns(
+                pl.Series("__nul", nul), pl.Series("__fields", field_counts)
+            )
+            .filter(pl.Series(bad))
+            .select(
+                *RECORD_SCHEMA,
+                pl.when(pl.col("__nul")).then(pl.lit("embedded-nul")).otherwise(pl.lit("ragged-row")).alias("type"),
+                pl.when(pl.col("__nul")).then(None).otherwise(pl.col("__fields").cast(pl.String)).alias("detail"),
+            )
+        )
+        new_row = row + int(data_rows.sum())
+        if not data_rows.any():
+            return None, new_row
+        return SourceBatch(data, meta.filter(pl.Series(keep)), rejects if bad.any() else empty_rejects()), new_row
+
+    def _decode(self, region: bytes, file_offset: int, lines_before: int) -> bytes:
+        """The region as UTF-8 bytes; undecodable bytes stop the run with their line."""
+        if self._transcode:
+            return region  # already UTF-8 (transcoded in _blocks)
+        if self._codec == "utf-8":
+            try:
+                region.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self._decode_error(region, exc, file_offset, lines_before)
+            return region
+        try:
+            return region.decode(self._codec).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            self._decode_error(region, exc, file_offset, lines_before)
+            raise  # pragma: no cover
+
+    def _decode_error(
+        self, region: bytes, exc: UnicodeDecodeError, file_offset: int, lines_before: int
+    ) -> None:
+        line = lines_before + region.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            str(self.path),
+            f"bytes {region[exc.start:exc.end].hex()} are not valid {self.encoding} — wrong encoding "
+            "given, or the file mixes encodings (this is the first offending line)",
+            line=line,
+            offset=file_offset + exc.start,
+        ) from None
+
+
+class CsvAdapter:
+    """Delimited text exports: ``[source]`` options encoding, delimiter, quote, header, columns."""
+
+    name = "csv"
+    description = "CSV / TSV package exports (CP932, Shift_JIS, EUC-JP, UTF-8 with or without BOM, UTF-16)"
+
+    def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> CsvReader:
+        return CsvReader(path, CsvOptions.parse(options), batch_bytes=batch_bytes)

@@ -1,0 +1,117 @@
+"""Findings are data: a stable type code, a message template and a default severity.
+
+A batch's findings travel as a Polars frame with the columns of :data:`FINDING_SCHEMA`:
+``row`` (the record's id within the run), ``item`` (項目名称, or ``""`` for the whole
+record), ``type`` (a code below) and ``detail`` (a short, value-free detail such as a
+field count). Severity ``error`` sends the record to the rejects; ``warning`` keeps it.
+Values never appear in findings unless the user asks for them (``--show-values``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import polars as pl
+
+from mig.errors import ConfigError, UnknownNameError
+
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+
+
+@dataclass(frozen=True)
+class FindingType:
+    """A kind of finding: its code, what it means, and how serious it is by default."""
+
+    code: str
+    template: str
+    severity: Severity
+
+
+_TYPES = [
+    # source framing (adapter)
+    FindingType("ragged-row", "record has {detail} fields; the header has a different count", "error"),
+    FindingType("unbalanced-quote", "record opens a quote it never closes", "error"),
+    FindingType("embedded-nul", "record holds a NUL byte", "error"),
+    # mapping
+    FindingType("code-unmapped", "{item}: source code has no entry in code map {detail}", "error"),
+    FindingType("wareki-invalid", "{item}: not a recognisable 和暦 date", "error"),
+    FindingType("wareki-out-of-era", "{item}: date lies outside its era (e.g. 平成31年5月1日)", "error"),
+    FindingType("split-missing", "{item}: split produced no part {detail}", "warning"),
+    # validation
+    FindingType("required-missing", "{item}: required value is empty", "error"),
+    FindingType("length-exceeded", "{item}: longer than {detail} characters", "error"),
+    FindingType("bytes-exceeded", "{item}: longer than {detail} bytes", "error"),
+    FindingType("not-encodable", "{item}: holds a character the byte encoding {detail} cannot hold", "error"),
+    FindingType("type-digits", "{item}: 数字 item holds a character other than 0-9", "error"),
+    FindingType("type-number", "{item}: not a 数値 of the declared digits and scale ({detail})", "error"),
+    FindingType("charclass-zenkaku", "{item}: 全角文字 item holds a half-width character", "error"),
+    FindingType("charclass-hankaku", "{item}: 半角文字 item holds a full-width or non-ASCII character", "error"),
+    FindingType("charclass-control", "{item}: holds a control character", "error"),
+    FindingType("date-invalid", "{item}: not a real calendar date (YYYYMMDD)", "error"),
+    FindingType("date-unknown-not-allowed", "{item}: 不詳 date part where the layout allows none", "error"),
+    FindingType("yearmonth-invalid", "{item}: not a real year and month (YYYYMM)", "error"),
+    FindingType("code-unknown", "{item}: code not in code table {detail}", "error"),
+    FindingType("checkdigit", "{item}: check digit does not match ({detail})", "error"),
+    FindingType("fk-missing", "{item}: no matching {detail}", "error"),
+    FindingType("fk-not-checked", "{item}: reference to {detail} not checked (file not given)", "warning"),
+    FindingType("column-missing", "{item}: the file has no column for this item", "error"),
+    FindingType("column-extra", "{item}: column is not an item of the layout (undeclared)", "warning"),
+    FindingType("gaiji-unresolved", "{item}: holds a Private Use (外字) character not yet resolved", "warning"),
+]
+
+FINDING_TYPES: dict[str, FindingType] = {t.code: t for t in _TYPES}
+
+FINDING_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "item": pl.String(),
+    "type": pl.String(),
+    "detail": pl.String(),
+}
+
+
+def empty_findings() -> pl.DataFrame:
+    """A findings frame with no rows."""
+    return pl.DataFrame(schema=FINDING_SCHEMA)
+
+
+def findings_where(
+    frame: pl.DataFrame, condition: pl.Expr, item: str, type_code: str, detail: str | None = None
+) -> pl.DataFrame:
+    """Findings of ``type_code`` for every row of ``frame`` where ``condition`` is true.
+
+    ``frame`` must carry the record id column ``row``.
+
+    >>> df = pl.DataFrame({"row": [1, 2], "x": ["a", ""]})
+    >>> findings_where(df, pl.col("x") == "", "x", "required-missing")["row"].to_list()
+    [2]
+    """
+    if type_code not in FINDING_TYPES:
+        raise UnknownNameError("finding type", type_code, FINDING_TYPES)
+    return frame.lazy().filter(condition.fill_null(False)).select(
+        pl.col("row").cast(pl.Int64),
+        pl.lit(item, dtype=pl.String).alias("item"),
+        pl.lit(type_code, dtype=pl.String).alias("type"),
+        pl.lit(detail, dtype=pl.String).alias("detail"),
+    ).collect()
+
+
+def severity_table(overrides: dict[str, str] | None = None) -> pl.DataFrame:
+    """Type code → severity, with a mapping file's overrides applied."""
+    severities = {code: t.severity for code, t in FINDING_TYPES.items()}
+    for code, severity in (overrides or {}).items():
+        if code not in FINDING_TYPES:
+            raise UnknownNameError("finding type", code, FINDING_TYPES)
+        if severity not in SEVERITIES:
+            raise ConfigError(f"severity of {code} must be one of {', '.join(SEVERITIES)}")
+        severities[code] = severity  # type: ignore[assignment]
+    return pl.DataFrame(
+        {"type": list(severities), "severity": list(severities.values())},
+        schema={"type": pl.String, "severity": pl.String},
+    )
+
+
+def message(type_code: str, item: str, detail: str | None) -> str:
+    """Render a finding's message from its template; values never appear in it."""
+    return FINDING_TYPES[type_code].template.format(item=item or "record", detail=detail or "")
