@@ -54,6 +54,7 @@ _TYPES = [
     FindingType("yearmonth-invalid", "{item}: not a real year and month (YYYYMM)", "error"),
     FindingType("code-unknown", "{item}: code not in code table {detail}", "error"),
     FindingType("checkdigit", "{item}: check digit does not match ({detail})", "error"),
+    FindingType("key-duplicate", "{item}: key ({detail}) already used by an earlier record", "error"),
     FindingType("fk-missing", "{item}: no matching {detail}", "error"),
     FindingType("fk-not-checked", "{item}: reference to {detail} not checked (file not given)", "warning"),
     FindingType("column-missing", "{item}: the file has no column for this item", "error"),

@@ -1,0 +1,303 @@
+"""Mapping files: how a legacy export's columns become standard-layout items.
+
+A mapping is TOML (format in README.md, "Mapping files"). Each target item takes exactly
+one source — ``column``, ``const``, ``concat``, ``split``, ``wareki`` or ``hook`` — then
+optional ``transforms`` (in order) and an optional ``code_map``. All of it compiles to
+Polars expressions evaluated once per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from mig.errors import ConfigError, UnknownNameError
+from mig.findings import FINDING_SCHEMA, empty_findings, severity_table
+from mig.layout import Item, Layout, get_layout, parse_item
+from mig.transforms import get_transform, wareki_to_seireki
+
+SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
+_ITEM_KEYS = set(SOURCE_KINDS) | {"separator", "index", "era", "columns", "transforms", "code_map"}
+_TOP_KEYS = {"adapter", "source", "severity", "code_maps", "files", "description"}
+_FILE_KEYS = {"layout", "inputs", "items", "extensions"}
+
+
+@dataclass(frozen=True)
+class ItemMapping:
+    """How one target item is filled."""
+
+    target: str
+    kind: str
+    columns: tuple[str, ...] = ()
+    const: str | None = None
+    separator: str = ""
+    index: int = 0
+    era: str | None = None
+    hook: str | None = None
+    transforms: tuple[str, ...] = ()
+    code_map: str | None = None
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        return self.columns + ((self.era,) if self.era else ())
+
+
+@dataclass(frozen=True)
+class FileMapping:
+    """One target layout file and the inputs that feed it."""
+
+    layout: Layout
+    inputs: tuple[str, ...]
+    items: tuple[ItemMapping, ...]
+
+    @property
+    def source_columns(self) -> list[str]:
+        """Source columns the mapping reads, in first-use order."""
+        seen: dict[str, None] = {}
+        for item in self.items:
+            for column in item.source_columns:
+                seen.setdefault(column, None)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A whole mapping file."""
+
+    path: str
+    sha256: str
+    adapter: str
+    source: dict[str, Any]
+    severity: dict[str, str]
+    code_maps: dict[str, dict[str, str]]
+    files: tuple[FileMapping, ...] = field(default_factory=tuple)
+
+    def severities(self) -> pl.DataFrame:
+        return severity_table(self.severity)
+
+
+def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
+    """Read and check a mapping file; every mistake is a one-line :class:`ConfigError`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read mapping: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a valid UTF-8 TOML mapping: {exc}") from None
+    _no_unknown_keys(raw, _TOP_KEYS, str(path))
+    code_maps = {
+        str(name): {str(k): str(v) for k, v in table.items()}
+        for name, table in raw.get("code_maps", {}).items()
+    }
+    files = []
+    for n, file_raw in enumerate(raw.get("files", []), 1):
+        where = f"{path.name} [[files]] {n}"
+        _no_unknown_keys(file_raw, _FILE_KEYS, where)
+        if "layout" not in file_raw:
+            raise ConfigError(f"{where}: missing key 'layout'")
+        layout = get_layout(str(file_raw["layout"]), layouts_root)
+        extensions = [
+            parse_item({**ext, "extension": True}, f"{where} extension {m}", layout.codes)
+            for m, ext in enumerate(file_raw.get("extensions", []), 1)
+        ]
+        layout = layout.with_extensions(extensions)
+        inputs = file_raw.get("inputs", ["*"])
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        items = tuple(
+            _parse_item_mapping(str(target), spec, layout, code_maps, where)
+            for target, spec in file_raw.get("items", {}).items()
+        )
+        files.append(FileMapping(layout=layout, inputs=tuple(str(i) for i in inputs), items=items))
+    if not files:
+        raise ConfigError(f"{path}: no [[files]] — nothing to map")
+    layouts = [f.layout.id for f in files]
+    if len(set(layouts)) != len(layouts):
+        raise ConfigError(f"{path}: a layout appears in more than one [[files]]")
+    mapping = Mapping(
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        adapter=str(raw.get("adapter", "")),
+        source=dict(raw.get("source", {})),
+        severity={str(k): str(v) for k, v in raw.get("severity", {}).items()},
+        code_maps=code_maps,
+        files=tuple(files),
+    )
+    mapping.severities()  # unknown finding types / severities fail here, not mid-run
+    return mapping
+
+
+def _no_unknown_keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _parse_item_mapping(
+    target: str, spec: Any, layout: Layout, code_maps: dict[str, dict[str, str]], where: str
+) -> ItemMapping:
+    where = f"{where} item {target!r}"
+    if isinstance(spec, str):
+        spec = {"column": spec}
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: expected a table like {{ column = \"X\" }}")
+    layout.item(target)  # unknown target names list the layout's items
+    _no_unknown_keys(spec, _ITEM_KEYS, where)
+    kinds = [k for k in SOURCE_KINDS if k in spec]
+    if len(kinds) != 1:
+        raise ConfigError(f"{where}: give exactly one of {', '.join(SOURCE_KINDS)}")
+    kind = kinds[0]
+    value = spec[kind]
+    columns: tuple[str, ...] = ()
+    const = hook = None
+    if kind in ("column", "split", "wareki"):
+        columns = (str(value),)
+    elif kind == "concat":
+        if not isinstance(value, list) or not value:
+            raise ConfigError(f"{where}: concat takes a list of columns")
+        columns = tuple(str(v) for v in value)
+    elif kind == "const":
+        const = str(value)
+    else:
+        hook = str(value)
+        columns = tuple(str(c) for c in spec.get("columns", []))
+        _load_hook(hook, where)
+    transforms = tuple(str(t) for t in spec.get("transforms", []))
+    for name in transforms:
+        get_transform(name)
+    code_map = spec.get("code_map")
+    if code_map is not None and code_map not in code_maps:
+        raise UnknownNameError(f"code map (in {where})", str(code_map), code_maps)
+    return ItemMapping(
+        target=target,
+        kind=kind,
+        columns=columns,
+        const=const,
+        separator=str(spec.get("separator", "")),
+        index=int(spec.get("index", 0)),
+        era=str(spec["era"]) if spec.get("era") else None,
+        hook=hook,
+        transforms=transforms,
+        code_map=str(code_map) if code_map is not None else None,
+    )
+
+
+def _load_hook(reference: str, where: str) -> Callable[..., pl.Expr]:
+    module_name, _, function_name = reference.partition(":")
+    if not module_name or not function_name:
+        raise ConfigError(f"{where}: hook must be 'package.module:function', not {reference!r}")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"{where}: cannot load hook {reference!r}: {exc}") from None
+    if not callable(function):
+        raise ConfigError(f"{where}: hook {reference!r} is not callable")
+    return function  # type: ignore[no-any-return]
+
+
+def _empty(expr: pl.Expr) -> pl.Expr:
+    return expr.is_null() | (expr == "")
+
+
+def _compile_item(
+    item: ItemMapping, code_maps: dict[str, dict[str, str]]
+) -> tuple[pl.Expr, list[tuple[pl.Expr, str, str | None]]]:
+    """The item's value expression and its (condition, finding type, detail) checks."""
+    checks: list[tuple[pl.Expr, str, str | None]] = []
+    if item.kind == "column":
+        value = pl.col(item.columns[0])
+    elif item.kind == "const":
+        value = pl.lit(item.const, dtype=pl.String)
+    elif item.kind == "concat":
+        value = pl.concat_list([pl.col(c).fill_null("") for c in item.columns]).list.eval(
+            pl.element().filter(pl.element() != "")
+        ).list.join(item.separator)
+    elif item.kind == "split":
+        source = pl.col(item.columns[0])
+        value = source.str.split(item.separator or " ").list.get(item.index, null_on_oob=True)
+        checks.append((~_empty(source) & value.is_null(), "split-missing", str(item.index)))
+    elif item.kind == "wareki":
+        era = pl.col(item.era) if item.era else None
+        converted = wareki_to_seireki(pl.col(item.columns[0]), era)
+        value = converted.struct.field("value")
+        error = converted.struct.field("error")
+        checks.append((error == "wareki-invalid", "wareki-invalid", None))
+        checks.append((error == "wareki-out-of-era", "wareki-out-of-era", None))
+    else:
+        assert item.hook is not None
+        value = _load_hook(item.hook, item.target)(*[pl.col(c) for c in item.columns])
+    value = value.cast(pl.String)
+    for name in item.transforms:
+        value = get_transform(name)(value)
+    if item.code_map is not None:
+        table = code_maps[item.code_map]
+        mapped = value.replace_strict(
+            list(table), list(table.values()), default=None, return_dtype=pl.String
+        )
+        checks.append((~_empty(value) & mapped.is_null(), "code-unmapped", item.code_map))
+        value = mapped
+    return pl.when(_empty(value)).then(None).otherwise(value), checks
+
+
+def apply_mapping(
+    data: pl.DataFrame, file_mapping: FileMapping, code_maps: dict[str, dict[str, str]]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Map a batch of source records (``row`` + String columns) onto the layout.
+
+    Returns the standard-layout frame (``row`` + one String column per item, empty values
+    as null) and the mapping's findings.
+    """
+    by_target = {item.target: item for item in file_mapping.items}
+    values: list[pl.Expr] = [pl.col("row")]
+    flags: list[pl.Expr] = []
+    flag_meta: list[tuple[str, str, str, str | None]] = []
+    for item in file_mapping.layout.items:
+        spec = by_target.get(item.name)
+        if spec is None:
+            values.append(pl.lit(None, dtype=pl.String).alias(item.name))
+            continue
+        value, checks = _compile_item(spec, code_maps)
+        values.append(value.alias(item.name))
+        for n, (condition, type_code, detail) in enumerate(checks):
+            name = f"__flag_{len(flag_meta)}_{n}"
+            flags.append(condition.fill_null(False).alias(name))
+            flag_meta.append((name, item.name, type_code, detail))
+    result = data.lazy().select(values + flags).collect()
+    findings = [
+        result.lazy().filter(pl.col(name)).select(
+            pl.col("row"),
+            pl.lit(target, dtype=pl.String).alias("item"),
+            pl.lit(type_code, dtype=pl.String).alias("type"),
+            pl.lit(detail, dtype=pl.String).alias("detail"),
+        )
+        for name, target, type_code, detail in flag_meta
+    ]
+    mapped = result.select(["row"] + file_mapping.layout.item_names)
+    if not findings:
+        return mapped, empty_findings()
+    return mapped, pl.concat(pl.collect_all(findings)).cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+
+
+def identity_mapping(layout: Layout) -> FileMapping:
+    """A mapping that reads each item from the column of the same 項目名称."""
+    return FileMapping(
+        layout=layout,
+        inputs=("*",),
+        items=tuple(ItemMapping(target=i.name, kind="column", columns=(i.name,)) for i in layout.items),
+    )
+
+
+def extension_items(file_mapping: FileMapping) -> list[Item]:
+    """The declared extension items of a file mapping (carried through, never dropped)."""
+    return [item for item in file_mapping.layout.items if item.extension]

@@ -1,0 +1,167 @@
+"""The run directory: built under a temporary name, renamed into place only when complete.
+
+Layout of a run directory::
+
+    manifest.json              inputs and outputs with sha256, rows_in/out/rejected per file
+    report.json, report.html   findings summary (no values unless --show-values)
+    data/<layout>.parquet      accepted rows, columns = 項目名称 (数値 as Decimal)
+    data/<layout>.csv          the intermediate CSV: UTF-8, header = 項目名称, CRLF
+    rejects/<layout>.jsonl     one object per rejected record: where, why, original bytes
+    findings/<layout>.parquet  every finding: row, item, type, severity, detail
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mig.errors import ConfigError, OutputExistsError
+from mig.layout import Item, Layout
+
+MANIFEST = "manifest.json"
+CSV_LINE_END = "\r\n"
+
+
+@contextmanager
+def atomic_run_dir(out: Path, *, force: bool) -> Iterator[Path]:
+    """Yield a temporary directory that becomes ``out`` only if the block completes."""
+    out = out.resolve() if out.exists() else out.absolute()
+    if out.exists():
+        if not out.is_dir():
+            raise OutputExistsError(f"{out}: exists and is not a directory")
+        holds_run = (out / MANIFEST).exists()
+        if any(out.iterdir()) and not force:
+            what = "already holds a run" if holds_run else "is not empty"
+            raise OutputExistsError(f"{out}: {what}; use --force to replace it")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{out.parent}: cannot create: {exc.strerror}") from None
+    temporary = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        yield temporary
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    temporary.rename(out)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_entry(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """``{"path", "sha256", "bytes"}`` of a file, its path relative to ``root`` if given."""
+    name = path.relative_to(root).as_posix() if root else str(path)
+    return {"path": name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def arrow_type(item: Item) -> pa.DataType:
+    """Parquet type of an item: exact Decimal for 数値, text for everything else."""
+    if item.type == "数値":
+        return pa.decimal128(item.length, item.scale)
+    return pa.large_string()
+
+
+def polars_type(item: Item) -> pl.DataType:
+    if item.type == "数値":
+        return pl.Decimal(item.length, item.scale)
+    return pl.String()
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+FINDINGS_ARROW = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("item", pa.large_string()),
+        ("type", pa.large_string()),
+        ("severity", pa.large_string()),
+        ("detail", pa.large_string()),
+    ]
+)
+
+
+class LayoutWriter:
+    """Streams one layout's accepted rows, rejects and findings into the run directory."""
+
+    def __init__(self, root: Path, layout: Layout, *, show_values: bool) -> None:
+        self.root = root
+        self.layout = layout
+        self.show_values = show_values
+        for folder in ("data", "rejects", "findings"):
+            (root / folder).mkdir(exist_ok=True)
+        self.parquet_path = root / "data" / f"{layout.id}.parquet"
+        self.csv_path = root / "data" / f"{layout.id}.csv"
+        self.rejects_path = root / "rejects" / f"{layout.id}.jsonl"
+        self.findings_path = root / "findings" / f"{layout.id}.parquet"
+        self.schema = pa.schema([(item.name, arrow_type(item)) for item in layout.items])
+        self.polars_schema = {item.name: polars_type(item) for item in layout.items}
+        findings_schema = FINDINGS_ARROW
+        if show_values:
+            findings_schema = findings_schema.append(pa.field("value", pa.large_string()))
+        self.findings_schema = findings_schema
+        self._parquet = pq.ParquetWriter(self.parquet_path, self.schema, compression="zstd")
+        self._findings = pq.ParquetWriter(self.findings_path, findings_schema, compression="zstd")
+        self._csv: IO[bytes] = self.csv_path.open("wb")
+        header = pl.DataFrame(schema={name: pl.String for name in layout.item_names})
+        header.write_csv(self._csv, line_terminator=CSV_LINE_END)
+        self._rejects: IO[bytes] = self.rejects_path.open("wb")
+        self.rows_out = 0
+        self.rows_rejected = 0
+
+    def write_accepted(self, frame: pl.DataFrame) -> None:
+        """Write accepted rows (String columns named by 項目名称)."""
+        if frame.height == 0:
+            return
+        typed = frame.select(
+            pl.col(name).cast(dtype) for name, dtype in self.polars_schema.items()
+        )
+        self._parquet.write_table(pa.Table.from_batches(typed.to_arrow().to_batches()).cast(self.schema))
+        typed.write_csv(self._csv, include_header=False, line_terminator=CSV_LINE_END)
+        self.rows_out += frame.height
+
+    def write_rejects(self, rejects: pl.DataFrame) -> None:
+        """Write rejected records (one JSON object per line)."""
+        if rejects.height == 0:
+            return
+        rejects.write_ndjson(self._rejects)
+        self.rows_rejected += rejects.height
+
+    def write_findings(self, findings: pl.DataFrame) -> None:
+        if findings.height == 0:
+            return
+        columns = [c.name for c in self.findings_schema]
+        table = findings.select(columns).to_arrow().cast(self.findings_schema)
+        self._findings.write_table(table)
+
+    def close(self) -> list[dict[str, Any]]:
+        """Close every file and return their manifest entries."""
+        self._parquet.close()
+        self._findings.close()
+        self._csv.close()
+        self._rejects.close()
+        return [
+            file_entry(path, self.root)
+            for path in (self.parquet_path, self.csv_path, self.rejects_path, self.findings_path)
+        ]
