@@ -1,0 +1,365 @@
+"""Mapping transforms: width and cleanup, 和暦 → 西暦, check digits — all as Polars expressions.
+
+Every function here takes and returns :class:`polars.Expr`; nothing loops over rows or
+characters. Character tables are built once, at import, from :mod:`unicodedata` and then
+applied with ``str.replace_many`` (Aho–Corasick, leftmost-first with the longer pattern
+listed first, so ``ｶﾞ`` wins over ``ｶ``).
+
+>>> df = pl.DataFrame({"s": ["　ｶﾞｷﾞﾊﾟ ", "Ａｂｃ１２３"]})
+>>> df.select(pl.col("s").pipe(get_transform("trim")).pipe(kana_fullwidth))["s"].to_list()
+['ガギパ', 'Ａｂｃ１２３']
+>>> df.select(alnum_halfwidth(pl.col("s")))["s"].to_list()[1]
+'Abc123'
+"""
+
+from __future__ import annotations
+
+import operator
+import unicodedata
+from collections.abc import Callable
+from functools import reduce
+
+import polars as pl
+
+from mig.errors import UnknownNameError
+
+Transform = Callable[[pl.Expr], pl.Expr]
+
+# ---------------------------------------------------------------------------------------
+# character tables (built once from constants; never per row)
+# ---------------------------------------------------------------------------------------
+
+_DAKUTEN_HALF = "\uff9e"  # ﾞ
+_HANDAKUTEN_HALF = "\uff9f"  # ﾟ
+
+
+def _cp932_ok(text: str) -> bool:
+    try:
+        text.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _kana_table() -> dict[str, str]:
+    """半角カナ (U+FF61–FF9F) → 全角, voiced pairs first so they win over the bare base."""
+    singles: dict[str, str] = {}
+    for cp in range(0xFF61, 0xFF9E):
+        singles[chr(cp)] = unicodedata.normalize("NFKC", chr(cp))
+    # stand-alone (semi-)voiced marks become the spacing full-width marks ゛ ゜
+    singles[_DAKUTEN_HALF] = "\u309b"
+    singles[_HANDAKUTEN_HALF] = "\u309c"
+    pairs: dict[str, str] = {}
+    for half, full in singles.items():
+        if len(full) != 1:
+            continue
+        for mark, combining in ((_DAKUTEN_HALF, "\u3099"), (_HANDAKUTEN_HALF, "\u309a")):
+            composed = unicodedata.normalize("NFC", full + combining)
+            # only pairs with a JIS X 0208 precomposed form (ヴ yes, ヷ ヺ no)
+            if len(composed) == 1 and _cp932_ok(composed):
+                pairs[half + mark] = composed
+    return {**pairs, **singles}
+
+
+_KANA_FULL: dict[str, str] = _kana_table()
+_ALNUM_HALF: dict[str, str] = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
+_ALNUM_HALF["\u3000"] = " "
+_ALNUM_FULL: dict[str, str] = {v: k for k, v in _ALNUM_HALF.items()}
+
+
+def _replace_table(expr: pl.Expr, table: dict[str, str]) -> pl.Expr:
+    # leftmost-first: at one position the pattern listed first wins, so list longer first
+    ordered = sorted(table, key=len, reverse=True)
+    return expr.str.replace_many(ordered, [table[k] for k in ordered], leftmost=True)
+
+
+# ---------------------------------------------------------------------------------------
+# width / cleanup transforms
+# ---------------------------------------------------------------------------------------
+
+
+def trim(expr: pl.Expr) -> pl.Expr:
+    """Strip ASCII space, tab and 全角スペース (U+3000) at both ends.
+
+    >>> pl.select(trim(pl.lit("\\u3000 山田\\t"))).item()
+    '山田'
+    """
+    return expr.str.strip_chars(" \t\u3000")
+
+
+def kana_fullwidth(expr: pl.Expr) -> pl.Expr:
+    """半角カナ → 全角カナ, voiced pairs included (ｶﾞ→ガ, ﾊﾟ→パ, ｳﾞ→ヴ); ｡｢｣､･ｰ → 。「」、・ー.
+
+    Nothing outside U+FF61–FF9F changes. A ``ﾞ``/``ﾟ`` that cannot combine with the
+    character before it becomes the spacing mark ``゛``/``゜``.
+
+    >>> pl.select(kana_fullwidth(pl.lit("ｳﾞｧｲｵﾘﾝ｡ABC"))).item()
+    'ヴァイオリン。ABC'
+    """
+    return _replace_table(expr, _KANA_FULL)
+
+
+def alnum_halfwidth(expr: pl.Expr) -> pl.Expr:
+    """全角英数字 and full-width ASCII symbols (U+FF01–FF5E) → ASCII; 全角スペース → ``' '``.
+
+    >>> pl.select(alnum_halfwidth(pl.lit("ＡＢＣ　１２３－"))).item()
+    'ABC 123-'
+    """
+    return _replace_table(expr, _ALNUM_HALF)
+
+
+def alnum_fullwidth(expr: pl.Expr) -> pl.Expr:
+    """ASCII 0x21–0x7E → U+FF01–FF5E and ``' '`` → 全角スペース (the reverse of :func:`alnum_halfwidth`).
+
+    >>> pl.select(alnum_fullwidth(pl.lit("AB 12"))).item()
+    'ＡＢ\\u3000１２'
+    """
+    return _replace_table(expr, _ALNUM_FULL)
+
+
+def zenkaku(expr: pl.Expr) -> pl.Expr:
+    """What a 全角文字 item wants: :func:`kana_fullwidth` then :func:`alnum_fullwidth`.
+
+    >>> pl.select(zenkaku(pl.lit("ﾔﾏﾀﾞ 1"))).item()
+    'ヤマダ\\u3000１'
+    """
+    return alnum_fullwidth(kana_fullwidth(expr))
+
+
+def upper(expr: pl.Expr) -> pl.Expr:
+    """Upper-case letters (ASCII and full-width alike).
+
+    >>> pl.select(upper(pl.lit("abｃ"))).item()
+    'ABＣ'
+    """
+    return expr.str.to_uppercase()
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "trim": trim,
+    "kana_fullwidth": kana_fullwidth,
+    "alnum_halfwidth": alnum_halfwidth,
+    "alnum_fullwidth": alnum_fullwidth,
+    "zenkaku": zenkaku,
+    "upper": upper,
+}
+
+
+def get_transform(name: str) -> Transform:
+    """Return the transform called ``name``; an unknown name lists the names that exist.
+
+    >>> get_transform("trim") is trim
+    True
+    """
+    try:
+        return TRANSFORMS[name]
+    except KeyError:
+        raise UnknownNameError("transform", name, TRANSFORMS) from None
+
+
+# ---------------------------------------------------------------------------------------
+# 和暦 → 西暦
+# ---------------------------------------------------------------------------------------
+
+# index: (names accepted, first Gregorian year, first day, last day) — last day inclusive
+_ERAS: dict[int, tuple[tuple[str, ...], int, int, int]] = {
+    1: (("1", "M", "明治"), 1868, 18681023, 19120729),
+    2: (("2", "T", "大正"), 1912, 19120730, 19261224),
+    3: (("3", "S", "昭和"), 1926, 19261225, 19890107),
+    4: (("4", "H", "平成"), 1989, 19890108, 20190430),
+    5: (("5", "R", "令和"), 2019, 20190501, 99991231),
+}
+_ERA_INDEX: dict[str, int] = {name: idx for idx, (names, *_) in _ERAS.items() for name in names}
+_ERA_ALT = "|".join(sorted(_ERA_INDEX, key=len, reverse=True))
+_WAREKI_RE = (
+    rf"^(?P<era>{_ERA_ALT})(?:"
+    r"(?P<y1>[0-9]{2})(?P<m1>[0-9]{2})(?P<d1>[0-9]{2})"
+    r"|(?P<y2>[0-9]{1,2})[./-](?P<m2>[0-9]{1,2})[./-](?P<d2>[0-9]{1,2})"
+    r"|(?P<y3>[0-9]{1,2})年(?P<m3>[0-9]{1,2})月(?P<d3>[0-9]{1,2})日"
+    r")$"
+)
+
+
+def _normalise_wareki(expr: pl.Expr) -> pl.Expr:
+    return (
+        alnum_halfwidth(expr.cast(pl.String))
+        .str.replace_all(r"[ \t]", "")
+        .str.to_uppercase()
+        .str.replace_all("元年", "1年", literal=True)
+    )
+
+
+def _era_lookup(era: pl.Expr, column: int) -> pl.Expr:
+    values = {idx: spec[column] for idx, spec in _ERAS.items()}
+    return era.replace_strict(values, default=None, return_dtype=pl.Int64)
+
+
+def days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
+    """Days in ``month`` (1–12) of the Gregorian ``year``; null for another month.
+
+    >>> pl.select(days_in_month(pl.lit(2000), pl.lit(2))).item()
+    29
+    """
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    return (
+        pl.when(month == 2)
+        .then(pl.when(leap).then(pl.lit(29)).otherwise(pl.lit(28)))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(pl.lit(30))
+        .when((month >= 1) & (month <= 12))
+        .then(pl.lit(31))
+        .otherwise(pl.lit(None, dtype=pl.Int32))
+        .cast(pl.Int64)
+    )
+
+
+def wareki_to_seireki(date: pl.Expr, era: pl.Expr | None = None) -> pl.Expr:
+    """Convert a 和暦 date to ``YYYYMMDD``: a Struct of ``value`` and ``error`` (both String).
+
+    ``error`` is null when the date converted or when the input is null/empty, else
+    ``"wareki-invalid"`` (not a 和暦 date: unreadable, a year the era never reached such
+    as 昭和65年, month 13, 平成4年2月30日, month 00 with a day) or
+    ``"wareki-out-of-era"`` (a year the era had, but a date outside it, such as
+    平成31年5月1日 or 令和元年4月30日). ``value`` is null whenever ``error`` is set.
+
+    With ``era``: it holds a 年号コード (``1`` 明治 … ``5`` 令和), an era name or its
+    initial (M/T/S/H/R, any case) and ``date`` holds ``YYMMDD``. Without: ``date``
+    carries the era itself (``4310430``, ``H310430``, ``H31.04.30``, ``H31/4/30``,
+    ``平成31年4月30日``, ``平成元年5月1日``); full-width digits and spaces are accepted.
+
+    不詳 parts are written ``00`` and stay ``00`` (平成31年04月00日 → ``20190400``); the
+    era range is then checked at the granularity known (平成31年05月00日 is out of era).
+
+    >>> df = pl.DataFrame({"d": ["H31.4.30", "平成31年5月1日", "令和元年00月00日", ""]})
+    >>> df.select(wareki_to_seireki(pl.col("d")).alias("w")).unnest("w").rows()
+    [('20190430', None), (None, 'wareki-out-of-era'), ('20190000', None), (None, None)]
+    """
+    date_n = _normalise_wareki(date)
+    text = date_n if era is None else pl.concat_str(_normalise_wareki(era).fill_null(""), date_n)
+    empty = date_n.is_null() | (date_n == "")
+    parts = text.str.extract_groups(_WAREKI_RE)
+    era_idx = parts.struct.field("era").replace_strict(
+        _ERA_INDEX, default=None, return_dtype=pl.Int64
+    )
+
+    def num(key: str) -> pl.Expr:
+        return pl.coalesce(*(parts.struct.field(f"{key}{n}") for n in (1, 2, 3))).cast(
+            pl.Int64, strict=False
+        )
+
+    y, m, d = num("y"), num("m"), num("d")
+    base = _era_lookup(era_idx, 1)
+    first = _era_lookup(era_idx, 2)
+    last = _era_lookup(era_idx, 3)
+    g = base + y - 1
+    max_year = last // 10000 - base + 1
+    invalid = (
+        era_idx.is_null()
+        | y.is_null()
+        | (y < 1)
+        | (y > max_year)
+        | (m > 12)
+        | ((m == 0) & (d != 0))
+        | ((m != 0) & (d > days_in_month(g, m)))
+    ).fill_null(True)
+    ymd = g * 10000 + m * 100 + d
+    in_era = (
+        pl.when(d != 0)
+        .then((ymd >= first) & (ymd <= last))
+        .when(m != 0)
+        .then((ymd // 100 >= first // 100) & (ymd // 100 <= last // 100))
+        .otherwise((g >= first // 10000) & (g <= last // 10000))
+    ).fill_null(False)
+    error = (
+        pl.when(empty)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(invalid)
+        .then(pl.lit("wareki-invalid"))
+        .when(~in_era)
+        .then(pl.lit("wareki-out-of-era"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    value = (
+        pl.when(error.is_null() & ~empty)
+        .then(
+            pl.concat_str(
+                g.cast(pl.String).str.zfill(4),
+                m.cast(pl.String).str.zfill(2),
+                d.cast(pl.String).str.zfill(2),
+            )
+        )
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    name = date.meta.output_name(raise_if_undetermined=False) or "wareki"
+    return pl.struct(value.alias("value"), error.alias("error")).alias(name)
+
+
+# ---------------------------------------------------------------------------------------
+# check digits
+# ---------------------------------------------------------------------------------------
+
+# weights for the n-th digit from the right of the body (n = 1 … len)
+_KOJIN_WEIGHTS = tuple(n + 1 if n <= 6 else n - 5 for n in range(1, 12))
+_JUMIN_WEIGHTS = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5)
+
+
+def _check_digit(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
+    """Check digit (Int64) of an all-digit ``body`` of ``len(weights)`` digits, else null.
+
+    The result keeps the name of ``body`` (every branch is rooted at it).
+    """
+    size = len(weights)
+    s = body.cast(pl.String)
+    terms = [
+        s.str.slice(size - n, 1).cast(pl.Int64, strict=False) * weight
+        for n, weight in enumerate(weights, 1)
+    ]
+    remainder = reduce(operator.add, terms) % 11
+    # 11 - r, except r <= 1 gives 0: (11 - r) mod 11 maps r=0 to 0, then mod 10 maps r=1 (10) to 0
+    digit = ((-remainder + 11) % 11) % 10
+    return pl.when(s.str.contains(rf"^[0-9]{{{size}}}$")).then(digit)
+
+
+def _number_ok(e: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
+    s = e.cast(pl.String)
+    size = len(weights) + 1
+    expected = _check_digit(s.str.slice(0, size - 1), weights)
+    actual = s.str.slice(size - 1, 1).cast(pl.Int64, strict=False)
+    matches = s.str.contains(rf"^[0-9]{{{size}}}$") & (expected == actual).fill_null(False)
+    return pl.when(s.is_not_null()).then(matches)
+
+
+def kojin_bango_check_digit(first11: pl.Expr) -> pl.Expr:
+    """The 個人番号 check digit (String) for an 11-digit body; null when not 11 digits.
+
+    >>> pl.select(kojin_bango_check_digit(pl.lit("12345678901"))).item()
+    '8'
+    """
+    return _check_digit(first11, _KOJIN_WEIGHTS).cast(pl.String)
+
+
+def juminhyo_code_check_digit(first10: pl.Expr) -> pl.Expr:
+    """The 住民票コード check digit (String) for a 10-digit body; null when not 10 digits.
+
+    >>> pl.select(juminhyo_code_check_digit(pl.lit("1234567890"))).item()
+    '3'
+    """
+    return _check_digit(first10, _JUMIN_WEIGHTS).cast(pl.String)
+
+
+def kojin_bango_ok(e: pl.Expr) -> pl.Expr:
+    """True when ``e`` is 12 digits whose last is the 個人番号 check digit (null → null).
+
+    >>> pl.select(kojin_bango_ok(pl.lit("123456789018"))).item()
+    True
+    """
+    return _number_ok(e, _KOJIN_WEIGHTS)
+
+
+def juminhyo_code_ok(e: pl.Expr) -> pl.Expr:
+    """True when ``e`` is 11 digits whose last is the 住民票コード check digit (null → null).
+
+    >>> pl.select(juminhyo_code_ok(pl.lit("12345678903"))).item()
+    True
+    """
+    return _number_ok(e, _JUMIN_WEIGHTS)
