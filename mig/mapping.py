@@ -211,9 +211,13 @@ def _empty(expr: pl.Expr) -> pl.Expr:
 
 
 def _compile_item(
-    item: ItemMapping, code_maps: dict[str, dict[str, str]]
+    item: ItemMapping, code_maps: dict[str, dict[str, str]], staged: dict[str, pl.Expr]
 ) -> tuple[pl.Expr, list[tuple[pl.Expr, str, str | None]]]:
-    """The item's value expression and its (condition, finding type, detail) checks."""
+    """The item's value expression and its (condition, finding type, detail) checks.
+
+    Expressions worth computing once (a 和暦 conversion feeds both a value and a check)
+    are added to ``staged`` as named columns evaluated in a first step.
+    """
     checks: list[tuple[pl.Expr, str, str | None]] = []
     if item.kind == "column":
         value = pl.col(item.columns[0])
@@ -229,7 +233,9 @@ def _compile_item(
         checks.append((~_empty(source) & value.is_null(), "split-missing", str(item.index)))
     elif item.kind == "wareki":
         era = pl.col(item.era) if item.era else None
-        converted = wareki_to_seireki(pl.col(item.columns[0]), era)
+        name = f"__wareki_{len(staged)}"
+        staged[name] = wareki_to_seireki(pl.col(item.columns[0]), era).alias(name)
+        converted = pl.col(name)
         value = converted.struct.field("value")
         error = converted.struct.field("error")
         checks.append((error == "wareki-invalid", "wareki-invalid", None))
@@ -262,18 +268,19 @@ def apply_mapping(
     values: list[pl.Expr] = [pl.col("row")]
     flags: list[pl.Expr] = []
     flag_meta: list[tuple[str, str, str, str | None]] = []
+    staged: dict[str, pl.Expr] = {}
     for item in file_mapping.layout.items:
         spec = by_target.get(item.name)
         if spec is None:
             values.append(pl.lit(None, dtype=pl.String).alias(item.name))
             continue
-        value, checks = _compile_item(spec, code_maps)
+        value, checks = _compile_item(spec, code_maps, staged)
         values.append(value.alias(item.name))
         for n, (condition, type_code, detail) in enumerate(checks):
             name = f"__flag_{len(flag_meta)}_{n}"
             flags.append(condition.fill_null(False).alias(name))
             flag_meta.append((name, item.name, type_code, detail))
-    result = data.lazy().select(values + flags).collect()
+    result = data.lazy().with_columns(list(staged.values())).select(values + flags).collect()
     findings = [
         result.lazy().filter(pl.col(name)).select(
             pl.col("row"),

@@ -102,6 +102,44 @@ FINDINGS_ARROW = pa.schema(
 )
 
 
+ROW_GROUP_ROWS = 65_536
+
+
+class ParquetSink:
+    """Parquet written in row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter).
+
+    Row groups follow the row count, not the input batches, so the bytes of the file do
+    not depend on the batch size; memory holds at most one row group.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.schema = schema
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush(final=False)
+
+    def _flush(self, *, final: bool) -> None:
+        if not self._pending:
+            return
+        combined = pa.concat_tables(self._pending)
+        whole = combined.num_rows if final else combined.num_rows - combined.num_rows % ROW_GROUP_ROWS
+        for start in range(0, whole, ROW_GROUP_ROWS):
+            self._writer.write_table(combined.slice(start, min(ROW_GROUP_ROWS, whole - start)))
+        rest = combined.slice(whole)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+
+    def close(self) -> None:
+        self._flush(final=True)
+        self._writer.close()
+
+
 class LayoutWriter:
     """Streams one layout's accepted rows, rejects and findings into the run directory."""
 
@@ -121,8 +159,8 @@ class LayoutWriter:
         if show_values:
             findings_schema = findings_schema.append(pa.field("value", pa.large_string()))
         self.findings_schema = findings_schema
-        self._parquet = pq.ParquetWriter(self.parquet_path, self.schema, compression="zstd")
-        self._findings = pq.ParquetWriter(self.findings_path, findings_schema, compression="zstd")
+        self._parquet = ParquetSink(self.parquet_path, self.schema)
+        self._findings = ParquetSink(self.findings_path, findings_schema)
         self._csv: IO[bytes] = self.csv_path.open("wb")
         header = pl.DataFrame(schema={name: pl.String for name in layout.item_names})
         header.write_csv(self._csv, line_terminator=CSV_LINE_END)
@@ -137,7 +175,7 @@ class LayoutWriter:
         typed = frame.select(
             pl.col(name).cast(dtype) for name, dtype in self.polars_schema.items()
         )
-        self._parquet.write_table(pa.Table.from_batches(typed.to_arrow().to_batches()).cast(self.schema))
+        self._parquet.write(typed.to_arrow().cast(self.schema))
         typed.write_csv(self._csv, include_header=False, line_terminator=CSV_LINE_END)
         self.rows_out += frame.height
 
@@ -153,7 +191,7 @@ class LayoutWriter:
             return
         columns = [c.name for c in self.findings_schema]
         table = findings.select(columns).to_arrow().cast(self.findings_schema)
-        self._findings.write_table(table)
+        self._findings.write(table)
 
     def close(self) -> list[dict[str, Any]]:
         """Close every file and return their manifest entries."""
