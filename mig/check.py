@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from mig import __version__
 from mig.errors import ConfigError, InputError
 from mig.findings import FINDING_SCHEMA, message, severity_table
+from mig.hookspecs import empty_rejects
 from mig.layout import Layout, get_layout
 from mig.plugins import get_adapter
 from mig.report import (
@@ -115,7 +116,8 @@ def _validate_one(
     if path.suffix.lower() == ".parquet":
         columns, frames = _parquet_batches(path)
         used_encoding = "parquet"
-        batches: Iterator[tuple[pl.DataFrame, pl.DataFrame]] = ((f, f.clear().select("row")) for f in frames)
+        no_rejects = empty_rejects().select("row", "type", "detail")
+        batches: Iterator[tuple[pl.DataFrame, pl.DataFrame]] = ((f, no_rejects) for f in frames)
     else:
         reader = get_adapter("csv").open(path, {"encoding": encoding} if encoding else {}, batch_bytes=BATCH_BYTES)
         columns, used_encoding = reader.columns, reader.encoding

@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mig.errors import ConfigError, OutputExistsError
+from mig.errors import ConfigError, InputError, OutputExistsError
 from mig.layout import Item, Layout
 
 MANIFEST = "manifest.json"
@@ -61,11 +61,12 @@ def atomic_run_dir(out: Path, *, force: bool) -> Iterator[Path]:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The hex SHA-256 of a file, read in chunks; an unreadable file is an :class:`InputError`."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read ({type(exc).__name__})") from None
 
 
 def file_entry(path: Path, root: Path | None = None) -> dict[str, Any]:

@@ -7,17 +7,16 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mig_adapters.csv import detect_encoding, sjis_char_starts
 
 from mig.errors import ConfigError, InputError, UnknownNameError
 from mig.hookspecs import SourceBatch
 from mig.plugins import get_adapter
-from mig_adapters.csv import detect_encoding, sjis_char_starts
-
-import numpy as np
 
 JAPANESE = "あいうアイウｱｲｳ山田太郎髙﨑①～－ー　ABCabc0123,\"\r\n|\\表ソ能"
 # Characters CP932 can hold, including the 0x5C/0x7C trail-byte troublemakers (表 ソ 能).

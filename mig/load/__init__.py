@@ -21,7 +21,7 @@ from mig.load.ddl import (
     register_dialect,
     table_name,
 )
-from mig.load.manifest import read_manifest, sha256_file, verify_outputs
+from mig.load.manifest import read_manifest, verify_outputs
 from mig.load.run import FileLoad, LoadResult, load_run
 from mig.load.targets import (
     Target,
@@ -31,6 +31,7 @@ from mig.load.targets import (
     register_target,
     unregister_target,
 )
+from mig.rundir import sha256_file
 
 __all__ = [
     "Column",

@@ -6,12 +6,12 @@ load step trusts nothing in a run directory that the manifest does not vouch for
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mig.errors import InputError
+from mig.rundir import sha256_file
 
 MANIFEST_NAME = "manifest.json"
 
@@ -146,15 +146,6 @@ def verify_outputs(run_dir: Path, manifest: dict[str, Any]) -> None:
                 )
             if sha256_file(path) != output["sha256"].lower():
                 raise InputError(where, "does not match manifest (sha256 differs)")
-
-
-def sha256_file(path: Path) -> str:
-    """The hex SHA-256 of a file, read in chunks."""
-    try:
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read ({type(exc).__name__})") from None
 
 
 def _is_count(value: Any) -> bool:
