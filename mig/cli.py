@@ -261,3 +261,24 @@ def demo(out: Path, rows: int, seed: int, force: bool, quiet: bool, as_json: boo
     click.echo(f"loaded into:   {result.database}")
     for line in result.summary_lines():
         click.echo(line)
+
+
+def _register_area_commands() -> None:
+    """Attach the command groups that live in their own modules (``mig/cli_*.py``)."""
+    import importlib
+
+    for module_name, attribute in (
+        ("mig.cli_gaiji", "gaiji"),
+        ("mig.cli_audit", "audit"),
+        ("mig.cli_mainframe", "preview"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        main.add_command(getattr(module, attribute))
+
+
+_register_area_commands()
