@@ -213,6 +213,92 @@ def days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
     )
 
 
+def wareki_stages(date: pl.Expr, era: pl.Expr | None, name: str) -> list[list[pl.Expr]]:
+    """The 和暦 conversion as successive column stages ending in a Struct column ``name``.
+
+    Evaluating stage by stage (``with_columns`` per stage) computes every intermediate once;
+    as one nested expression the parsed parts would be recomputed at each use. Temporary
+    columns are named ``{name}__*``; drop them afterwards.
+    """
+    t = f"{name}__"
+    date_n = _normalise_wareki(date)
+    text = date_n if era is None else pl.concat_str(_normalise_wareki(era).fill_null(""), date_n)
+    parts = pl.col(t + "parts")
+
+    def num(key: str) -> pl.Expr:
+        return (
+            pl.coalesce(*(parts.struct.field(f"{key}{n}") for n in (1, 2, 3)))
+            .cast(pl.Int64, strict=False)
+            .alias(t + key)
+        )
+
+    era_idx, y, m, d, g = (pl.col(t + k) for k in ("era", "y", "m", "d", "g"))
+    first, last, ymd = pl.col(t + "first"), pl.col(t + "last"), pl.col(t + "ymd")
+    base = _era_lookup(era_idx, 1)
+    invalid, in_era, empty = pl.col(t + "invalid"), pl.col(t + "in_era"), pl.col(t + "empty")
+    error = pl.col(t + "error")
+    return [
+        [text.alias(t + "text"), (date_n.is_null() | (date_n == "")).alias(t + "empty")],
+        [pl.col(t + "text").str.extract_groups(_WAREKI_RE).alias(t + "parts")],
+        [
+            parts.struct.field("era").replace_strict(_ERA_INDEX, default=None, return_dtype=pl.Int64).alias(t + "era"),
+            num("y"),
+            num("m"),
+            num("d"),
+        ],
+        [
+            (base + y - 1).alias(t + "g"),
+            _era_lookup(era_idx, 2).alias(t + "first"),
+            _era_lookup(era_idx, 3).alias(t + "last"),
+            (_era_lookup(era_idx, 3) // 10000 - base + 1).alias(t + "max_year"),
+        ],
+        [(g * 10000 + m * 100 + d).alias(t + "ymd"), days_in_month(g, m).alias(t + "dim")],
+        [
+            (
+                era_idx.is_null()
+                | y.is_null()
+                | (y < 1)
+                | (y > pl.col(t + "max_year"))
+                | (m > 12)
+                | ((m == 0) & (d != 0))
+                | ((m != 0) & (d > pl.col(t + "dim")))
+            ).fill_null(True).alias(t + "invalid"),
+            (
+                pl.when(d != 0)
+                .then((ymd >= first) & (ymd <= last))
+                .when(m != 0)
+                .then((ymd // 100 >= first // 100) & (ymd // 100 <= last // 100))
+                .otherwise((g >= first // 10000) & (g <= last // 10000))
+            ).fill_null(False).alias(t + "in_era"),
+        ],
+        [
+            pl.when(empty)
+            .then(pl.lit(None, dtype=pl.String))
+            .when(invalid)
+            .then(pl.lit("wareki-invalid"))
+            .when(~in_era)
+            .then(pl.lit("wareki-out-of-era"))
+            .otherwise(pl.lit(None, dtype=pl.String))
+            .alias(t + "error")
+        ],
+        [
+            pl.struct(
+                pl.when(error.is_null() & ~empty)
+                .then(
+                    pl.concat_str(
+                        g.cast(pl.String).str.zfill(4),
+                        m.cast(pl.String).str.zfill(2),
+                        d.cast(pl.String).str.zfill(2),
+                    )
+                )
+                .otherwise(pl.lit(None, dtype=pl.String))
+                .alias("value"),
+                error.alias("error"),
+            ).alias(name)
+        ],
+    ]
+
+
 def wareki_to_seireki(date: pl.Expr, era: pl.Expr | None = None) -> pl.Expr:
     """Convert a 和暦 date to ``YYYYMMDD``: a Struct of ``value`` and ``error`` (both String).
 
@@ -234,64 +320,27 @@ def wareki_to_seireki(date: pl.Expr, era: pl.Expr | None = None) -> pl.Expr:
     >>> df.select(wareki_to_seireki(pl.col("d")).alias("w")).unnest("w").rows()
     [('20190430', None), (None, 'wareki-out-of-era'), ('20190000', None), (None, None)]
     """
-    date_n = _normalise_wareki(date)
-    text = date_n if era is None else pl.concat_str(_normalise_wareki(era).fill_null(""), date_n)
-    empty = date_n.is_null() | (date_n == "")
-    parts = text.str.extract_groups(_WAREKI_RE)
-    era_idx = parts.struct.field("era").replace_strict(
-        _ERA_INDEX, default=None, return_dtype=pl.Int64
-    )
-
-    def num(key: str) -> pl.Expr:
-        return pl.coalesce(*(parts.struct.field(f"{key}{n}") for n in (1, 2, 3))).cast(
-            pl.Int64, strict=False
-        )
-
-    y, m, d = num("y"), num("m"), num("d")
-    base = _era_lookup(era_idx, 1)
-    first = _era_lookup(era_idx, 2)
-    last = _era_lookup(era_idx, 3)
-    g = base + y - 1
-    max_year = last // 10000 - base + 1
-    invalid = (
-        era_idx.is_null()
-        | y.is_null()
-        | (y < 1)
-        | (y > max_year)
-        | (m > 12)
-        | ((m == 0) & (d != 0))
-        | ((m != 0) & (d > days_in_month(g, m)))
-    ).fill_null(True)
-    ymd = g * 10000 + m * 100 + d
-    in_era = (
-        pl.when(d != 0)
-        .then((ymd >= first) & (ymd <= last))
-        .when(m != 0)
-        .then((ymd // 100 >= first // 100) & (ymd // 100 <= last // 100))
-        .otherwise((g >= first // 10000) & (g <= last // 10000))
-    ).fill_null(False)
-    error = (
-        pl.when(empty)
-        .then(pl.lit(None, dtype=pl.String))
-        .when(invalid)
-        .then(pl.lit("wareki-invalid"))
-        .when(~in_era)
-        .then(pl.lit("wareki-out-of-era"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
-    value = (
-        pl.when(error.is_null() & ~empty)
-        .then(
-            pl.concat_str(
-                g.cast(pl.String).str.zfill(4),
-                m.cast(pl.String).str.zfill(2),
-                d.cast(pl.String).str.zfill(2),
-            )
-        )
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
     name = date.meta.output_name(raise_if_undetermined=False) or "wareki"
-    return pl.struct(value.alias("value"), error.alias("error")).alias(name)
+    inputs = [date.cast(pl.String).alias("date")]
+    if era is not None:
+        inputs.append(era.cast(pl.String).alias("era"))
+
+    def convert(columns: pl.Series) -> pl.Series:
+        # Runs once per batch (not per row): the stages evaluate each intermediate once.
+        stages = wareki_stages(pl.col("date"), pl.col("era") if era is not None else None, "w")
+        frame = columns.struct.unnest().lazy()
+        for stage in stages:
+            frame = frame.with_columns(stage)
+        return frame.select("w").collect().to_series()
+
+    return (
+        pl.struct(inputs)
+        .map_batches(convert, return_dtype=WAREKI_DTYPE)
+        .alias(name)
+    )
+
+
+WAREKI_DTYPE = pl.Struct({"value": pl.String, "error": pl.String})
 
 
 # ---------------------------------------------------------------------------------------

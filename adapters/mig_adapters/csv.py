@@ -213,7 +213,8 @@ def frame_block(
 
     if quote is not None:
         quotes = hits(quote)
-        parity = np.cumsum(quotes, dtype=np.int64) & 1
+        # uint8 wraps at 256, an even number, so the low bit still counts quotes mod 2
+        parity = np.cumsum(quotes, dtype=np.uint8) & 1
         outside = parity == 0  # a delimiter or LF is never a quote, so parity at it is exact
         quote_open = bool(parity[-1]) if n else False
     else:
@@ -271,25 +272,32 @@ def split_fields(
         field_starts[inner + 1] = delims + 1
     lengths = field_ends - field_starts
     # Gather the field bytes into one contiguous buffer (a +1/-1 marker sweep, no copy loop).
-    size = buf.shape[0] + 1
-    marks = np.bincount(field_starts, minlength=size) - np.bincount(field_ends, minlength=size)
-    inside = np.cumsum(marks[:-1]) > 0
+    # Fields never overlap, so the running sum of +1 at starts and -1 at ends is 0 or 1.
+    marks = np.zeros(buf.shape[0] + 1, dtype=np.int8)
+    marks[field_starts] += 1
+    marks[field_ends] -= 1
+    inside = np.cumsum(marks[:-1], dtype=np.int8).view(np.bool_)
     data = buf[inside]
     offsets = np.zeros(records * columns + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     flat = pa.LargeStringArray.from_buffers(
-        records * columns, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data.tobytes())
+        records * columns, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))
     )
     values = pl.Series("v", flat)
     if quote is not None:
-        doubled = quote + quote
-        values = pl.select(
-            pl.when(pl.lit(values).str.starts_with(quote) & pl.lit(values).str.ends_with(quote)
-                    & (pl.lit(values).str.len_bytes() >= 2))
-            .then(pl.lit(values).str.slice(1, pl.lit(values).str.len_chars() - 2)
-                  .str.replace_all(doubled, quote, literal=True))
-            .otherwise(pl.lit(values))
-        ).to_series()
+        # Only fields that start and end with the quote need unquoting: find them from the
+        # bytes, unquote just those and put them back.
+        q = ord(quote)
+        nonempty = lengths >= 2
+        quoted = np.zeros(lengths.shape[0], dtype=np.bool_)
+        quoted[nonempty] = (buf[field_starts[nonempty]] == q) & (buf[field_ends[nonempty] - 1] == q)
+        where = np.flatnonzero(quoted)
+        if where.size:
+            inner = values.gather(where)
+            unquoted = inner.str.slice(1, inner.str.len_chars() - 2).str.replace_all(
+                quote + quote, quote, literal=True
+            )
+            values = values.scatter(where, unquoted)
     return [values.gather_every(columns, offset=j) for j in range(columns)]
 
 
@@ -456,7 +464,7 @@ class CsvReader:
         row_ids[data_rows] = row + np.arange(1, int(data_rows.sum()) + 1)
         raw = pa.LargeBinaryArray.from_buffers(
             pa.large_binary(), records,
-            [None, pa.py_buffer(np.concatenate(([0], framing.next_starts)).astype(np.int64).tobytes()),
+            [None, pa.py_buffer(np.concatenate(([0], framing.next_starts)).astype(np.int64)),
              pa.py_buffer(region)],
         )
         meta = pl.DataFrame(
