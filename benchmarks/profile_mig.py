@@ -1,0 +1,168 @@
+"""Where ``mig extract`` spends its time on the demo export: stage table + cProfile top list.
+
+Runs :func:`mig.extract.extract` once under :mod:`cProfile` on a seeded demo export and
+prints the cumulative time of each stage of the conversion path (CSV adapter, mapping,
+validation, keys, writers, hashing), the mapping / validation time per layout, and the
+fixed cost of one ``apply_mapping`` call on a 10-row batch per layout (query planning,
+paid once per batch whatever its size). Profiling adds a little overhead; use
+``bench_conversion.py`` for the figures themselves.
+
+Usage::
+
+    python benchmarks/profile_mig.py [--rows 1000000] [--seed 0] [--export DIR]
+                                     [--batch-bytes N] [--top 25] [--workdir DIR] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import mig.extract
+from mig.demo_data import generate_legacy_export
+from mig.extract import DEFAULT_BATCH_BYTES, extract
+from mig.mapping import apply_mapping, load_mapping
+from mig.plugins import get_adapter
+
+INPUT_NAMES = ("SETAI.csv", "JUMIN.csv", "IDO.csv")
+
+#: (label, file name the function lives in, function name); indented labels are parts of
+#: the stage above them. A function that no longer exists is listed as "-".
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("CSV adapter (read, frame, decode, split)", "csv.py", "_batches_raw"),
+    ("  frame_block (quote parity, record/field ends)", "csv.py", "frame_block"),
+    ("  split_fields (field gather, unquote)", "csv.py", "split_fields"),
+    ("  _decode (cp932 → utf-8)", "csv.py", "_decode"),
+    ("per batch (_process_batch)", "extract.py", "_process_batch"),
+    ("  mapping (apply_mapping)", "mapping.py", "apply_mapping"),
+    ("  validation (validate_frame)", "validate.py", "validate_frame"),
+    ("  foreign keys (check_foreign_keys)", "validate.py", "check_foreign_keys"),
+    ("  primary keys (KeyTracker.duplicates)", "extract.py", "duplicates"),
+    ("  rejects (_rejects)", "extract.py", "_rejects"),
+    ("  write accepted (Parquet + CSV)", "rundir.py", "write_accepted"),
+    ("  write rejects", "rundir.py", "write_rejects"),
+    ("  write findings", "rundir.py", "write_findings"),
+    ("  findings summary (FindingAccumulator.add)", "report.py", "add"),
+    ("sha256 of inputs and outputs", "rundir.py", "sha256_file"),
+    ("HTML report", "report_html.py", "render_report_html"),
+)
+
+
+def _stage_times(stats: pstats.Stats) -> dict[tuple[str, str], float]:
+    """Cumulative seconds per (file name, function name), summed over same-named functions."""
+    times: dict[tuple[str, str], float] = defaultdict(float)
+    for (filename, _line, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        times[(Path(filename).name, function)] += row[3]
+    return times
+
+
+def _timed(store: dict[str, float], func: Callable[..., Any], layout_of: Callable[..., str]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            store[layout_of(*args)] += time.perf_counter() - started
+
+    return wrapper
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="profile mig extract on the demo export")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--export", type=Path, help="an existing demo export directory (skips generation)")
+    parser.add_argument("--batch-bytes", type=int, default=DEFAULT_BATCH_BYTES)
+    parser.add_argument("--top", type=int, default=25, help="lines of the cProfile tottime list")
+    parser.add_argument("--workdir", type=Path, help="parent of the temporary work directory")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="mig-profile-", dir=args.workdir))
+    try:
+        export_dir = args.export
+        if export_dir is None:
+            export_dir = root / "export"
+            export_dir.mkdir()
+            print(f"generating {args.rows:,} 住民 rows (seed {args.seed}) …", file=sys.stderr)
+            generate_legacy_export(export_dir, args.rows, args.seed)
+        inputs = [export_dir / name for name in INPUT_NAMES]
+
+        per_layout: dict[str, dict[str, float]] = {
+            "apply_mapping": defaultdict(float),
+            "validate_frame": defaultdict(float),
+        }
+        originals = {name: getattr(mig.extract, name) for name in per_layout}
+        setattr(  # noqa: B010 - patch the name extract() looks up, for per-layout timing
+            mig.extract, "apply_mapping",
+            _timed(per_layout["apply_mapping"], originals["apply_mapping"], lambda _d, fm, *_: fm.layout.id),
+        )
+        setattr(  # noqa: B010
+            mig.extract, "validate_frame",
+            _timed(per_layout["validate_frame"], originals["validate_frame"], lambda _f, layout, *_: layout.id),
+        )
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        try:
+            profiler.enable()
+            extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=args.batch_bytes)
+            profiler.disable()
+        finally:
+            for name, func in originals.items():
+                setattr(mig.extract, name, func)
+        total = time.perf_counter() - started
+        stats = pstats.Stats(profiler)
+        times = _stage_times(stats)
+
+        print(f"\nmig extract under cProfile: {total:.1f} s, batch size {args.batch_bytes:,} bytes")
+        print(f"{'stage':<50} {'seconds':>8} {'share':>6}")
+        print("-" * 66)
+        for label, filename, function in STAGES:
+            seconds = times.get((filename, function))
+            if seconds is None:
+                print(f"{label:<50} {'-':>8}")
+            else:
+                print(f"{label:<50} {seconds:>8.2f} {seconds / total:>6.1%}")
+
+        print(f"\n{'per layout':<14} {'apply_mapping s':>16} {'validate_frame s':>17} {'mapping, 10-row batch s':>24}")
+        mapping = load_mapping(export_dir / "mapping.toml")
+        adapter = get_adapter(mapping.adapter)
+        for file_mapping in mapping.files:
+            layout_id = file_mapping.layout.id
+            path = next(p for p in inputs if any(Path(p).match(g) for g in file_mapping.inputs))
+            reader = adapter.open(path, mapping.source, batch_bytes=1 << 20)
+            small = next(iter(reader.batches())).data.head(10)
+            started = time.perf_counter()
+            apply_mapping(small, file_mapping, mapping.code_maps)
+            fixed = time.perf_counter() - started
+            print(
+                f"{layout_id:<14} {per_layout['apply_mapping'].get(layout_id, 0.0):>16.2f} "
+                f"{per_layout['validate_frame'].get(layout_id, 0.0):>17.2f} {fixed:>24.2f}"
+            )
+
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+        print(f"\ncProfile, top {args.top} by own time (Polars work shows as PyLazyFrame.collect):")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+    finally:
+        if args.keep:
+            print(f"work directory kept: {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
