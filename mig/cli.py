@@ -67,7 +67,40 @@ quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MigGroup(click.Group):
+    """The top-level group; command groups of other areas load from ``mig/cli_*.py`` on use.
+
+    Loading them lazily keeps ``mig --help`` fast and lets those modules import helpers
+    from this one without an import cycle.
+    """
+
+    AREAS = {
+        "audit": ("mig.cli_audit", "audit"),
+        "gaiji": ("mig.cli_gaiji", "gaiji"),
+        "preview": ("mig.cli_mainframe", "preview"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        import importlib.util
+
+        present = {n for n, (module, _) in self.AREAS.items() if importlib.util.find_spec(module)}
+        return sorted(set(super().list_commands(ctx)) | present)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.AREAS:
+            import importlib
+            import importlib.util
+
+            module_name, attribute = self.AREAS[cmd_name]
+            if importlib.util.find_spec(module_name) is None:
+                return None
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=MigGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mig")
 def main() -> None:
     """mig — 中間標準レイアウト migration toolkit (extract, validate, load, 外字)."""
@@ -262,23 +295,3 @@ def demo(out: Path, rows: int, seed: int, force: bool, quiet: bool, as_json: boo
     for line in result.summary_lines():
         click.echo(line)
 
-
-def _register_area_commands() -> None:
-    """Attach the command groups that live in their own modules (``mig/cli_*.py``)."""
-    import importlib
-
-    for module_name, attribute in (
-        ("mig.cli_gaiji", "gaiji"),
-        ("mig.cli_audit", "audit"),
-        ("mig.cli_mainframe", "preview"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        main.add_command(getattr(module, attribute))
-
-
-_register_area_commands()

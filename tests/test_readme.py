@@ -33,6 +33,10 @@ def test_every_finding_type_and_transform_is_documented() -> None:
         assert f"`{code}`" in README, code
     for name in TRANSFORMS:
         assert f"`{name}`" in README, name
+    from mig.audit.findings import AUDIT_FINDING_TYPES
+
+    for code in AUDIT_FINDING_TYPES:
+        assert f"`{code}`" in README, code
 
 
 def test_mapping_example_parses(tmp_path: Path) -> None:

@@ -390,6 +390,14 @@ class CsvReader:
                     array, delimiter, quote, sjis_char_starts(array) if sjis else None, final=final
                 )
                 overlong = framing.quote_open and len(buf) - framing.complete_until > _MAX_RECORD_BYTES
+                if not framing.quote_open and not final and len(buf) - framing.complete_until > _MAX_RECORD_BYTES:
+                    raise InputError(
+                        str(self.path),
+                        f"a record runs over {_MAX_RECORD_BYTES // (1024 * 1024)} MiB without a line end "
+                        "(wrong delimiter or not a CSV file?)",
+                        line=lines_before + buf.count(b"\n", 0, framing.complete_until) + 1,
+                        offset=carry_offset + framing.complete_until,
+                    )
                 if framing.complete_until == 0 and not (final or overlong):
                     break
                 if framing.complete_until > 0:

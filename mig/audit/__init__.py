@@ -1,0 +1,19 @@
+"""``mig audit``: is a vendor's contract-end handover package complete, conformant and intact?
+
+A package is a directory or a zip of 中間標準レイアウト files (a ``mig`` run directory,
+or layout files named ``<layout-id>.csv`` / ``.parquet``, optionally with a
+``control.csv``). :func:`audit_package` checks completeness per 業務, validates every
+file in full (streamed), counts records against the manifest or control totals,
+hashes every file, counts the 外字 left, and refuses what is unsafe (zip bombs, path
+traversal, symlinks) while auditing the rest. The result is an :class:`AuditReport`
+(JSON) that :func:`render_audit_html` turns into the page an auditor signs on.
+"""
+
+from __future__ import annotations
+
+from mig.audit.core import AuditOptions, audit_package
+from mig.audit.html import render_audit_html
+from mig.audit.package import Limits
+from mig.audit.report import AuditReport
+
+__all__ = ["AuditOptions", "AuditReport", "Limits", "audit_package", "render_audit_html"]

@@ -1,0 +1,135 @@
+"""Control sources of a package: our ``manifest.json`` and a simple ``control.csv``.
+
+``control.csv`` (at the package root) is how a vendor that does not produce a run
+directory declares what it delivers. UTF-8 (a BOM is allowed), comma-separated, header
+row required, one row per file::
+
+    file,rows,sha256,bytes
+    juki-jumin.csv,194,5a8e1236…d5e8a3,64011
+    juki-setai.parquet,87,,
+
+``file`` (required) is the package-relative path with ``/``; ``rows`` (required column,
+may be empty) is the number of data records (header excluded); ``sha256`` and
+``bytes`` are optional columns, and an empty cell means "not declared".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mig.audit.package import unsafe_name
+from mig.errors import ConfigError, InputError
+from mig.layout import CodeTable, Item, parse_item
+from mig.load.manifest import read_manifest
+
+CONTROL_FILE = "control.csv"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one control source records about one file."""
+
+    source: str
+    path: str
+    rows: int | None = None
+    bytes: int | None = None
+    sha256: str | None = None
+    layout: str = ""
+
+
+@dataclass
+class ManifestFacts:
+    """What the audit takes from a run directory's manifest."""
+
+    expected: list[Expected]
+    extensions: dict[str, list[Item]]
+    layouts: list[str]
+    conservation: dict[str, tuple[int, int, int]]
+    rejected: dict[str, int]
+
+
+def parse_manifest(run_dir: Path, codes: dict[str, dict[str, CodeTable]]) -> ManifestFacts:
+    """Read ``run_dir/manifest.json`` (via :func:`mig.load.manifest.read_manifest`).
+
+    ``codes`` maps a layout id to its code tables (for declared extension items).
+    A malformed manifest raises :class:`~mig.errors.InputError` / ``ConfigError``.
+    """
+    manifest = read_manifest(run_dir)
+    facts = ManifestFacts([], {}, [], {}, {})
+    for index, entry in enumerate(manifest["files"]):
+        layout = str(entry["layout"])
+        facts.layouts.append(layout)
+        facts.extensions[layout] = [
+            parse_item(raw, f"{MANIFEST_FILE} files[{index}] item {raw.get('name')}", codes.get(layout, {}))
+            for raw in entry["items"]
+            if raw.get("extension")
+        ]
+        rows_in = entry.get("rows_in")
+        if isinstance(rows_in, int):
+            facts.conservation[layout] = (rows_in, int(entry["rows_out"]), int(entry["rows_rejected"]))
+        facts.rejected[layout] = int(entry["rows_rejected"])
+        for output in entry["outputs"]:
+            rel = str(output["path"])
+            parts = PurePosixPath(rel).parts
+            rows: int | None = None
+            if parts[:1] == ("data",):
+                rows = int(entry["rows_out"])
+            elif parts[:1] == ("rejects",) and rel.endswith(".jsonl"):
+                rows = int(entry["rows_rejected"])
+            facts.expected.append(
+                Expected(MANIFEST_FILE, rel, rows, int(output["bytes"]), str(output["sha256"]).lower(), layout)
+            )
+    return facts
+
+
+def parse_control(path: Path) -> list[Expected]:
+    """Read a ``control.csv`` (format in the module docstring); errors name the line."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(CONTROL_FILE, "not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "file" not in header or "rows" not in header:
+        raise InputError(CONTROL_FILE, "header must name the columns file and rows (sha256, bytes optional)", line=1)
+    unknown = sorted(set(header) - {"file", "rows", "sha256", "bytes"})
+    if unknown:
+        raise InputError(CONTROL_FILE, f"unknown column(s) {', '.join(unknown)}", line=1)
+    reader.fieldnames = header
+    expected: list[Expected] = []
+    seen: set[str] = set()
+    for raw in reader:
+        line = reader.line_num
+        values: dict[str, Any] = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw:
+            raise InputError(CONTROL_FILE, "more fields than the header", line=line)
+        name = values["file"]
+        why = unsafe_name(name)
+        if why is not None:
+            raise InputError(CONTROL_FILE, f"file: {why}", line=line)
+        if name in seen:
+            raise InputError(CONTROL_FILE, "file listed twice", line=line)
+        seen.add(name)
+        counts: dict[str, int | None] = {}
+        for key in ("rows", "bytes"):
+            cell = values.get(key, "")
+            if cell and not (cell.isascii() and cell.isdigit()):
+                raise InputError(CONTROL_FILE, f"{key} must be a non-negative integer", line=line)
+            counts[key] = int(cell) if cell else None
+        digest = values.get("sha256", "").lower() or None
+        if digest is not None and (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest)):
+            raise InputError(CONTROL_FILE, "sha256 must be 64 hex digits", line=line)
+        expected.append(Expected(CONTROL_FILE, name, counts["rows"], counts["bytes"], digest))
+    return expected
+
+
+def control_error(exc: InputError | ConfigError) -> str:
+    """A control source's error as a short detail (rule and line, no path)."""
+    if isinstance(exc, InputError):
+        return exc.rule + (f" (line {exc.line})" if exc.line is not None else "")
+    return str(exc)

@@ -1,0 +1,504 @@
+"""``audit_package``: the contract-end handover audit of a directory or zip package.
+
+Order of work: open the package safely (:mod:`mig.audit.package`), classify every entry
+(layout data, manifest, control file, run file, unexpected), read the control sources,
+audit the layout files in dependency order (referenced layouts first, so cross-file keys
+are checked against the package's own files), hash everything else, compare with the
+control sources, then give each 業務 its verdict.
+
+Verdict of a 業務 (from its findings of severity ``error``, which block acceptance):
+
+- ``incomplete`` — something is missing: a layout file, an item's column, or a file a
+  control source lists;
+- ``non-conformant`` — nothing is missing, but a file fails validation, cannot be read,
+  differs from its manifest / control totals, or was refused as unsafe;
+- ``complete`` — no blocking finding. Warnings (外字 left by default, undeclared extra
+  columns, records the run rejected, unexpected files) are shown but do not block.
+
+The package passes when no finding anywhere is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+
+import polars as pl
+
+from mig import __version__
+from mig.audit.conformance import FileResult, audit_file
+from mig.audit.control import (
+    CONTROL_FILE,
+    MANIFEST_FILE,
+    Expected,
+    ManifestFacts,
+    control_error,
+    parse_control,
+    parse_manifest,
+)
+from mig.audit.findings import audit_type, render
+from mig.audit.package import Entry, EntryError, Limits, Package, open_package
+from mig.audit.repertoire import DEFAULT_REPERTOIRE, REPERTOIRE_LABELS, REPERTOIRES
+from mig.audit.report import (
+    AuditFinding,
+    AuditReport,
+    BusinessAudit,
+    ControlTotal,
+    FileAudit,
+    InventoryEntry,
+    LayoutStatus,
+)
+from mig.errors import ConfigError, InputError, UnknownNameError
+from mig.layout import Item, Layout, list_layouts
+from mig.rundir import sha256_file
+
+DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+RUN_REPORTS = {"report.json", "report.html"}
+RUN_FOLDERS = {"findings", "rejects"}
+"""Folders of a run directory whose files carry a layout id but are not layout data."""
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What to audit and how strictly.
+
+    ``businesses``: the 業務 to audit (default: those the package holds files of);
+    ``mappings``: ``(pattern, layout id)`` pairs — a package path or file name (glob
+    allowed) read as a file of that layout; ``repertoire``: see
+    :mod:`mig.audit.repertoire`; ``require_gaiji_resolved``: 外字 left blocks acceptance
+    (default: a warning); ``work_root``: where the temporary work directory for zip
+    members is made (default: the system temp directory).
+    """
+
+    businesses: tuple[str, ...] = ()
+    mappings: tuple[tuple[str, str], ...] = ()
+    repertoire: str = DEFAULT_REPERTOIRE
+    require_gaiji_resolved: bool = False
+    limits: Limits = field(default_factory=Limits)
+    work_root: Path | None = None
+
+
+@dataclass
+class _Classified:
+    entry: Entry
+    role: str
+    layout: str = ""
+    detail: str = ""
+
+
+class _Audit:
+    """State of one audit run (one instance per call of :func:`audit_package`)."""
+
+    def __init__(self, package: Package, options: AuditOptions, layouts: dict[str, Layout]) -> None:
+        self.package = package
+        self.options = options
+        self.layouts = layouts
+        self.findings: list[AuditFinding] = []
+        self.inventory: dict[str, InventoryEntry] = {}
+        self.files: list[FileAudit] = []
+        self.expected: dict[str, list[Expected]] = {}
+        self.extensions: dict[str, list[Item]] = {}
+        self.manifest: ManifestFacts | None = None
+        self.refused_layouts: set[str] = set()
+
+    # -- findings ---------------------------------------------------------------------------
+
+    def add(self, code: str, *, severity: str | None = None, layout: str = "", business: str = "",
+            path: str = "", item: str = "", detail: str = "", count: int = 0,
+            rows: list[int] | None = None) -> None:
+        kind = audit_type(code)
+        if layout and not business and layout in self.layouts:
+            business = self.layouts[layout].business
+        text = render(code, path=path, layout=layout, item=item, detail=detail, count=count,
+                      repertoire=REPERTOIRE_LABELS.get(self.options.repertoire, ""))
+        self.findings.append(AuditFinding(
+            type=code, severity=severity or kind.severity, category=kind.category, message=text,
+            business=business, layout=layout, path=path, item=item, detail=detail, count=count,
+            rows=list(rows or []),
+        ))
+
+    # -- classification ----------------------------------------------------------------------
+
+    def classify(self) -> list[_Classified]:
+        is_run = self.package.entry(MANIFEST_FILE) is not None
+        hits = {pattern: 0 for pattern, _ in self.options.mappings}
+        out: list[_Classified] = []
+        for entry in self.package.entries:
+            pure = PurePosixPath(entry.path)
+            mapped = next(
+                ((pattern, lid) for pattern, lid in self.options.mappings
+                 if fnmatchcase(entry.path, pattern) or fnmatchcase(pure.name, pattern)),
+                None,
+            )
+            if mapped is not None:  # the first --map that matches wins
+                hits[mapped[0]] += 1
+                out.append(_Classified(entry, "layout-data", mapped[1]))
+            elif entry.path == MANIFEST_FILE:
+                out.append(_Classified(entry, "manifest"))
+            elif entry.path == CONTROL_FILE:
+                out.append(_Classified(entry, "control"))
+            elif is_run:
+                out.append(self._classify_run(entry, pure))
+            else:
+                layout = self._layout_of(pure)
+                if layout and not set(pure.parts[:-1]) & RUN_FOLDERS:
+                    out.append(_Classified(entry, "layout-data", layout))
+                elif layout:
+                    out.append(_Classified(entry, "unexpected", layout, "a run's findings or rejects, not layout data"))
+                else:
+                    out.append(_Classified(entry, "unexpected", detail="its name matches no layout"))
+        for pattern, layout_id in self.options.mappings:
+            if not hits[pattern]:
+                self.add("map-unmatched", layout=layout_id, detail=f"{pattern}={layout_id}")
+        return out
+
+    def _layout_of(self, pure: PurePosixPath) -> str:
+        if pure.suffix.lower() in DATA_SUFFIXES and pure.stem in self.layouts:
+            return pure.stem
+        return ""
+
+    def _classify_run(self, entry: Entry, pure: PurePosixPath) -> _Classified:
+        parts = pure.parts
+        if len(parts) == 2 and parts[0] == "data" and self._layout_of(pure):
+            return _Classified(entry, "layout-data", pure.stem)
+        if entry.path in RUN_REPORTS:
+            return _Classified(entry, "run-report")
+        if len(parts) == 2 and parts[0] in RUN_FOLDERS:
+            return _Classified(entry, "run-file", pure.stem if pure.stem in self.layouts else "")
+        return _Classified(entry, "unexpected", detail="not a part of a run directory")
+
+    # -- control sources ---------------------------------------------------------------------
+
+    def read_controls(self, classified: list[_Classified]) -> None:
+        for item in classified:
+            if item.role not in ("manifest", "control"):
+                continue
+            entry = item.entry
+            if entry.size > self.options.limits.max_control_bytes:
+                self.add("control-invalid", path=entry.path,
+                         detail=f"larger than {self.options.limits.max_control_bytes} bytes")
+                self._record(entry, item.role)
+                continue
+            try:
+                with self.package.local_file(entry, entry.path) as (path, digest):
+                    self._record(entry, item.role, digest.sha256, digest.bytes)
+                    if item.role == "manifest":
+                        codes = {lid: layout.codes for lid, layout in self.layouts.items()}
+                        self.manifest = parse_manifest(path.parent, codes)
+                        expected = self.manifest.expected
+                        self.extensions = self.manifest.extensions
+                    else:
+                        expected = parse_control(path)
+            except EntryError as exc:
+                self.add(exc.type, path=entry.path, detail=exc.detail)
+                continue
+            except (InputError, ConfigError) as exc:
+                self.add("control-invalid", path=entry.path, detail=control_error(exc))
+                continue
+            for exp in expected:
+                self.expected.setdefault(exp.path, []).append(exp)
+        if self.manifest is not None:
+            for layout, (rows_in, rows_out, rejected) in sorted(self.manifest.conservation.items()):
+                if rows_in != rows_out + rejected:
+                    self.add("not-conserved", layout=layout,
+                             detail=f"{rows_in} ≠ {rows_out} + {rejected}")
+            for layout, rejected in sorted(self.manifest.rejected.items()):
+                if rejected:
+                    self.add("run-rejects", layout=layout, detail=str(rejected), count=rejected)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def _record(self, entry: Entry, role: str, sha256: str = "", size: int | None = None, layout: str = "") -> None:
+        self.inventory[entry.path] = InventoryEntry(
+            path=entry.path, role=role, bytes=entry.size if size is None else size,
+            sha256=sha256, layout=layout,
+        )
+
+    def audit_layout_files(self, data: list[_Classified]) -> None:
+        audited = sorted({c.layout for c in data})
+        needs: dict[str, list[str]] = {}
+        for lid in audited:
+            for fk in self.layouts[lid].foreign_keys:
+                if fk.layout in audited and fk.target_item not in needs.setdefault(fk.layout, []):
+                    needs[fk.layout].append(fk.target_item)
+        keys: dict[str, pl.Series | None] = {}
+        for lid in _dependency_order(audited, self.layouts):
+            layout = self.layouts[lid]
+            for item in sorted((c for c in data if c.layout == lid), key=lambda c: c.entry.path):
+                fk_keys: dict[str, pl.Series | None] = {fk.layout: keys.get(fk.layout) for fk in layout.foreign_keys}
+                result = self._audit_one(item, layout, fk_keys, needs.get(lid, []))
+                # the first readable file of a referenced layout gives its key values
+                if result is not None and not result.audit.read_error and needs.get(lid) and keys.get(lid) is None:
+                    keys[lid] = result.keys[needs[lid][0]]
+
+    def _audit_one(self, item: _Classified, layout: Layout, keys: dict[str, pl.Series | None],
+                   collect: list[str]) -> FileResult | None:
+        entry = item.entry
+        suffix = PurePosixPath(entry.path).suffix.lower()
+        fmt = DATA_SUFFIXES.get(suffix, "csv")
+        limit = self.options.limits.max_line_bytes
+        try:
+            with self.package.local_file(entry, f"data.{fmt}") as (path, digest):
+                if fmt == "csv" and digest.longest_line > limit:
+                    result = FileResult(FileAudit(
+                        path=entry.path, layout=layout.id, layout_name=layout.name, business=layout.business,
+                        format=fmt, read_error=f"a line is longer than {limit} bytes (not parsed, to bound memory)",
+                    ), {}, {})
+                else:
+                    result = audit_file(
+                        path, entry.path, layout, fmt,
+                        extensions=self.extensions.get(layout.id, []), keys=keys, collect=collect,
+                        repertoire=self.options.repertoire,
+                    )
+        except EntryError as exc:
+            self.add(exc.type, layout=layout.id, path=entry.path, detail=exc.detail)
+            self._record(entry, "refused", layout=layout.id)
+            self.refused_layouts.add(layout.id)
+            return None
+        audit = result.audit
+        audit.bytes, audit.sha256 = digest.bytes, digest.sha256
+        self._record(entry, "layout-data", digest.sha256, digest.bytes, layout.id)
+        if audit.read_error:
+            self.add("file-unreadable", layout=layout.id, path=entry.path, detail=audit.read_error)
+        rows = None if audit.read_error else audit.rows
+        audit.controls = self._compare(entry.path, layout.id, digest.sha256, digest.bytes, rows)
+        self._gaiji_findings(audit, result)
+        self.files.append(audit)
+        return result
+
+    def _gaiji_findings(self, audit: FileAudit, result: FileResult) -> None:
+        severity = "error" if self.options.require_gaiji_resolved else "warning"
+        for name, count in result.gaiji.items():
+            if count.pua_values:
+                self.add("gaiji-unresolved", severity=severity, layout=audit.layout, path=audit.path,
+                         item=name, count=count.pua_values, rows=count.pua_rows,
+                         detail=f"{count.pua_chars} characters, {len(count.pua_set)} distinct")
+            if count.outside_values:
+                self.add("gaiji-outside-repertoire", severity=severity, layout=audit.layout, path=audit.path,
+                         item=name, count=count.outside_values, rows=count.outside_rows,
+                         detail=f"{count.outside_chars} characters, {len(count.outside_set)} distinct")
+
+    def hash_others(self, others: list[_Classified]) -> None:
+        for item in others:
+            entry = item.entry
+            try:
+                digest = self.package.digest(entry)
+            except EntryError as exc:
+                self.add(exc.type, layout=item.layout, path=entry.path, detail=exc.detail)
+                self._record(entry, "refused", layout=item.layout)
+                continue
+            self._record(entry, item.role, digest.sha256, digest.bytes, item.layout)
+            rows = digest.line_feeds if entry.path.endswith(".jsonl") else None
+            self._compare(entry.path, item.layout, digest.sha256, digest.bytes, rows)
+
+    def _compare(self, path: str, layout: str, sha256: str, size: int, rows: int | None) -> list[ControlTotal]:
+        """Check a file against every control source listing it; record tamper findings."""
+        totals = []
+        for exp in self.expected.get(path, []):
+            ok = True
+            if exp.bytes is not None and exp.bytes != size:
+                ok = False
+                self.add("tamper-bytes", layout=layout, path=path,
+                         detail=f"{exp.source}: recorded {exp.bytes} bytes, found {size}")
+            if exp.sha256 is not None and exp.sha256 != sha256:
+                ok = False
+                self.add("tamper-sha256", layout=layout, path=path, detail=exp.source)
+            if exp.rows is not None and rows is not None and exp.rows != rows:
+                ok = False
+                self.add("tamper-rows", layout=layout, path=path,
+                         detail=f"{exp.source}: recorded {exp.rows} records, found {rows}")
+            totals.append(ControlTotal(exp.source, exp.rows, exp.bytes, exp.sha256, ok))
+        if path in self.inventory:
+            checks = [f"{t.source}: {'ok' if t.matches else 'mismatch'}" for t in totals]
+            self.inventory[path].check = "; ".join(checks)
+        return totals
+
+    def check_listed(self, classified: list[_Classified]) -> None:
+        present = {c.entry.path for c in classified}
+        refused = {r.path for r in self.package.refused}
+        for path, expectations in sorted(self.expected.items()):
+            if path in present or path in refused:
+                continue
+            for exp in expectations:
+                layout = exp.layout or self._layout_of(PurePosixPath(path))
+                self.add("listed-file-missing", layout=layout, path=path, detail=exp.source)
+        listed_manifest = {p for p, exps in self.expected.items() if any(e.source == MANIFEST_FILE for e in exps)}
+        listed_control = {p for p, exps in self.expected.items() if any(e.source == CONTROL_FILE for e in exps)}
+        has_control = any(c.role == "control" for c in classified)
+        for c in classified:
+            path = c.entry.path
+            if self.manifest is not None and c.role in ("layout-data", "run-file") and path not in listed_manifest:
+                self.add("unlisted", layout=c.layout, path=path, detail=MANIFEST_FILE)
+                self._mark(path, f"{MANIFEST_FILE}: unlisted")
+            if has_control and c.role == "layout-data" and path not in listed_control:
+                self.add("unlisted", layout=c.layout, path=path, detail=CONTROL_FILE)
+                self._mark(path, f"{CONTROL_FILE}: unlisted")
+
+    def _mark(self, path: str, note: str) -> None:
+        if path in self.inventory:
+            entry = self.inventory[path]
+            entry.check = f"{entry.check}; {note}" if entry.check else note
+
+
+def _dependency_order(ids: list[str], layouts: dict[str, Layout]) -> list[str]:
+    """Layout ids with every referenced layout before the layouts referencing it."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(lid: str) -> None:
+        if lid in order or lid in visiting:
+            return
+        visiting.add(lid)
+        for fk in layouts[lid].foreign_keys:
+            if fk.layout in ids:
+                visit(fk.layout)
+        order.append(lid)
+
+    for lid in sorted(ids):
+        visit(lid)
+    return order
+
+
+def _check_options(options: AuditOptions, layouts: dict[str, Layout]) -> None:
+    if options.repertoire not in REPERTOIRES:
+        raise UnknownNameError("repertoire", options.repertoire, REPERTOIRES)
+    known_businesses = {layout.business for layout in layouts.values()}
+    for business in options.businesses:
+        if business not in known_businesses:
+            raise UnknownNameError("業務", business, known_businesses)
+    for pattern, layout_id in options.mappings:
+        if not pattern:
+            raise ConfigError(f"--map {pattern}={layout_id}: empty file name")
+        if layout_id not in layouts:
+            raise UnknownNameError("layout", layout_id, layouts)
+
+
+def audit_package(source: Path, options: AuditOptions | None = None) -> AuditReport:
+    """Audit a handover package (a directory or a zip file) and return the report.
+
+    Never raises for what is *in* the package (that becomes findings); raises
+    :class:`~mig.errors.InputError` when the package itself cannot be opened and
+    :class:`~mig.errors.ConfigError` for bad options.
+
+    >>> report = audit_package(Path("mig-demo/run"))  # doctest: +SKIP
+    >>> report.passed, [b.verdict for b in report.businesses]  # doctest: +SKIP
+    (True, ['complete'])
+    """
+    options = options or AuditOptions()
+    layouts = {layout.id: layout for layout in list_layouts()}
+    _check_options(options, layouts)
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open_package(source, options.limits, options.work_root) as package:
+        state = _Audit(package, options, layouts)
+        for refusal in package.refused:
+            layout = state._layout_of(PurePosixPath(refusal.path))
+            state.add(refusal.type, layout=layout, path=refusal.path, detail=refusal.detail)
+            state.inventory[refusal.path] = InventoryEntry(path=refusal.path, role="refused", layout=layout)
+            if layout:
+                state.refused_layouts.add(layout)
+        classified = state.classify()
+        state.read_controls(classified)
+        businesses = _businesses(options, classified, state, layouts)
+        data: list[_Classified] = []
+        others: list[_Classified] = []
+        for c in classified:
+            if c.role == "layout-data" and layouts[c.layout].business not in businesses:
+                c.role, c.detail = "unexpected", f"業務 {layouts[c.layout].business} not audited"
+            if c.role == "layout-data":
+                data.append(c)
+            elif c.role not in ("manifest", "control"):
+                others.append(c)
+                if c.role == "unexpected":
+                    state.add("file-unexpected", path=c.entry.path, detail=c.detail)
+        state.audit_layout_files(data)
+        state.hash_others(others)
+        state.check_listed(classified)
+        business_audits = _verdicts(state, businesses, data, layouts)
+        package_sha = sha256_file(source) if package.kind == "zip" else ""
+        report = AuditReport(
+            tool_version=__version__,
+            created_at=created,
+            package=str(source),
+            package_kind=package.kind,
+            package_sha256=package_sha,
+            passed=False,
+            options=_options_dict(options),
+            businesses=business_audits,
+            files=sorted(state.files, key=lambda f: (f.business, f.layout, f.path)),
+            findings=sorted(state.findings, key=_finding_order),
+            inventory=sorted(state.inventory.values(), key=lambda e: e.path),
+        )
+    report.passed = not report.errors
+    return report
+
+
+def _businesses(options: AuditOptions, classified: list[_Classified], state: _Audit,
+                layouts: dict[str, Layout]) -> set[str]:
+    if options.businesses:
+        return set(options.businesses)
+    found = {layouts[c.layout].business for c in classified if c.role == "layout-data"}
+    found |= {layouts[lid].business for lid in state.refused_layouts}
+    if state.manifest is not None:
+        found |= {layouts[lid].business for lid in state.manifest.layouts if lid in layouts}
+    return found or {layout.business for layout in layouts.values()}
+
+
+def _verdicts(state: _Audit, businesses: set[str], data: list[_Classified],
+              layouts: dict[str, Layout]) -> list[BusinessAudit]:
+    audits = []
+    for business in sorted(businesses):
+        statuses = []
+        for layout in sorted((x for x in layouts.values() if x.business == business), key=lambda x: x.id):
+            files = sorted(c.entry.path for c in data if c.layout == layout.id and c.entry.path in
+                           {f.path for f in state.files})
+            if files:
+                status = "present"
+            elif layout.id in state.refused_layouts:
+                status = "refused"
+            else:
+                status = "missing"
+                state.add("file-missing", layout=layout.id)
+            statuses.append(LayoutStatus(layout.id, layout.name, status, files))
+        audits.append(BusinessAudit(business=business, verdict="complete", layouts=statuses))
+    # every finding known now: count and decide
+    temp = AuditReport("", "", "", "", "", False, files=state.files, findings=state.findings)
+    for audit in audits:
+        mine = [f for f in temp.all_findings() if f.business == audit.business]
+        errors = [f for f in mine if f.severity == "error"]
+        audit.errors = len(errors)
+        audit.warnings = len(mine) - len(errors)
+        audit.blocking = sorted({f.type for f in errors})
+        categories = {f.category for f in errors}
+        if "completeness" in categories:
+            audit.verdict = "incomplete"
+        elif errors:
+            audit.verdict = "non-conformant"
+        mine_files = [f for f in state.files if f.business == audit.business]
+        audit.rows = sum(f.rows for f in mine_files)
+        audit.rows_conforming = sum(f.rows_conforming for f in mine_files)
+    return audits
+
+
+def _finding_order(finding: AuditFinding) -> tuple[int, str, str, str, str, str]:
+    return (0 if finding.severity == "error" else 1, finding.business, finding.layout,
+            finding.path, finding.type, finding.item)
+
+
+def _options_dict(options: AuditOptions) -> dict[str, object]:
+    limits = options.limits
+    return {
+        "businesses": list(options.businesses),
+        "map": [f"{pattern}={layout}" for pattern, layout in options.mappings],
+        "repertoire": options.repertoire,
+        "require_gaiji_resolved": options.require_gaiji_resolved,
+        "limits": {
+            "max_total_bytes": limits.max_total_bytes,
+            "max_entry_bytes": limits.max_entry_bytes,
+            "max_ratio": limits.max_ratio,
+            "ratio_floor": limits.ratio_floor,
+            "max_entries": limits.max_entries,
+        },
+    }
+
