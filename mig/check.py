@@ -27,6 +27,7 @@ from mig.report import (
     SourceSummary,
     attach_values,
 )
+from mig.gaiji.resolve import resolve_frame
 from mig.validate import check_foreign_keys, validate_frame
 
 BATCH_ROWS = 200_000
@@ -135,7 +136,8 @@ def _validate_one(
         findings = pl.concat(
             [
                 framing.select("row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail").cast(FINDING_SCHEMA),  # type: ignore[arg-type]
-                validate_frame(frame, layout),
+                validate_frame(frame, layout).filter(pl.col("type") != "gaiji-unresolved"),
+                resolve_frame(frame, layout, {})[1],  # gaiji-unresolved per character (code point)
                 check_foreign_keys(frame, layout, keys) if layout.foreign_keys else validate_frame(frame.clear(), layout),
             ]
         ).filter(pl.col("row") >= 0).join(severities, on="type", how="left")
@@ -153,7 +155,8 @@ def _validate_one(
         if keys.get(fk.layout) is None:
             file_report.findings.append(_file_note("fk-not-checked", fk.item, fk.layout))
     file_report.gaiji = [
-        {"item": f.item, "count": f.count} for f in file_report.findings if f.type == "gaiji-unresolved"
+        {"item": f.item, "code": f.detail, "count": f.count, "rows": f.rows}
+        for f in file_report.findings if f.type == "gaiji-unresolved"
     ]
     return file_report
 

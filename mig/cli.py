@@ -188,20 +188,29 @@ def validate(
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--target", "-t", required=True, help="Target URL, e.g. sqlite:///mig.db")
 @click.option("--replace", is_flag=True, help="Replace tables that exist.")
+@click.option("--gaiji-policy", type=click.Choice(["keep", "strip", "shrink", "fail"]), default="keep", show_default=True,
+              help="What to do with characters the target may not hold: keep IVS, strip variation selectors, shrink (縮退) to JIS X 0213, or fail.")
+@click.option("--shrink-order", help="MJ縮退マップ tables for --gaiji-policy shrink, in order (comma-separated names or aliases: jis,582-1,582-2,koseki,2842-zoku,2842-betsu,2842-mujirushi,5202,jisho,ruisui).")
 @quiet_option
 @json_option
 @user_errors
-def load(run_dir: Path, target: str, replace: bool, quiet: bool, as_json: bool) -> None:
+def load(
+    run_dir: Path, target: str, replace: bool, gaiji_policy: str, shrink_order: str | None, quiet: bool, as_json: bool
+) -> None:
     """Load a run directory into a database."""
     from mig.load import load_run
 
-    result = load_run(run_dir, target, replace=replace)
+    result = load_run(run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order)
     if as_json:
         emit_json(result.to_dict())
     else:
         click.echo(f"{'table':<14} {'read':>10} {'loaded':>10} {'rejected':>10} {'seconds':>8}")
         for f in result.to_dict()["files"]:
             click.echo(f"{f['table']:<14} {f['rows_read']:>10} {f['rows_loaded']:>10} {f['rows_rejected']:>10} {f['seconds']:>8.2f}")
+        for f in result.to_dict()["files"]:
+            for g in f["gaiji"]:
+                to = g["to_code"] or "-"
+                click.echo(f"外字 {f['table']}: {g['code']} {g['mj'] or ''} → {to} {g['action']} ×{g['count']}")
 
 
 @main.group()
@@ -277,15 +286,16 @@ def adapters_list(as_json: bool) -> None:
 @click.option("--rows", default=1000, show_default=True, type=click.IntRange(10, 10_000_000), help="住民 rows to generate.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--force", is_flag=True, help="Replace an existing demo directory.")
+@click.option("--gaiji-registry", is_flag=True, help="Resolve the vendor 外字 through the demo's registry (MJ characters, IVS kept).")
 @quiet_option
 @json_option
 @user_errors
-def demo(out: Path, rows: int, seed: int, force: bool, quiet: bool, as_json: bool) -> None:
+def demo(out: Path, rows: int, seed: int, force: bool, gaiji_registry: bool, quiet: bool, as_json: bool) -> None:
     """Generate a synthetic legacy 住民記録 export, extract, validate and load it into SQLite."""
     from mig.demo import run_demo
 
     with progress_bar(not quiet) as progress:
-        result = run_demo(out, rows=rows, seed=seed, force=force, progress=progress)
+        result = run_demo(out, rows=rows, seed=seed, force=force, progress=progress, gaiji_registry=gaiji_registry)
     if as_json:
         emit_json(result.to_dict())
         return

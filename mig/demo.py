@@ -62,10 +62,15 @@ class DemoResult:
             "rejected because: " + ", ".join(f"{k} {v}" for k, v in self.rejection_reasons().items()),
         ]
         gaiji = [g for f in self.run.report.files for g in f.gaiji]
+        if self.manifest.get("gaiji"):
+            lines.append(
+                f"外字 registry {self.manifest['gaiji']['source']}: "
+                f"{self.manifest['gaiji']['confirmed']} confirmed; unresolved {sum(g['count'] for g in gaiji)}"
+            )
         if gaiji:
             lines.append(
                 "外字 (unresolved, kept as Private Use characters): "
-                + ", ".join(f"{g['item']} {g['count']} rows" for g in gaiji)
+                + ", ".join(f"{g['item']} {g.get('code') or ''} {g['count']} rows" for g in gaiji)
             )
         return lines
 
@@ -83,7 +88,13 @@ class DemoResult:
 
 
 def run_demo(
-    out: Path, *, rows: int = 1000, seed: int = 0, force: bool = False, progress: Progress | None = None
+    out: Path,
+    *,
+    rows: int = 1000,
+    seed: int = 0,
+    force: bool = False,
+    progress: Progress | None = None,
+    gaiji_registry: bool = False,
 ) -> DemoResult:
     """Generate a legacy export under ``out``, extract it, and load it into SQLite.
 
@@ -101,6 +112,10 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by mig demo\n", encoding="utf-8")
     export = generate_legacy_export(out / "legacy", rows=rows, seed=seed)
+    if gaiji_registry:
+        from mig.gaiji.demo import attach_demo_registry
+
+        attach_demo_registry(export.mapping)
     run = extract(
         export.mapping,
         [export.setai_csv, export.jumin_csv, export.ido_csv],

@@ -20,6 +20,7 @@ import polars as pl
 from mig import __version__
 from mig.errors import ConfigError, InputError
 from mig.findings import FINDING_SCHEMA, message
+from mig.gaiji.resolve import resolve_frame
 from mig.hookspecs import SourceBatch
 from mig.layout import Layout
 from mig.mapping import FileMapping, Mapping, apply_mapping, load_mapping
@@ -179,7 +180,7 @@ def extract(
             file_report.rows_rejected = writer.rows_rejected
             file_report.findings = findings_total.summaries() + _unchecked_references(layout, keys)
             file_report.gaiji = [
-                {"item": f.item, "count": f.count}
+                {"item": f.item, "code": f.detail, "count": f.count, "rows": f.rows}
                 for f in file_report.findings if f.type == "gaiji-unresolved"
             ]
             if not file_report.conserved:  # pragma: no cover - an internal bug, never data
@@ -192,6 +193,7 @@ def extract(
             "created_at": created_at,
             "adapter": adapter_name,
             "mapping": {"path": Path(mapping.path).name, "sha256": mapping.sha256},
+            "gaiji": mapping.gaiji.manifest_entry() if mapping.gaiji else None,
             "inputs": manifest_inputs,
             "files": manifest_files,
             "totals": report.totals,
@@ -281,6 +283,7 @@ def _process_batch(
 ) -> pl.DataFrame:
     layout = file_mapping.layout
     mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps)
+    mapped, gaiji_findings = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})
     framing_findings = batch.rejects.select(
         "row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail"
     )
@@ -288,7 +291,12 @@ def _process_batch(
         [
             framing_findings.cast(FINDING_SCHEMA),  # type: ignore[arg-type]
             mapping_findings,
-            _not_reported_twice(validate_frame(mapped, layout), mapping_findings, severities),
+            gaiji_findings,  # per character; replaces validate_frame's gaiji-unresolved
+            _not_reported_twice(
+                validate_frame(mapped, layout).filter(pl.col("type") != "gaiji-unresolved"),
+                mapping_findings,
+                severities,
+            ),
             check_foreign_keys(mapped, layout, keys) if layout.foreign_keys else mapping_findings.clear(),
         ]
     ).join(severities, on="type", how="left")

@@ -43,7 +43,9 @@ _TYPES = [
     FindingType("required-missing", "{item}: required value is empty", "error"),
     FindingType("length-exceeded", "{item}: longer than {detail} characters", "error"),
     FindingType("bytes-exceeded", "{item}: longer than {detail} bytes", "error"),
-    FindingType("not-encodable", "{item}: holds a character the byte encoding {detail} cannot hold", "error"),
+    # warning: the intermediate files are UTF-8; a target that cannot hold the character is
+    # handled at load time by the 外字 policy (縮退 or fail), not by rejecting the person.
+    FindingType("not-encodable", "{item}: holds a character the byte encoding {detail} cannot hold", "warning"),
     FindingType("type-digits", "{item}: 数字 item holds a character other than 0-9", "error"),
     FindingType("type-number", "{item}: not a 数値 of the declared digits and scale ({detail})", "error"),
     FindingType("charclass-zenkaku", "{item}: 全角文字 item holds a half-width character", "error"),
@@ -59,7 +61,7 @@ _TYPES = [
     FindingType("fk-not-checked", "{item}: reference to {detail} not checked (file not given)", "warning"),
     FindingType("column-missing", "{item}: the file has no column for this item", "error"),
     FindingType("column-extra", "{item}: column is not an item of the layout (undeclared)", "warning"),
-    FindingType("gaiji-unresolved", "{item}: holds a Private Use (外字) character not yet resolved", "warning"),
+    FindingType("gaiji-unresolved", "{item}: holds the Private Use (外字) character {detail}, not resolved by a registry", "warning"),
 ]
 
 FINDING_TYPES: dict[str, FindingType] = {t.code: t for t in _TYPES}

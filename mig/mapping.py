@@ -20,12 +20,13 @@ import polars as pl
 
 from mig.errors import ConfigError, UnknownNameError
 from mig.findings import FINDING_SCHEMA, empty_findings, severity_table
+from mig.gaiji.resolve import GaijiSettings, gaiji_settings
 from mig.layout import Item, Layout, get_layout, parse_item
 from mig.transforms import get_transform, wareki_to_seireki
 
 SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
 _ITEM_KEYS = set(SOURCE_KINDS) | {"separator", "index", "era", "columns", "transforms", "code_map"}
-_TOP_KEYS = {"adapter", "source", "severity", "code_maps", "files", "description"}
+_TOP_KEYS = {"adapter", "source", "severity", "code_maps", "files", "description", "gaiji"}
 _FILE_KEYS = {"layout", "inputs", "items", "extensions"}
 
 
@@ -78,6 +79,8 @@ class Mapping:
     severity: dict[str, str]
     code_maps: dict[str, dict[str, str]]
     files: tuple[FileMapping, ...] = field(default_factory=tuple)
+    gaiji: GaijiSettings | None = None
+    """The ``[gaiji]`` table: registry source and entries that resolve Private Use characters."""
 
     def severities(self) -> pl.DataFrame:
         return severity_table(self.severity)
@@ -131,6 +134,7 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
         severity={str(k): str(v) for k, v in raw.get("severity", {}).items()},
         code_maps=code_maps,
         files=tuple(files),
+        gaiji=gaiji_settings(raw["gaiji"], path) if "gaiji" in raw else None,
     )
     mapping.severities()  # unknown finding types / severities fail here, not mid-run
     return mapping

@@ -30,6 +30,7 @@ class FindingSummary:
     rows: list[int]
     message: str
     values: list[str] | None = None
+    detail: str | None = None
 
 
 @dataclass
@@ -160,6 +161,7 @@ class FindingAccumulator:
                     rows=[],
                     message=message(group["type"], group["item"], group["detail"]),
                     values=[] if "values" in group else None,
+                    detail=group["detail"],
                 )
                 self._groups[key] = summary
             summary.count += group["count"]

@@ -240,10 +240,12 @@ def _gaiji_table(entries: Sequence[Any]) -> str:
         return '<p class="none">なし / none</p>'
     rows = [
         f"<tr><td>{escape(_text(e.get('item', '')))}</td>"
-        f'<td class="num">{escape(_number(e.get("count")))}</td></tr>'
+        f"<td><code>{escape(_text(e.get('code') or ''))}</code></td>"
+        f'<td class="num">{escape(_number(e.get("count")))}</td>'
+        f"<td>{escape(', '.join(str(r) for r in _list(e.get('rows'))))}</td></tr>"
         for e in entries
     ]
-    return _table(["項目 / Item", "件数 / Count"], rows)
+    return _table(["項目 / Item", "文字 / Character", "件数 / Count", "行 / Rows"], rows)
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -135,6 +135,20 @@ def upper(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_uppercase()
 
 
+def juki_code(expr: pl.Expr) -> pl.Expr:
+    """住基ネット統一文字コード tokens (``J+XXXX``) → MJ characters (:func:`mig.gaiji.resolve.juki_code`)."""
+    from mig.gaiji.resolve import juki_code as resolve_juki
+
+    return resolve_juki(expr)
+
+
+def koseki_code(expr: pl.Expr) -> pl.Expr:
+    """Values made of 戸籍統一文字番号 → MJ characters (:func:`mig.gaiji.resolve.koseki_code`)."""
+    from mig.gaiji.resolve import koseki_code as resolve_koseki
+
+    return resolve_koseki(expr)
+
+
 TRANSFORMS: dict[str, Transform] = {
     "trim": trim,
     "kana_fullwidth": kana_fullwidth,
@@ -142,6 +156,8 @@ TRANSFORMS: dict[str, Transform] = {
     "alnum_fullwidth": alnum_fullwidth,
     "zenkaku": zenkaku,
     "upper": upper,
+    "juki_code": juki_code,
+    "koseki_code": koseki_code,
 }
 
 

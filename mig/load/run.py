@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mig.errors import ConfigError, InputError, MigError
+from mig.gaiji.policy import (
+    CHANGED_ACTIONS,
+    ChangeTally,
+    GaijiPolicy,
+    GaijiPolicyError,
+    get_policy,
+)
 from mig.load.ddl import Column, columns_for, ddl_for, table_name
 from mig.load.manifest import MANIFEST_NAME, read_manifest, verify_outputs
 from mig.load.targets import Progress, Target, open_target
@@ -34,6 +42,9 @@ class FileLoad:
     rows_rejected: int
     """Rows the extract rejected (from the manifest; they stay in ``rejects/``)."""
     seconds: float
+    gaiji: tuple[dict[str, Any], ...] = ()
+    """Per distinct character the 外字 policy changed (or, for ``shrink``, could not):
+    ``code``, ``mj``, ``to_code``, ``action``, ``via``, ``count``, ``items``."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class LoadResult:
     replace: bool
     files: tuple[FileLoad, ...]
     seconds: float
+    gaiji_policy: GaijiPolicy = field(default_factory=GaijiPolicy)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``mig load --json``).
@@ -57,6 +69,7 @@ class LoadResult:
             "run_dir": self.run_dir,
             "target": self.target,
             "replace": self.replace,
+            "gaiji_policy": self.gaiji_policy.to_dict(),
             "seconds": round(self.seconds, 3),
             "files": [
                 {
@@ -66,6 +79,7 @@ class LoadResult:
                     "rows_loaded": f.rows_loaded,
                     "rows_rejected": f.rows_rejected,
                     "seconds": round(f.seconds, 3),
+                    "gaiji": [dict(g) for g in f.gaiji],
                 }
                 for f in self.files
             ],
@@ -95,6 +109,8 @@ def load_run(
     replace: bool = False,
     progress: Progress | None = None,
     batch_rows: int = BATCH_ROWS,
+    gaiji_policy: str = "keep",
+    shrink_order: str | Sequence[str] | None = None,
 ) -> LoadResult:
     """Load the accepted rows of ``run_dir`` into ``target`` in one transaction.
 
@@ -107,6 +123,13 @@ def load_run(
     ``progress`` is called with the number of rows written after every batch of at
     most ``batch_rows`` rows (memory is bounded by the batch, not the file).
 
+    ``gaiji_policy`` (:data:`mig.gaiji.policy.POLICIES`) says what happens to characters
+    the target may not hold, in the text items (全角文字 / 半角文字 / 混在文字): ``keep``
+    (default; IVS kept), ``strip`` (variation selectors dropped), ``shrink`` (縮退 to
+    JIS X 0213 through the MJ縮退マップ, tables tried in ``shrink_order``) or ``fail``
+    (any character outside JIS X 0213 aborts the load; nothing is written). Every change
+    is counted per character in :attr:`FileLoad.gaiji`.
+
     Example (``run`` is a directory written by ``mig extract``)::
 
         result = load_run(Path("run"), "sqlite:///jumin.db")
@@ -114,6 +137,7 @@ def load_run(
     """
     started = perf_counter()
     run_dir = Path(run_dir)
+    policy = get_policy(gaiji_policy, shrink_order)  # bad names fail before anything else
     db = open_target(target)  # bad URL or unknown scheme: fail before reading anything
     manifest = read_manifest(run_dir)
     plans = _plans(run_dir, manifest, db.dialect)
@@ -132,7 +156,8 @@ def load_run(
                 db.drop_table(plan.table)
             if action in ("create", "replace"):
                 db.create_table(plan.ddl)
-            rows_read = _write(db, plan, progress, batch_rows)
+            tally = ChangeTally()
+            rows_read = _write(db, plan, progress, batch_rows, policy, tally)
             rows_loaded = db.count_rows(plan.table)
             if rows_loaded != plan.rows_out or rows_read != plan.rows_out:
                 raise MigError(
@@ -148,6 +173,7 @@ def load_run(
                     rows_loaded=rows_loaded,
                     rows_rejected=plan.rows_rejected,
                     seconds=perf_counter() - file_started,
+                    gaiji=tuple(tally.entries()),
                 )
             )
         db.commit()
@@ -163,6 +189,7 @@ def load_run(
         replace=replace,
         files=tuple(loads),
         seconds=perf_counter() - started,
+        gaiji_policy=policy,
     )
 
 
@@ -250,8 +277,47 @@ def _decide(db: Target, plan: _Plan, replace: bool) -> str:
     return "append"
 
 
-def _write(db: Target, plan: _Plan, progress: Progress | None, batch_rows: int) -> int:
+_TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
+
+
+def _apply_policy(
+    batch: pa.RecordBatch,
+    policy: GaijiPolicy,
+    text_columns: list[str],
+    tally: ChangeTally,
+    table: str,
+) -> pa.RecordBatch:
+    """The batch with ``policy`` applied to its text columns (``keep``: the batch itself)."""
+    if policy.name == "keep" or not text_columns:
+        return batch
+    frame = pl.DataFrame(
+        [pl.Series(name, batch.column(name)).cast(pl.String) for name in text_columns]
+    )
+    try:
+        changed, changes = policy.apply(frame, text_columns)
+    except GaijiPolicyError as exc:
+        raise GaijiPolicyError(f"table {table}: {exc}") from None
+    tally.add(changes)
+    changed_items = changes.filter(pl.col("action").is_in(CHANGED_ACTIONS)).get_column("item")
+    for name in changed_items.unique().sort().to_list():
+        index = batch.schema.get_field_index(name)
+        field_ = batch.schema.field(index)
+        batch = batch.set_column(index, field_, changed.get_column(name).to_arrow().cast(field_.type))
+    return batch
+
+
+def _write(
+    db: Target,
+    plan: _Plan,
+    progress: Progress | None,
+    batch_rows: int,
+    policy: GaijiPolicy | None = None,
+    tally: ChangeTally | None = None,
+) -> int:
     names = [c.name for c in plan.columns]
+    policy = policy or GaijiPolicy()
+    tally = tally if tally is not None else ChangeTally()
+    text_columns = [c.name for c in plan.columns if c.data_type in _TEXT_TYPES]
     try:
         parquet = pq.ParquetFile(plan.parquet)
     except (pa.ArrowException, OSError):
@@ -260,7 +326,9 @@ def _write(db: Target, plan: _Plan, progress: Progress | None, batch_rows: int) 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
-                yield batch.select(names)
+                yield _apply_policy(
+                    batch.select(names), policy, text_columns, tally, plan.table
+                )
         except (pa.ArrowException, OSError):
             raise InputError(str(plan.parquet), "not a readable Parquet file") from None
 

@@ -1,0 +1,362 @@
+"""Target policies for 外字 at load time: keep, strip, shrink (縮退) or fail.
+
+The intermediate files keep what the resolver produced — MJ characters with their IVS.
+A target system may hold less, so ``mig load --gaiji-policy`` chooses:
+
+- ``keep``: write the text as it is (IVS kept). Nothing changes, nothing is scanned.
+- ``strip``: drop the variation selector of every variation sequence (``邊`` + VS → ``邊``).
+- ``shrink``: 縮退 every character outside JIS X 0213 (variation sequences included) to
+  a JIS X 0213 character through the MJ縮退マップ, trying its tables in a configurable
+  order (:data:`DEFAULT_SHRINK_ORDER`; aliases in :data:`SHRINK_TABLES`). A character
+  with no candidate in those tables (or not an MJ character at all, e.g. an unresolved
+  Private Use character) stays as it is and is reported as ``unshrinkable``.
+- ``fail``: refuse the load if any character lies outside JIS X 0213 (a variation
+  sequence or a Private Use character counts as outside); nothing is written.
+
+Every change is counted per distinct character: code points, MJ文字図形名, what it became,
+which shrink table, how often, in which items — never the value it sat in.
+
+The work per batch is vectorised: one ``str.contains`` to find the values that need it,
+``str.extract_all`` of the characters in question, a group-by for the counts, one
+``str.replace_many`` per column. Only the distinct characters found (a few hundred at
+most) are decided in Python.
+
+>>> import polars as pl
+>>> frame = pl.DataFrame({"氏名": ["渡邊\\U000E010F　太郎", "髙橋"]})
+>>> out, changes = get_policy("shrink").apply(frame, ["氏名"])
+>>> out["氏名"].to_list()
+['渡邊\\u3000太郎', '高橋']
+>>> changes.select("code", "mj", "to_code", "action", "count").rows()
+[('U+908A U+E010F', 'MJ026199', 'U+908A', 'shrunk', 1), ('U+9AD9', 'MJ028902', 'U+9AD8', 'shrunk', 1)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from mig.errors import ConfigError, ExitCode, UnknownNameError, UserError
+from mig.gaiji.mj import codepoints, is_variation_selector, mj_by_text, shrink_table
+
+__all__ = [
+    "CHANGED_ACTIONS",
+    "CHANGE_SCHEMA",
+    "DEFAULT_SHRINK_ORDER",
+    "POLICIES",
+    "SHRINK_TABLES",
+    "ChangeTally",
+    "GaijiPolicy",
+    "GaijiPolicyError",
+    "get_policy",
+    "jisx0213_repertoire",
+    "parse_shrink_order",
+]
+
+POLICIES: tuple[str, ...] = ("keep", "strip", "shrink", "fail")
+
+SHRINK_TABLES: dict[str, str] = {
+    "jis": "JIS包摂規準UCS統合規則",
+    "582-1": "法務省告示582号別表第四_一",
+    "582-2": "法務省告示582号別表第四_二",
+    "koseki": "戸籍統一文字情報_親字正字",
+    "2842-zoku": "民一2842号通達別表_誤字俗字正字一覧表_俗字",
+    "2842-betsu": "民一2842号通達別表_誤字俗字正字一覧表_別字",
+    "2842-mujirushi": "民一2842号通達別表_誤字俗字正字一覧表_無印",
+    "5202": "民二5202号通知別表_正字俗字等対照表",
+    "jisho": "辞書類等による関連字",
+    "ruisui": "読み字形による類推",
+}
+"""Short alias → table name of the MJ縮退マップ (either may be given in an order)."""
+
+DEFAULT_SHRINK_ORDER: tuple[str, ...] = tuple(SHRINK_TABLES.values())
+"""The order the MJ縮退マップ documentation recommends: JIS包摂規準・UCS統合規則, then
+法務省告示582号, the 戸籍 tables and 通達・通知, then dictionaries, then inference."""
+
+CHANGED_ACTIONS: tuple[str, ...] = ("stripped", "shrunk")
+"""Actions that changed the text (``unshrinkable`` and ``outside`` leave it)."""
+
+CHANGE_SCHEMA: dict[str, pl.DataType] = {
+    "item": pl.String(),
+    "code": pl.String(),
+    "mj": pl.String(),
+    "to_code": pl.String(),
+    "action": pl.String(),
+    "via": pl.String(),
+    "count": pl.Int64(),
+}
+"""Per batch and policy: one row per (item, distinct character) that the policy touched."""
+
+_VS_CLASS = r"\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}"
+_SEQUENCE = rf"[^{_VS_CLASS}][{_VS_CLASS}]"
+
+
+class GaijiPolicyError(UserError):
+    """The ``fail`` policy met characters outside the target repertoire (exit code 1)."""
+
+    exit_code = ExitCode.FINDINGS
+
+
+@cache
+def jisx0213_repertoire() -> frozenset[str]:
+    """Every character of JIS X 0213:2004 (plus ASCII and C0 controls), from Python's
+    ``shift_jis_2004`` codec — built once.
+
+    >>> "﨑" in jisx0213_repertoire(), "髙" in jisx0213_repertoire()
+    (True, False)
+    """
+    chars: set[str] = {chr(cp) for cp in range(0x80)}
+    leads = [*range(0x81, 0xA0), *range(0xE0, 0xFD)]
+    trails = [*range(0x40, 0x7F), *range(0x80, 0xFD)]
+    for lead in leads:
+        for trail in trails:
+            try:
+                chars.update(bytes((lead, trail)).decode("shift_jis_2004"))
+            except UnicodeDecodeError:
+                continue
+    for byte in range(0xA1, 0xE0):
+        chars.update(bytes((byte,)).decode("shift_jis_2004"))
+    return frozenset(chars)
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    points = sorted(ord(c) for c in chars)
+    ranges: list[list[int]] = []
+    for cp in points:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return "".join(
+        rf"\x{{{lo:X}}}" if lo == hi else rf"\x{{{lo:X}}}-\x{{{hi:X}}}" for lo, hi in ranges
+    )
+
+
+@cache
+def _outside_pattern() -> str:
+    """One unit outside JIS X 0213: a variation sequence, a lone selector, or a character
+    the repertoire lacks."""
+    inside = _char_class(jisx0213_repertoire())
+    return rf"{_SEQUENCE}|[^{inside}{_VS_CLASS}]|[{_VS_CLASS}]"
+
+
+def parse_shrink_order(order: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Table names (or :data:`SHRINK_TABLES` aliases), comma-separated or a sequence.
+
+    >>> parse_shrink_order("koseki,jis")
+    ('戸籍統一文字情報_親字正字', 'JIS包摂規準UCS統合規則')
+    >>> parse_shrink_order("nope")
+    Traceback (most recent call last):
+    ...
+    mig.errors.UnknownNameError: unknown shrink table 'nope'; known: 2842-betsu, 2842-mujirushi, 2842-zoku, 5202, 582-1, 582-2, jis, jisho, koseki, ruisui
+    """
+    if order is None:
+        return DEFAULT_SHRINK_ORDER
+    names = [p.strip() for p in order.split(",")] if isinstance(order, str) else [p.strip() for p in order]
+    names = [n for n in names if n]
+    if not names:
+        raise ConfigError("shrink order names no table")
+    tables: list[str] = []
+    for name in names:
+        table = SHRINK_TABLES.get(name, name if name in SHRINK_TABLES.values() else None)
+        if table is None:
+            raise UnknownNameError("shrink table", name, SHRINK_TABLES)
+        if table in tables:
+            raise ConfigError(f"shrink table {name!r} appears twice in the shrink order")
+        tables.append(table)
+    return tuple(tables)
+
+
+@cache
+def _shrink_targets(order: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """MJ文字図形名 → (JIS X 0213 character, table) for the first table of ``order`` that
+    has a candidate inside the repertoire (rank 1 first, then fewest hops)."""
+    repertoire = pl.Series(sorted(jisx0213_repertoire()), dtype=pl.String)
+    rank = {table: n for n, table in enumerate(order)}
+    chosen = (
+        shrink_table()
+        .filter(pl.col("table").is_in(list(order)) & pl.col("ucs").is_in(repertoire.implode()))
+        .with_columns(pl.col("table").replace_strict(rank, return_dtype=pl.Int32).alias("__table"))
+        .sort(
+            ["__table", "rank", "hops", "source_order"],
+            nulls_last=[False, True, False, False],
+        )
+        .group_by("mj", maintain_order=True)
+        .first()
+    )
+    return {
+        mj: (ucs, table)
+        for mj, ucs, table in chosen.select("mj", "ucs", "table").iter_rows()
+    }
+
+
+@dataclass(frozen=True)
+class _Decision:
+    to: str | None
+    mj: str | None
+    action: str
+    via: str | None
+
+
+@dataclass(frozen=True)
+class GaijiPolicy:
+    """A target policy: :data:`POLICIES` ``name`` and, for ``shrink``, the table order."""
+
+    name: str = "keep"
+    shrink_order: tuple[str, ...] = DEFAULT_SHRINK_ORDER
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"policy": ..., "shrink_order": [...]}`` (the order only for ``shrink``)."""
+        data: dict[str, Any] = {"policy": self.name}
+        if self.name == "shrink":
+            data["shrink_order"] = list(self.shrink_order)
+        return data
+
+    def _pattern(self) -> str:
+        return rf"{_SEQUENCE}|[{_VS_CLASS}]" if self.name == "strip" else _outside_pattern()
+
+    def _decide(self, unit: str) -> _Decision:
+        if self.name == "strip":
+            plain = "".join(c for c in unit if not is_variation_selector(c))
+            return _Decision(plain, mj_by_text().get(unit), "stripped", None)
+        if self.name == "fail":
+            return _Decision(None, mj_by_text().get(unit), "outside", None)
+        if len(unit) == 1 and is_variation_selector(unit):  # a selector with no base
+            return _Decision("", None, "stripped", None)
+        mj = mj_by_text().get(unit)
+        base = unit[0] if len(unit) == 2 and is_variation_selector(unit[1]) else None
+        if mj is None and base is not None:
+            if base in jisx0213_repertoire():  # a sequence the MJ table lacks, on a JIS base
+                return _Decision(base, None, "stripped", None)
+            mj = mj_by_text().get(base)
+        target = _shrink_targets(self.shrink_order).get(mj) if mj else None
+        if target is None:
+            return _Decision(None, mj, "unshrinkable", None)
+        return _Decision(target[0], mj, "shrunk", target[1])
+
+    def apply(
+        self, frame: pl.DataFrame, columns: Sequence[str]
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Apply the policy to ``columns`` of ``frame``; return it and the changes
+        (:data:`CHANGE_SCHEMA`, one row per item and distinct character touched).
+
+        ``fail`` raises :class:`GaijiPolicyError` naming the characters (code points and
+        counts, never values) when any lies outside JIS X 0213.
+        """
+        columns = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
+        if self.name == "keep" or not columns or frame.height == 0:
+            return frame, pl.DataFrame(schema=CHANGE_SCHEMA)
+        pattern = self._pattern()
+        parts = [
+            frame.lazy()
+            .select(pl.col(name).alias("value"))
+            .filter(pl.col("value").str.contains(pattern).fill_null(False))
+            .select(
+                pl.lit(name, dtype=pl.String).alias("item"),
+                pl.col("value").str.extract_all(pattern).alias("unit"),
+            )
+            .explode("unit")
+            .group_by("item", "unit")
+            .agg(pl.len().cast(pl.Int64).alias("count"))
+            for name in columns
+        ]
+        found = pl.concat(pl.collect_all(parts))
+        if found.height == 0:
+            return frame, pl.DataFrame(schema=CHANGE_SCHEMA)
+        units = sorted(found.get_column("unit").unique().to_list())
+        decisions = {unit: self._decide(unit) for unit in units}  # distinct characters only
+        if self.name == "fail":
+            raise GaijiPolicyError(_fail_message(found))
+        changed = {u: d.to for u, d in decisions.items() if d.to is not None and d.to != u}
+        if changed:
+            keys = sorted(units, key=len, reverse=True)  # every unit, so sequences stay whole
+            values = [changed.get(u, u) for u in keys]
+            touched = found.filter(pl.col("unit").is_in(list(changed))).get_column("item").unique()
+            frame = frame.with_columns(
+                [
+                    pl.col(name).str.replace_many(keys, values, leftmost=True)
+                    for name in columns if name in set(touched.to_list())
+                ]
+            )
+        table = pl.DataFrame(
+            {
+                "unit": units,
+                "code": [codepoints(u) for u in units],
+                "mj": [decisions[u].mj for u in units],
+                "to_code": [_code_or_none(decisions[u].to) for u in units],
+                "action": [decisions[u].action for u in units],
+                "via": [decisions[u].via for u in units],
+            },
+            schema={"unit": pl.String, "code": pl.String, "mj": pl.String, "to_code": pl.String,
+                    "action": pl.String, "via": pl.String},
+        )
+        changes = (
+            found.join(table, on="unit", how="left")
+            .select(list(CHANGE_SCHEMA))
+            .sort("item", "code")
+            .cast(CHANGE_SCHEMA)  # type: ignore[arg-type]
+        )
+        return frame, changes
+
+
+def _code_or_none(text: str | None) -> str | None:
+    return codepoints(text) if text else None
+
+
+def _fail_message(found: pl.DataFrame) -> str:
+    totals = (
+        found.group_by("unit").agg(pl.col("count").sum()).sort(["count", "unit"], descending=[True, False])
+    )
+    shown = [f"{codepoints(u)} ×{n}" for u, n in totals.head(10).iter_rows()]
+    more = f" and {totals.height - 10} more" if totals.height > 10 else ""
+    return (
+        f"gaiji policy fail: {totals.height} distinct character(s) outside JIS X 0213 "
+        f"({', '.join(shown)}{more}); nothing was loaded"
+    )
+
+
+def get_policy(name: str, shrink_order: str | Sequence[str] | None = None) -> GaijiPolicy:
+    """The policy called ``name`` (:data:`POLICIES`); ``shrink_order`` only with ``shrink``.
+
+    >>> get_policy("shrink", "jis").shrink_order
+    ('JIS包摂規準UCS統合規則',)
+    """
+    if name not in POLICIES:
+        raise UnknownNameError("gaiji policy", name, POLICIES)
+    if shrink_order is not None and name != "shrink":
+        raise ConfigError("a shrink order only applies to --gaiji-policy shrink")
+    return GaijiPolicy(name, parse_shrink_order(shrink_order))
+
+
+@dataclass
+class ChangeTally:
+    """Adds up the changes of many batches: one entry per (item, distinct character)."""
+
+    _counts: dict[tuple[str, str, str | None, str | None, str, str | None], int] = field(
+        default_factory=dict
+    )
+
+    def add(self, changes: pl.DataFrame) -> None:
+        """Add one batch's changes (:data:`CHANGE_SCHEMA`); a loop over distinct characters."""
+        for item, code, mj, to_code, action, via, count in changes.iter_rows():
+            key = (item, code, mj, to_code, action, via)
+            self._counts[key] = self._counts.get(key, 0) + int(count)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Per distinct character: ``code``, ``mj``, ``to_code``, ``action``, ``via``,
+        ``count`` (all items) and ``items`` (item → count), sorted by code."""
+        merged: dict[tuple[str, str | None, str | None, str, str | None], dict[str, int]] = {}
+        for (item, code, mj, to_code, action, via), count in self._counts.items():
+            merged.setdefault((code, mj, to_code, action, via), {})[item] = count
+        return [
+            {
+                "code": code, "mj": mj, "to_code": to_code, "action": action, "via": via,
+                "count": sum(items.values()), "items": dict(sorted(items.items())),
+            }
+            for (code, mj, to_code, action, via), items in sorted(
+                merged.items(), key=lambda kv: (kv[0][0], kv[0][3])
+            )
+        ]
