@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from mig import __version__
 from mig.errors import ConfigError, InputError
 from mig.findings import FINDING_SCHEMA, message, severity_table
+from mig.gaiji.resolve import resolve_frame
 from mig.hookspecs import empty_rejects
 from mig.layout import Layout, get_layout
 from mig.plugins import get_adapter
@@ -27,7 +28,6 @@ from mig.report import (
     SourceSummary,
     attach_values,
 )
-from mig.gaiji.resolve import resolve_frame
 from mig.validate import check_foreign_keys, validate_frame
 
 BATCH_ROWS = 200_000

@@ -1,0 +1,183 @@
+"""Glyph-match benchmark: how often the workbench finds the right MJ character.
+
+For each test font (another Mincho than IPAmj: IPAex明朝, Noto Serif CJK JP; optionally
+Noto Sans CJK JP, a gothic, as a stress test) it
+
+1. takes a seeded sample of N MJ characters that have a plain UCS (実装したUCS) and that
+   every chosen test font has (the same sample for every font);
+2. draws them with the test font into Private Use slots U+E000… of a new TrueType font
+   (:func:`mig.gaiji.glyphs.build_pua_font`: outlines copied with a TTGlyphPen, CFF curves
+   converted to quadratic) — a synthetic vendor gaiji font;
+3. identifies every slot against ALL MJ glyphs (58,862, IPAmj明朝) with the workbench's
+   glyph similarity (:class:`mig.gaiji.glyphs.GlyphIndex`) — glyph only: no readings,
+   no hints;
+4. reports top-1 and top-5 accuracy, two ways:
+
+   - **lenient**: a candidate is right when its MJ record's base character (実装したUCS,
+     or the base of its IVS) is the drawn character — several MJ records share a base
+     (the plain form and its IVS variants), any of them counts;
+   - **strict**: only the one MJ record whose 実装したUCS is the drawn character counts.
+
+   and seconds per character: rendering the vendor glyph + features + similarity
+   against all MJ glyphs + top-5, batched over all N (and, separately, one character
+   at a time). Building the MJ index (first use; cached afterwards) is timed apart.
+
+Usage::
+
+    python benchmarks/bench_glyph_match.py [--n 1000] [--seed 0] [--fonts ipaex,noto-serif]
+                                            [--json FILE] [--workdir DIR]
+
+Nothing here asserts; the target in issue 4 is top-5 ≥ 95 %, top-1 ≥ 80 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, build_pua_font, glyph_features
+from mig.gaiji.mj import mj_table
+
+FONTS: dict[str, tuple[str, Path]] = {
+    "ipaex": ("IPAex明朝 (fonts-ipaexfont-mincho)", Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf")),
+    "noto-serif": ("Noto Serif CJK JP (fonts-noto-cjk)", Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")),
+    "noto-sans": ("Noto Sans CJK JP, a gothic (fonts-noto-cjk)", Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")),
+}
+
+
+def _cmap(path: Path) -> set[int]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    with path.open("rb") as handle:
+        collection = handle.read(4) == b"ttcf"
+    font = TTCollection(str(path), lazy=True).fonts[0] if collection else TTFont(str(path), lazy=True)
+    return set(font.getBestCmap() or {})
+
+
+def _sample(n: int, seed: int, fonts: list[Path]) -> list[str]:
+    table = mj_table()
+    plain = sorted(set(table.filter(pl.col("ucs").is_not_null())["ucs"].to_list()))
+    covered = set.intersection(*(_cmap(p) for p in fonts))
+    eligible = [c for c in plain if ord(c) in covered]
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(eligible), size=min(n, len(eligible)), replace=False)
+    return [eligible[i] for i in sorted(picked)]
+
+
+def _index(font: MJFont) -> tuple[GlyphIndex, float, bool]:
+    table = mj_table()
+    names = table["mj"].to_list()
+    from mig.gaiji.glyphs import index_key
+
+    cached = (font.cache / f"glyph-index-{index_key(font, names)}.npz").is_file()
+    start = time.perf_counter()
+    index = GlyphIndex.cached(
+        font, names, table.select(pl.coalesce("ivs", "ucs")).to_series().to_list(), table["strokes"].to_list(),
+    )
+    return index, time.perf_counter() - start, cached
+
+
+def _measure(index: GlyphIndex, vendor: VendorFont, chars: list[str], codes: list[str]) -> dict[str, Any]:
+    table = mj_table()
+    pos = {m: i for i, m in enumerate(table["mj"].to_list())}
+    rows = np.asarray([pos[n] for n in index.names])
+    ucs = table["ucs"].fill_null("").to_numpy()[rows]
+    base = table.select(pl.coalesce("ucs", pl.col("ivs").str.slice(0, 1)).fill_null("")).to_series().to_numpy()[rows]
+
+    start = time.perf_counter()
+    top, _scores = index.search(glyph_features(vendor.inks(codes)), 5)
+    batched = (time.perf_counter() - start) / len(codes)
+
+    one = min(50, len(codes))
+    start = time.perf_counter()
+    for code in codes[:one]:  # one character at a time, as a reviewer's single lookup
+        index.search(glyph_features(vendor.inks([code])), 5)
+    single = (time.perf_counter() - start) / one
+
+    truth = np.asarray(chars)[:, None]
+    lenient = base[top] == truth
+    strict = ucs[top] == truth
+    misses = [
+        {"char": c, "top5": [index.names[i] for i in t]}
+        for c, t, ok in zip(chars, top, lenient[:, 0], strict=True) if not ok
+    ][:20]
+    return {
+        "n": len(chars),
+        "lenient_top1": float(lenient[:, 0].mean()),
+        "lenient_top5": float(lenient.any(axis=1).mean()),
+        "strict_top1": float(strict[:, 0].mean()),
+        "strict_top5": float(strict.any(axis=1).mean()),
+        "seconds_per_char_batched": batched,
+        "seconds_per_char_single": single,
+        "first_lenient_misses": misses,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fonts", default="ipaex,noto-serif", help=f"comma list of {', '.join(FONTS)}")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--workdir", type=Path, help="where the synthetic fonts go (default: a temp dir)")
+    args = parser.parse_args(argv)
+
+    chosen = [f.strip() for f in args.fonts.split(",") if f.strip()]
+    missing = [f for f in chosen if f not in FONTS or not FONTS[f][1].is_file()]
+    if missing:
+        print(f"font(s) not available: {', '.join(missing)} (apt-get install fonts-ipaexfont-mincho fonts-noto-cjk)")
+        return 2
+    mj_font = MJFont()
+    index, index_seconds, was_cached = _index(mj_font)
+    chars = _sample(args.n, args.seed, [FONTS[f][1] for f in chosen])
+    codes = [chr(0xE000 + i) for i in range(len(chars))]
+
+    temporary = args.workdir is None
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="mig-glyph-bench-"))
+    results: dict[str, Any] = {
+        "benchmark": "glyph-match",
+        "mj_font": mj_font.path.name,
+        "mj_glyphs": len(index),
+        "index_seconds": index_seconds,
+        "index_was_cached": was_cached,
+        "n": len(chars),
+        "seed": args.seed,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "fonts": {},
+    }
+    for name in chosen:
+        label, path = FONTS[name]
+        start = time.perf_counter()
+        vendor_path = build_pua_font(path, dict(zip(codes, chars, strict=True)), work / f"vendor-{name}.ttf")
+        built = time.perf_counter() - start
+        result = _measure(index, VendorFont(vendor_path), chars, codes)
+        result.update({"font": label, "font_build_seconds": built})
+        results["fonts"][name] = result
+    if temporary:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"glyph match: {len(chars)} characters (seed {args.seed}) against {len(index):,} MJ glyphs "
+          f"({mj_font.path.name}); index {'loaded' if was_cached else 'built'} in {index_seconds:.1f} s")
+    print(f"{'vendor font drawn with':<44} {'top-1':>7} {'top-5':>7} {'strict-1':>9} {'strict-5':>9} {'s/char':>9} {'s/char 1×1':>11}")
+    for r in results["fonts"].values():
+        print(f"{r['font']:<44} {r['lenient_top1']:>7.1%} {r['lenient_top5']:>7.1%} {r['strict_top1']:>9.1%} "
+              f"{r['strict_top5']:>9.1%} {r['seconds_per_char_batched']:>9.4f} {r['seconds_per_char_single']:>11.4f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
