@@ -57,20 +57,29 @@ class RunResult:
 
 
 def assign_inputs(mapping: Mapping, inputs: Sequence[Path]) -> dict[str, list[Path]]:
-    """Which input files feed which layout, by the ``inputs`` globs of each ``[[files]]``."""
+    """Which input files feed which layout, by the ``inputs`` globs of each ``[[files]]``.
+
+    A file may feed several layouts only when every ``[[files]]`` it matches has its own
+    ``source`` table (e.g. a mainframe file holding several record types, each ``[[files]]``
+    reading one); it is then read once per layout.
+    """
     assigned: dict[str, list[Path]] = {f.layout.id: [] for f in mapping.files}
     for path in inputs:
         if not path.is_file():
             raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
         matches = [
-            f.layout.id for f in mapping.files
+            f for f in mapping.files
             if any(fnmatch.fnmatch(path.name, pattern) for pattern in f.inputs)
         ]
-        if len(matches) != 1:
+        if len(matches) != 1 and not (matches and all(f.source for f in matches)):
             patterns = "; ".join(f"{f.layout.id}: {', '.join(f.inputs)}" for f in mapping.files)
-            what = "matches no" if not matches else f"matches several ({', '.join(matches)})"
+            what = "matches no" if not matches else (
+                f"matches several ({', '.join(f.layout.id for f in matches)}) without a source "
+                "table in each to tell what each reads of it"
+            )
             raise ConfigError(f"{path.name}: {what} [[files]] inputs pattern ({patterns})")
-        assigned[matches[0]].append(path)
+        for f in matches:
+            assigned[f.layout.id].append(path)
     return assigned
 
 
@@ -119,7 +128,6 @@ def extract(
     if not inputs:
         raise ConfigError("no input files given")
     assigned = assign_inputs(mapping, inputs)
-    source_options = {**mapping.source, **(source_overrides or {})}
     severities = mapping.severities()
     created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     report = Report("extract", __version__, created_at, show_values)
@@ -143,7 +151,17 @@ def extract(
             row_base = 0
             primary_keys = KeyTracker(layout)
             for path in paths:
-                reader = plugin.open(path, source_options, batch_bytes=batch_bytes)
+                options = {
+                    **mapping.source, **file_mapping.source, **(source_overrides or {}),
+                    # context for the adapter (see mig.hookspecs): never set by a mapping
+                    "_mapping_dir": str(Path(mapping.path).parent.resolve()),
+                    "_columns": file_mapping.source_columns,
+                    "_siblings": [
+                        dict(f.source) for f in mapping.files
+                        if f is not file_mapping and path in assigned[f.layout.id]
+                    ],
+                }
+                reader = plugin.open(path, options, batch_bytes=batch_bytes)
                 _check_columns(path, reader.columns, file_mapping)
                 used = set(file_mapping.source_columns)
                 file_report.unmapped_columns.extend(
@@ -165,9 +183,11 @@ def extract(
                 file_report.sources.append(
                     SourceSummary(path.name, reader.encoding, row_base + 1, row_base + rows_in)
                 )
-                manifest_inputs.append(
-                    {**file_entry(path), "path": path.name, "layout": layout.id, "encoding": reader.encoding}
-                )
+                entry = {**file_entry(path), "path": path.name, "layout": layout.id, "encoding": reader.encoding}
+                stats = getattr(reader, "stats", None)
+                if stats:
+                    entry["adapter_stats"] = stats
+                manifest_inputs.append(entry)
                 row_base += rows_in
                 if progress is not None:
                     progress(str(path), total, total)
@@ -179,8 +199,9 @@ def extract(
             file_report.rows_out = writer.rows_out
             file_report.rows_rejected = writer.rows_rejected
             file_report.findings = findings_total.summaries() + _unchecked_references(layout, keys)
+            charsets = sorted({s.encoding for s in file_report.sources})
             file_report.gaiji = [
-                {"item": f.item, "code": f.detail, "count": f.count, "rows": f.rows}
+                {"item": f.item, "code": f.detail, "count": f.count, "charsets": charsets, "rows": f.rows}
                 for f in file_report.findings if f.type == "gaiji-unresolved"
             ]
             if not file_report.conserved:  # pragma: no cover - an internal bug, never data

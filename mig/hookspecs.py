@@ -73,7 +73,18 @@ class Adapter(Protocol):
     description: str
 
     def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> SourceReader:
-        """Open ``path`` with the mapping's ``[source]`` options.
+        """Open ``path`` with the mapping's ``[source]`` options (a ``[[files]]``'s own
+        ``source`` table merged over them).
+
+        Options whose names start with ``_`` are context set by mig, never by a mapping;
+        an adapter ignores those it does not use: ``_mapping_dir`` (directory of the
+        mapping file: resolve relative paths in options against it), ``_columns`` (the
+        source columns the mapping reads; an adapter may decode only these),
+        ``_siblings`` (the ``source`` tables of the other ``[[files]]`` that read the same
+        input file, e.g. other record types of a mainframe file).
+
+        A reader may expose ``stats`` (a JSON-able dict, complete once its batches are
+        read); ``mig extract`` records it in the manifest's inputs entry.
 
         Raise :class:`mig.errors.InputError` for unreadable input and
         :class:`mig.errors.ConfigError` for bad options.

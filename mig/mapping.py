@@ -27,7 +27,7 @@ from mig.transforms import get_transform, wareki_to_seireki
 SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
 _ITEM_KEYS = set(SOURCE_KINDS) | {"separator", "index", "era", "columns", "transforms", "code_map"}
 _TOP_KEYS = {"adapter", "source", "severity", "code_maps", "files", "description", "gaiji"}
-_FILE_KEYS = {"layout", "inputs", "items", "extensions"}
+_FILE_KEYS = {"layout", "inputs", "items", "extensions", "source"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class FileMapping:
     layout: Layout
     inputs: tuple[str, ...]
     items: tuple[ItemMapping, ...]
+    #: This file's own adapter options, merged over the mapping's ``[source]``.
+    source: dict[str, Any] = field(default_factory=dict)
 
     @property
     def source_columns(self) -> list[str]:
@@ -120,9 +122,16 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
             _parse_item_mapping(str(target), spec, layout, code_maps, where)
             for target, spec in file_raw.get("items", {}).items()
         )
-        files.append(FileMapping(layout=layout, inputs=tuple(str(i) for i in inputs), items=items))
+        file_source = file_raw.get("source", {})
+        if not isinstance(file_source, dict):
+            raise ConfigError(f"{where}: source must be a table of adapter options")
+        _no_reserved_keys(file_source, f"{where} source")
+        files.append(FileMapping(
+            layout=layout, inputs=tuple(str(i) for i in inputs), items=items, source=dict(file_source),
+        ))
     if not files:
         raise ConfigError(f"{path}: no [[files]] — nothing to map")
+    _no_reserved_keys(raw.get("source", {}), f"{path.name} [source]")
     layouts = [f.layout.id for f in files]
     if len(set(layouts)) != len(layouts):
         raise ConfigError(f"{path}: a layout appears in more than one [[files]]")
@@ -138,6 +147,13 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
     )
     mapping.severities()  # unknown finding types / severities fail here, not mid-run
     return mapping
+
+
+def _no_reserved_keys(options: dict[str, Any], where: str) -> None:
+    """Adapter options starting with ``_`` are context set by mig, never by a mapping."""
+    reserved = sorted(k for k in options if str(k).startswith("_"))
+    if reserved:
+        raise ConfigError(f"{where}: option names starting with '_' are reserved for mig: {', '.join(reserved)}")
 
 
 def _no_unknown_keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:

@@ -198,5 +198,5 @@ def test_options_are_checked() -> None:
 
 
 def test_unknown_adapter_lists_known() -> None:
-    with pytest.raises(UnknownNameError, match="known: csv"):
+    with pytest.raises(UnknownNameError, match="known: copybook, csv"):
         get_adapter("cobol-magic")

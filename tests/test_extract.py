@@ -206,7 +206,7 @@ def test_header_mismatch_names_the_missing_columns(tmp_path: Path) -> None:
         (lambda m: m.replace('transforms = ["trim", "zenkaku"]', 'transforms = ["shout"]'), UnknownNameError, "known: alnum_fullwidth"),
         (lambda m: m.replace('code_map = "事由"', 'code_map = "理由"'), UnknownNameError, "code map"),
         (lambda m: m + "\n[severity]\n\"no-such-type\" = \"error\"\n", UnknownNameError, "finding type"),
-        (lambda m: m.replace('adapter = "csv"', 'adapter = "cobol"'), UnknownNameError, "known: csv"),
+        (lambda m: m.replace('adapter = "csv"', 'adapter = "cobol"'), UnknownNameError, "known: copybook, csv"),
         (lambda m: m.replace("[source]", "[source\n"), ConfigError, "not a valid UTF-8 TOML"),
     ],
 )

@@ -63,7 +63,7 @@ class CsvOptions:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> CsvOptions:
-        unknown = set(options) - _OPTION_KEYS
+        unknown = {k for k in options if not str(k).startswith("_")} - _OPTION_KEYS
         if unknown:
             raise ConfigError(
                 f"csv adapter: unknown option(s) {', '.join(sorted(unknown))}; "

@@ -1,0 +1,357 @@
+"""Packaged code tables (``tables/charsets.arrow``) and the lookup tables built from them.
+
+The Arrow file holds one row per mapping entry (see ``scripts/build_codec_tables.py``):
+``table, code, unicode, hd, aj1, flags``. From it this module builds, once per table and
+variant form, dense lookup tables for the vectorised decoders and sorted key arrays for the
+encoders. Building loops over table *entries* (a few thousand), never over data.
+
+Variant forms (``hd`` entries: a base character plus a Hanyo-Denshi selector, U+E01xx):
+
+``distinct`` (the default)
+    Where several codes of a table share a base character (a standard code and its
+    ``oneway`` variants), the code the encoder writes for the plain character (its
+    *canonical* code: not oneway/substitution, then the lowest) decodes to the plain
+    character and every other one to its Hanyo-Denshi sequence. So variant codes stay
+    apart and round-trip, while ordinary text decodes to plain characters — including the
+    2,368 JIS kanji to which the JEF table gives a selector only to pin the 78JIS glyph.
+``hd`` / ``aj1``
+    Every Hanyo-Denshi (or Adobe-Japan1) sequence the table gives.
+``base``
+    Never a selector (jef4j's default charsets); variant codes then merge with their
+    standard code when encoded back.
+
+Option flags of the source tables and what the codecs do with them:
+
+``decode_only``
+    The code decodes to its Unicode; the encoder never produces this code.
+``encode_only``
+    The encoder maps this Unicode to the code; decoding the code ignores this entry (the
+    code decodes through its other entry, or is unmapped).
+``oneway``
+    The code decodes to a variant (an IVS sequence) of a character that has its own,
+    standard code. With the ``distinct`` (default), ``hd`` and ``aj1`` forms the selector
+    keeps the variant apart, so the code round-trips; with the ``base`` form it decodes to
+    the plain character, which encodes to the standard code.
+``unmappable``
+    No Unicode for the code (the table writes U+FFFD): decoding it is an ``unmapped-dbcs``
+    error, never a replacement character in the output.
+``substitution``
+    The Unicode is the nearest available character (e.g. a 変体仮名): decoded as the
+    table gives it; when another code maps to the same text the encoder prefers that one.
+``cjk_ci`` / ``combination`` / ``halfwidth`` / ``fullwidth`` / ``compatible``
+    Descriptive only; the entry decodes and encodes normally (combination entries are
+    also ``decode_only``). CJK compatibility ideographs are kept as they are (no NFC).
+``shadowed`` (set by the build script)
+    An earlier entry for a code a later entry redefines (jef4j keeps the last); ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal, get_args
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+
+Variant = Literal["distinct", "hd", "aj1", "base"]
+VARIANTS: tuple[str, ...] = get_args(Variant)
+
+TABLES_FILE = Path(__file__).resolve().parent / "tables" / "charsets.arrow"
+
+DECODE_ONLY = 1 << 0
+ENCODE_ONLY = 1 << 1
+ONEWAY = 1 << 2
+UNMAPPABLE = 1 << 3
+SUBSTITUTION = 1 << 4
+SHADOWED = 1 << 15
+
+#: Bits above the code point in the decode lookup tables (a code point needs 21 bits).
+CP_MASK = 0x1FFFFF
+BIT_GAIJI = 1 << 29  # a user-defined (外字) / Private Use character
+BIT_UNMAPPED = 1 << 30  # no mapping: the value shows U+FFFD and the field gets an error
+BIT_SECOND = 1 << 31  # the code decodes to two code points (base + selector / mark)
+NO_CP = BIT_SECOND  # "no code point here": code point 0 never carries a second one
+
+REPLACEMENT = "\ufffd"  # shown in a field's value only together with an error code
+
+
+def is_private_use(text: str) -> bool:
+    """True if ``text`` holds a Private Use Area code point (BMP or planes 15/16)."""
+    return any(0xE000 <= ord(c) <= 0xF8FF or ord(c) >= 0xF0000 for c in text)
+
+
+@cache
+def _all_tables() -> pa.Table:
+    with pa.memory_map(str(TABLES_FILE), "r") as source:
+        return ipc.open_file(source).read_all()
+
+
+@cache
+def table_entries(name: str) -> list[dict[str, object]]:
+    """All entries of one packaged table, in source order (shadowed ones included)."""
+    tables = _all_tables()
+    rows = tables.filter(pc.equal(tables["table"], name))
+    if rows.num_rows == 0:
+        raise KeyError(f"no packaged code table {name!r}")
+    entries: list[dict[str, object]] = rows.to_pylist()
+    return entries
+
+
+def table_names() -> list[str]:
+    """Names of the packaged tables."""
+    return sorted(set(_all_tables()["table"].to_pylist()))
+
+
+def flag_bits() -> dict[str, int]:
+    """Option name → bit, as recorded by the build script."""
+    meta = _all_tables().schema.metadata or {}
+    return {str(k): int(v) for k, v in json.loads(meta[b"flags"]).items()}
+
+
+def decodable(entry: dict[str, object]) -> bool:
+    """Whether the entry defines how its code decodes (not encode-only, not shadowed)."""
+    flags = int(entry["flags"])  # type: ignore[call-overload]
+    return not flags & (ENCODE_ONLY | SHADOWED)
+
+
+def shared_bases(entries: list[dict[str, object]]) -> dict[str, int]:
+    """Base texts (``unicode``) more than one decodable code decodes to → the canonical code.
+
+    The canonical code of a base is the one the encoder writes for the plain character:
+    not ``oneway``/``substitution`` if there is such a code, else the lowest code.
+    """
+    winners: dict[int, dict[str, object]] = {}
+    for entry in entries:
+        if decodable(entry) and entry["unicode"] is not None:
+            winners[int(entry["code"])] = entry  # type: ignore[call-overload]
+    by_base: dict[str, list[tuple[int, int]]] = {}
+    for code, entry in winners.items():
+        by_base.setdefault(str(entry["unicode"]), []).append((_rank(entry), code))
+    return {base: min(codes)[1] for base, codes in by_base.items() if len(codes) > 1}
+
+
+def decoded_text(entry: dict[str, object], variant: Variant, shared: dict[str, int] | None = None) -> str | None:
+    """The text a (decodable) entry decodes to in the given variant form.
+
+    ``distinct``: the Hanyo-Denshi form for a code whose base character another code
+    decodes to, unless it is that base's canonical code (``shared``, see
+    :func:`shared_bases`); ``hd`` / ``aj1``: that form wherever the table gives one;
+    ``base``: never a selector.
+    """
+    unicode = entry["unicode"]
+    if unicode is None:
+        return None
+    form = None
+    if variant == "distinct":
+        canonical = (shared or {}).get(str(unicode))
+        if canonical is not None and canonical != int(entry["code"]):  # type: ignore[call-overload]
+            form = entry["hd"]
+    elif variant != "base":
+        form = entry[variant]
+    return str(form) if form is not None else str(unicode)
+
+
+@dataclass(frozen=True)
+class GaijiArea:
+    """A user-defined (外字) area: lead/trail byte ranges mapped row by row to PUA."""
+
+    lead_first: int
+    lead_last: int
+    trail_first: int
+    trail_last: int
+    pua_first: int
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """All codes of the area and the PUA code point of each."""
+        leads = np.arange(self.lead_first, self.lead_last + 1, dtype=np.int64)
+        trails = np.arange(self.trail_first, self.trail_last + 1, dtype=np.int64)
+        codes = (leads[:, None] << 8 | trails[None, :]).reshape(-1)
+        per_row = self.trail_last - self.trail_first + 1
+        points = self.pua_first + (
+            (leads[:, None] - self.lead_first) * per_row + (trails[None, :] - self.trail_first)
+        ).reshape(-1)
+        return codes, points
+
+
+def _arrow(values: np.ndarray) -> pa.Array:
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), values.size, [None, pa.py_buffer(values)])
+
+
+@dataclass(frozen=True)
+class SbcsLut:
+    """Decode and encode tables of a single-byte set."""
+
+    cp: np.ndarray  # uint32[256]: code point | BIT_UNMAPPED | BIT_GAIJI
+    cp_arrow: pa.Array  # the same, as an Arrow array (for pyarrow.compute.take)
+    texts: tuple[str | None, ...]  # 256 decoded texts (None = unmapped)
+    enc_keys: np.ndarray  # int64 sorted code points
+    enc_codes: np.ndarray  # uint8 code of each key
+
+
+@dataclass(frozen=True)
+class DbcsLut:
+    """Decode and encode tables of a double-byte set."""
+
+    cp1: np.ndarray  # uint32[65536]: first code point | BIT_SECOND | BIT_UNMAPPED | BIT_GAIJI
+    cp2: np.ndarray  # uint32[65536]: second code point (variation selector, sound mark) or NO_CP
+    cp1_arrow: pa.Array
+    cp2_arrow: pa.Array
+    cp1_le_arrow: pa.Array  # cp1 indexed by the code's bytes read little-endian (PIC N path)
+    cp2_le_arrow: pa.Array
+    texts: dict[int, str]  # decodable code → text (外字 areas included)
+    enc_keys: np.ndarray  # int64 sorted keys: code point, or base << 21 | second
+    enc_codes: np.ndarray  # uint16 code of each key
+
+
+def _bits(text: str) -> tuple[int, int]:
+    """(first code point with flag bits, second code point or 0) of a decoded text."""
+    if not 1 <= len(text) <= 2:
+        raise ValueError(f"a code decodes to {len(text)} code points; at most 2 are supported")
+    first = ord(text[0]) | (BIT_GAIJI if is_private_use(text) else 0)
+    if len(text) == 2:
+        return first | BIT_SECOND, ord(text[1])
+    return first, 0
+
+
+def sequence_key(text: str) -> int | None:
+    """Encoder key of a text: its code point, or ``base << 21 | second`` for two; else None."""
+    if len(text) == 1:
+        return ord(text)
+    if len(text) == 2:
+        return ord(text[0]) << 21 | ord(text[1])
+    return None
+
+
+def _encode_keys(candidates: list[tuple[int, int, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(rank, code, text) → sorted unique keys; the lowest rank (then first seen) wins."""
+    best: dict[int, tuple[int, int]] = {}
+    for rank, code, text in candidates:
+        key = sequence_key(text)
+        if key is None:
+            continue
+        current = best.get(key)
+        if current is None or rank < current[0]:
+            best[key] = (rank, code)
+    keys = np.array(sorted(best), dtype=np.int64)
+    codes = np.array([best[int(k)][1] for k in keys], dtype=np.int64)
+    return keys, codes
+
+
+def _rank(entry: dict[str, object]) -> int:
+    flags = int(entry["flags"])  # type: ignore[call-overload]
+    return 1 if flags & (ONEWAY | SUBSTITUTION) else 0
+
+
+def _encode_candidates(
+    entries: list[dict[str, object]], variant: Variant, shared: dict[str, int] | None = None
+) -> list[tuple[int, int, str]]:
+    """Candidates for the encoder, best rank first.
+
+    0/1: the exact text each decodable code decodes to (rank 1 for oneway/substitution);
+    2: encode-only entries; 3/4: the other forms (base, hd, aj1) of every entry.
+    """
+    out: list[tuple[int, int, str]] = []
+    for entry in entries:
+        flags = int(entry["flags"])  # type: ignore[call-overload]
+        if flags & (DECODE_ONLY | UNMAPPABLE | SHADOWED) or entry["unicode"] is None:
+            continue
+        code = int(entry["code"])  # type: ignore[call-overload]
+        if flags & ENCODE_ONLY:
+            out.append((2, code, str(entry["unicode"])))
+            continue
+        text = decoded_text(entry, variant, shared)
+        assert text is not None
+        out.append((_rank(entry), code, text))
+        for form in ("unicode", "hd", "aj1"):
+            other = entry[form]
+            if other is not None and other != text:
+                out.append((3 + _rank(entry), code, str(other)))
+    return out
+
+
+@cache
+def sbcs_lut(table: str) -> SbcsLut:
+    """Lookup tables of a packaged single-byte table."""
+    entries = table_entries(table)
+    cp = np.full(256, ord(REPLACEMENT) | BIT_UNMAPPED, dtype=np.uint32)
+    texts: list[str | None] = [None] * 256
+    for entry in entries:
+        if not decodable(entry) or entry["unicode"] is None:
+            continue
+        code = int(entry["code"])  # type: ignore[call-overload]
+        text = str(entry["unicode"])
+        first, second = _bits(text)
+        if second:
+            raise ValueError(f"single-byte table {table} decodes 0x{code:02X} to two code points")
+        cp[code] = first
+        texts[code] = text
+    keys, codes = _encode_keys(_encode_candidates(entries, "base"))
+    return SbcsLut(cp, _arrow(cp), tuple(texts), keys, codes.astype(np.uint8))
+
+
+@cache
+def dbcs_lut(
+    table: str,
+    variant: Variant,
+    gaiji: tuple[GaijiArea, ...],
+    byte_map: str | None = None,
+) -> DbcsLut:
+    """Lookup tables of a packaged double-byte table, with its 外字 areas as PUA.
+
+    ``byte_map`` names a single-byte permutation table (``nec_jis8_ebcdik``): the codes of
+    ``table`` are written through it byte by byte (JIPS(E) = JIPS(J) bytes in EBCDIK).
+    """
+    entries = table_entries(table)
+    shared = shared_bases(entries)
+    cp1 = np.full(65536, ord(REPLACEMENT) | BIT_UNMAPPED, dtype=np.uint32)
+    cp2 = np.full(65536, NO_CP, dtype=np.uint32)
+    texts: dict[int, str] = {}
+    for entry in entries:
+        if not decodable(entry):
+            continue
+        code = int(entry["code"])  # type: ignore[call-overload]
+        text = decoded_text(entry, variant, shared)
+        if text is None:  # unmappable: stays an error
+            continue
+        first, second = _bits(text)
+        cp1[code] = first
+        cp2[code] = second if second else NO_CP
+        texts[code] = text
+    candidates = _encode_candidates(entries, variant, shared)
+    for area in gaiji:
+        codes, points = area.codes()
+        cp1[codes] = points | BIT_GAIJI
+        cp2[codes] = NO_CP
+        texts.update(zip(codes.tolist(), map(chr, points.tolist()), strict=True))
+        candidates.extend((0, c, chr(p)) for c, p in zip(codes.tolist(), points.tolist(), strict=True))
+    keys, enc_codes = _encode_keys(candidates)
+    if byte_map is not None:
+        perm = np.zeros(256, dtype=np.int64)  # source byte → mapped byte
+        for entry in table_entries(byte_map):
+            perm[int(entry["code"])] = ord(str(entry["unicode"]))  # type: ignore[call-overload]
+        every = np.arange(65536)
+        mapped = perm[every >> 8] << 8 | perm[every & 0xFF]
+        new1 = np.empty_like(cp1)
+        new2 = np.empty_like(cp2)
+        new1[mapped] = cp1
+        new2[mapped] = cp2
+        cp1, cp2 = new1, new2
+        texts = {int(mapped[c]): t for c, t in texts.items()}
+        enc_codes = mapped[enc_codes]
+    swapped = np.arange(65536, dtype=np.uint16).byteswap()
+    return DbcsLut(
+        cp1,
+        cp2,
+        _arrow(cp1),
+        _arrow(cp2),
+        _arrow(np.ascontiguousarray(cp1[swapped])),
+        _arrow(np.ascontiguousarray(cp2[swapped])),
+        texts,
+        keys,
+        enc_codes.astype(np.uint16),
+    )
