@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from mig.codecs import CHARSETS, GAIJI_SOURCE, get_codec
 from mig.errors import ConfigError, InputError, UnknownNameError
-from mig.findings import FindingType
+from mig.findings import FINDING_TYPES, FindingType
 from mig.hookspecs import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
 from mig_adapters.copybook.decode import Reasons, RecordDecoder, zoned_family
 from mig_adapters.copybook.framing import FRAMINGS, Block, FramingMode, read_blocks
@@ -53,21 +53,14 @@ from mig_adapters.copybook.parser import Copybook, Field, Record, load_copybook
 Positions = npt.NDArray[np.int64]
 
 #: Finding types this adapter reports (record framing and decoding; the last four are the
-#: error codes of mig.codecs.ERRORS). They belong in mig.findings' list of types: the
-#: pipeline renders and counts findings only of types it knows.
-FINDING_TYPES_COPYBOOK: tuple[FindingType, ...] = (
-    FindingType("record-truncated", "last record is cut short by the end of the file ({detail})", "error"),
-    FindingType("record-short", "record is shorter than its layout {detail} needs", "error"),
-    FindingType("record-type-unknown", "record type field {detail} holds a value no record type is declared for", "error"),
-    FindingType("record-type-unread", "record of type {detail}, which no [[files]] of the mapping reads", "error"),
-    FindingType("odo-count-exceeded", "OCCURS DEPENDING ON count of {detail} is outside its bounds", "error"),
-    FindingType("packed-invalid", "{detail}: packed decimal (COMP-3) with an invalid digit or sign nibble", "error"),
-    FindingType("zoned-invalid", "{detail}: zoned decimal with an invalid digit, zone or sign", "error"),
-    FindingType("binary-invalid", "{detail}: binary number does not fit its picture", "error"),
-    FindingType("odd-dbcs-length", "{detail}: double-byte text with an odd number of bytes", "error"),
-    FindingType("shift-unbalanced", "{detail}: shift-out (to double-byte) without shift-in", "error"),
-    FindingType("unmapped-dbcs", "{detail}: double-byte code outside the character set's table", "error"),
-    FindingType("unmapped-sbcs", "{detail}: single-byte code outside the character set's table", "error"),
+#: error codes of mig.codecs.ERRORS). Their templates live once, in mig.findings.
+FINDING_TYPES_COPYBOOK: tuple[FindingType, ...] = tuple(
+    FINDING_TYPES[code]
+    for code in (
+        "record-truncated", "record-short", "record-type-unknown", "record-type-unread",
+        "odo-count-exceeded", "packed-invalid", "zoned-invalid", "binary-invalid",
+        "odd-dbcs-length", "shift-unbalanced", "unmapped-dbcs", "unmapped-sbcs",
+    )
 )
 
 _OPTION_KEYS = {
