@@ -12,6 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from mig.html_format import as_int as _int
+from mig.html_format import as_list as _list
+from mig.html_format import is_int as _is_int
+from mig.html_format import number as _number
+from mig.html_format import text as _text
+
 FIRST_ROWS = 10
 """How many row ids of a finding the page lists."""
 
@@ -281,24 +287,3 @@ def _row(cell: str, texts: Iterable[str]) -> str:
     return "<tr>" + "".join(f"<{cell}>{escape(t)}</{cell}>" for t in texts) + "</tr>"
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int(value: Any) -> int:
-    return int(value) if _is_int(value) else 0
-
-
-def _number(value: Any) -> str:
-    """Integers with thousands separators; anything else as text, a missing one as "–"."""
-    if _is_int(value):
-        return f"{value:,}"
-    return "–" if value is None else _text(value)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
-
-
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []

@@ -14,6 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from mig.html_format import as_int as _int
+from mig.html_format import as_list as _list
+from mig.html_format import is_int as _is_int
+from mig.html_format import number as _number
+from mig.html_format import text as _text
+
 _CSS = """
 body{font-family:"Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",system-ui,sans-serif;
 margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1a1a1a;line-height:1.5}
@@ -515,23 +521,3 @@ def _maps(value: Any) -> list[Mapping[str, Any]]:
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list | tuple) else []
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int(value: Any) -> int:
-    return int(value) if _is_int(value) else 0
-
-
-def _number(value: Any) -> str:
-    if _is_int(value):
-        return f"{value:,}"
-    return "–" if value is None else _text(value)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
-
-
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
