@@ -403,7 +403,8 @@ def _manifest_file(layout: Layout, report: FileReport, outputs: list[dict[str, A
         "items": [
             {
                 "no": item.no, "name": item.name, "type": item.type, "length": item.length,
-                "scale": item.scale, "required": item.required, "extension": item.extension,
+                "scale": item.scale, "bytes": item.bytes, "unknown": item.unknown,
+                "required": item.required, "extension": item.extension,
             }
             for item in layout.items
         ],

@@ -122,7 +122,7 @@ def test_extension_items_are_carried_through(tmp_path: Path) -> None:
     assert row["世帯となった年月日"] == "20190430"
     assert row["異動事由"] == "01"
     items = result.manifest["files"][0]["items"]
-    assert items[-1] == {"no": 13, "name": "地区コード", "type": "数字", "length": 2, "scale": 0, "required": False, "extension": True}
+    assert items[-1] == {"no": 13, "name": "地区コード", "type": "数字", "length": 2, "scale": 0, "bytes": None, "unknown": "none", "required": False, "extension": True}
     header = (tmp_path / "run" / "data" / "juki-setai.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.endswith(",地区コード")
 

@@ -343,7 +343,7 @@ def test_ddl_quotes_names_and_keeps_wide_numbers_exact() -> None:
     assert '"a""b" TEXT' in ddl  # 19 digits do not fit a 64-bit INTEGER
     assert '"c" INTEGER' in ddl
     with pytest.raises(UnknownNameError, match="sqlite"):
-        ddl_for(entry, "oracle")
+        ddl_for(entry, "db2")
     with pytest.raises(InputError, match="primary_key"):
         ddl_for({**entry, "primary_key": ["nope"]}, "sqlite")
 

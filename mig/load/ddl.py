@@ -1,8 +1,22 @@
 """Table definitions from a manifest's items, per SQL dialect.
 
-A dialect maps an item (data type, length, scale) to a column type; everything else —
-table name, quoting, NOT NULL, PRIMARY KEY — is shared. Add a dialect with
-:func:`register_dialect`.
+A dialect maps an item (data type, length, scale, whether a 日付 may be 不詳) to a column
+type; everything else — table name, quoting, NOT NULL, PRIMARY KEY — is shared. Add a
+dialect with :func:`register_dialect`.
+
+Built in: ``sqlite``, ``duckdb``, ``postgresql``, ``oracle`` and ``sqlserver``. The type
+choices keep every value exactly as the intermediate file holds it:
+
+- 数値 becomes an exact decimal (``numeric(p,s)``, ``DECIMAL``, ``NUMBER``) — never a float;
+  more digits than the database's decimal holds stay text.
+- 日付 becomes ``DATE`` only when the layout says it is never 不詳; a 日付 that may carry
+  ``00`` for an unknown day or month stays 8-character text, so the 不詳 is kept, not
+  invented. 年月 stays 6-character text.
+- 数字 and コード keep leading zeros as text of the item's length.
+- The layout counts a variation sequence (base + IVS selector) as one character, and a
+  database counts code points (or UTF-16 units), so 全角文字 / 混在文字 columns are sized
+  for the worst case of the layout's length, or unbounded text; mig has checked the
+  layout's own length before anything is loaded.
 """
 
 from __future__ import annotations
@@ -14,8 +28,33 @@ from typing import Any
 from mig.errors import UnknownNameError
 from mig.load.manifest import check_table_entry
 
-ColumnType = Callable[[str, int, int], str]
-"""``(data_type, length, scale) -> SQL column type``."""
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """What a dialect needs to know of an item to choose its column type."""
+
+    data_type: str
+    """The layout's data type (全角文字, 半角文字, 混在文字, 数字, 数値, 日付, 年月, コード)."""
+    length: int
+    """Characters (数値: digits)."""
+    scale: int = 0
+    """Digits after the decimal point (数値)."""
+    unknown: str = "none"
+    """For 日付: which parts may be 不詳 (``none``, ``day``, ``month``)."""
+
+    @property
+    def exact_date(self) -> bool:
+        """A 日付 that is always a real calendar date (never 不詳)."""
+        return self.data_type == "日付" and self.unknown == "none"
+
+    @property
+    def may_hold_ivs(self) -> bool:
+        """Text whose characters may be variation sequences (two code points each)."""
+        return self.data_type in ("全角文字", "混在文字")
+
+
+ColumnType = Callable[[ItemSpec], str]
+"""``item -> SQL column type``."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +79,13 @@ class Column:
     sql_type: str
     not_null: bool
     pk: int
+    unknown: str = "none"
+    """For 日付: which parts may be 不詳 (``none``, ``day``, ``month``)."""
+
+    @property
+    def spec(self) -> ItemSpec:
+        """The item facts the column type was chosen from."""
+        return ItemSpec(self.data_type, self.length, self.scale, self.unknown)
 
     @property
     def shape(self) -> ColumnShape:
@@ -63,13 +109,69 @@ class Dialect:
 SQLITE_INTEGER_DIGITS = 18
 """数値 items with scale 0 and at most this many digits fit a 64-bit INTEGER."""
 
+DECIMAL_DIGITS = 38
+"""The most digits of an exact decimal in DuckDB, Oracle and SQL Server."""
 
-def _sqlite_type(data_type: str, length: int, scale: int) -> str:
+
+def _sqlite_type(item: ItemSpec) -> str:
     # 数値 with a scale stays TEXT holding the exact decimal string: never REAL.
-    # 数字 (digit strings) keep their leading zeros as TEXT.
-    if data_type == "数値" and scale == 0 and length <= SQLITE_INTEGER_DIGITS:
+    # 数字 (digit strings) keep their leading zeros as TEXT. SQLite has no DATE type.
+    if item.data_type == "数値" and item.scale == 0 and item.length <= SQLITE_INTEGER_DIGITS:
         return "INTEGER"
     return "TEXT"
+
+
+def _postgresql_type(item: ItemSpec) -> str:
+    # numeric(p,s) holds up to 1000 digits; varchar(n) counts code points.
+    if item.data_type == "数値":
+        return f"numeric({max(item.length, 1)},{item.scale})"
+    if item.exact_date:
+        return "date"
+    if item.may_hold_ivs:
+        return "text"
+    return f"varchar({max(item.length, 1)})"
+
+
+def _duckdb_type(item: ItemSpec) -> str:
+    if item.data_type == "数値" and item.length <= DECIMAL_DIGITS:
+        return f"DECIMAL({max(item.length, 1)},{item.scale})"
+    if item.exact_date:
+        return "DATE"
+    return "VARCHAR"
+
+
+ORACLE_VARCHAR2_CHARS = 4000
+"""Beyond this a text column is a CLOB (VARCHAR2 at the default MAX_STRING_SIZE)."""
+
+
+def _oracle_type(item: ItemSpec) -> str:
+    # CHAR length semantics in an AL32UTF8 database: a supplementary character is one.
+    if item.data_type == "数値" and item.length <= DECIMAL_DIGITS:
+        return f"NUMBER({max(item.length, 1)},{item.scale})"
+    if item.exact_date:
+        return "DATE"
+    chars = max(item.length, 1) * (2 if item.may_hold_ivs else 1)
+    if item.data_type == "数値":
+        chars = item.length + 2  # sign and decimal point
+    return f"VARCHAR2({chars} CHAR)" if chars <= ORACLE_VARCHAR2_CHARS else "CLOB"
+
+
+SQLSERVER_NVARCHAR_UNITS = 4000
+"""Beyond this a text column is NVARCHAR(MAX)."""
+
+
+def _sqlserver_type(item: ItemSpec) -> str:
+    # NVARCHAR(n) counts UTF-16 units: a variation selector or an Ext-B kanji takes two,
+    # so a base + IVS pair can take four.
+    if item.data_type == "数値" and item.length <= DECIMAL_DIGITS:
+        return f"DECIMAL({max(item.length, 1)},{item.scale})"
+    if item.exact_date:
+        return "DATE"
+    if item.data_type in ("数字", "コード", "年月", "日付", "数値"):
+        width = item.length + (2 if item.data_type == "数値" else 0)
+        return f"VARCHAR({max(width, 1)})"
+    units = max(item.length, 1) * (4 if item.may_hold_ivs else 2)
+    return f"NVARCHAR({units})" if units <= SQLSERVER_NVARCHAR_UNITS else "NVARCHAR(MAX)"
 
 
 _DIALECTS: dict[str, Dialect] = {}
@@ -89,6 +191,19 @@ def get_dialect(name: str) -> Dialect:
 
 
 register_dialect(Dialect("sqlite", _sqlite_type))
+register_dialect(Dialect("duckdb", _duckdb_type))
+register_dialect(Dialect("postgresql", _postgresql_type))
+register_dialect(Dialect("oracle", _oracle_type))
+register_dialect(Dialect("sqlserver", _sqlserver_type))
+
+
+def known_dialects() -> list[str]:
+    """The registered dialect names, sorted.
+
+    >>> known_dialects()
+    ['duckdb', 'oracle', 'postgresql', 'sqlite', 'sqlserver']
+    """
+    return sorted(_DIALECTS)
 
 
 def table_name(layout_id: str) -> str:
@@ -108,17 +223,23 @@ def columns_for(file_entry: dict[str, Any], dialect: str) -> tuple[Column, ...]:
     columns = []
     for item in file_entry["items"]:
         name: str = item["name"]
-        scale: int = item.get("scale", 0)
+        spec = ItemSpec(
+            data_type=item["type"],
+            length=item["length"],
+            scale=item.get("scale", 0),
+            unknown=item.get("unknown", "none"),
+        )
         pk = primary_key.index(name) + 1 if name in primary_key else 0
         columns.append(
             Column(
                 name=name,
-                data_type=item["type"],
-                length=item["length"],
-                scale=scale,
-                sql_type=mapper(item["type"], item["length"], scale),
+                data_type=spec.data_type,
+                length=spec.length,
+                scale=spec.scale,
+                sql_type=mapper(spec),
                 not_null=bool(item.get("required", False)) or pk > 0,
                 pk=pk,
+                unknown=spec.unknown,
             )
         )
     return tuple(columns)
@@ -138,6 +259,15 @@ def ddl_for(file_entry: dict[str, Any], dialect: str) -> str:
       "宛名番号" TEXT NOT NULL,
       "金額" TEXT,
       "人数" INTEGER,
+      PRIMARY KEY ("宛名番号")
+    )
+    >>> entry["items"].append({"name": "生年月日", "type": "日付", "length": 8, "unknown": "day"})
+    >>> print(ddl_for(entry, "postgresql"))
+    CREATE TABLE "juki_jumin" (
+      "宛名番号" varchar(15) NOT NULL,
+      "金額" numeric(9,2),
+      "人数" numeric(3,0),
+      "生年月日" varchar(8),
       PRIMARY KEY ("宛名番号")
     )
     """

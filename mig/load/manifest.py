@@ -109,6 +109,10 @@ def check_table_entry(entry: Any, where: str, label: str = "file entry") -> None
             raise fail(f"item {name!r}: 'length' and 'scale' must be non-negative integers")
         if not isinstance(item.get("required", False), bool):
             raise fail(f"item {name!r}: 'required' must be true or false")
+        if item.get("unknown", "none") not in ("none", "day", "month"):
+            raise fail(f"item {name!r}: 'unknown' must be one of none, day, month")
+        if item.get("bytes") is not None and not _is_count(item.get("bytes")):
+            raise fail(f"item {name!r}: 'bytes' must be a non-negative integer or null")
     primary_key = entry.get("primary_key", [])
     if not isinstance(primary_key, list) or not all(isinstance(k, str) for k in primary_key):
         raise fail("'primary_key' must be a list of item names")
