@@ -13,6 +13,18 @@ A target system may hold less, so ``mig load --gaiji-policy`` chooses:
 - ``fail``: refuse the load if any character lies outside JIS X 0213 (a variation
   sequence or a Private Use character counts as outside); nothing is written.
 
+The repertoire is the target's (:data:`TARGETS`): ``jisx0213`` (the default, for
+databases holding Unicode) or ``cp932`` (a Shift_JIS file for the new system: JIS X 0208
+plus the NEC and IBM extensions). For ``cp932``, ``shrink`` picks a 縮退 candidate CP932
+holds (so ``髙``, an IBM extension, stays), ``fail`` refuses what CP932 lacks, and the
+user-defined area U+E000–U+E757 (CP932 F040–F9FC) counts as holdable for ``keep``,
+``strip`` and ``shrink``: an unresolved vendor 外字 passes as a user-defined code and is
+reported by :func:`scan_encoding` — it is never turned into ``?``.
+
+After the policy, :func:`scan_encoding` finds, per distinct character, what the target
+*encoding* still cannot hold (``not-encodable``) and the Private Use characters it
+carries (``private-use``); a writer refuses the former and reports the latter.
+
 Every change is counted per distinct character: code points, MJ文字図形名, what it became,
 which shrink table, how often, in which items — never the value it sat in.
 
@@ -45,18 +57,34 @@ from mig.gaiji.mj import codepoints, is_variation_selector, mj_by_text, shrink_t
 __all__ = [
     "CHANGED_ACTIONS",
     "CHANGE_SCHEMA",
+    "CP932_USER_DEFINED",
     "DEFAULT_SHRINK_ORDER",
+    "ENCODINGS",
     "POLICIES",
     "SHRINK_TABLES",
+    "TARGETS",
     "ChangeTally",
     "GaijiPolicy",
     "GaijiPolicyError",
+    "cp932_repertoire",
     "get_policy",
     "jisx0213_repertoire",
     "parse_shrink_order",
+    "scan_encoding",
+    "target_repertoire",
 ]
 
 POLICIES: tuple[str, ...] = ("keep", "strip", "shrink", "fail")
+
+TARGETS: dict[str, str] = {"jisx0213": "JIS X 0213", "cp932": "CP932"}
+"""Target repertoires a policy works against → their display names."""
+
+ENCODINGS: tuple[str, ...] = ("utf-8", "cp932")
+"""Encodings :func:`scan_encoding` checks (``utf-8`` holds every character)."""
+
+CP932_USER_DEFINED: tuple[int, int] = (0xE000, 0xE757)
+"""The Private Use code points Python's ``cp932`` codec maps to the user-defined area
+F040–F9FC (first and last, inclusive)."""
 
 SHRINK_TABLES: dict[str, str] = {
     "jis": "JIS包摂規準UCS統合規則",
@@ -122,6 +150,51 @@ def jisx0213_repertoire() -> frozenset[str]:
     return frozenset(chars)
 
 
+@cache
+def cp932_repertoire() -> frozenset[str]:
+    """Every character CP932 holds and decodes back to itself — JIS X 0208, the NEC and
+    IBM extensions, ASCII, C0 controls and half-width katakana — built once from Python's
+    ``cp932`` codec. The user-defined area (:data:`CP932_USER_DEFINED`) and the codec's
+    Microsoft-only single bytes (0x80, 0xA0, 0xFD–0xFF) are *not* in it.
+
+    >>> "髙" in cp932_repertoire(), "﨑" in cp932_repertoire(), "𠮷" in cp932_repertoire()
+    (True, True, False)
+    """
+    chars: set[str] = {chr(cp) for cp in range(0x80)}
+    leads = [*range(0x81, 0xA0), *range(0xE0, 0xFD)]
+    trails = [*range(0x40, 0x7F), *range(0x80, 0xFD)]
+    low, high = CP932_USER_DEFINED
+    for lead in leads:
+        for trail in trails:
+            try:
+                char = bytes((lead, trail)).decode("cp932")
+            except UnicodeDecodeError:
+                continue
+            if not low <= ord(char) <= high and char.encode("cp932") == bytes((lead, trail)):
+                chars.add(char)
+    for byte in range(0xA1, 0xE0):
+        chars.add(bytes((byte,)).decode("cp932"))
+    return frozenset(chars)
+
+
+def target_repertoire(target: str) -> frozenset[str]:
+    """The characters of target repertoire ``target`` (:data:`TARGETS`).
+
+    >>> len(target_repertoire("cp932")) < len(target_repertoire("jisx0213"))
+    True
+    """
+    if target == "cp932":
+        return cp932_repertoire()
+    if target == "jisx0213":
+        return jisx0213_repertoire()
+    raise UnknownNameError("gaiji target repertoire", target, TARGETS)
+
+
+def _user_defined_class() -> str:
+    low, high = CP932_USER_DEFINED
+    return rf"\x{{{low:X}}}-\x{{{high:X}}}"
+
+
 def _char_class(chars: Iterable[str]) -> str:
     points = sorted(ord(c) for c in chars)
     ranges: list[list[int]] = []
@@ -136,10 +209,12 @@ def _char_class(chars: Iterable[str]) -> str:
 
 
 @cache
-def _outside_pattern() -> str:
-    """One unit outside JIS X 0213: a variation sequence, a lone selector, or a character
-    the repertoire lacks."""
-    inside = _char_class(jisx0213_repertoire())
+def _outside_pattern(target: str = "jisx0213", user_defined: bool = False) -> str:
+    """One unit outside ``target``: a variation sequence, a lone selector, or a character
+    the repertoire lacks (with ``user_defined``, CP932's user-defined area counts as in)."""
+    inside = _char_class(target_repertoire(target))
+    if user_defined:
+        inside += _user_defined_class()
     return rf"{_SEQUENCE}|[^{inside}{_VS_CLASS}]|[{_VS_CLASS}]"
 
 
@@ -171,10 +246,12 @@ def parse_shrink_order(order: str | Sequence[str] | None) -> tuple[str, ...]:
 
 
 @cache
-def _shrink_targets(order: tuple[str, ...]) -> dict[str, tuple[str, str]]:
-    """MJ文字図形名 → (JIS X 0213 character, table) for the first table of ``order`` that
-    has a candidate inside the repertoire (rank 1 first, then fewest hops)."""
-    repertoire = pl.Series(sorted(jisx0213_repertoire()), dtype=pl.String)
+def _shrink_targets(
+    order: tuple[str, ...], target: str = "jisx0213"
+) -> dict[str, tuple[str, str]]:
+    """MJ文字図形名 → (character of ``target``, table) for the first table of ``order``
+    that has a candidate inside the repertoire (rank 1 first, then fewest hops)."""
+    repertoire = pl.Series(sorted(target_repertoire(target)), dtype=pl.String)
     rank = {table: n for n, table in enumerate(order)}
     chosen = (
         shrink_table()
@@ -203,20 +280,38 @@ class _Decision:
 
 @dataclass(frozen=True)
 class GaijiPolicy:
-    """A target policy: :data:`POLICIES` ``name`` and, for ``shrink``, the table order."""
+    """A target policy: :data:`POLICIES` ``name``, for ``shrink`` the table order, and the
+    target repertoire (:data:`TARGETS`) it works against.
+
+    >>> GaijiPolicy("shrink", target="cp932").to_dict()["target"]
+    'cp932'
+    """
 
     name: str = "keep"
     shrink_order: tuple[str, ...] = DEFAULT_SHRINK_ORDER
+    target: str = "jisx0213"
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"policy": ..., "shrink_order": [...]}`` (the order only for ``shrink``)."""
+        """``{"policy": ..., "shrink_order": [...], "target": ...}`` (the order only for
+        ``shrink``, the target only when it is not the default ``jisx0213``)."""
         data: dict[str, Any] = {"policy": self.name}
         if self.name == "shrink":
             data["shrink_order"] = list(self.shrink_order)
+        if self.target != "jisx0213":
+            data["target"] = self.target
         return data
 
+    @property
+    def repertoire(self) -> frozenset[str]:
+        """The characters of the policy's target (:func:`target_repertoire`)."""
+        return target_repertoire(self.target)
+
     def _pattern(self) -> str:
-        return rf"{_SEQUENCE}|[{_VS_CLASS}]" if self.name == "strip" else _outside_pattern()
+        if self.name == "strip":
+            return rf"{_SEQUENCE}|[{_VS_CLASS}]"
+        # CP932's user-defined area is holdable, except where ``fail`` asks for the
+        # repertoire proper (an unresolved 外字 counts as outside, as for JIS X 0213).
+        return _outside_pattern(self.target, self.target == "cp932" and self.name != "fail")
 
     def _decide(self, unit: str) -> _Decision:
         if self.name == "strip":
@@ -229,10 +324,10 @@ class GaijiPolicy:
         mj = mj_by_text().get(unit)
         base = unit[0] if len(unit) == 2 and is_variation_selector(unit[1]) else None
         if mj is None and base is not None:
-            if base in jisx0213_repertoire():  # a sequence the MJ table lacks, on a JIS base
+            if base in self.repertoire:  # a sequence the MJ table lacks, on a held base
                 return _Decision(base, None, "stripped", None)
             mj = mj_by_text().get(base)
-        target = _shrink_targets(self.shrink_order).get(mj) if mj else None
+        target = _shrink_targets(self.shrink_order, self.target).get(mj) if mj else None
         if target is None:
             return _Decision(None, mj, "unshrinkable", None)
         return _Decision(target[0], mj, "shrunk", target[1])
@@ -244,7 +339,7 @@ class GaijiPolicy:
         (:data:`CHANGE_SCHEMA`, one row per item and distinct character touched).
 
         ``fail`` raises :class:`GaijiPolicyError` naming the characters (code points and
-        counts, never values) when any lies outside JIS X 0213.
+        counts, never values) when any lies outside the target repertoire.
         """
         columns = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
         if self.name == "keep" or not columns or frame.height == 0:
@@ -269,7 +364,7 @@ class GaijiPolicy:
         units = sorted(found.get_column("unit").unique().to_list())
         decisions = {unit: self._decide(unit) for unit in units}  # distinct characters only
         if self.name == "fail":
-            raise GaijiPolicyError(_fail_message(found))
+            raise GaijiPolicyError(_fail_message(found, TARGETS[self.target]))
         changed = {u: d.to for u, d in decisions.items() if d.to is not None and d.to != u}
         if changed:
             keys = sorted(units, key=len, reverse=True)  # every unit, so sequences stay whole
@@ -306,29 +401,120 @@ def _code_or_none(text: str | None) -> str | None:
     return codepoints(text) if text else None
 
 
-def _fail_message(found: pl.DataFrame) -> str:
+def _fail_message(found: pl.DataFrame, repertoire: str = "JIS X 0213") -> str:
     totals = (
         found.group_by("unit").agg(pl.col("count").sum()).sort(["count", "unit"], descending=[True, False])
     )
     shown = [f"{codepoints(u)} ×{n}" for u, n in totals.head(10).iter_rows()]
     more = f" and {totals.height - 10} more" if totals.height > 10 else ""
     return (
-        f"gaiji policy fail: {totals.height} distinct character(s) outside JIS X 0213 "
+        f"gaiji policy fail: {totals.height} distinct character(s) outside {repertoire} "
         f"({', '.join(shown)}{more}); nothing was loaded"
     )
 
 
-def get_policy(name: str, shrink_order: str | Sequence[str] | None = None) -> GaijiPolicy:
-    """The policy called ``name`` (:data:`POLICIES`); ``shrink_order`` only with ``shrink``.
+def get_policy(
+    name: str, shrink_order: str | Sequence[str] | None = None, target: str = "jisx0213"
+) -> GaijiPolicy:
+    """The policy called ``name`` (:data:`POLICIES`) against ``target`` (:data:`TARGETS`);
+    ``shrink_order`` only with ``shrink``.
 
     >>> get_policy("shrink", "jis").shrink_order
     ('JIS包摂規準UCS統合規則',)
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"氏名": ["髙橋　𠮷子"]})
+    >>> get_policy("shrink", target="cp932").apply(frame, ["氏名"])[0]["氏名"].item()
+    '髙橋　吉子'
     """
     if name not in POLICIES:
         raise UnknownNameError("gaiji policy", name, POLICIES)
+    if target not in TARGETS:
+        raise UnknownNameError("gaiji target repertoire", target, TARGETS)
     if shrink_order is not None and name != "shrink":
         raise ConfigError("a shrink order only applies to --gaiji-policy shrink")
-    return GaijiPolicy(name, parse_shrink_order(shrink_order))
+    return GaijiPolicy(name, parse_shrink_order(shrink_order), target)
+
+
+_PRIVATE_USE = r"\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}"
+
+
+@cache
+def _scan_pattern(encoding: str) -> str:
+    if encoding == "utf-8":
+        return rf"[{_PRIVATE_USE}]"
+    inside = _char_class(cp932_repertoire())
+    return rf"[^{_VS_CLASS}][{_VS_CLASS}]+|[{_VS_CLASS}]|[^{inside}]"
+
+
+def _is_private_use(unit: str, encoding: str) -> bool:
+    if len(unit) != 1:
+        return False
+    cp = ord(unit)
+    if encoding == "cp932":
+        return CP932_USER_DEFINED[0] <= cp <= CP932_USER_DEFINED[1]
+    return 0xE000 <= cp <= 0xF8FF or 0xF0000 <= cp <= 0x10FFFD
+
+
+def scan_encoding(
+    frame: pl.DataFrame, columns: Sequence[str], encoding: str
+) -> pl.DataFrame:
+    """Per item and distinct character, what ``encoding`` (:data:`ENCODINGS`) cannot hold
+    (action ``not-encodable``) and the Private Use characters it would carry
+    (``private-use``: for ``cp932`` the user-defined area U+E000–U+E757, written as
+    F040–F9FC; for ``utf-8`` every Private Use code point). Rows follow
+    :data:`CHANGE_SCHEMA` (``to_code`` is the code kept for ``private-use``); values are
+    never part of it. Vectorised: one ``str.contains`` and ``str.extract_all`` per column;
+    only the distinct characters found are classified in Python.
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"氏名": ["渡邊\U000E010F", "\ue001田", "髙"]})
+    >>> scan_encoding(frame, ["氏名"], "cp932").select("code", "mj", "action", "count").rows()
+    [('U+908A U+E010F', 'MJ026199', 'not-encodable', 1), ('U+E001', None, 'private-use', 1)]
+    """
+    if encoding not in ENCODINGS:
+        raise UnknownNameError("target encoding", encoding, ENCODINGS)
+    columns = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
+    if not columns or frame.height == 0:
+        return pl.DataFrame(schema=CHANGE_SCHEMA)
+    pattern = _scan_pattern(encoding)
+    parts = [
+        frame.lazy()
+        .select(pl.col(name).alias("value"))
+        .filter(pl.col("value").str.contains(pattern).fill_null(False))
+        .select(
+            pl.lit(name, dtype=pl.String).alias("item"),
+            pl.col("value").str.extract_all(pattern).alias("unit"),
+        )
+        .explode("unit")
+        .group_by("item", "unit")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        for name in columns
+    ]
+    found = pl.concat(pl.collect_all(parts))
+    if found.height == 0:
+        return pl.DataFrame(schema=CHANGE_SCHEMA)
+    units = sorted(found.get_column("unit").unique().to_list())
+    actions = {
+        u: "private-use" if _is_private_use(u, encoding) else "not-encodable" for u in units
+    }
+    table = pl.DataFrame(
+        {
+            "unit": units,
+            "code": [codepoints(u) for u in units],
+            "mj": [mj_by_text().get(u) for u in units],
+            "to_code": [codepoints(u) if actions[u] == "private-use" else None for u in units],
+            "action": [actions[u] for u in units],
+            "via": [None] * len(units),
+        },
+        schema={"unit": pl.String, "code": pl.String, "mj": pl.String, "to_code": pl.String,
+                "action": pl.String, "via": pl.String},
+    )
+    return (
+        found.join(table, on="unit", how="left")
+        .select(list(CHANGE_SCHEMA))
+        .sort("item", "code")
+        .cast(CHANGE_SCHEMA)  # type: ignore[arg-type]
+    )
 
 
 @dataclass
