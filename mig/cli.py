@@ -191,26 +191,41 @@ def validate(
 @click.option("--gaiji-policy", type=click.Choice(["keep", "strip", "shrink", "fail"]), default="keep", show_default=True,
               help="What to do with characters the target may not hold: keep IVS, strip variation selectors, shrink (縮退) to JIS X 0213, or fail.")
 @click.option("--shrink-order", help="MJ縮退マップ tables for --gaiji-policy shrink, in order (comma-separated names or aliases: jis,582-1,582-2,koseki,2842-zoku,2842-betsu,2842-mujirushi,5202,jisho,ruisui).")
+@click.option("--rejects", "rejects_dir", type=click.Path(path_type=Path), help="Folder for the rows the target refuses (default RUN_DIR/load-rejects).")
+@click.option("--batch-rows", default=65_536, show_default=True, type=click.IntRange(1, 10_000_000), help="Rows per batch written.")
 @quiet_option
 @json_option
 @user_errors
 def load(
-    run_dir: Path, target: str, replace: bool, gaiji_policy: str, shrink_order: str | None, quiet: bool, as_json: bool
+    run_dir: Path, target: str, replace: bool, gaiji_policy: str, shrink_order: str | None, rejects_dir: Path | None,
+    batch_rows: int, quiet: bool, as_json: bool
 ) -> None:
-    """Load a run directory into a database."""
+    """Load a run directory into a database (exit 1 when the target refused rows)."""
     from mig.load import load_run
 
-    result = load_run(run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order)
+    result = load_run(run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
+                      rejects_dir=rejects_dir, batch_rows=batch_rows)
+    summary = result.to_dict()
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(summary)
     else:
+        # Counts, SQLSTATEs and constraint names only: the server's messages quote values
+        # and stay in the rejects file.
         click.echo(f"{'table':<14} {'read':>10} {'loaded':>10} {'rejected':>10} {'seconds':>8}")
-        for f in result.to_dict()["files"]:
-            click.echo(f"{f['table']:<14} {f['rows_read']:>10} {f['rows_loaded']:>10} {f['rows_rejected']:>10} {f['seconds']:>8.2f}")
-        for f in result.to_dict()["files"]:
+        for f in summary["files"]:
+            click.echo(f"{f['table']:<14} {f['rows_read']:>10} {f['rows_loaded']:>10} {f['rows_load_rejected']:>10} {f['seconds']:>8.2f}")
+        for f in summary["files"]:
+            if f["rows_load_rejected"]:
+                why = ", ".join(f"{r['sqlstate']} {r['constraint'] or '-'} ×{r['count']}" for r in f["load_rejects"])
+                click.echo(f"refused {f['table']}: {why} → {f['rejects_file']}")
+        for f in summary["files"]:
             for g in f["gaiji"]:
                 to = g["to_code"] or "-"
                 click.echo(f"外字 {f['table']}: {g['code']} {g['mj'] or ''} → {to} {g['action']} ×{g['count']}")
+        extract_rejected = summary["totals"]["rows_rejected"]
+        click.echo(f"run {result.run_id[:12]} → {result.target}"
+                   + (f"; {extract_rejected} rows rejected by the extract stay in {run_dir / 'rejects'}" if extract_rejected else ""))
+    sys.exit(int(ExitCode.FINDINGS if result.rows_load_rejected else ExitCode.CLEAN))
 
 
 @main.group()

@@ -1,13 +1,32 @@
-"""``load_run``: put one run directory's accepted rows into a database, all or nothing."""
+"""``load_run``: put one run directory's accepted rows into a database, all or nothing.
+
+Every target gets one transaction, the manifest check (sizes and sha256) before anything
+is written, and the count read back against the manifest. Targets with more abilities
+(:class:`~mig.load.targets.RowIsolatingTarget`, :class:`~mig.load.targets.RunLedgerTarget`
+— PostgreSQL has both) also get:
+
+- **row isolation**: a batch the server refuses is split in halves, each half tried in its
+  own savepoint, until the refused rows are single; they are written to the load rejects
+  (``RUN_DIR/load-rejects/<table>.jsonl`` unless told otherwise, written to a temporary
+  name and renamed only after the commit) with the server's SQLSTATE, constraint and
+  message, and the rest loads. ``rows_read == rows_loaded + rows_load_rejected`` is
+  checked per table before the commit;
+- **idempotent re-runs**: the run id (sha256 of ``manifest.json``) is recorded per table;
+  loading the same run again replaces its own rows, a table holding another run's rows is
+  refused unless ``replace``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 import pyarrow as pa
@@ -21,12 +40,29 @@ from mig.gaiji.policy import (
     GaijiPolicyError,
     get_policy,
 )
-from mig.load.ddl import Column, columns_for, ddl_for, table_name
+from mig.load.ddl import Column, ColumnShape, columns_for, ddl_for, table_name
 from mig.load.manifest import MANIFEST_NAME, read_manifest, verify_outputs
-from mig.load.targets import Progress, Target, open_target
+from mig.load.targets import (
+    Progress,
+    RowError,
+    RowIsolatingTarget,
+    RunLedgerTarget,
+    Target,
+    open_target,
+)
+from mig.rundir import sha256_file
 
 BATCH_ROWS = 65_536
 """Rows per Arrow record batch read from a Parquet file (bounds memory)."""
+
+LOAD_REJECTS_DIR = "load-rejects"
+"""Default folder (inside the run directory) of the rows the target refused."""
+
+PAUSE_ENV = "MIG_TEST_LOAD_PAUSE"
+"""Test hook only: a file path. When set, after every batch written the load appends a
+line to that file and sleeps :data:`PAUSE_SECONDS_ENV` seconds (default 30), so a test
+can kill the process in the middle of a load. Never set it in production."""
+PAUSE_SECONDS_ENV = "MIG_TEST_LOAD_PAUSE_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -45,6 +81,15 @@ class FileLoad:
     gaiji: tuple[dict[str, Any], ...] = ()
     """Per distinct character the 外字 policy changed (or, for ``shrink``, could not):
     ``code``, ``mj``, ``to_code``, ``action``, ``via``, ``count``, ``items``."""
+    rows_load_rejected: int = 0
+    """Rows the target refused (constraint or data errors); in :attr:`rejects_file`."""
+    load_rejects: tuple[dict[str, Any], ...] = ()
+    """Refused rows per ``sqlstate`` and ``constraint`` (``count``): no values."""
+    rejects_file: str | None = None
+    """The JSON-lines file holding the refused rows with the server's messages."""
+    action: str = "create"
+    """What happened to the table: ``create``, ``replace`` (dropped and recreated),
+    ``append`` (an empty table of the same shape), ``reload`` (emptied and refilled)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +103,13 @@ class LoadResult:
     files: tuple[FileLoad, ...]
     seconds: float
     gaiji_policy: GaijiPolicy = field(default_factory=GaijiPolicy)
+    run_id: str = ""
+    """sha256 of the run's ``manifest.json``: what the target's ledger records."""
+
+    @property
+    def rows_load_rejected(self) -> int:
+        """Rows the target refused, over all files."""
+        return sum(f.rows_load_rejected for f in self.files)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``mig load --json``).
@@ -71,13 +123,18 @@ class LoadResult:
             "replace": self.replace,
             "gaiji_policy": self.gaiji_policy.to_dict(),
             "seconds": round(self.seconds, 3),
+            "run_id": self.run_id,
             "files": [
                 {
                     "layout": f.layout,
                     "table": f.table,
+                    "action": f.action,
                     "rows_read": f.rows_read,
                     "rows_loaded": f.rows_loaded,
                     "rows_rejected": f.rows_rejected,
+                    "rows_load_rejected": f.rows_load_rejected,
+                    "load_rejects": [dict(r) for r in f.load_rejects],
+                    "rejects_file": f.rejects_file,
                     "seconds": round(f.seconds, 3),
                     "gaiji": [dict(g) for g in f.gaiji],
                 }
@@ -87,6 +144,15 @@ class LoadResult:
                 "rows_read": sum(f.rows_read for f in self.files),
                 "rows_loaded": sum(f.rows_loaded for f in self.files),
                 "rows_rejected": sum(f.rows_rejected for f in self.files),
+            },
+            # rows_read == rows_loaded + rows_load_rejected, checked per file before commit
+            "reconciliation": {
+                "rows_read": sum(f.rows_read for f in self.files),
+                "rows_loaded": sum(f.rows_loaded for f in self.files),
+                "rows_load_rejected": self.rows_load_rejected,
+                "balanced": all(
+                    f.rows_read == f.rows_loaded + f.rows_load_rejected for f in self.files
+                ),
             },
         }
 
@@ -111,6 +177,7 @@ def load_run(
     batch_rows: int = BATCH_ROWS,
     gaiji_policy: str = "keep",
     shrink_order: str | Sequence[str] | None = None,
+    rejects_dir: Path | None = None,
 ) -> LoadResult:
     """Load the accepted rows of ``run_dir`` into ``target`` in one transaction.
 
@@ -122,6 +189,13 @@ def load_run(
     count must equal the manifest's ``rows_out``; otherwise everything is rolled back.
     ``progress`` is called with the number of rows written after every batch of at
     most ``batch_rows`` rows (memory is bounded by the batch, not the file).
+
+    On a target that keeps a run ledger (PostgreSQL), a table holding rows of *this* run
+    (same manifest sha256) is emptied and reloaded instead of refused, and a same-shape
+    table is emptied rather than dropped on ``replace``. On a target that isolates rows
+    (PostgreSQL), rows the server refuses go to ``rejects_dir/<table>.jsonl`` (default
+    ``run_dir/load-rejects``) and the rest loads; then the table's count must equal
+    ``rows_out`` minus the refused rows.
 
     ``gaiji_policy`` (:data:`mig.gaiji.policy.POLICIES`) says what happens to characters
     the target may not hold, in the text items (全角文字 / 半角文字 / 混在文字): ``keep``
@@ -140,16 +214,20 @@ def load_run(
     policy = get_policy(gaiji_policy, shrink_order)  # bad names fail before anything else
     db = open_target(target)  # bad URL or unknown scheme: fail before reading anything
     manifest = read_manifest(run_dir)
+    run_id = sha256_file(run_dir / MANIFEST_NAME)
     plans = _plans(run_dir, manifest, db.dialect)
     verify_outputs(run_dir, manifest)
     for plan in plans:
         _check_parquet_schema(plan)
+    rejects = _Rejects(Path(rejects_dir) if rejects_dir else run_dir / LOAD_REJECTS_DIR)
 
     loads: list[FileLoad] = []
     try:
         db.connect()
         db.begin()
-        actions = [_decide(db, plan, replace) for plan in plans]  # refuse before writing
+        actions = [_decide(db, plan, replace, run_id) for plan in plans]  # refuse before writing
+        if isinstance(db, RunLedgerTarget):
+            db.truncate_tables([p.table for p, a in zip(plans, actions, strict=True) if a == "reload"])
         for plan, action in zip(plans, actions, strict=True):
             file_started = perf_counter()
             if action == "replace":
@@ -157,14 +235,17 @@ def load_run(
             if action in ("create", "replace"):
                 db.create_table(plan.ddl)
             tally = ChangeTally()
-            rows_read = _write(db, plan, progress, batch_rows, policy, tally)
+            written, refused = _write(db, plan, progress, batch_rows, policy, tally, rejects)
+            rows_read = written + refused.total
             rows_loaded = db.count_rows(plan.table)
-            if rows_loaded != plan.rows_out or rows_read != plan.rows_out:
+            if rows_read != plan.rows_out or rows_loaded != written:
                 raise MigError(
                     f"table {plan.table}: {rows_loaded} rows after loading "
-                    f"({rows_read} read from {plan.parquet.name}) but the manifest says "
-                    f"rows_out {plan.rows_out}; nothing was loaded"
+                    f"({rows_read} read from {plan.parquet.name}, {refused.total} refused) "
+                    f"but the manifest says rows_out {plan.rows_out}; nothing was loaded"
                 )
+            if isinstance(db, RunLedgerTarget):
+                db.record_load(plan.table, plan.layout, run_id, rows_loaded, refused.total)
             loads.append(
                 FileLoad(
                     layout=plan.layout,
@@ -174,15 +255,22 @@ def load_run(
                     rows_rejected=plan.rows_rejected,
                     seconds=perf_counter() - file_started,
                     gaiji=tuple(tally.entries()),
+                    rows_load_rejected=refused.total,
+                    load_rejects=tuple(refused.summary()),
+                    rejects_file=str(rejects.final(plan.table)) if refused.total else None,
+                    action=action,
                 )
             )
         db.commit()
     except BaseException:
         with contextlib.suppress(MigError):
             db.rollback()
+        rejects.discard()
         raise
     finally:
         db.close()
+    # Committed: the rejects files now describe what the target holds.
+    rejects.publish([plan.table for plan in plans] if isinstance(db, RowIsolatingTarget) else [])
     return LoadResult(
         run_dir=str(run_dir),
         target=db.display_url,
@@ -190,6 +278,7 @@ def load_run(
         files=tuple(loads),
         seconds=perf_counter() - started,
         gaiji_policy=policy,
+        run_id=run_id,
     )
 
 
@@ -258,10 +347,32 @@ def _check_parquet_schema(plan: _Plan) -> None:
             raise InputError(where, f"column {column.name} is {arrow_type}, expected {wanted}")
 
 
-def _decide(db: Target, plan: _Plan, replace: bool) -> str:
-    """``create``, ``replace`` or ``append`` (into an empty table of the same shape)."""
+def _decide(db: Target, plan: _Plan, replace: bool, run_id: str) -> str:
+    """``create``, ``replace``, ``reload`` (empty and refill) or ``append`` (empty table)."""
     if not db.table_exists(plan.table):
         return "create"
+    if isinstance(db, RunLedgerTarget):
+        existing = db.table_shape(plan.table)
+        wanted = tuple(
+            ColumnShape(c.name, db.canonical_type(c.sql_type), c.not_null, c.pk)
+            for c in plan.columns
+        )
+        if existing != wanted:
+            if replace:
+                return "replace"
+            raise ConfigError(
+                f"table {plan.table} already exists with a different shape; "
+                "load with --replace to drop and recreate it"
+            )
+        rows = db.count_rows(plan.table)
+        if not rows:
+            return "append"
+        if replace or db.loaded_run(plan.table) == run_id:
+            return "reload"
+        raise ConfigError(
+            f"table {plan.table} already holds {rows} rows of another run (or not loaded by "
+            "mig); load with --replace to replace them"
+        )
     if replace:
         return "replace"
     if db.table_shape(plan.table) != tuple(c.shape for c in plan.columns):
@@ -306,6 +417,122 @@ def _apply_policy(
     return batch
 
 
+class _Refused:
+    """The rows one table refused: counted per (sqlstate, constraint), kept in a file."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.counts: dict[tuple[str, str | None], int] = {}
+
+    def add(self, error: RowError) -> None:
+        self.total += 1
+        key = (error.sqlstate, error.constraint)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def summary(self) -> list[dict[str, Any]]:
+        return [
+            {"sqlstate": sqlstate, "constraint": constraint, "count": count}
+            for (sqlstate, constraint), count in sorted(
+                self.counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+            )
+        ]
+
+
+class _Rejects:
+    """Load rejects: ``<dir>/<table>.jsonl``, written under a temporary name, renamed after commit."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._open: dict[str, IO[str]] = {}
+
+    def final(self, table: str) -> Path:
+        return self.folder / f"{table}.jsonl"
+
+    def _temp(self, table: str) -> Path:
+        return self.folder / f".{table}.jsonl.{os.getpid()}.tmp"
+
+    def write(self, table: str, record: dict[str, Any]) -> None:
+        handle = self._open.get(table)
+        if handle is None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                handle = self._temp(table).open("w", encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self.folder}: cannot write the load rejects ({type(exc).__name__})"
+                ) from None
+            self._open[table] = handle
+        handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+    def _close(self) -> None:
+        for handle in self._open.values():
+            handle.close()
+
+    def discard(self) -> None:
+        """The load was rolled back: its rejects never happened."""
+        self._close()
+        for table in self._open:
+            self._temp(table).unlink(missing_ok=True)
+        self._open.clear()
+
+    def publish(self, tables: Sequence[str]) -> None:
+        """Rename each table's rejects into place; drop stale ones of tables with none."""
+        self._close()
+        for table in tables:
+            if table in self._open:
+                os.replace(self._temp(table), self.final(table))
+            else:
+                self.final(table).unlink(missing_ok=True)
+        self._open.clear()
+
+
+def _pause_for_tests() -> None:
+    """The :data:`PAUSE_ENV` hook: let a test kill the process between two batches."""
+    marker = os.environ.get(PAUSE_ENV)
+    if not marker:
+        return
+    with open(marker, "a", encoding="utf-8") as handle:
+        handle.write("batch\n")
+    time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "30")))
+
+
+def _isolate(
+    db: RowIsolatingTarget,
+    plan: _Plan,
+    batch: pa.RecordBatch,
+    first_row: int,
+    refused: _Refused,
+    rejects: _Rejects,
+) -> int:
+    """Write ``batch``; split a refused one in halves until single rows. Returns rows written."""
+    error = db.try_batch(plan.table, plan.columns, batch)
+    if error is None:
+        return int(batch.num_rows)
+    if batch.num_rows == 1:
+        refused.add(error)
+        rejects.write(
+            plan.table,
+            {
+                "table": plan.table,
+                "layout": plan.layout,
+                "parquet_row": first_row,
+                "sqlstate": error.sqlstate,
+                "constraint": error.constraint,
+                "column": error.column,
+                "message": error.message,
+                "detail": error.detail,
+                "context": error.context,
+                "values": batch.to_pylist()[0],
+            },
+        )
+        return 0
+    half = batch.num_rows // 2
+    written = _isolate(db, plan, batch.slice(0, half), first_row, refused, rejects)
+    return written + _isolate(
+        db, plan, batch.slice(half), first_row + half, refused, rejects
+    )
+
+
 def _write(
     db: Target,
     plan: _Plan,
@@ -313,11 +540,14 @@ def _write(
     batch_rows: int,
     policy: GaijiPolicy | None = None,
     tally: ChangeTally | None = None,
-) -> int:
+    rejects: _Rejects | None = None,
+) -> tuple[int, _Refused]:
+    """Write the plan's Parquet file; returns rows written and the rows refused."""
     names = [c.name for c in plan.columns]
     policy = policy or GaijiPolicy()
     tally = tally if tally is not None else ChangeTally()
     text_columns = [c.name for c in plan.columns if c.data_type in _TEXT_TYPES]
+    refused = _Refused()
     try:
         parquet = pq.ParquetFile(plan.parquet)
     except (pa.ArrowException, OSError):
@@ -333,4 +563,19 @@ def _write(
             raise InputError(str(plan.parquet), "not a readable Parquet file") from None
 
     with parquet:
-        return db.write_batches(plan.table, plan.columns, batches(), progress)
+        if not isinstance(db, RowIsolatingTarget) or rejects is None:
+            def paused(source: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+                for batch in source:
+                    yield batch
+                    _pause_for_tests()
+
+            return db.write_batches(plan.table, plan.columns, paused(batches()), progress), refused
+        written = 0
+        row = 0
+        for batch in batches():
+            written += _isolate(db, plan, batch, row, refused, rejects)
+            row += batch.num_rows
+            if progress is not None:
+                progress(batch.num_rows)
+            _pause_for_tests()
+        return written, refused

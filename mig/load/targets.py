@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -69,6 +70,63 @@ class Target(Protocol):
 
     def close(self) -> None:
         """Close the connection (safe to call more than once)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why the server refused a batch: a data or constraint error, not a broken connection.
+
+    ``message``, ``detail`` and ``context`` are the server's words and often quote the
+    offending values (personal data): they go into the load rejects file only, never into
+    a log line or an exception message. ``sqlstate`` and ``constraint`` are safe to show.
+    """
+
+    sqlstate: str
+    constraint: str | None = None
+    column: str | None = None
+    message: str = ""
+    detail: str | None = None
+    context: str | None = None
+
+
+@runtime_checkable
+class RowIsolatingTarget(Protocol):
+    """A target that can try a batch on its own and undo just that batch on a row error.
+
+    :func:`mig.load.run.load_run` then splits a refused batch in halves until the single
+    refused rows are found; they go to the load rejects and the rest loads.
+    """
+
+    def try_batch(self, table: str, columns: Sequence[Column], batch: pa.RecordBatch) -> RowError | None:
+        """Write ``batch`` inside a savepoint; on a row-level error roll back to it.
+
+        Returns None when the whole batch was written, the server's :class:`RowError`
+        when it was refused (nothing of it is kept). Other failures raise MigError.
+        """
+
+
+@runtime_checkable
+class RunLedgerTarget(Protocol):
+    """A target that remembers, per table, which run its rows came from.
+
+    With it a re-run of the same run replaces that run's rows (no duplicates) instead of
+    being refused, and a table holding rows of another or an unknown run is refused
+    unless ``--replace``.
+    """
+
+    def loaded_run(self, table: str) -> str | None:
+        """The run id whose rows ``table`` holds, None when unknown (not loaded by mig)."""
+
+    def record_load(
+        self, table: str, layout: str, run_id: str, rows_loaded: int, rows_rejected: int
+    ) -> None:
+        """Record, inside the load's transaction, that ``table`` now holds ``run_id``'s rows."""
+
+    def truncate_tables(self, tables: Sequence[str]) -> None:
+        """Empty ``tables`` in one statement, keeping the tables (constraints, grants) as they are."""
+
+    def canonical_type(self, sql_type: str) -> str:
+        """``sql_type`` in the spelling :meth:`Target.table_shape` reports."""
 
 
 TargetFactory = Callable[[str], Target]

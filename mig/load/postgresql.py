@@ -1,0 +1,406 @@
+"""The PostgreSQL load target: ``postgresql://user:password@host:port/database`` (psycopg 3).
+
+Any libpq connection URI works (``postgres://`` too; ``?host=/run/postgresql`` for a unix
+socket; ``PGPASSWORD`` / ``~/.pgpass`` for the password). A ``connect_timeout`` of 10
+seconds applies unless the URL sets one.
+
+How a load is made safe — **one transaction, staging in place, a run ledger**:
+
+- The whole run is one transaction (``BEGIN`` … ``COMMIT``). Nothing is visible to other
+  sessions, and nothing is kept, until the final ``COMMIT``. A load that fails, is
+  interrupted, or whose process is killed (``SIGKILL``: the server sees the connection
+  close and rolls back) leaves the database exactly as it was.
+- A table that does not exist is created from the layout (:mod:`mig.load.ddl`, dialect
+  ``postgresql``: ``numeric(p,s)``, ``date`` for 日付 that are never 不詳, ``varchar(n)``
+  and ``text``) inside that transaction. A table that exists with the same shape (column
+  names, types, NOT NULL, primary key) is loaded *in place*: when it holds rows it is
+  emptied with ``TRUNCATE`` inside the transaction (PostgreSQL's ``TRUNCATE`` is
+  transactional: a rollback brings the rows back). The table object itself — the new
+  vendor's own CHECK / UNIQUE / foreign-key constraints, triggers, grants, dependent
+  views, comments — is kept and its constraints apply to the loaded rows. This is why it
+  is not "copy into a staging table, drop, rename": ``CREATE TABLE … (LIKE … INCLUDING
+  ALL)`` loses foreign keys, triggers and grants, and dropping a table that views or
+  foreign keys depend on fails. Readers of such a table wait for the load's commit
+  (``TRUNCATE`` takes an ACCESS EXCLUSIVE lock); a migration target is not in use then.
+- The ledger table ``mig_loads`` (created on first use, in the target's current schema)
+  holds one row per table: the run id (sha256 of the run's ``manifest.json``), layout,
+  rows loaded and rejected, tool version and time. It is written in the same transaction.
+  A re-run of the same run id replaces its own rows (no duplicates, no half-applied
+  state); a table holding rows of another or an unknown run is refused unless
+  ``--replace``. A table of another shape is refused unless ``--replace`` (then it is
+  dropped and recreated, still inside the transaction).
+- One load at a time per database: the load takes a transaction-level advisory lock and
+  a second concurrent ``mig load`` into the same database fails at once with a clear
+  error.
+
+Data goes in with ``COPY … FROM STDIN (FORMAT csv)``: each Arrow record batch is written
+as CSV by Arrow's C++ writer (no Python loop per row) — text quoted, NULL as an unquoted
+empty field, so NULL and ``''`` stay apart; decimals as their exact text; 日付
+``YYYYMMDD`` parsed by the server as ``date``. Every batch runs in a savepoint; a batch
+the server refuses with a data or constraint error (SQLSTATE class 22, 23, or P0 from a
+trigger) is rolled back to the savepoint and split by :func:`mig.load.run.load_run` until
+the refused rows are isolated; they go to the load rejects with the server's message, the
+rest loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from mig import __version__
+from mig.errors import ConfigError, MigError
+from mig.load.ddl import Column, ColumnShape, Dialect
+from mig.load.targets import Progress, RowError, redact_url, register_target
+
+if TYPE_CHECKING:
+    import psycopg
+
+LEDGER_TABLE = "mig_loads"
+"""Per table: which run's rows it holds."""
+
+ROW_ERROR_CLASSES = ("22", "23", "P0")
+"""SQLSTATE classes that mean "these rows are refused", not "the load cannot go on":
+data exceptions, integrity constraint violations, errors raised by a PL/pgSQL trigger."""
+
+DEFAULT_CONNECT_TIMEOUT = 10
+"""Seconds to wait for the server unless the URL sets ``connect_timeout``."""
+
+_ADVISORY_KEY = 0x6D6967_6C6F6164  # "mig" "load"
+_SAVEPOINT = "mig_batch"
+_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise ConfigError(
+            "the PostgreSQL target needs psycopg 3: pip install 'mig[postgresql]'"
+        ) from None
+    return psycopg
+
+
+def canonical_type(sql_type: str) -> str:
+    """One spelling for a PostgreSQL column type, as DDL writes it or ``format_type`` shows it.
+
+    >>> canonical_type("character varying(15)"), canonical_type("varchar(15)")
+    ('VARCHAR(15)', 'VARCHAR(15)')
+    >>> canonical_type("numeric(11, 2)"), canonical_type("DATE")
+    ('NUMERIC(11,2)', 'DATE')
+    """
+    text = " ".join(sql_type.lower().split())
+    for long, short in (
+        ("character varying", "varchar"),
+        ("character", "char"),
+        ("decimal", "numeric"),
+        ("int4", "integer"),
+        ("int8", "bigint"),
+        ("int2", "smallint"),
+    ):
+        if text.startswith(long):
+            text = short + text[len(long) :]
+            break
+    return text.replace(" (", "(").replace(", ", ",").upper()
+
+
+def csv_for_copy(batch: pa.RecordBatch) -> pa.Buffer:
+    """``batch`` as CSV for ``COPY … (FORMAT csv)``: strings quoted, NULL an empty field.
+
+    >>> import pyarrow as pa
+    >>> b = pa.record_batch({"a": pa.array(["x", "", None]), "n": pa.array([1, None, 3])})
+    >>> csv_for_copy(b).to_pybytes()
+    b'"x",1\\n"",\\n,3\\n'
+    """
+    arrays = []
+    for column in batch.columns:
+        kind = column.type
+        if pa.types.is_string_view(kind) or pa.types.is_null(kind) or pa.types.is_large_string(kind):
+            column = column.cast(pa.string())
+        arrays.append(column)
+    sink = pa.BufferOutputStream()
+    table = pa.RecordBatch.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
+    pa_csv.write_csv(table, sink, _CSV_OPTIONS)
+    return sink.getvalue()
+
+
+class PostgresTarget:
+    """Loads one run into a PostgreSQL database, in one transaction (see the module doc)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.display_url = redact_url(url)
+        pg = _psycopg()
+        try:
+            params = pg.conninfo.conninfo_to_dict(url)
+        except pg.ProgrammingError:
+            raise ConfigError(f"bad PostgreSQL URL {self.display_url!r}") from None
+        params.setdefault("connect_timeout", str(DEFAULT_CONNECT_TIMEOUT))
+        params.setdefault("application_name", "mig load")
+        params["client_encoding"] = "UTF8"
+        self._params: dict[str, Any] = params
+        self._conn: psycopg.Connection[Any] | None = None
+        self._schema = "public"
+
+    # -- connection -------------------------------------------------------------------
+    def connect(self) -> None:
+        """Connect; an unreachable server or refused credentials raise a one-line ConfigError."""
+        pg = _psycopg()
+        try:
+            conn = pg.connect(autocommit=True, **self._params)
+        except pg.Error as exc:
+            raise ConfigError(
+                f"{self.display_url}: cannot connect to PostgreSQL ({_connect_reason(exc)})"
+            ) from None
+        self._conn = conn
+        with self._errors():
+            conn.execute("SET DateStyle = ISO, YMD")
+            row = conn.execute("SELECT current_schema()").fetchone()
+        if row is None or row[0] is None:
+            raise ConfigError(
+                f"{self.display_url}: no schema to create tables in (search_path is empty)"
+            )
+        self._schema = str(row[0])
+
+    def begin(self) -> None:
+        """Start the transaction and take the one-load-at-a-time advisory lock."""
+        with self._errors():
+            self._db.execute("BEGIN")
+            row = self._db.execute("SELECT pg_try_advisory_xact_lock(%s)", (_ADVISORY_KEY,)).fetchone()
+        if not row or not row[0]:
+            raise ConfigError(
+                f"{self.display_url}: another mig load into this database is in progress"
+            )
+
+    def commit(self) -> None:
+        """Commit; a deferred constraint failing here rolls everything back."""
+        with self._errors("COMMIT"):
+            self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Undo everything since :meth:`begin` (a no-op without an open transaction)."""
+        if self._conn is None or self._conn.closed:
+            return
+        with contextlib.suppress(Exception):
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        """Close the connection (an open transaction is rolled back by the server)."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    # -- tables -----------------------------------------------------------------------
+    def _name(self, table: str) -> str:
+        return f"{Dialect.quote(self._schema)}.{Dialect.quote(table)}"
+
+    def table_exists(self, table: str) -> bool:
+        """Whether ``table`` exists in the current schema."""
+        with self._errors():
+            row = self._db.execute(
+                "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s "
+                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+                (self._schema, table),
+            ).fetchone()
+        return row is not None
+
+    def table_shape(self, table: str) -> tuple[ColumnShape, ...]:
+        """Columns of ``table``: name, canonical type, NOT NULL, primary-key position."""
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                "COALESCE((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+                "WHERE k.attnum = a.attnum), 0) "
+                "FROM pg_catalog.pg_attribute a "
+                "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+                "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attnum",
+                (self._name(table),),
+            ).fetchall()
+        return tuple(
+            ColumnShape(str(name), canonical_type(str(kind)), bool(not_null), int(pk))
+            for name, kind, not_null, pk in rows
+        )
+
+    def canonical_type(self, sql_type: str) -> str:
+        """See :func:`canonical_type`."""
+        return canonical_type(sql_type)
+
+    def create_table(self, ddl: str) -> None:
+        """Run a ``CREATE TABLE`` from :func:`mig.load.ddl.ddl_for` (in the current schema)."""
+        with self._errors():
+            self._db.execute(ddl)
+
+    def drop_table(self, table: str) -> None:
+        """Drop ``table`` (fails, rolling back, if views or foreign keys depend on it)."""
+        with self._errors(table):
+            self._db.execute(f"DROP TABLE {self._name(table)}")
+
+    def truncate_tables(self, tables: Sequence[str]) -> None:
+        """Empty ``tables`` with one transactional ``TRUNCATE``; the tables themselves stay."""
+        if tables:
+            with self._errors(", ".join(tables)):
+                self._db.execute(f"TRUNCATE {', '.join(self._name(t) for t in tables)}")
+
+    def count_rows(self, table: str) -> int:
+        """Rows now in ``table`` (as this transaction sees it)."""
+        with self._errors(table):
+            row = self._db.execute(f"SELECT count(*) FROM {self._name(table)}").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- the run ledger ---------------------------------------------------------------
+    def loaded_run(self, table: str) -> str | None:
+        """The run id recorded for ``table`` in ``mig_loads``, None if none is."""
+        if not self.table_exists(LEDGER_TABLE):
+            return None
+        with self._errors():
+            row = self._db.execute(
+                f"SELECT run_id FROM {self._name(LEDGER_TABLE)} WHERE table_name = %s", (table,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def record_load(
+        self, table: str, layout: str, run_id: str, rows_loaded: int, rows_rejected: int
+    ) -> None:
+        """Upsert ``table``'s row of ``mig_loads`` (creating the ledger on first use)."""
+        ledger = self._name(LEDGER_TABLE)
+        with self._errors(LEDGER_TABLE):
+            self._db.execute(
+                f"CREATE TABLE IF NOT EXISTS {ledger} ("
+                "table_name text PRIMARY KEY, layout text NOT NULL, run_id text NOT NULL, "
+                "rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, "
+                "tool_version text NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now())"
+            )
+            self._db.execute(
+                f"INSERT INTO {ledger} (table_name, layout, run_id, rows_loaded, rows_rejected, "
+                "tool_version) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (table_name) DO UPDATE "
+                "SET layout = EXCLUDED.layout, run_id = EXCLUDED.run_id, "
+                "rows_loaded = EXCLUDED.rows_loaded, rows_rejected = EXCLUDED.rows_rejected, "
+                "tool_version = EXCLUDED.tool_version, loaded_at = now()",
+                (table, layout, run_id, rows_loaded, rows_rejected, __version__),
+            )
+
+    # -- data -------------------------------------------------------------------------
+    def _copy_sql(self, table: str, columns: Sequence[Column]) -> str:
+        names = ", ".join(Dialect.quote(c.name) for c in columns)
+        return f"COPY {self._name(table)} ({names}) FROM STDIN (FORMAT csv)"
+
+    def try_batch(
+        self, table: str, columns: Sequence[Column], batch: pa.RecordBatch
+    ) -> RowError | None:
+        """COPY ``batch`` in a savepoint; a row-level refusal rolls back to it and is returned."""
+        data = csv_for_copy(batch)
+        pg = _psycopg()
+        db = self._db
+        with self._errors(table):
+            db.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            with db.cursor() as cursor, cursor.copy(self._copy_sql(table, columns)) as copy:
+                copy.write(memoryview(data))
+        except pg.Error as exc:
+            sqlstate = exc.sqlstate or ""
+            if not sqlstate.startswith(ROW_ERROR_CLASSES):
+                raise self._fatal(exc, table) from None
+            diag = exc.diag
+            with self._errors(table):
+                db.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                db.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            return RowError(
+                sqlstate=sqlstate,
+                constraint=diag.constraint_name,
+                column=diag.column_name,
+                message=diag.message_primary or "",
+                detail=diag.message_detail,
+                context=diag.context,
+            )
+        with self._errors(table):
+            db.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        return None
+
+    def write_batches(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        batches: Iterable[pa.RecordBatch],
+        progress: Progress | None = None,
+    ) -> int:
+        """COPY every batch; any refused batch aborts (``load_run`` isolates rows instead)."""
+        written = 0
+        for batch in batches:
+            error = self.try_batch(table, columns, batch)
+            if error is not None:
+                what = f"constraint {error.constraint}" if error.constraint else "the column types"
+                raise MigError(
+                    f"table {table}: rows violate {what} (SQLSTATE {error.sqlstate})"
+                )
+            written += batch.num_rows
+            if progress is not None:
+                progress(batch.num_rows)
+        return written
+
+    # -- helpers ----------------------------------------------------------------------
+    @property
+    def _db(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            raise MigError(f"{self.display_url}: PostgreSQL target used before connect()")
+        conn: psycopg.Connection[Any] = self._conn
+        return conn
+
+    def _fatal(self, exc: Exception, where: str | None = None) -> MigError:
+        """A one-line error without the server's value-quoting parts (detail, context)."""
+        sqlstate = getattr(exc, "sqlstate", None)
+        diag = getattr(exc, "diag", None)
+        primary = getattr(diag, "message_primary", None) if diag is not None else None
+        place = f"{self.display_url}" + (f", {where}" if where else "")
+        if sqlstate is None or sqlstate.startswith("08") or primary is None:
+            reason = _first_line(str(exc)) or type(exc).__name__
+            return MigError(f"{place}: lost the connection to PostgreSQL ({reason}); nothing was loaded")
+        if sqlstate.startswith(ROW_ERROR_CLASSES):
+            constraint = getattr(diag, "constraint_name", None)
+            what = f"constraint {constraint}" if constraint else "a data rule"
+            return MigError(f"{place}: rows violate {what} (SQLSTATE {sqlstate}); nothing was loaded")
+        error = MigError(f"{place}: PostgreSQL error {sqlstate}: {primary}; nothing was loaded")
+        if sqlstate.startswith("42"):  # permissions, missing objects: the user's setup
+            error = ConfigError(str(error))
+        return error
+
+    @contextlib.contextmanager
+    def _errors(self, where: str | None = None) -> Iterator[None]:
+        pg = _psycopg()
+        try:
+            yield
+        except pg.Error as exc:
+            raise self._fatal(exc, where) from None
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line
+    return ""
+
+
+def _connect_reason(exc: Exception) -> str:
+    """The gist of a libpq connection failure, one line, no passwords."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reasons = []
+    for line in lines:
+        # 'connection failed: connection to server at "127.0.0.1", port 1 failed: Connection refused'
+        gist = line.rsplit("failed:", 1)[-1].strip() if "failed:" in line else line
+        if gist.lower().startswith("is the server running"):
+            continue
+        if gist and gist not in reasons:
+            reasons.append(gist)
+    return "; ".join(reasons)[:300] or type(exc).__name__
+
+
+register_target("postgresql", PostgresTarget)
+register_target("postgres", PostgresTarget)
