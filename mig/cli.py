@@ -193,16 +193,27 @@ def validate(
 @click.option("--shrink-order", help="MJ縮退マップ tables for --gaiji-policy shrink, in order (comma-separated names or aliases: jis,582-1,582-2,koseki,2842-zoku,2842-betsu,2842-mujirushi,5202,jisho,ruisui).")
 @click.option("--rejects", "rejects_dir", type=click.Path(path_type=Path), help="Folder for the rows the target refuses (default RUN_DIR/load-rejects).")
 @click.option("--batch-rows", default=65_536, show_default=True, type=click.IntRange(1, 10_000_000), help="Rows per batch written.")
+@click.option("--encoding", type=click.Choice(["utf-8", "utf-8-sig", "cp932"]), help="bundle:DIR only: data file encoding (default utf-8; utf-8-sig writes a BOM).")
+@click.option("--fixed-width", is_flag=True, help="bundle:DIR only: fixed-width .dat files (byte lengths from the layout; needs --encoding cp932).")
 @quiet_option
 @json_option
 @user_errors
 def load(
     run_dir: Path, target: str, replace: bool, gaiji_policy: str, shrink_order: str | None, rejects_dir: Path | None,
-    batch_rows: int, quiet: bool, as_json: bool
+    batch_rows: int, encoding: str | None, fixed_width: bool, quiet: bool, as_json: bool
 ) -> None:
-    """Load a run directory into a database (exit 1 when the target refused rows)."""
+    """Load a run directory into a database (exit 1 when the target refused rows), or write a
+    loader bundle with --target bundle:DIR (DDL, data files, psql/SQL*Loader/bcp files)."""
     from mig.load import load_run
+    from mig.load.bundle import bundle_path
 
+    bundle = bundle_path(target)
+    if bundle is not None:
+        _load_bundle(run_dir, bundle, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
+                     encoding=encoding or "utf-8", fixed_width=fixed_width, batch_rows=batch_rows, as_json=as_json)
+        return
+    if encoding or fixed_width:
+        raise ConfigError("--encoding and --fixed-width apply to --target bundle:DIR only")
     result = load_run(run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
                       rejects_dir=rejects_dir, batch_rows=batch_rows)
     summary = result.to_dict()
@@ -226,6 +237,32 @@ def load(
         click.echo(f"run {result.run_id[:12]} → {result.target}"
                    + (f"; {extract_rejected} rows rejected by the extract stay in {run_dir / 'rejects'}" if extract_rejected else ""))
     sys.exit(int(ExitCode.FINDINGS if result.rows_load_rejected else ExitCode.CLEAN))
+
+
+def _load_bundle(
+    run_dir: Path, bundle: Path, *, replace: bool, gaiji_policy: str, shrink_order: str | None, encoding: str,
+    fixed_width: bool, batch_rows: int, as_json: bool,
+) -> None:
+    from mig.load.bundle import BundleRefusedError, write_bundle
+
+    try:
+        result = write_bundle(run_dir, bundle, encoding=encoding, format="fixed" if fixed_width else "csv",
+                              gaiji_policy=gaiji_policy, shrink_order=shrink_order, replace=replace, batch_rows=batch_rows)
+    except BundleRefusedError as exc:
+        if as_json:
+            emit_json(exc.to_dict())
+        raise
+    summary = result.to_dict()
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"{'table':<14} {'read':>10} {'written':>10} {'rejected':>10} {'seconds':>8}")
+    for f in summary["files"]:
+        click.echo(f"{f['table']:<14} {f['rows_read']:>10} {f['rows_written']:>10} {f['rows_rejected']:>10} {f['seconds']:>8.2f}")
+    for g in summary["gaiji"]:
+        to = g["to_code"] or "-"
+        click.echo(f"外字 {g['code']} {g['mj'] or ''} → {to} {g['action']} ×{g['count']}")
+    click.echo(f"bundle {bundle} ({result.encoding}, {result.format}); check with: cd {bundle} && sha256sum -c SHA256SUMS")
 
 
 @main.group()

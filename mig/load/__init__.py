@@ -10,6 +10,7 @@ the manifest's items per SQL dialect (:func:`ddl_for`, :func:`register_dialect`)
 
 from __future__ import annotations
 
+from mig.load import bundle as _bundle  # noqa: F401  (bundle:DIR, see write_bundle)
 from mig.load import duckdb as _duckdb  # noqa: F401  (registers duckdb://; driver imported on use)
 from mig.load import postgresql as _postgresql  # noqa: F401  (postgresql:// and postgres://)
 from mig.load import sqlite as _sqlite  # noqa: F401  (registers the sqlite:// target)

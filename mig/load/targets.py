@@ -155,8 +155,10 @@ def url_scheme(url: str) -> str:
 
     >>> url_scheme("sqlite:///out.db")
     'sqlite'
+    >>> url_scheme("bundle:out/handover")  # a loader bundle directory: no "//"
+    'bundle'
     """
-    match = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*)://", url)
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*)://", url) or re.match(r"(bundle):(?!//)", url, re.I)
     if match is None:
         raise ConfigError(
             f"not a load target URL: {redact_url(url)!r}; expected e.g. sqlite:///out.db"
