@@ -59,9 +59,11 @@ LOAD_REJECTS_DIR = "load-rejects"
 """Default folder (inside the run directory) of the rows the target refused."""
 
 PAUSE_ENV = "MIG_TEST_LOAD_PAUSE"
-"""Test hook only: a file path. When set, after every batch written the load appends a
-line to that file and sleeps :data:`PAUSE_SECONDS_ENV` seconds (default 30), so a test
-can kill the process in the middle of a load. Never set it in production."""
+"""Test hook only: a file path. When set, the load appends a line to that file after every
+batch written, and after the :data:`PAUSE_AFTER_ENV`-th batch (default 1) it sleeps
+:data:`PAUSE_SECONDS_ENV` seconds (default 30), so a test can kill the process in the
+middle of a load. Never set it in production."""
+PAUSE_AFTER_ENV = "MIG_TEST_LOAD_PAUSE_AFTER"
 PAUSE_SECONDS_ENV = "MIG_TEST_LOAD_PAUSE_SECONDS"
 
 
@@ -493,7 +495,10 @@ def _pause_for_tests() -> None:
         return
     with open(marker, "a", encoding="utf-8") as handle:
         handle.write("batch\n")
-    time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "30")))
+    with open(marker, encoding="utf-8") as handle:
+        written = sum(1 for _ in handle)
+    if written == int(os.environ.get(PAUSE_AFTER_ENV, "1")):
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "30")))
 
 
 def _isolate(
