@@ -20,9 +20,11 @@ from mig.gaiji.policy import (
     DEFAULT_SHRINK_ORDER,
     ChangeTally,
     GaijiPolicyError,
+    cp932_repertoire,
     get_policy,
     jisx0213_repertoire,
     parse_shrink_order,
+    scan_encoding,
 )
 from mig.gaiji.registry import load_registry
 from mig.load import load_run
@@ -199,3 +201,36 @@ def test_policy_properties(values: list[str]) -> None:
         assert all(c in repertoire for c in re.sub("\ue000[\U000E0100-\U000E01EF]?", "", value))
     unshrinkable = changes.filter(pl.col("action") == "unshrinkable")["code"].to_list()
     assert all(code.startswith("U+E000") for code in unshrinkable)
+
+
+# -- target repertoires: CP932 -------------------------------------------------------------
+
+
+def test_cp932_target_shrinks_only_what_cp932_lacks() -> None:
+    frame = pl.DataFrame({"氏名": ["髙橋　𠮷子", "渡" + IVS_HEN, "\ue000田", "俱知安"]})
+    out, changes = get_policy("shrink", target="cp932").apply(frame, ["氏名"])
+    assert out["氏名"].to_list() == ["髙橋　吉子", "渡邊", "\ue000田", "俱知安"]  # 髙: IBM extension, kept
+    rows = {r[1]: r[4] for r in _rows(changes)}
+    assert rows == {"U+20BB7": "shrunk", "U+908A U+E010F": "shrunk", "U+4FF1": "unshrinkable"}
+    assert get_policy("shrink", target="cp932").to_dict()["target"] == "cp932"
+    with pytest.raises(GaijiPolicyError, match=r"2 distinct character\(s\) outside CP932") as info:
+        get_policy("fail", target="cp932").apply(pl.DataFrame({"v": ["髙", "俱", "\ue000"]}), ["v"])
+    assert "U+9AD9" not in str(info.value)
+    with pytest.raises(UnknownNameError, match="target repertoire"):
+        get_policy("keep", target="latin-1")
+
+
+def test_scan_encoding_reports_per_character() -> None:
+    frame = pl.DataFrame({"a": ["渡" + IVS_HEN, "𠮷", "𠮷𠮷", "\ue757", None], "b": ["\ue758", "x", "y", "z", "w"]})
+    rows = scan_encoding(frame, ["a", "b"], "cp932").select("item", "code", "action", "count").rows()
+    assert rows == [
+        ("a", "U+20BB7", "not-encodable", 3),
+        ("a", "U+908A U+E010F", "not-encodable", 1),
+        ("a", "U+E757", "private-use", 1),
+        ("b", "U+E758", "not-encodable", 1),  # past the user-defined area F040–F9FC
+    ]
+    utf8 = scan_encoding(frame, ["a", "b"], "utf-8").select("code", "action").rows()
+    assert utf8 == [("U+E757", "private-use"), ("U+E758", "private-use")]
+    assert "\ue000" not in cp932_repertoire() and "髙" in cp932_repertoire()
+    for char in cp932_repertoire():  # the repertoire round-trips through the codec
+        assert char.encode("cp932").decode("cp932") == char
