@@ -17,7 +17,7 @@ ENTRY = {
         {"name": "氏名", "type": "混在文字", "length": 60, "bytes": 120},
         {"name": "氏名カナ", "type": "半角文字", "length": 30},
         {"name": "生年月日", "type": "日付", "length": 8, "unknown": "month"},
-        {"name": "異動日", "type": "日付", "length": 8},
+        {"name": "異動日", "type": "日付", "length": 8, "unknown": "none"},
         {"name": "届出年月", "type": "年月", "length": 6},
         {"name": "性別", "type": "コード", "length": 1},
         {"name": "税額", "type": "数値", "length": 11, "scale": 2},
@@ -82,3 +82,9 @@ def test_duckdb_accepts_the_ddl_of_every_packaged_layout() -> None:
         con.execute(ddl_for(entry, "duckdb"))
     tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert tables == {"juki_jumin", "juki_setai", "juki_ido"}
+
+
+def test_a_manifest_without_unknown_keeps_its_dates_as_text() -> None:
+    entry = {"layout": "old", "items": [{"name": "生年月日", "type": "日付", "length": 8}]}
+    for dialect in known_dialects():
+        assert "DATE" not in columns_for(entry, dialect)[0].sql_type.upper()

@@ -227,7 +227,9 @@ def columns_for(file_entry: dict[str, Any], dialect: str) -> tuple[Column, ...]:
             data_type=item["type"],
             length=item["length"],
             scale=item.get("scale", 0),
-            unknown=item.get("unknown", "none"),
+            # A manifest older than the "unknown" key does not say whether its 日付 may be
+            # 不詳: keep such dates as text rather than refuse or invent a day.
+            unknown=item.get("unknown", "month" if item["type"] == "日付" else "none"),
         )
         pk = primary_key.index(name) + 1 if name in primary_key else 0
         columns.append(
