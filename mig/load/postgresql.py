@@ -70,6 +70,9 @@ data exceptions, integrity constraint violations, errors raised by a PL/pgSQL tr
 DEFAULT_CONNECT_TIMEOUT = 10
 """Seconds to wait for the server unless the URL sets ``connect_timeout``."""
 
+COPY_CHUNK_BYTES = 256 * 1024
+"""COPY data is handed to libpq in slices of this size (one huge write is slower)."""
+
 _ADVISORY_KEY = 0x6D6967_6C6F6164  # "mig" "load"
 _SAVEPOINT = "mig_batch"
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
@@ -292,18 +295,28 @@ class PostgresTarget:
         names = ", ".join(Dialect.quote(c.name) for c in columns)
         return f"COPY {self._name(table)} ({names}) FROM STDIN (FORMAT csv)"
 
+    def encode_batch(self, batch: pa.RecordBatch) -> object:
+        """The CSV that :meth:`try_batch` streams to COPY (:func:`csv_for_copy`)."""
+        return csv_for_copy(batch)
+
     def try_batch(
-        self, table: str, columns: Sequence[Column], batch: pa.RecordBatch
+        self,
+        table: str,
+        columns: Sequence[Column],
+        batch: pa.RecordBatch,
+        encoded: object | None = None,
     ) -> RowError | None:
         """COPY ``batch`` in a savepoint; a row-level refusal rolls back to it and is returned."""
-        data = csv_for_copy(batch)
+        data = encoded if isinstance(encoded, pa.Buffer) else csv_for_copy(batch)
         pg = _psycopg()
         db = self._db
         with self._errors(table):
             db.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
             with db.cursor() as cursor, cursor.copy(self._copy_sql(table, columns)) as copy:
-                copy.write(memoryview(data))
+                view = memoryview(data)
+                for start in range(0, len(view), COPY_CHUNK_BYTES):
+                    copy.write(view[start : start + COPY_CHUNK_BYTES])
         except pg.Error as exc:
             sqlstate = exc.sqlstate or ""
             if not sqlstate.startswith(ROW_ERROR_CLASSES):

@@ -23,10 +23,11 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -508,9 +509,10 @@ def _isolate(
     first_row: int,
     refused: _Refused,
     rejects: _Rejects,
+    encoded: object | None = None,
 ) -> int:
     """Write ``batch``; split a refused one in halves until single rows. Returns rows written."""
-    error = db.try_batch(plan.table, plan.columns, batch)
+    error = db.try_batch(plan.table, plan.columns, batch, encoded)
     if error is None:
         return int(batch.num_rows)
     if batch.num_rows == 1:
@@ -536,6 +538,26 @@ def _isolate(
     return written + _isolate(
         db, plan, batch.slice(half), first_row + half, refused, rejects
     )
+
+
+_T = TypeVar("_T")
+_END = object()
+
+
+def _prefetched(source: Iterator[_T]) -> Iterator[_T]:
+    """``source``'s items, the next one produced in a worker thread while this one is used.
+
+    Reading Parquet and encoding a batch (Arrow, GIL released) then overlap the server's
+    work on the previous batch. Exceptions of ``source`` surface here, in order.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mig-load-read") as pool:
+        future = pool.submit(next, source, _END)
+        while True:
+            item = future.result()
+            if item is _END:
+                return
+            future = pool.submit(next, source, _END)
+            yield item  # type: ignore[misc]
 
 
 def _write(
@@ -577,8 +599,9 @@ def _write(
             return db.write_batches(plan.table, plan.columns, paused(batches()), progress), refused
         written = 0
         row = 0
-        for batch in batches():
-            written += _isolate(db, plan, batch, row, refused, rejects)
+        encode = db.encode_batch
+        for batch, encoded in _prefetched((b, encode(b)) for b in batches()):
+            written += _isolate(db, plan, batch, row, refused, rejects, encoded)
             row += batch.num_rows
             if progress is not None:
                 progress(batch.num_rows)

@@ -97,11 +97,25 @@ class RowIsolatingTarget(Protocol):
     refused rows are found; they go to the load rejects and the rest loads.
     """
 
-    def try_batch(self, table: str, columns: Sequence[Column], batch: pa.RecordBatch) -> RowError | None:
-        """Write ``batch`` inside a savepoint; on a row-level error roll back to it.
+    def encode_batch(self, batch: pa.RecordBatch) -> object:
+        """``batch`` in the form :meth:`try_batch` sends (e.g. CSV bytes for COPY).
 
-        Returns None when the whole batch was written, the server's :class:`RowError`
-        when it was refused (nothing of it is kept). Other failures raise MigError.
+        Called from a worker thread, one batch ahead, so encoding overlaps the server's
+        work on the previous batch; it must not touch the connection.
+        """
+
+    def try_batch(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        batch: pa.RecordBatch,
+        encoded: object | None = None,
+    ) -> RowError | None:
+        """Write ``batch`` (``encoded``, if given, is :meth:`encode_batch` of it) in a savepoint.
+
+        On a row-level error roll back to the savepoint. Returns None when the whole batch
+        was written, the server's :class:`RowError` when it was refused (nothing of it is
+        kept). Other failures raise MigError.
         """
 
 

@@ -1,0 +1,216 @@
+"""Load benchmark: ``mig load`` into PostgreSQL against psql ``\\copy`` of the same data as CSV.
+
+One run, one server, the same rows:
+
+1. a seeded demo export (``mig.demo_data.generate_legacy_export``, ``--rows`` 住民 rows;
+   世帯 ≈ 0.43 N and 異動 = N/2 follow) is extracted once with ``mig extract`` (not timed);
+2. the run's Parquet files are written as plain CSV — exactly the bytes mig streams to
+   ``COPY`` (Arrow's CSV writer, no header, NULL as an empty field) — (not timed);
+3. each variant starts on an empty database, ``--repeat`` times, alternating:
+
+   - **mig** — ``python -m mig load RUN --target URL --json`` in a fresh process, wall time:
+     interpreter start, the manifest's sha256 check of every output, Parquet reading, the
+     CSV serialisation, COPY with a savepoint per batch, reading the counts back, the ledger
+     row, one commit;
+   - **psql \\copy** — ``psql -1 -c "\\copy TABLE FROM 'FILE' (FORMAT csv)" …`` of the three
+     CSV files into tables created beforehand (not timed) from the same DDL, primary keys
+     included: one transaction, as mig.
+
+The best time of each variant counts; rows/s counts the rows of all three files. The goal
+is mig ≥ 0.8 × psql ``\\copy``.
+
+The server is ``--url`` (or ``MIG_TEST_POSTGRES_URL``): a role that may create databases.
+Without one, a throwaway server is started with the test suite's helper (fsync on).
+
+Usage::
+
+    python benchmarks/bench_load_postgresql.py [--rows 1000000] [--repeat 3] [--seed 0]
+        [--url postgresql://…] [--batch-rows 65536] [--workdir DIR] [--keep] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pyarrow.parquet as pq
+
+from mig.demo_data import generate_legacy_export
+from mig.extract import extract
+from mig.load import ddl_for, read_manifest, table_name
+from mig.load.postgresql import csv_for_copy
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _database_url(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _fresh_database(url: str, name: str) -> str:
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return _database_url(url, name)
+
+
+def _drop_database(url: str, name: str) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _psql() -> str:
+    found = shutil.which("psql")
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin/psql")):
+        found = str(candidate)
+    if not found:
+        sys.exit("psql not found")
+    return found
+
+
+def _write_csv(run: Path, out: Path, batch_rows: int) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for entry in read_manifest(run)["files"]:
+        table = table_name(entry["layout"])
+        names = [i["name"] for i in entry["items"]]
+        path = out / f"{table}.csv"
+        with pq.ParquetFile(run / f"data/{entry['layout']}.parquet") as parquet, path.open("wb") as handle:
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
+                handle.write(csv_for_copy(batch.select(names)).to_pybytes())
+        files[table] = path
+    return files
+
+
+def _time_mig(url: str, run: Path, batch_rows: int) -> tuple[float, dict[str, Any]]:
+    target = _fresh_database(url, "bench_mig")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "mig", "load", str(run), "--target", target, "--json",
+         "--batch-rows", str(batch_rows)],
+        capture_output=True, text=True, check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"mig load failed: {done.stderr.strip()}")
+    return seconds, json.loads(done.stdout)
+
+
+def _time_copy(url: str, run: Path, csv_files: dict[str, Path]) -> float:
+    target = _fresh_database(url, "bench_copy")
+    with psycopg.connect(target, autocommit=True) as conn:
+        for entry in read_manifest(run)["files"]:
+            conn.execute(ddl_for(entry, "postgresql"))
+    command = [_psql(), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", target]
+    for table, path in csv_files.items():
+        command += ["-c", f"\\copy {table} FROM '{path}' (FORMAT csv)"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"psql \\copy failed: {done.stderr.strip()}")
+    with psycopg.connect(target) as conn:
+        for table in csv_files:
+            conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch-rows", type=int, default=65_536)
+    parser.add_argument("--url", default=os.environ.get("MIG_TEST_POSTGRES_URL"))
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--json", type=Path, dest="json_path")
+    args = parser.parse_args(argv)
+
+    server = None
+    url = args.url
+    if not url:
+        sys.path.insert(0, str(REPO / "tests"))
+        from conftest import start_throwaway_postgres
+
+        server = start_throwaway_postgres(durable=True)
+        url = server.url
+    work = Path(tempfile.mkdtemp(prefix="mig-bench-load-", dir=args.workdir))
+    try:
+        started = time.perf_counter()
+        export = generate_legacy_export(work / "legacy", rows=args.rows, seed=args.seed)
+        result = extract(
+            export.mapping, [export.setai_csv, export.jumin_csv, export.ido_csv], work / "run"
+        )
+        run = result.run_dir
+        prepared = time.perf_counter() - started
+        csv_files = _write_csv(run, work / "csv", args.batch_rows)
+        rows = sum(e["rows_out"] for e in read_manifest(run)["files"])
+        print(f"prepared {rows} rows in {prepared:.1f} s (export + extract, not timed)")
+
+        times: dict[str, list[float]] = {"mig": [], "psql_copy": []}
+        summary: dict[str, Any] = {}
+        for _ in range(args.repeat):
+            seconds, summary = _time_mig(url, run, args.batch_rows)
+            times["mig"].append(round(seconds, 3))
+            times["psql_copy"].append(round(_time_copy(url, run, csv_files), 3))
+        for name in ("bench_mig", "bench_copy"):
+            _drop_database(url, name)
+        if summary["reconciliation"]["rows_loaded"] != rows:
+            sys.exit("mig load did not load every row")
+        best = {k: min(v) for k, v in times.items()}
+        rate = {k: rows / v for k, v in best.items()}
+        ratio = rate["mig"] / rate["psql_copy"]
+        with psycopg.connect(url) as conn:
+            version_row = conn.execute("SHOW server_version").fetchone()
+        version = version_row[0] if version_row else "?"
+        print(f"{'variant':<12} {'rows':>10} {'best s':>8} {'rows/s':>12}   all runs")
+        for name in times:
+            print(f"{name:<12} {rows:>10} {best[name]:>8.2f} {rate[name]:>12,.0f}   {times[name]}")
+        print(f"ratio mig / psql \\copy: {ratio:.2f} (goal >= 0.8)")
+        print(f"mig's own seconds (inside the process): {summary['seconds']}")
+        figures = {
+            "benchmark": "load-postgresql",
+            "rows": args.rows,
+            "seed": args.seed,
+            "rows_loaded": rows,
+            "files": {f["table"]: f["rows_loaded"] for f in summary["files"]},
+            "repeat": args.repeat,
+            "batch_rows": args.batch_rows,
+            "seconds": times,
+            "best_seconds": best,
+            "rows_per_second": {k: round(v) for k, v in rate.items()},
+            "ratio_mig_to_psql_copy": round(ratio, 3),
+            "goal_ratio": 0.8,
+            "mig_inner_seconds": summary["seconds"],
+            "server": f"PostgreSQL {version}" + (" (throwaway, fsync on)" if server else ""),
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                        "platform": platform.platform()},
+        }
+        if args.json_path:
+            args.json_path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    finally:
+        if args.keep:
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        if server is not None:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
