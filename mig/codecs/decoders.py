@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -43,13 +43,18 @@ from mig.codecs.luts import (
     BIT_GAIJI,
     BIT_SECOND,
     BIT_UNMAPPED,
+    BIT_UNMAPPED_SBCS,
     CP_MASK,
+    LEN_SHIFT,
+    REGION_DBCS,
+    REGION_ORPHAN,
     VARIANTS,
     DbcsLut,
     GaijiArea,
     SbcsLut,
     Variant,
     dbcs_lut,
+    mixed_lut,
     sbcs_lut,
 )
 from mig.errors import ConfigError, UnknownNameError
@@ -129,11 +134,7 @@ ERR_ODD, ERR_SHIFT, ERR_DBCS, ERR_SBCS = 1, 2, 3, 4
 GAIJI_SOURCE: dict[str, str] = {name: spec.gaiji_source for name, spec in SPECS.items()}
 
 _CHUNK_BYTES = 1 << 20
-# bits of the per-byte marks of a mixed field
-_KIND_TO_DBCS = 1  # a shift code into double-byte mode starts here
-_KIND_TO_SBCS = 2  # a shift code back to single-byte mode starts here
-_KIND_PAIR = 4  # … and it is two bytes long
-_KIND_ROW = 8  # a row (field) starts here
+_MIXED_CHUNK_BYTES = 1 << 18  # the mixed path keeps more arrays per byte: smaller chunks stay in cache
 _FFFD = 0xFFFD
 
 
@@ -205,13 +206,6 @@ def _take(table: pa.Array | np.ndarray, indices: np.ndarray) -> np.ndarray:
     return np.frombuffer(out.buffers()[1], dtype=dtype, count=flat.size).reshape(indices.shape)
 
 
-def _compress(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``values[mask]`` (1-D), through Arrow's filter on a packed bitmap (faster here)."""
-    bits = pa.BooleanArray.from_buffers(pa.bool_(), mask.size, [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
-    out = pc.filter(_arrow(values), bits)
-    return np.frombuffer(out.buffers()[1], dtype=values.dtype, count=len(out)) if len(out) else values[:0].copy()
-
-
 def _utf8(code_points: np.ndarray) -> bytes:
     """UTF-8 bytes of a run of code points.
 
@@ -231,6 +225,13 @@ def _utf8(code_points: np.ndarray) -> bytes:
     else:
         data = cps.view(f"<U{cps.size}")[0].encode("utf-8")
     return data
+
+
+def _rows_hit(rows: int, hit_rows: np.ndarray) -> np.ndarray:
+    """Boolean per row: whether it occurs in ``hit_rows``."""
+    out = np.zeros(rows, dtype=bool)
+    out[hit_rows] = True
+    return out
 
 
 def _insert_after(values: np.ndarray, at: np.ndarray, extra: np.ndarray) -> np.ndarray:
@@ -284,6 +285,24 @@ def _segment_bytes(cps: np.ndarray, first: np.ndarray) -> np.ndarray:
     empty[-1] = first[-1] >= cps.size
     sums[empty] = 0
     return sums
+
+
+def _run_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Sum of each run values[first[i]:first[i+1]] (the last to the end), ``first`` ascending.
+
+    ``values`` (``uint8`` or ``uint32``, small: a chunk's UTF-8 lengths) may be overwritten.
+
+    >>> _run_sums(np.array([1, 3, 3, 4], np.uint32), np.array([0, 1, 1, 4])).tolist()
+    [1, 0, 10, 0]
+    """
+    if values.dtype != np.uint32:
+        values = values.astype(np.uint32)
+    ends = np.cumsum(values, out=values)  # same type in and out: NumPy's fast loop
+    at = np.zeros(first.size + 1, dtype=np.int64)
+    inner = first > 0
+    at[:-1][inner] = np.take(ends, first[inner] - 1)
+    at[-1] = ends[-1] if ends.size else 0
+    return np.diff(at)
 
 
 @cache
@@ -437,121 +456,137 @@ class Codec:
         parts = _Parts()
         if width == 0:
             return parts.result(n)
-        step = max(1, _CHUNK_BYTES // width)
+        step = max(1, _MIXED_CHUNK_BYTES // width)
         for start in range(0, n, step):
             chunk = np.ascontiguousarray(fields[start : start + step])
             self._mixed_chunk(chunk, parts)
         return parts.result(n)
 
-    def _marks(self, flat: np.ndarray, width: int) -> np.ndarray:
-        """One byte of bits per position: shift codes and row starts (see ``_KIND_*``).
+    @cached_property
+    def _mixed_lut(self) -> pa.Array:
+        """The mixed-field table (:func:`mig.codecs.luts.mixed_lut`) as an Arrow array."""
+        return _arrow(mixed_lut(self.sbcs, self.dbcs))
+
+    def _shift_marks(self, flat: np.ndarray, width: int) -> np.ndarray:
+        """Where a shift code starts (``bool`` per byte).
 
         Shift codes are recognised by value wherever they occur; a two-byte shift code
         never spans two rows.
         """
-        masks: dict[int, np.ndarray] = {}
-        for codes, bit in ((self.spec.to_dbcs, _KIND_TO_DBCS), (self.spec.to_sbcs, _KIND_TO_SBCS)):
+        mark = np.zeros(flat.size, dtype=bool)
+        for code in self.spec.to_dbcs + self.spec.to_sbcs:
+            if len(code) == 1:
+                np.logical_or(mark, flat == code[0], out=mark)
+            elif flat.size > 1:
+                two = flat[:-1] == code[0]
+                two &= flat[1:] == code[1]
+                two[width - 1 :: width] = False
+                mark[:-1] |= two
+        return mark
+
+    @cached_property
+    def _shift_table(self) -> tuple[np.ndarray, tuple[tuple[int, int, int], ...]]:
+        """(byte → kind of one-byte shift code, ((first, second byte, kind) of two-byte
+        ones)); a kind is ``size << 1 | into-double-byte``, 0 for no shift code."""
+        single = np.zeros(256, dtype=np.int8)
+        double: list[tuple[int, int, int]] = []
+        for codes, into in ((self.spec.to_dbcs, 1), (self.spec.to_sbcs, 0)):
             for code in codes:
                 if len(code) == 1:
-                    hit = flat == code[0]
-                elif flat.size > 1:
-                    hit = np.zeros(flat.size, dtype=bool)
-                    np.logical_and(flat[:-1] == code[0], flat[1:] == code[1], out=hit[:-1])
-                    hit[width - 1 :: width] = False
-                    bit |= _KIND_PAIR
+                    single[code[0]] = 2 | into
                 else:
-                    continue
-                if bit in masks:
-                    masks[bit] |= hit
-                else:
-                    masks[bit] = hit
-        kind = np.zeros(flat.size, dtype=np.uint8)
-        for bit, hit in masks.items():
-            kind |= hit.view(np.uint8) if bit == 1 else hit.view(np.uint8) * np.uint8(bit)
-        return kind
+                    double.append((code[0], code[1], 4 | into))
+        return single, tuple(double)
+
+    def _shift_kinds(self, flat: np.ndarray, at: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """For segment starts ``at``: whether a shift into double-byte mode is there, and the
+        length of the shift code there (0: a row start without one). A two-byte code wins
+        over a one-byte one."""
+        single, double = self._shift_table
+        first = np.take(flat, at)
+        kind = np.take(single, first)
+        if double:
+            second = np.take(flat, np.minimum(at + 1, flat.size - 1))
+            pair_fits = (at % width) != width - 1
+            for lead, trail, pair_kind in double:
+                kind = np.where((first == lead) & (second == trail) & pair_fits, np.int8(pair_kind), kind)
+        return (kind & 1).astype(bool), (kind >> 1).astype(np.int64)
 
     def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
         rows, width = chunk.shape
         total = rows * width
         flat = chunk.reshape(-1)
-        kind = self._marks(flat, width)
-        if not kind.any():  # no shift code in the whole chunk: plain single bytes
+        mark = self._shift_marks(flat, width)
+        if not mark.any():  # no shift code in the whole chunk: plain single bytes
             self._sbcs_chunk(chunk, parts)
             return
         # Segments: every shift code and every row start begins one; a segment's content
         # follows its shift code (0, 1 or 2 bytes) and ends where the next segment begins.
-        kind[::width] |= _KIND_ROW
-        seg = np.flatnonzero(kind != 0)
-        seg_kind = np.take(kind, seg)
+        mark[::width] = True
+        seg = np.flatnonzero(mark)
+        seg_dbcs, shift_size = self._shift_kinds(flat, seg, width)
         seg_end = np.empty_like(seg)
         seg_end[:-1] = seg[1:]
         seg_end[-1] = total
-        is_shift = (seg_kind & (_KIND_TO_DBCS | _KIND_TO_SBCS)) != 0
-        content = seg + is_shift + ((seg_kind & _KIND_PAIR) != 0)
-        length = np.maximum(seg_end - content, 0)
-        seg_dbcs = (seg_kind & _KIND_TO_DBCS) != 0
-        row_seg = np.flatnonzero(seg_kind & _KIND_ROW)  # first segment of each row
-        # Double-byte segments: pairs from the content start; an odd last byte is an orphan.
-        dseg = np.flatnonzero(seg_dbcs)
-        dlength = np.take(length, dseg)
-        pairs = dlength >> 1
-        pair_begin = np.cumsum(pairs) - pairs
-        lead = _arithmetic_runs(np.take(content, dseg), pairs, 2)
-        pair_codes = (flat[:-1].astype(np.uint16) << 8) | flat[1:]
-        codes = _take(pair_codes, lead)
-        cp1 = _take(self.dbcs.cp1_arrow, codes)
-        # One code point per byte position: single bytes through their table; a pair puts its
-        # code point on the lead byte (and a second one — selector, sound mark — on the
-        # trail byte); shift bytes and plain trail bytes are dropped by one compress.
-        cps = _take(self.sbcs.cp_arrow, flat)
-        cps[lead] = cp1
-        odd_run = (dlength & 1) == 1
-        odd = dseg[odd_run]  # segments whose double-byte run leaves a lead byte alone
-        orphans = np.take(content, odd) + dlength[odd_run] - 1
-        cps[orphans] = _FFFD
-        keep = np.ones(total, dtype=bool)
-        keep[lead + 1] = False
-        shift_seg = seg[is_shift]
-        keep[shift_seg] = False
-        keep[shift_seg[(seg_kind[is_shift] & _KIND_PAIR) != 0] + 1] = False
-        flags = int(np.bitwise_or.reduce(cp1)) & ~CP_MASK if cp1.size else 0
-        if flags & BIT_SECOND:
-            second = np.flatnonzero((cp1 & BIT_SECOND) != 0)
-            cps[lead[second] + 1] = _take(self.dbcs.cp2_arrow, np.take(codes, second))
-            keep[lead[second] + 1] = True
-        # units per segment → first unit of each row
-        unit_count = length.copy()
-        unit_count[dseg] = pairs + odd_run
-        if flags & BIT_SECOND:
-            owner = np.searchsorted(pair_begin, second, side="right") - 1
-            np.add.at(unit_count, np.take(dseg, owner), 1)
-        seg_first_unit = np.cumsum(unit_count) - unit_count
-        row_first_unit = np.take(seg_first_unit, row_seg)
-        kept = _compress(keep, cps)
+        content = np.minimum(seg + shift_size, seg_end)
+        length = seg_end - content
+        # Units: the single bytes of a single-byte segment; the pairs of a double-byte one
+        # (from its content start), then its odd last byte if any. Their lookup keys are
+        # gathered from one array where each segment's units are consecutive: the single
+        # bytes, then the pairs starting at even and at odd positions, then the orphan key.
+        even, odd = total // 2, (total - 1) // 2
+        keys = np.empty(total + even + odd + 1, dtype=np.uint32)
+        keys[:total] = flat
+        dbcs_key = np.uint32(REGION_DBCS << 16)
+        np.add(flat[: 2 * even].view(">u2"), dbcs_key, out=keys[total : total + even], dtype=np.uint32)
+        np.add(flat[1 : 1 + 2 * odd].view(">u2"), dbcs_key, out=keys[total + even : -1], dtype=np.uint32)
+        keys[-1] = REGION_ORPHAN << 16
+        seg_units = np.where(seg_dbcs, length >> 1, length)
+        run_first = np.where(seg_dbcs, total + (content & 1) * even + (content >> 1), content)
+        orphan = seg_dbcs & ((length & 1) == 1)
+        if orphan.any():  # a run of one orphan key after each double-byte run
+            run_first = np.stack([run_first, np.full(seg.size, keys.size - 1)], axis=1).reshape(-1)
+            run_count = np.stack([seg_units, orphan], axis=1).reshape(-1)
+            seg_units = seg_units + orphan
+        else:
+            run_count = seg_units
+        unit_keys = _take(keys, _arithmetic_runs(run_first, run_count, 1))
+        cps = _take(self._mixed_lut, unit_keys)
+        row_start = (seg % width) == 0
+        row_first = np.take(np.cumsum(seg_units) - seg_units, np.flatnonzero(row_start))
+        flags = int(np.bitwise_or.reduce(cps)) & ~CP_MASK if cps.size else 0
+        if flags & BIT_SECOND:  # base + selector (or sound mark): the second code point follows
+            at = np.flatnonzero(cps >= BIT_SECOND)
+            cps = np.insert(cps, at + 1, _take(self._mixed_lut, unit_keys[at] + np.uint32(1 << 16)))
+            row_first += np.searchsorted(at, row_first)
         # per-row findings
-        row_start = (seg_kind & _KIND_ROW) != 0
         row_of_seg = np.cumsum(row_start) - 1
         unbalanced = seg_dbcs.copy()  # a double-byte segment the row ends in
         unbalanced[:-1] &= row_start[1:]
         errors = _row_errors(
             rows,
-            (ERR_ODD, np.bincount(np.take(row_of_seg, odd), minlength=rows) > 0),
-            (ERR_SHIFT, np.bincount(row_of_seg[unbalanced], minlength=rows) > 0),
+            (ERR_ODD, _rows_hit(rows, row_of_seg[orphan])),
+            (ERR_SHIFT, _rows_hit(rows, row_of_seg[unbalanced])),
         )
         gaiji = np.zeros(rows, dtype=np.int32)
-        all_flags = int(np.bitwise_or.reduce(kept)) & ~CP_MASK if kept.size else 0
-        if all_flags:
-            if all_flags & BIT_UNMAPPED:
-                dbcs_bad = np.bincount(lead[(cp1 & BIT_UNMAPPED) != 0] // width, minlength=rows) > 0
-                bad = np.flatnonzero(((cps & BIT_UNMAPPED) != 0) & keep)
-                unmapped = _row_errors(rows, (ERR_DBCS, dbcs_bad), (ERR_SBCS, np.bincount(bad // width, minlength=rows) > 0))
+        if flags & (BIT_GAIJI | BIT_UNMAPPED | BIT_UNMAPPED_SBCS):
+
+            def rows_of(bit: int) -> np.ndarray:
+                return np.searchsorted(row_first, np.flatnonzero(cps & bit), side="right") - 1
+
+            if flags & (BIT_UNMAPPED | BIT_UNMAPPED_SBCS):
+                unmapped = _row_errors(
+                    rows,
+                    (ERR_DBCS, _rows_hit(rows, rows_of(BIT_UNMAPPED))),
+                    (ERR_SBCS, _rows_hit(rows, rows_of(BIT_UNMAPPED_SBCS))),
+                )
                 errors = np.where(errors != 0, errors, unmapped)
-            if all_flags & BIT_GAIJI:
-                marked = np.flatnonzero(((cps & BIT_GAIJI) != 0) & keep)
-                gaiji = np.bincount(marked // width, minlength=rows).astype(np.int32)
-            np.bitwise_and(kept, CP_MASK, out=kept)
-        parts.data.append(_utf8(kept))
-        parts.lengths.append(_segment_bytes(kept, row_first_unit))
+            if flags & BIT_GAIJI:
+                gaiji = np.bincount(rows_of(BIT_GAIJI), minlength=rows).astype(np.int32)
+        unit_bytes = np.right_shift(cps, LEN_SHIFT)
+        parts.lengths.append(_run_sums(np.bitwise_and(unit_bytes, 7, out=unit_bytes), row_first))
+        np.bitwise_and(cps, CP_MASK, out=cps)
+        parts.data.append(_utf8(cps))
         parts.errors.append(errors)
         parts.gaiji.append(gaiji)
 

@@ -77,6 +77,12 @@ BIT_UNMAPPED = 1 << 30  # no mapping: the value shows U+FFFD and the field gets 
 BIT_SECOND = 1 << 31  # the code decodes to two code points (base + selector / mark)
 NO_CP = BIT_SECOND  # "no code point here": code point 0 never carries a second one
 
+#: Mixed-field table (:func:`mixed_lut`): its entries also carry their UTF-8 length and
+#: whether a single byte is unmapped. Index: ``region << 16 | code``.
+LEN_SHIFT = 21  # bits 21-23: UTF-8 length of the code point (1-4)
+BIT_UNMAPPED_SBCS = 1 << 24  # a single byte outside the table (BIT_UNMAPPED: a byte pair)
+REGION_SBCS, REGION_ORPHAN, REGION_DBCS, REGION_SECOND = 0, 1, 2, 3
+
 REPLACEMENT = "\ufffd"  # shown in a field's value only together with an error code
 
 
@@ -355,3 +361,44 @@ def dbcs_lut(
         keys,
         enc_codes.astype(np.uint16),
     )
+
+
+def utf8_lengths(code_points: np.ndarray) -> np.ndarray:
+    """UTF-8 byte length of each code point (``uint32``).
+
+    >>> utf8_lengths(np.array([0x41, 0xE9, 0x4E9C, 0xE0100], np.uint32)).tolist()
+    [1, 2, 3, 4]
+    """
+    cps = code_points.astype(np.uint32)
+    return (1 + (cps >= 0x80) + (cps >= 0x800) + (cps >= 0x10000)).astype(np.uint32)
+
+
+def mixed_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> np.ndarray:
+    """One ``uint32`` table (4 × 65,536 entries) for the units of mixed fields.
+
+    A unit is looked up at ``region << 16 | code``:
+
+    ``REGION_SBCS``
+        a single byte (``code`` < 256).
+    ``REGION_ORPHAN``
+        entry 0: the lone last byte of a double-byte run with an odd length (U+FFFD; the
+        field gets ``odd-dbcs-length`` from the run lengths).
+    ``REGION_DBCS``
+        a byte pair: its (first) code point, ``BIT_SECOND`` if a second one follows.
+    ``REGION_SECOND``
+        a byte pair's second code point (variation selector, sound mark).
+
+    An entry is ``code point | UTF-8 length << LEN_SHIFT`` with ``BIT_GAIJI``,
+    ``BIT_UNMAPPED`` (pair), ``BIT_UNMAPPED_SBCS`` (single byte) or ``BIT_SECOND``.
+    """
+    out = np.zeros(4 << 16, dtype=np.uint32)
+    regions = out.reshape(4, 1 << 16)
+    s_cp = sbcs.cp & CP_MASK
+    regions[REGION_SBCS, :256] = s_cp | utf8_lengths(s_cp) << LEN_SHIFT | (sbcs.cp & BIT_GAIJI)
+    regions[REGION_SBCS, :256][(sbcs.cp & BIT_UNMAPPED) != 0] |= BIT_UNMAPPED_SBCS
+    regions[REGION_ORPHAN, 0] = ord(REPLACEMENT) | 3 << LEN_SHIFT
+    first = dbcs.cp1 & CP_MASK
+    regions[REGION_DBCS] = first | utf8_lengths(first) << LEN_SHIFT | (dbcs.cp1 & ~np.uint32(CP_MASK))
+    second = dbcs.cp2 & CP_MASK
+    regions[REGION_SECOND] = second | utf8_lengths(second) << LEN_SHIFT
+    return out
