@@ -43,9 +43,12 @@ from mig.codecs.luts import (
     BIT_GAIJI,
     BIT_SECOND,
     BIT_UNMAPPED,
-    BIT_UNMAPPED_SBCS,
     CP_MASK,
-    LEN_SHIFT,
+    MIXED_GAIJI,
+    MIXED_LEN_SHIFT,
+    MIXED_SECOND,
+    MIXED_UNMAPPED_DBCS,
+    MIXED_UNMAPPED_SBCS,
     REGION_DBCS,
     REGION_ORPHAN,
     VARIANTS,
@@ -287,24 +290,6 @@ def _segment_bytes(cps: np.ndarray, first: np.ndarray) -> np.ndarray:
     return sums
 
 
-def _run_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """Sum of each run values[first[i]:first[i+1]] (the last to the end), ``first`` ascending.
-
-    ``values`` (``uint8`` or ``uint32``, small: a chunk's UTF-8 lengths) may be overwritten.
-
-    >>> _run_sums(np.array([1, 3, 3, 4], np.uint32), np.array([0, 1, 1, 4])).tolist()
-    [1, 0, 10, 0]
-    """
-    if values.dtype != np.uint32:
-        values = values.astype(np.uint32)
-    ends = np.cumsum(values, out=values)  # same type in and out: NumPy's fast loop
-    at = np.zeros(first.size + 1, dtype=np.int64)
-    inner = first > 0
-    at[:-1][inner] = np.take(ends, first[inner] - 1)
-    at[-1] = ends[-1] if ends.size else 0
-    return np.diff(at)
-
-
 @cache
 def _arange32(size: int) -> np.ndarray:
     return np.arange(size, dtype=np.int32)
@@ -467,56 +452,44 @@ class Codec:
         """The mixed-field table (:func:`mig.codecs.luts.mixed_lut`) as an Arrow array."""
         return _arrow(mixed_lut(self.sbcs, self.dbcs))
 
-    def _shift_marks(self, flat: np.ndarray, width: int) -> np.ndarray:
-        """Where a shift code starts (``bool`` per byte).
+    @cached_property
+    def _shift_table(self) -> np.ndarray:
+        """Byte → kind of the one-byte shift code it is (0: none); a kind is
+        ``size << 1 | into double-byte``."""
+        single = np.zeros(256, dtype=np.int8)
+        for codes, into in ((self.spec.to_dbcs, 1), (self.spec.to_sbcs, 0)):
+            for code in codes:
+                if len(code) == 1:
+                    single[code[0]] = 2 | into
+        return single
+
+    def _shift_marks(self, flat: np.ndarray, width: int) -> tuple[np.ndarray, list[tuple[np.ndarray, int]]]:
+        """Where a shift code starts (``bool`` per byte), and for each two-byte shift code
+        where it starts and its kind (see ``_shift_table``).
 
         Shift codes are recognised by value wherever they occur; a two-byte shift code
         never spans two rows.
         """
         mark = np.zeros(flat.size, dtype=bool)
-        for code in self.spec.to_dbcs + self.spec.to_sbcs:
-            if len(code) == 1:
-                np.logical_or(mark, flat == code[0], out=mark)
-            elif flat.size > 1:
-                two = flat[:-1] == code[0]
-                two &= flat[1:] == code[1]
-                two[width - 1 :: width] = False
-                mark[:-1] |= two
-        return mark
-
-    @cached_property
-    def _shift_table(self) -> tuple[np.ndarray, tuple[tuple[int, int, int], ...]]:
-        """(byte → kind of one-byte shift code, ((first, second byte, kind) of two-byte
-        ones)); a kind is ``size << 1 | into-double-byte``, 0 for no shift code."""
-        single = np.zeros(256, dtype=np.int8)
-        double: list[tuple[int, int, int]] = []
+        pairs: list[tuple[np.ndarray, int]] = []
         for codes, into in ((self.spec.to_dbcs, 1), (self.spec.to_sbcs, 0)):
             for code in codes:
                 if len(code) == 1:
-                    single[code[0]] = 2 | into
-                else:
-                    double.append((code[0], code[1], 4 | into))
-        return single, tuple(double)
-
-    def _shift_kinds(self, flat: np.ndarray, at: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """For segment starts ``at``: whether a shift into double-byte mode is there, and the
-        length of the shift code there (0: a row start without one). A two-byte code wins
-        over a one-byte one."""
-        single, double = self._shift_table
-        first = np.take(flat, at)
-        kind = np.take(single, first)
-        if double:
-            second = np.take(flat, np.minimum(at + 1, flat.size - 1))
-            pair_fits = (at % width) != width - 1
-            for lead, trail, pair_kind in double:
-                kind = np.where((first == lead) & (second == trail) & pair_fits, np.int8(pair_kind), kind)
-        return (kind & 1).astype(bool), (kind >> 1).astype(np.int64)
+                    np.logical_or(mark, flat == code[0], out=mark)
+                elif flat.size > 1:
+                    two = np.zeros(flat.size, dtype=bool)
+                    np.equal(flat[:-1], code[0], out=two[:-1])
+                    two[:-1] &= flat[1:] == code[1]
+                    two[width - 1 :: width] = False
+                    mark |= two
+                    pairs.append((two, 4 | into))
+        return mark, pairs
 
     def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
         rows, width = chunk.shape
         total = rows * width
         flat = chunk.reshape(-1)
-        mark = self._shift_marks(flat, width)
+        mark, pair_marks = self._shift_marks(flat, width)
         if not mark.any():  # no shift code in the whole chunk: plain single bytes
             self._sbcs_chunk(chunk, parts)
             return
@@ -524,7 +497,11 @@ class Codec:
         # follows its shift code (0, 1 or 2 bytes) and ends where the next segment begins.
         mark[::width] = True
         seg = np.flatnonzero(mark)
-        seg_dbcs, shift_size = self._shift_kinds(flat, seg, width)
+        kind = np.take(self._shift_table, np.take(flat, seg))
+        for two, pair_kind in pair_marks:  # a two-byte code wins over a one-byte one
+            kind = np.where(np.take(two, seg), np.int8(pair_kind), kind)
+        seg_dbcs = (kind & 1).astype(bool)
+        shift_size = kind >> 1
         seg_end = np.empty_like(seg)
         seg_end[:-1] = seg[1:]
         seg_end[-1] = total
@@ -539,7 +516,8 @@ class Codec:
         keys[:total] = flat
         dbcs_key = np.uint32(REGION_DBCS << 16)
         np.add(flat[: 2 * even].view(">u2"), dbcs_key, out=keys[total : total + even], dtype=np.uint32)
-        np.add(flat[1 : 1 + 2 * odd].view(">u2"), dbcs_key, out=keys[total + even : -1], dtype=np.uint32)
+        odd_pairs = flat[1 : 1 + 2 * odd].copy()  # aligned: NumPy converts it faster
+        np.add(odd_pairs.view(">u2"), dbcs_key, out=keys[total + even : -1], dtype=np.uint32)
         keys[-1] = REGION_ORPHAN << 16
         seg_units = np.where(seg_dbcs, length >> 1, length)
         run_first = np.where(seg_dbcs, total + (content & 1) * even + (content >> 1), content)
@@ -555,8 +533,8 @@ class Codec:
         row_start = (seg % width) == 0
         row_first = np.take(np.cumsum(seg_units) - seg_units, np.flatnonzero(row_start))
         flags = int(np.bitwise_or.reduce(cps)) & ~CP_MASK if cps.size else 0
-        if flags & BIT_SECOND:  # base + selector (or sound mark): the second code point follows
-            at = np.flatnonzero(cps >= BIT_SECOND)
+        if flags & MIXED_SECOND:  # base + selector (or sound mark): the second code point follows
+            at = np.flatnonzero((cps & MIXED_SECOND) != 0)
             cps = np.insert(cps, at + 1, _take(self._mixed_lut, unit_keys[at] + np.uint32(1 << 16)))
             row_first += np.searchsorted(at, row_first)
         # per-row findings
@@ -569,22 +547,26 @@ class Codec:
             (ERR_SHIFT, _rows_hit(rows, row_of_seg[unbalanced])),
         )
         gaiji = np.zeros(rows, dtype=np.int32)
-        if flags & (BIT_GAIJI | BIT_UNMAPPED | BIT_UNMAPPED_SBCS):
+        if flags & (MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS):
 
             def rows_of(bit: int) -> np.ndarray:
-                return np.searchsorted(row_first, np.flatnonzero(cps & bit), side="right") - 1
+                return np.searchsorted(row_first, np.flatnonzero((cps & bit) != 0), side="right") - 1
 
-            if flags & (BIT_UNMAPPED | BIT_UNMAPPED_SBCS):
+            if flags & (MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS):
                 unmapped = _row_errors(
                     rows,
-                    (ERR_DBCS, _rows_hit(rows, rows_of(BIT_UNMAPPED))),
-                    (ERR_SBCS, _rows_hit(rows, rows_of(BIT_UNMAPPED_SBCS))),
+                    (ERR_DBCS, _rows_hit(rows, rows_of(MIXED_UNMAPPED_DBCS))),
+                    (ERR_SBCS, _rows_hit(rows, rows_of(MIXED_UNMAPPED_SBCS))),
                 )
                 errors = np.where(errors != 0, errors, unmapped)
-            if flags & BIT_GAIJI:
-                gaiji = np.bincount(rows_of(BIT_GAIJI), minlength=rows).astype(np.int32)
-        unit_bytes = np.right_shift(cps, LEN_SHIFT)
-        parts.lengths.append(_run_sums(np.bitwise_and(unit_bytes, 7, out=unit_bytes), row_first))
+            if flags & MIXED_GAIJI:
+                gaiji = np.bincount(rows_of(MIXED_GAIJI), minlength=rows).astype(np.int32)
+        # UTF-8 bytes per row: running sum of the units' lengths (a leading 0) at row starts
+        ends = np.empty(cps.size + 1, dtype=np.uint32)
+        ends[0] = 0
+        np.right_shift(cps, MIXED_LEN_SHIFT, out=ends[1:])
+        np.cumsum(ends[1:], out=ends[1:])
+        parts.lengths.append(np.diff(np.take(ends, row_first), append=ends[-1]).astype(np.int64))
         np.bitwise_and(cps, CP_MASK, out=cps)
         parts.data.append(_utf8(cps))
         parts.errors.append(errors)

@@ -77,10 +77,13 @@ BIT_UNMAPPED = 1 << 30  # no mapping: the value shows U+FFFD and the field gets 
 BIT_SECOND = 1 << 31  # the code decodes to two code points (base + selector / mark)
 NO_CP = BIT_SECOND  # "no code point here": code point 0 never carries a second one
 
-#: Mixed-field table (:func:`mixed_lut`): its entries also carry their UTF-8 length and
-#: whether a single byte is unmapped. Index: ``region << 16 | code``.
-LEN_SHIFT = 21  # bits 21-23: UTF-8 length of the code point (1-4)
-BIT_UNMAPPED_SBCS = 1 << 24  # a single byte outside the table (BIT_UNMAPPED: a byte pair)
+#: Mixed-field table (:func:`mixed_lut`): index ``region << 16 | code``; an entry is the
+#: code point, these flags and its UTF-8 length in the top bits.
+MIXED_SECOND = 1 << 21  # a second code point follows (base + selector / mark)
+MIXED_GAIJI = 1 << 22  # a user-defined (外字) / Private Use character
+MIXED_UNMAPPED_DBCS = 1 << 23  # a byte pair outside the table (the value shows U+FFFD)
+MIXED_UNMAPPED_SBCS = 1 << 24  # a single byte outside the table (the value shows U+FFFD)
+MIXED_LEN_SHIFT = 29  # bits 29-31: UTF-8 length of the code point (1-4)
 REGION_SBCS, REGION_ORPHAN, REGION_DBCS, REGION_SECOND = 0, 1, 2, 3
 
 REPLACEMENT = "\ufffd"  # shown in a field's value only together with an error code
@@ -388,17 +391,21 @@ def mixed_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> np.ndarray:
     ``REGION_SECOND``
         a byte pair's second code point (variation selector, sound mark).
 
-    An entry is ``code point | UTF-8 length << LEN_SHIFT`` with ``BIT_GAIJI``,
-    ``BIT_UNMAPPED`` (pair), ``BIT_UNMAPPED_SBCS`` (single byte) or ``BIT_SECOND``.
+    An entry is ``code point | MIXED_* flags | UTF-8 length << MIXED_LEN_SHIFT``.
     """
     out = np.zeros(4 << 16, dtype=np.uint32)
     regions = out.reshape(4, 1 << 16)
-    s_cp = sbcs.cp & CP_MASK
-    regions[REGION_SBCS, :256] = s_cp | utf8_lengths(s_cp) << LEN_SHIFT | (sbcs.cp & BIT_GAIJI)
-    regions[REGION_SBCS, :256][(sbcs.cp & BIT_UNMAPPED) != 0] |= BIT_UNMAPPED_SBCS
-    regions[REGION_ORPHAN, 0] = ord(REPLACEMENT) | 3 << LEN_SHIFT
-    first = dbcs.cp1 & CP_MASK
-    regions[REGION_DBCS] = first | utf8_lengths(first) << LEN_SHIFT | (dbcs.cp1 & ~np.uint32(CP_MASK))
-    second = dbcs.cp2 & CP_MASK
-    regions[REGION_SECOND] = second | utf8_lengths(second) << LEN_SHIFT
+
+    def entries(lut: np.ndarray, flags: tuple[tuple[int, int], ...]) -> np.ndarray:
+        cps = lut & CP_MASK
+        entry = cps | utf8_lengths(cps) << MIXED_LEN_SHIFT
+        for bit, mixed_bit in flags:
+            entry[(lut & bit) != 0] |= mixed_bit
+        return entry
+
+    regions[REGION_SBCS, :256] = entries(sbcs.cp, ((BIT_GAIJI, MIXED_GAIJI), (BIT_UNMAPPED, MIXED_UNMAPPED_SBCS)))
+    regions[REGION_ORPHAN, 0] = ord(REPLACEMENT) | 3 << MIXED_LEN_SHIFT
+    dbcs_flags = ((BIT_GAIJI, MIXED_GAIJI), (BIT_UNMAPPED, MIXED_UNMAPPED_DBCS), (BIT_SECOND, MIXED_SECOND))
+    regions[REGION_DBCS] = entries(dbcs.cp1, dbcs_flags)
+    regions[REGION_SECOND] = entries(dbcs.cp2, ())
     return out
