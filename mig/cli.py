@@ -12,12 +12,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from mig import __version__
 from mig.errors import ConfigError, ExitCode, MigError
+
+if TYPE_CHECKING:
+    from mig.load.bundle import BundleResult
+    from mig.load.run import LoadResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,64 +209,26 @@ def load(
     """Load a run directory into a database (exit 1 when the target refused rows), or write a
     loader bundle with --target bundle:DIR (DDL, data files, psql/SQL*Loader/bcp files)."""
     from mig.load import load_run
-    from mig.load.bundle import bundle_path
+    from mig.load.bundle import BundleRefusedError, bundle_path, write_bundle
 
     bundle = bundle_path(target)
-    if bundle is not None:
-        _load_bundle(run_dir, bundle, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
-                     encoding=encoding or "utf-8", fixed_width=fixed_width, batch_rows=batch_rows, as_json=as_json)
-        return
-    if encoding or fixed_width:
+    if bundle is None and (encoding or fixed_width):
         raise ConfigError("--encoding and --fixed-width apply to --target bundle:DIR only")
-    result = load_run(run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
-                      rejects_dir=rejects_dir, batch_rows=batch_rows)
-    summary = result.to_dict()
-    if as_json:
-        emit_json(summary)
-    else:
-        # Counts, SQLSTATEs and constraint names only: the server's messages quote values
-        # and stay in the rejects file.
-        click.echo(f"{'table':<14} {'read':>10} {'loaded':>10} {'rejected':>10} {'seconds':>8}")
-        for f in summary["files"]:
-            click.echo(f"{f['table']:<14} {f['rows_read']:>10} {f['rows_loaded']:>10} {f['rows_load_rejected']:>10} {f['seconds']:>8.2f}")
-        for f in summary["files"]:
-            if f["rows_load_rejected"]:
-                why = ", ".join(f"{r['sqlstate']} {r['constraint'] or '-'} ×{r['count']}" for r in f["load_rejects"])
-                click.echo(f"refused {f['table']}: {why} → {f['rejects_file']}")
-        for f in summary["files"]:
-            for g in f["gaiji"]:
-                to = g["to_code"] or "-"
-                click.echo(f"外字 {f['table']}: {g['code']} {g['mj'] or ''} → {to} {g['action']} ×{g['count']}")
-        extract_rejected = summary["totals"]["rows_rejected"]
-        click.echo(f"run {result.run_id[:12]} → {result.target}"
-                   + (f"; {extract_rejected} rows rejected by the extract stay in {run_dir / 'rejects'}" if extract_rejected else ""))
-    sys.exit(int(ExitCode.FINDINGS if result.rows_load_rejected else ExitCode.CLEAN))
-
-
-def _load_bundle(
-    run_dir: Path, bundle: Path, *, replace: bool, gaiji_policy: str, shrink_order: str | None, encoding: str,
-    fixed_width: bool, batch_rows: int, as_json: bool,
-) -> None:
-    from mig.load.bundle import BundleRefusedError, write_bundle
-
+    options: dict[str, Any] = {"gaiji_policy": gaiji_policy, "shrink_order": shrink_order, "replace": replace, "batch_rows": batch_rows}
     try:
-        result = write_bundle(run_dir, bundle, encoding=encoding, format="fixed" if fixed_width else "csv",
-                              gaiji_policy=gaiji_policy, shrink_order=shrink_order, replace=replace, batch_rows=batch_rows)
+        result: LoadResult | BundleResult = (
+            load_run(run_dir, target, rejects_dir=rejects_dir, **options) if bundle is None
+            else write_bundle(run_dir, bundle, encoding=encoding or "utf-8", format="fixed" if fixed_width else "csv", **options)
+        )
     except BundleRefusedError as exc:
         if as_json:
             emit_json(exc.to_dict())
         raise
-    summary = result.to_dict()
     if as_json:
-        emit_json(summary)
-        return
-    click.echo(f"{'table':<14} {'read':>10} {'written':>10} {'rejected':>10} {'seconds':>8}")
-    for f in summary["files"]:
-        click.echo(f"{f['table']:<14} {f['rows_read']:>10} {f['rows_written']:>10} {f['rows_rejected']:>10} {f['seconds']:>8.2f}")
-    for g in summary["gaiji"]:
-        to = g["to_code"] or "-"
-        click.echo(f"外字 {g['code']} {g['mj'] or ''} → {to} {g['action']} ×{g['count']}")
-    click.echo(f"bundle {bundle} ({result.encoding}, {result.format}); check with: cd {bundle} && sha256sum -c SHA256SUMS")
+        emit_json(result.to_dict())
+    else:
+        click.echo("\n".join(result.summary_lines()))
+    sys.exit(int(result.exit_code))
 
 
 @main.group()

@@ -53,7 +53,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mig.errors import ConfigError, InputError, MigError, OutputExistsError, UnknownNameError
+from mig.errors import (
+    ConfigError,
+    ExitCode,
+    InputError,
+    MigError,
+    OutputExistsError,
+    UnknownNameError,
+)
 from mig.gaiji.mj import parse_codepoints
 from mig.gaiji.policy import (
     TARGETS,
@@ -163,6 +170,34 @@ class BundleResult:
     """Per distinct character, as in ``gaiji-report.json``."""
     gaiji_policy: GaijiPolicy = field(default_factory=GaijiPolicy)
     seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """Always ``CLEAN``: what a bundle cannot hold refuses it (:class:`BundleRefusedError`)."""
+        return ExitCode.CLEAN
+
+    def summary_lines(self) -> list[str]:
+        """The bundle summary for a terminal: per table read / written / rejected / seconds,
+        then each character the 外字 policy or the encoding touched (code points, no values).
+
+        >>> BundleResult("run", "b", "cp932", "csv", (), ()).summary_lines()[-1]
+        'bundle b (cp932, csv); check with: cd b && sha256sum -c SHA256SUMS'
+        """
+        lines = [f"{'table':<14} {'read':>10} {'written':>10} {'rejected':>10} {'seconds':>8}"]
+        lines += [
+            f"{t.table:<14} {t.rows_read:>10} {t.rows_written:>10} {t.rows_rejected:>10} "
+            f"{t.seconds:>8.2f}"
+            for t in self.tables
+        ]
+        lines += [
+            f"外字 {g['code']} {g['mj'] or ''} → {g['to_code'] or '-'} {g['action']} ×{g['count']}"
+            for g in self.characters
+        ]
+        lines.append(
+            f"bundle {self.bundle} ({self.encoding}, {self.format}); "
+            f"check with: cd {self.bundle} && sha256sum -c SHA256SUMS"
+        )
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``mig load --target bundle:DIR --json``).

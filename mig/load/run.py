@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mig.errors import ConfigError, InputError, MigError
+from mig.errors import ConfigError, ExitCode, InputError, MigError
 from mig.gaiji.policy import (
     CHANGED_ACTIONS,
     ChangeTally,
@@ -113,6 +113,47 @@ class LoadResult:
     def rows_load_rejected(self) -> int:
         """Rows the target refused, over all files."""
         return sum(f.rows_load_rejected for f in self.files)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """``FINDINGS`` when the target refused rows (they are in the load rejects)."""
+        return ExitCode.FINDINGS if self.rows_load_rejected else ExitCode.CLEAN
+
+    def summary_lines(self) -> list[str]:
+        """The load summary for a terminal: per table read / loaded / rejected / seconds.
+
+        Counts, SQLSTATEs, constraint names and code points only: the server's messages
+        quote values and stay in the rejects file.
+
+        >>> LoadResult("run", "sqlite:///x.db", False, (), 0.5, run_id="ab" * 32).summary_lines()[-1]
+        'run abababababab → sqlite:///x.db'
+        """
+        lines = [f"{'table':<14} {'read':>10} {'loaded':>10} {'rejected':>10} {'seconds':>8}"]
+        lines += [
+            f"{f.table:<14} {f.rows_read:>10} {f.rows_loaded:>10} {f.rows_load_rejected:>10} "
+            f"{f.seconds:>8.2f}"
+            for f in self.files
+        ]
+        for f in self.files:
+            if f.rows_load_rejected:
+                why = ", ".join(
+                    f"{r['sqlstate']} {r['constraint'] or '-'} ×{r['count']}" for r in f.load_rejects
+                )
+                lines.append(f"refused {f.table}: {why} → {f.rejects_file}")
+        lines += [
+            f"外字 {f.table}: {g['code']} {g['mj'] or ''} → {g['to_code'] or '-'} {g['action']} ×{g['count']}"
+            for f in self.files
+            for g in f.gaiji
+        ]
+        extract_rejected = sum(f.rows_rejected for f in self.files)
+        stay = (
+            f"; {extract_rejected} rows rejected by the extract stay in "
+            f"{Path(self.run_dir) / 'rejects'}"
+            if extract_rejected
+            else ""
+        )
+        lines.append(f"run {self.run_id[:12]} → {self.target}{stay}")
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``mig load --json``).
