@@ -33,7 +33,7 @@ EXPECTED = {
     "oracle": ["VARCHAR2(15 CHAR)", "VARCHAR2(120 CHAR)", "VARCHAR2(30 CHAR)",
                "VARCHAR2(8 CHAR)", "DATE", "VARCHAR2(6 CHAR)", "VARCHAR2(1 CHAR)",
                "NUMBER(11,2)", "VARCHAR2(42 CHAR)"],
-    "sqlserver": ["VARCHAR(15)", "NVARCHAR(240)", "NVARCHAR(60)", "VARCHAR(8)", "DATE",
+    "sqlserver": ["VARCHAR(15)", "NVARCHAR(240)", "NVARCHAR(30)", "VARCHAR(8)", "DATE",
                   "VARCHAR(6)", "VARCHAR(1)", "DECIMAL(11,2)", "VARCHAR(42)"],
     "sqlite": ["TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT"],
 }

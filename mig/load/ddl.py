@@ -161,8 +161,8 @@ SQLSERVER_NVARCHAR_UNITS = 4000
 
 
 def _sqlserver_type(item: ItemSpec) -> str:
-    # NVARCHAR(n) counts UTF-16 units: a variation selector or an Ext-B kanji takes two,
-    # so a base + IVS pair can take four.
+    # NVARCHAR(n) counts UTF-16 units: a variation selector or an Ext-B kanji takes two, so
+    # a base + IVS pair can take four; 半角文字 are all in the BMP.
     if item.data_type == "数値" and item.length <= DECIMAL_DIGITS:
         return f"DECIMAL({max(item.length, 1)},{item.scale})"
     if item.exact_date:
@@ -170,7 +170,7 @@ def _sqlserver_type(item: ItemSpec) -> str:
     if item.data_type in ("数字", "コード", "年月", "日付", "数値"):
         width = item.length + (2 if item.data_type == "数値" else 0)
         return f"VARCHAR({max(width, 1)})"
-    units = max(item.length, 1) * (4 if item.may_hold_ivs else 2)
+    units = max(item.length, 1) * (4 if item.may_hold_ivs else 1)
     return f"NVARCHAR({units})" if units <= SQLSERVER_NVARCHAR_UNITS else "NVARCHAR(MAX)"
 
 
