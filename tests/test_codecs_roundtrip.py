@@ -6,11 +6,12 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mig.codecs import CHARSETS, get_codec
-from mig.codecs.luts import DECODE_ONLY, table_entries
+from mig.codecs.luts import DECODE_ONLY, Variant, table_entries
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -88,13 +89,13 @@ def test_pic_n_round_trip(charset: str, data: st.DataObject) -> None:
 # the vectorised mixed decoder against a byte-by-byte reference
 
 
-def reference_mixed(charset: str, row: bytes) -> tuple[str, int, int]:
+def reference_mixed(charset: str, row: bytes, variant: Variant = "distinct") -> tuple[str, int, int]:
     """Decode one mixed field byte by byte: (text, error code, gaiji count).
 
     Shift codes are recognised by value wherever they occur; the bytes of a double-byte
     segment pair up from its start.
     """
-    codec = get_codec(charset)
+    codec = get_codec(charset, variant=variant)
     to_dbcs = sorted(codec.spec.to_dbcs, key=len, reverse=True)
     to_sbcs = sorted(codec.spec.to_sbcs, key=len, reverse=True)
     out: list[str] = []
@@ -165,6 +166,41 @@ def test_mixed_decoder_matches_the_reference(case: tuple[str, list[bytes]]) -> N
     result = get_codec(charset).decode_mixed(fields)
     got = list(zip(result.values.to_pylist(), result.errors.tolist(), result.gaiji.tolist(), strict=True))
     assert got == [reference_mixed(charset, r) for r in rows]
+
+
+@pytest.mark.parametrize(("charset", "variant"), [("jef-ebcdik", "hd"), ("keis83-ebcdik", "distinct"), ("ibm-930", "distinct")])
+def test_mixed_decoder_matches_the_reference_over_many_chunks(charset: str, variant: Variant) -> None:
+    """Thousands of rows (several chunks of the decoder): shift codes, pairs with and without a
+    second code point, 外字, orphans, unbalanced rows, bad bytes, two-byte shift codes cut by
+    the row end."""
+    codec = get_codec(charset, variant=variant)
+    rng = np.random.default_rng(7)
+    codes = np.array(sorted(codec.dbcs.texts), dtype=np.int64)
+    seconds = np.array([c for c, t in codec.dbcs.texts.items() if len(t) == 2], dtype=np.int64)
+    shifts = list(codec.spec.to_dbcs + codec.spec.to_sbcs)
+    width, rows = 24, 12_000
+    out = []
+    for _ in range(rows):
+        row = bytearray()
+        while len(row) < width:
+            pick = rng.random()
+            if pick < 0.15:
+                row += shifts[rng.integers(len(shifts))]
+            elif pick < 0.55:
+                row += int(codes[rng.integers(codes.size)]).to_bytes(2, "big")
+            elif pick < 0.6 and seconds.size:
+                row += int(seconds[rng.integers(seconds.size)]).to_bytes(2, "big")
+            elif pick < 0.85:
+                row += b"\x40"
+            else:
+                row.append(int(rng.integers(256)))
+        out.append(bytes(row[:width]))
+    fields = np.frombuffer(b"".join(out), np.uint8).reshape(rows, width)
+    result = codec.decode_mixed(fields)
+    got = list(zip(result.values.to_pylist(), result.errors.tolist(), result.gaiji.tolist(), strict=True))
+    assert got == [reference_mixed(charset, r, variant) for r in out]
+    if charset == "jef-ebcdik":  # every error code (and fine rows) occurred
+        assert {e for _, e, _ in got} == {0, 1, 2, 3, 4}
 
 
 @settings(max_examples=60, deadline=None)

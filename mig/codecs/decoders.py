@@ -16,13 +16,18 @@ the per-field byte offsets come from the code points' UTF-8 lengths summed per f
 *PIC N / G* (:meth:`Codec.decode_dbcs`): the field is read as 16-bit codes and looked up
 in one take.
 
-*Mixed PIC X* (:meth:`Codec.decode_mixed`): shift codes are recognised by value wherever
-they occur (two-byte ones pairwise, never across two fields); every shift code and every
-field start begins a *segment*. A double-byte segment's bytes pair up from its start (an
-odd last byte is an orphan lead: ``odd-dbcs-length``); a field that ends inside a
-double-byte segment is ``shift-unbalanced``. The output is assembled from runs — the single
-bytes of a single-byte segment, the pairs of a double-byte segment — by one gather whose
-index is built with ``np.repeat`` over the runs.
+*Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 256 KB): shift codes are
+recognised by value wherever they occur (two-byte ones pairwise, never across two fields);
+every shift code and every field start begins a *segment*. A double-byte segment's bytes
+pair up from its start (an odd last byte is an orphan lead: ``odd-dbcs-length``); a field
+that ends inside a double-byte segment is ``shift-unbalanced``. The *units* of the output —
+the single bytes of a single-byte segment, the pairs of a double-byte one — are gathered in
+order by one ``take`` from a key array in which every segment's units are consecutive (the
+bytes; the pairs starting at even, then at odd positions), with an index built by one
+``np.repeat`` over the segments. One more ``take`` through a combined table
+(:func:`mig.codecs.luts.mixed_lut`) gives each unit's code point, flags and UTF-8 length;
+a running sum of the lengths gives the fields' byte offsets. A second code point
+(selector, sound mark) is inserted after its base only where the table says so.
 
 Bad input never turns into a silent replacement: the field gets an error code (``ERRORS``)
 and the caller sends the record to the rejects with its bytes. The value of such a field
@@ -51,6 +56,7 @@ from mig.codecs.luts import (
     MIXED_UNMAPPED_SBCS,
     REGION_DBCS,
     REGION_ORPHAN,
+    REGION_SECOND,
     VARIANTS,
     DbcsLut,
     GaijiArea,
@@ -184,11 +190,12 @@ def _check_fields(fields: np.ndarray) -> np.ndarray:
     return fields
 
 
-def _row_errors(n: int, *conditions: tuple[int, np.ndarray]) -> np.ndarray:
-    """Per-row error code: the lowest code among the conditions that hold."""
+def _row_errors(n: int, *conditions: tuple[int, np.ndarray | None]) -> np.ndarray:
+    """Per-row error code: the lowest code among the conditions that hold (None: none)."""
     errors = np.zeros(n, dtype=np.int8)
     for code, hit in sorted(conditions, key=lambda c: -c[0]):
-        errors = np.where(hit, np.int8(code), errors)
+        if hit is not None and hit.any():
+            errors[hit] = code
     return errors
 
 
@@ -312,6 +319,25 @@ def _arithmetic_runs(first: np.ndarray, counts: np.ndarray, step: int) -> np.nda
     else:
         base += ramp * np.int32(step)
     return base
+
+
+def _unit_keys(flat: np.ndarray) -> np.ndarray:
+    """Keys into the mixed-field table (:func:`mig.codecs.luts.mixed_lut`) of every unit a
+    mixed field's bytes can hold, laid out so that the units of any segment are consecutive.
+
+    ``[0, n)``: the single byte at each position; ``[n, n + n // 2)``: the pair starting at
+    each even position; then the pair starting at each odd position; last: the orphan key.
+    """
+    total = flat.size
+    even, odd = total // 2, (total - 1) // 2
+    keys = np.empty(total + even + odd + 1, dtype=np.uint32)
+    keys[:total] = flat
+    dbcs = np.uint32(REGION_DBCS << 16)
+    np.add(flat[: 2 * even].view(">u2"), dbcs, out=keys[total : total + even], dtype=np.uint32)
+    odd_pairs = flat[1 : 1 + 2 * odd].copy()  # aligned: NumPy converts it faster
+    np.add(odd_pairs.view(">u2"), dbcs, out=keys[total + even : -1], dtype=np.uint32)
+    keys[-1] = REGION_ORPHAN << 16
+    return keys
 
 
 class Codec:
@@ -497,55 +523,56 @@ class Codec:
         # follows its shift code (0, 1 or 2 bytes) and ends where the next segment begins.
         mark[::width] = True
         seg = np.flatnonzero(mark)
+        row_seg = np.searchsorted(seg, np.arange(0, total, width))  # first segment of each row
         kind = np.take(self._shift_table, np.take(flat, seg))
         for two, pair_kind in pair_marks:  # a two-byte code wins over a one-byte one
             kind = np.where(np.take(two, seg), np.int8(pair_kind), kind)
         seg_dbcs = (kind & 1).astype(bool)
-        shift_size = kind >> 1
         seg_end = np.empty_like(seg)
         seg_end[:-1] = seg[1:]
         seg_end[-1] = total
-        content = np.minimum(seg + shift_size, seg_end)
+        content = np.minimum(seg + (kind >> 1), seg_end)
         length = seg_end - content
         # Units: the single bytes of a single-byte segment; the pairs of a double-byte one
-        # (from its content start), then its odd last byte if any. Their lookup keys are
-        # gathered from one array where each segment's units are consecutive: the single
-        # bytes, then the pairs starting at even and at odd positions, then the orphan key.
-        even, odd = total // 2, (total - 1) // 2
-        keys = np.empty(total + even + odd + 1, dtype=np.uint32)
-        keys[:total] = flat
-        dbcs_key = np.uint32(REGION_DBCS << 16)
-        np.add(flat[: 2 * even].view(">u2"), dbcs_key, out=keys[total : total + even], dtype=np.uint32)
-        odd_pairs = flat[1 : 1 + 2 * odd].copy()  # aligned: NumPy converts it faster
-        np.add(odd_pairs.view(">u2"), dbcs_key, out=keys[total + even : -1], dtype=np.uint32)
-        keys[-1] = REGION_ORPHAN << 16
+        # (from its content start), then its odd last byte if any ("orphan"); after a row's
+        # last segment a row-end unit. Their keys are gathered from _unit_keys, where the
+        # units of a segment are consecutive: a main run and a tail run per segment.
+        keys = _unit_keys(flat)
+        half = total // 2
         seg_units = np.where(seg_dbcs, length >> 1, length)
-        run_first = np.where(seg_dbcs, total + (content & 1) * even + (content >> 1), content)
+        run_first = np.where(seg_dbcs, total + (content & 1) * half + (content >> 1), content)
         orphan = seg_dbcs & ((length & 1) == 1)
-        if orphan.any():  # a run of one orphan key after each double-byte run
+        has_orphan = bool(orphan.any())
+        if has_orphan:  # a run of one orphan key after each double-byte run
             run_first = np.stack([run_first, np.full(seg.size, keys.size - 1)], axis=1).reshape(-1)
-            run_count = np.stack([seg_units, orphan], axis=1).reshape(-1)
+            index = _arithmetic_runs(run_first, np.stack([seg_units, orphan], axis=1).reshape(-1), 1)
             seg_units = seg_units + orphan
+            seg_first = np.cumsum(seg_units) - seg_units
         else:
-            run_count = seg_units
-        unit_keys = _take(keys, _arithmetic_runs(run_first, run_count, 1))
+            seg_first = np.cumsum(seg_units) - seg_units
+            index = np.repeat((run_first - seg_first).astype(np.int32), seg_units)
+            index += _arange32(1 << max(12, index.size.bit_length()))[: index.size]
+        unit_keys = _take(keys, index)
         cps = _take(self._mixed_lut, unit_keys)
-        row_start = (seg % width) == 0
-        row_first = np.take(np.cumsum(seg_units) - seg_units, np.flatnonzero(row_start))
+        row_first = np.take(seg_first, row_seg)
         flags = int(np.bitwise_or.reduce(cps)) & ~CP_MASK if cps.size else 0
         if flags & MIXED_SECOND:  # base + selector (or sound mark): the second code point follows
             at = np.flatnonzero((cps & MIXED_SECOND) != 0)
-            cps = np.insert(cps, at + 1, _take(self._mixed_lut, unit_keys[at] + np.uint32(1 << 16)))
+            second_keys = unit_keys[at] + np.uint32((REGION_SECOND - REGION_DBCS) << 16)
+            cps = np.insert(cps, at + 1, _take(self._mixed_lut, second_keys))
             row_first += np.searchsorted(at, row_first)
-        # per-row findings
-        row_of_seg = np.cumsum(row_start) - 1
-        unbalanced = seg_dbcs.copy()  # a double-byte segment the row ends in
-        unbalanced[:-1] &= row_start[1:]
-        errors = _row_errors(
-            rows,
-            (ERR_ODD, _rows_hit(rows, row_of_seg[orphan])),
-            (ERR_SHIFT, _rows_hit(rows, row_of_seg[unbalanced])),
-        )
+        # UTF-8 bytes per row: running sum of the units' lengths (a leading 0) at row starts
+        ends = np.empty(cps.size + 1, dtype=np.uint32)
+        ends[0] = 0
+        np.right_shift(cps, MIXED_LEN_SHIFT, out=ends[1:])
+        np.cumsum(ends[1:], out=ends[1:])
+        parts.lengths.append(np.diff(np.take(ends, row_first), append=ends[-1]).astype(np.int64))
+        # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
+        unbalanced = np.take(seg_dbcs, np.append(row_seg[1:] - 1, seg.size - 1))
+        odd = None
+        if has_orphan:
+            odd = _rows_hit(rows, np.searchsorted(row_seg, np.flatnonzero(orphan), side="right") - 1)
+        errors = _row_errors(rows, (ERR_ODD, odd), (ERR_SHIFT, unbalanced))
         gaiji = np.zeros(rows, dtype=np.int32)
         if flags & (MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS):
 
@@ -561,12 +588,6 @@ class Codec:
                 errors = np.where(errors != 0, errors, unmapped)
             if flags & MIXED_GAIJI:
                 gaiji = np.bincount(rows_of(MIXED_GAIJI), minlength=rows).astype(np.int32)
-        # UTF-8 bytes per row: running sum of the units' lengths (a leading 0) at row starts
-        ends = np.empty(cps.size + 1, dtype=np.uint32)
-        ends[0] = 0
-        np.right_shift(cps, MIXED_LEN_SHIFT, out=ends[1:])
-        np.cumsum(ends[1:], out=ends[1:])
-        parts.lengths.append(np.diff(np.take(ends, row_first), append=ends[-1]).astype(np.int64))
         np.bitwise_and(cps, CP_MASK, out=cps)
         parts.data.append(_utf8(cps))
         parts.errors.append(errors)
