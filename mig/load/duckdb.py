@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -27,12 +26,12 @@ import pyarrow as pa
 
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
+from mig.load.filedb import check_database_path, database_path, remove_database_files, sql_literal
 from mig.load.targets import Progress, register_target
 
 if TYPE_CHECKING:
     import duckdb
 
-_PREFIX = "duckdb:///"
 _BATCH_VIEW = "mig_load_batch"
 DATE_FORMAT = "%Y%m%d"
 """How a 日付 is written in the intermediate files (``strptime`` format)."""
@@ -46,12 +45,7 @@ def duckdb_path(url: str) -> str:
     >>> duckdb_path("duckdb:////var/lib/mig/run.duckdb")
     '/var/lib/mig/run.duckdb'
     """
-    if not url.lower().startswith(_PREFIX) or len(url) == len(_PREFIX):
-        raise ConfigError(
-            f"bad DuckDB URL {url!r}; expected duckdb:///relative.duckdb or "
-            "duckdb:////absolute.duckdb"
-        )
-    return url[len(_PREFIX) :]
+    return database_path(url, "duckdb", "DuckDB", ".duckdb")
 
 
 def duckdb_module() -> ModuleType:
@@ -62,10 +56,6 @@ def duckdb_module() -> ModuleType:
         raise ConfigError(
             "duckdb:// targets need the duckdb package: pip install 'mig[duckdb]'"
         ) from None
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def select_expression(column: Column) -> str:
@@ -79,7 +69,7 @@ def select_expression(column: Column) -> str:
     """
     name = Dialect.quote(column.name)
     if column.sql_type.upper() == "DATE":
-        return f"CAST(strptime({name}, {_literal(DATE_FORMAT)}) AS DATE)"
+        return f"CAST(strptime({name}, {sql_literal(DATE_FORMAT)}) AS DATE)"
     return f"CAST({name} AS {column.sql_type})"
 
 
@@ -87,7 +77,7 @@ def _failures_expression(column: Column) -> str:
     """Counts the batch values that would not convert to ``column``'s type."""
     name = Dialect.quote(column.name)
     if column.sql_type.upper() == "DATE":
-        converted = f"try_strptime({name}, {_literal(DATE_FORMAT)})"
+        converted = f"try_strptime({name}, {sql_literal(DATE_FORMAT)})"
     else:
         converted = f"TRY_CAST({name} AS {column.sql_type})"
     return f"count(*) FILTER (WHERE {name} IS NOT NULL AND {converted} IS NULL)"
@@ -113,13 +103,7 @@ class DuckdbTarget:
     # -- connection -------------------------------------------------------------------
     def connect(self) -> None:
         """Open (creating if needed) the database file."""
-        path = Path(self.path)
-        if self.path != ":memory:":
-            if path.is_dir():
-                raise ConfigError(f"{self.path}: is a directory, not a DuckDB database file")
-            if not path.parent.is_dir():
-                raise ConfigError(f"{self.path}: directory {path.parent} does not exist")
-            self._created = not path.exists()
+        self._created = check_database_path(self.path, "DuckDB")
         ddb = duckdb_module()
         try:
             self._conn = ddb.connect(self.path)
@@ -159,9 +143,7 @@ class DuckdbTarget:
 
     def _remove_created(self) -> None:
         if self._created:
-            for suffix in ("", ".wal"):
-                with contextlib.suppress(OSError):
-                    Path(self.path + suffix).unlink(missing_ok=True)
+            remove_database_files(self.path, (".wal",))
 
     # -- tables -----------------------------------------------------------------------
     def table_exists(self, table: str) -> bool:

@@ -9,16 +9,14 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
+from mig.load.filedb import check_database_path, database_path, remove_database_files, sql_literal
 from mig.load.targets import Progress, register_target
-
-_PREFIX = "sqlite:///"
 
 
 def sqlite_path(url: str) -> str:
@@ -29,11 +27,7 @@ def sqlite_path(url: str) -> str:
     >>> sqlite_path("sqlite:////var/lib/mig/run.db")
     '/var/lib/mig/run.db'
     """
-    if not url.lower().startswith(_PREFIX) or len(url) == len(_PREFIX):
-        raise ConfigError(
-            f"bad SQLite URL {url!r}; expected sqlite:///relative.db or sqlite:////absolute.db"
-        )
-    return url[len(_PREFIX) :]
+    return database_path(url, "sqlite", "SQLite", ".db")
 
 
 class SqliteTarget:
@@ -55,14 +49,7 @@ class SqliteTarget:
     # -- connection -------------------------------------------------------------------
     def connect(self) -> None:
         """Open (creating if needed) the database file."""
-        path = Path(self.path)
-        if self.path != ":memory:":
-            if path.is_dir():
-                raise ConfigError(f"{self.path}: is a directory, not a SQLite database file")
-            parent = path.parent
-            if not parent.is_dir():
-                raise ConfigError(f"{self.path}: directory {parent} does not exist")
-            self._created = not path.exists()
+        self._created = check_database_path(self.path, "SQLite")
         try:
             conn = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -96,9 +83,7 @@ class SqliteTarget:
         self._conn.close()
         self._conn = None
         if self._created and self._rolled_back:
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                with contextlib.suppress(OSError):
-                    Path(self.path + suffix).unlink(missing_ok=True)
+            remove_database_files(self.path, ("-journal", "-wal", "-shm"))
 
     # -- tables -----------------------------------------------------------------------
     def table_exists(self, table: str) -> bool:
@@ -113,7 +98,7 @@ class SqliteTarget:
         """Columns of ``table`` from ``PRAGMA table_info``."""
         with self._errors():
             rows = self._db.execute(
-                f'SELECT name, type, "notnull", pk FROM pragma_table_info({_literal(table)})'
+                f'SELECT name, type, "notnull", pk FROM pragma_table_info({sql_literal(table)})'
             ).fetchall()
         return tuple(
             ColumnShape(str(name), str(sql_type).upper(), bool(not_null), int(pk))
@@ -185,10 +170,6 @@ class SqliteTarget:
             raise MigError(f"{where}: rows violate a constraint ({exc})") from None
         except sqlite3.Error as exc:
             raise ConfigError(f"{self.path}: SQLite error ({exc})") from None
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 register_target("sqlite", SqliteTarget)
