@@ -70,8 +70,9 @@ from mig.gaiji.policy import (
     get_policy,
     scan_encoding,
 )
-from mig.load.ddl import Column, Dialect, columns_for, ddl_for, table_name
+from mig.load.ddl import Column, Dialect, columns_for, ddl_for
 from mig.load.manifest import MANIFEST_NAME, read_manifest, verify_outputs
+from mig.load.run import check_parquet_schema, layout_tables
 from mig.load.targets import Progress, Target, register_target
 from mig.rundir import sha256_file
 
@@ -307,35 +308,15 @@ class _Plan:
 
 
 def _plans(run_dir: Path, manifest: dict[str, Any], encoding: _Encoding, fmt: str) -> list[_Plan]:
-    where = str(run_dir / MANIFEST_NAME)
-    plans: list[_Plan] = []
-    seen: dict[str, str] = {}
-    for entry in manifest["files"]:
-        layout: str = entry["layout"]
-        table = table_name(layout)
-        if table in seen:
-            raise InputError(where, f"layouts {seen[table]!r} and {layout!r} would share table {table}")
-        seen[table] = layout
-        data = f"data/{layout}.parquet"
-        if not any(output["path"] == data for output in entry["outputs"]):
-            raise InputError(where, f"layout {layout}: no {data} among its outputs")
-        plans.append(
-            _Plan(
-                entry=entry, layout=layout, table=table, fields=_fields(entry, encoding),
-                parquet=run_dir / data, data=f"data/{layout}.{'dat' if fmt == 'fixed' else 'csv'}",
-                rows_out=entry["rows_out"], rows_rejected=entry["rows_rejected"],
-            )
+    suffix = "dat" if fmt == "fixed" else "csv"
+    return [
+        _Plan(
+            entry=entry, layout=entry["layout"], table=table, fields=_fields(entry, encoding),
+            parquet=parquet, data=f"data/{entry['layout']}.{suffix}",
+            rows_out=entry["rows_out"], rows_rejected=entry["rows_rejected"],
         )
-    return plans
-
-
-def _check_schema(plan: _Plan) -> None:
-    try:
-        schema = pq.read_schema(plan.parquet)
-    except (pa.ArrowException, OSError):
-        raise InputError(str(plan.parquet), "not a readable Parquet file") from None
-    if sorted(schema.names) != sorted(plan.names):
-        raise InputError(str(plan.parquet), "columns do not match the manifest's items")
+        for entry, table, parquet in layout_tables(run_dir, manifest)
+    ]
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -786,7 +767,7 @@ def write_bundle(
     plans = _plans(run_dir, manifest, spec, format)
     verify_outputs(run_dir, manifest)
     for plan in plans:
-        _check_schema(plan)
+        check_parquet_schema(plan.parquet, [f.column for f in plan.fields])
     run_id = sha256_file(run_dir / MANIFEST_NAME)
 
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"

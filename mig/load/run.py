@@ -262,7 +262,7 @@ def load_run(
     plans = _plans(run_dir, manifest, db.dialect)
     verify_outputs(run_dir, manifest)
     for plan in plans:
-        _check_parquet_schema(plan)
+        check_parquet_schema(plan.parquet, plan.columns)
     rejects = _Rejects(Path(rejects_dir) if rejects_dir else run_dir / LOAD_REJECTS_DIR)
 
     loads: list[FileLoad] = []
@@ -326,9 +326,14 @@ def load_run(
     )
 
 
-def _plans(run_dir: Path, manifest: dict[str, Any], dialect: str) -> list[_Plan]:
+def layout_tables(run_dir: Path, manifest: dict[str, Any]) -> list[tuple[dict[str, Any], str, Path]]:
+    """Per ``files[]`` entry of the manifest: the entry, its table name and its Parquet file.
+
+    Two layouts that would share a table, or an entry without ``data/<layout>.parquet``
+    among its outputs, are an :class:`~mig.errors.InputError` naming the manifest.
+    """
     where = str(run_dir / MANIFEST_NAME)
-    plans: list[_Plan] = []
+    found: list[tuple[dict[str, Any], str, Path]] = []
     tables: dict[str, str] = {}
     for entry in manifest["files"]:
         layout: str = entry["layout"]
@@ -341,28 +346,33 @@ def _plans(run_dir: Path, manifest: dict[str, Any], dialect: str) -> list[_Plan]
         data = f"data/{layout}.parquet"
         if not any(output["path"] == data for output in entry["outputs"]):
             raise InputError(where, f"layout {layout}: no {data} among its outputs")
-        plans.append(
-            _Plan(
-                layout=layout,
-                table=table,
-                columns=columns_for(entry, dialect),
-                ddl=ddl_for(entry, dialect),
-                parquet=run_dir / data,
-                rows_out=entry["rows_out"],
-                rows_rejected=entry["rows_rejected"],
-            )
+        found.append((entry, table, run_dir / data))
+    return found
+
+
+def _plans(run_dir: Path, manifest: dict[str, Any], dialect: str) -> list[_Plan]:
+    return [
+        _Plan(
+            layout=entry["layout"],
+            table=table,
+            columns=columns_for(entry, dialect),
+            ddl=ddl_for(entry, dialect),
+            parquet=parquet,
+            rows_out=entry["rows_out"],
+            rows_rejected=entry["rows_rejected"],
         )
-    return plans
+        for entry, table, parquet in layout_tables(run_dir, manifest)
+    ]
 
 
-def _check_parquet_schema(plan: _Plan) -> None:
+def check_parquet_schema(parquet: Path, columns: Sequence[Column]) -> None:
     """The Parquet file must hold exactly the manifest's items, typed as declared."""
-    where = str(plan.parquet)
+    where = str(parquet)
     try:
-        schema = pq.read_schema(plan.parquet)
+        schema = pq.read_schema(parquet)
     except (pa.ArrowException, OSError):
         raise InputError(where, "not a readable Parquet file") from None
-    expected = [c.name for c in plan.columns]
+    expected = [c.name for c in columns]
     missing = [name for name in expected if name not in schema.names]
     extra = [name for name in schema.names if name not in expected]
     if missing or extra:
@@ -372,7 +382,7 @@ def _check_parquet_schema(plan: _Plan) -> None:
         if extra:
             parts.append(f"unexpected {', '.join(extra)}")
         raise InputError(where, f"columns do not match the manifest's items ({'; '.join(parts)})")
-    for column in plan.columns:
+    for column in columns:
         arrow_type = schema.field(column.name).type
         if column.data_type == "数値":
             ok = (pa.types.is_decimal(arrow_type) and arrow_type.scale == column.scale) or (
