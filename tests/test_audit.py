@@ -104,6 +104,16 @@ def test_demo_run_directory_passes(demo: tuple[DemoExport, Path], baseline: Audi
     assert all(re.fullmatch("[0-9a-f]{64}", e.sha256) for e in report.inventory)
 
 
+def test_load_rejects_beside_a_run_are_named_for_what_they_are(run: Path) -> None:
+    (run / "load-rejects").mkdir()
+    (run / "load-rejects" / "juki_jumin.jsonl").write_text("{}\n", encoding="utf-8")
+    code, report = audit_cli(run)
+    [found] = [f for f in report.findings if f.path == "load-rejects/juki_jumin.jsonl"]
+    assert (found.type, found.severity) == ("file-unexpected", "warning")
+    assert "mig load" in found.message
+    assert code == 0 and report.passed
+
+
 def test_file_removed_is_incomplete(run: Path) -> None:
     (run / "data" / "juki-setai.csv").unlink()
     code, report = audit_cli(run)

@@ -58,6 +58,8 @@ DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 RUN_REPORTS = {"report.json", "report.html"}
 RUN_FOLDERS = {"findings", "rejects"}
 """Folders of a run directory whose files carry a layout id but are not layout data."""
+LOAD_REJECTS_FOLDER = "load-rejects"
+"""Where ``mig load`` puts the rows a target refused (not part of the run's manifest)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ class _Audit:
             return _Classified(entry, "run-report")
         if len(parts) == 2 and parts[0] in RUN_FOLDERS:
             return _Classified(entry, "run-file", pure.stem if pure.stem in self.layouts else "")
+        if len(parts) == 2 and parts[0] == LOAD_REJECTS_FOLDER:
+            return _Classified(entry, "unexpected", detail="rows a `mig load` target refused, written after the run")
         return _Classified(entry, "unexpected", detail="not a part of a run directory")
 
     # -- control sources ---------------------------------------------------------------------
