@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -475,13 +476,14 @@ class _Refused:
     """The rows one table refused: counted per (sqlstate, constraint), kept in a file."""
 
     def __init__(self) -> None:
-        self.total = 0
-        self.counts: dict[tuple[str, str | None], int] = {}
+        self.counts: Counter[tuple[str, str | None]] = Counter()
+
+    @property
+    def total(self) -> int:
+        return self.counts.total()
 
     def add(self, error: RowError) -> None:
-        self.total += 1
-        key = (error.sqlstate, error.constraint)
-        self.counts[key] = self.counts.get(key, 0) + 1
+        self.counts[(error.sqlstate, error.constraint)] += 1
 
     def summary(self) -> list[dict[str, Any]]:
         return [
