@@ -1,13 +1,13 @@
 """Conversion-path benchmark: ``mig extract`` side by side with its raw floor and a pandas peer.
 
-Generates the seeded demo legacy export once (:func:`mig.demo_data.generate_legacy_export`:
+Generates the seeded demo legacy export once (:func:`mig.demo.generator.generate_legacy_export`:
 CP932 SETAI.csv, JUMIN.csv, IDO.csv + mapping.toml) in a temporary work directory, then
 runs each variant in its own subprocess on the same files — so time and peak RSS are the
 variant's own — and prints one table:
 
 - ``raw floor``: read each file, ``bytes.decode("cp932")`` → UTF-8, ``polars.read_csv``
   with every column as String, write Parquet. No mapping, no checks: the lower bound.
-- ``mig``: :func:`mig.extract.extract` with the export's mapping (the real conversion
+- ``mig``: :func:`mig.extract.run.extract` with the export's mapping (the real conversion
   path: CSV adapter, mapping, validation, Parquet + CSV + rejects + findings + manifest +
   report), default batch size unless ``--batch-bytes``.
 - ``pandas``: ``benchmarks/peers/pandas_convert.py``, the same work in idiomatic pandas.
@@ -92,7 +92,7 @@ def _child(variant: str, spec: dict[str, Any]) -> dict[str, Any]:
             return {"rows_written": rows}
 
     elif variant == "mig":
-        from mig.extract import extract
+        from mig.extract.run import extract
 
         def work() -> dict[str, Any]:
             result = extract(
@@ -165,7 +165,7 @@ def _warm(paths: list[Path]) -> None:
 
 
 def _generate(export_dir: Path, rows: int, seed: int) -> dict[str, Any]:
-    from mig.demo_data import generate_legacy_export
+    from mig.demo.generator import generate_legacy_export
 
     export_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--variants takes a subset of {','.join(VARIANTS)}")
     if args.rows < 200:
         parser.error("--rows must be at least 200")
-    from mig.extract import DEFAULT_BATCH_BYTES
+    from mig.extract.run import DEFAULT_BATCH_BYTES
 
     batch_bytes = args.batch_bytes or DEFAULT_BATCH_BYTES
     if args.workdir is not None:

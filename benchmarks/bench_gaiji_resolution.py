@@ -1,9 +1,9 @@
 """外字 resolution benchmark: ``mig extract`` of the demo export with and without a registry.
 
-Generates the seeded demo legacy export once (:func:`mig.demo_data.generate_legacy_export`,
+Generates the seeded demo legacy export once (:func:`mig.demo.generator.generate_legacy_export`,
 whose 氏名 carry the vendor's Private Use 外字), writes a second mapping that adds the
-demo registry (:func:`mig.gaiji.demo.attach_demo_registry`: ``[gaiji]`` with the six
-characters of ``gaiji/registries/demo-vendor.csv``), then runs :func:`mig.extract.extract`
+demo registry (:func:`mig.demo.registry.attach_demo_registry`: ``[gaiji]`` with the six
+characters of ``gaiji/registries/demo-vendor.csv``), then runs :func:`mig.extract.run.extract`
 on the same files alternately without (``plain``) and with (``registry``) it, each run in
 its own fresh interpreter, ``--repeat`` times. It prints the median seconds of each and
 their ratio; the target is ``registry / plain ≤ 1.10``.
@@ -40,11 +40,11 @@ INPUT_NAMES = ("SETAI.csv", "JUMIN.csv", "IDO.csv")
 
 
 def _child(spec: dict[str, Any]) -> dict[str, Any]:
-    import mig.extract
-    from mig.extract import extract
+    import mig.extract.run
+    from mig.extract.run import extract
 
     in_resolver = [0.0]
-    resolve = getattr(mig.extract, "resolve_frame", None)
+    resolve = getattr(mig.extract.run, "resolve_frame", None)
     if resolve is not None:  # time the resolver's own share (instrumentation, not a stub)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -54,7 +54,7 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
             finally:
                 in_resolver[0] += time.perf_counter() - t
 
-        mig.extract.resolve_frame = timed  # type: ignore[attr-defined]
+        mig.extract.run.resolve_frame = timed  # type: ignore[attr-defined]
     export_dir = Path(spec["export_dir"])
     out = Path(spec["out"])
     t0 = time.perf_counter()
@@ -93,8 +93,8 @@ def main() -> None:
         print(RESULT_MARK + json.dumps(_child(json.loads(args.child))))
         return
 
-    from mig.demo_data import generate_legacy_export
-    from mig.gaiji.demo import attach_demo_registry
+    from mig.demo.generator import generate_legacy_export
+    from mig.demo.registry import attach_demo_registry
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mig-bench-gaiji-"))
     try:

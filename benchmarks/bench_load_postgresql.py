@@ -2,7 +2,7 @@
 
 One run, one server, the same rows:
 
-1. a seeded demo export (``mig.demo_data.generate_legacy_export``, ``--rows`` 住民 rows;
+1. a seeded demo export (``mig.demo.generator.generate_legacy_export``, ``--rows`` 住民 rows;
    世帯 ≈ 0.43 N and 異動 = N/2 follow) is extracted once with ``mig extract`` (not timed);
 2. the run's Parquet files are written as plain CSV — exactly the bytes mig streams to
    ``COPY`` (Arrow's CSV writer, no header, NULL as an empty field) — (not timed);
@@ -46,8 +46,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pyarrow.parquet as pq
 
-from mig.demo_data import generate_legacy_export
-from mig.extract import extract
+from mig.demo.generator import generate_legacy_export
+from mig.extract.run import extract
 from mig.load import ddl_for, read_manifest, table_name
 from mig.load.postgresql import csv_for_copy
 

@@ -1,6 +1,6 @@
 """Where ``mig extract`` spends its time on the demo export: stage table + cProfile top list.
 
-Runs :func:`mig.extract.extract` once under :mod:`cProfile` on a seeded demo export and
+Runs :func:`mig.extract.run.extract` once under :mod:`cProfile` on a seeded demo export and
 prints the cumulative time of each stage of the conversion path (CSV adapter, mapping,
 validation, keys, writers, hashing), the mapping / validation time per layout, and the
 fixed cost of one ``apply_mapping`` call on a 10-row batch per layout (query planning,
@@ -28,11 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import mig.extract
-from mig.demo_data import generate_legacy_export
-from mig.extract import DEFAULT_BATCH_BYTES, extract
-from mig.mapping import apply_mapping, load_mapping
-from mig.plugins import get_adapter
+import mig.extract.run
+from mig.demo.generator import generate_legacy_export
+from mig.extract.mapping import apply_mapping, load_mapping
+from mig.extract.run import DEFAULT_BATCH_BYTES, extract
+from mig.registry import get_adapter
 
 INPUT_NAMES = ("SETAI.csv", "JUMIN.csv", "IDO.csv")
 
@@ -104,13 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             "apply_mapping": defaultdict(float),
             "validate_frame": defaultdict(float),
         }
-        originals = {name: getattr(mig.extract, name) for name in per_layout}
+        originals = {name: getattr(mig.extract.run, name) for name in per_layout}
         setattr(  # noqa: B010 - patch the name extract() looks up, for per-layout timing
-            mig.extract, "apply_mapping",
+            mig.extract.run, "apply_mapping",
             _timed(per_layout["apply_mapping"], originals["apply_mapping"], lambda _d, fm, *_: fm.layout.id),
         )
         setattr(  # noqa: B010
-            mig.extract, "validate_frame",
+            mig.extract.run, "validate_frame",
             _timed(per_layout["validate_frame"], originals["validate_frame"], lambda _f, layout, *_: layout.id),
         )
         profiler = cProfile.Profile()
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             profiler.disable()
         finally:
             for name, func in originals.items():
-                setattr(mig.extract, name, func)
+                setattr(mig.extract.run, name, func)
         total = time.perf_counter() - started
         stats = pstats.Stats(profiler)
         times = _stage_times(stats)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from mig.errors import ExitCode, MigError, UserError
 from mig.layout import Item, Layout, get_layout, list_layouts
-
-__version__ = "0.1.0"
+from mig.version import __version__
 
 __all__ = [
     "ExitCode",

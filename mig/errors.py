@@ -1,6 +1,6 @@
 """One exception tree and the exit codes, defined once.
 
-Findings about data are *data* (see :mod:`mig.findings`); these exceptions are for
+Findings about data are *data* (see :mod:`mig.validation.findings`); these exceptions are for
 failures that stop a command. Everything a user can cause derives from
 :class:`UserError` and is shown as one line, never as a traceback.
 """

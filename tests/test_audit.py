@@ -30,7 +30,7 @@ from mig.audit import AuditOptions, AuditReport, audit_package, render_audit_htm
 from mig.audit.control import parse_control
 from mig.audit.findings import AUDIT_FINDING_TYPES
 from mig.cli import main
-from mig.demo_data import DemoExport
+from mig.demo.generator import DemoExport
 from mig.errors import InputError
 
 

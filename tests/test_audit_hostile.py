@@ -24,7 +24,7 @@ from test_audit_support import all_files, make_demo_run, zip_dir
 
 from mig.audit import AuditOptions, Limits, audit_package
 from mig.audit.package import Entry, EntryError, _Hasher, _LimitedReader, display_name, unsafe_name
-from mig.demo_data import DemoExport
+from mig.demo.generator import DemoExport
 from mig.errors import InputError
 
 

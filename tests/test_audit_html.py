@@ -13,7 +13,7 @@ import pytest
 from test_audit_support import copy_run, make_demo_run
 
 from mig.audit import audit_package, render_audit_html
-from mig.demo_data import DemoExport
+from mig.demo.generator import DemoExport
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 

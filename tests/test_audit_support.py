@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
-from mig.demo_data import DemoExport, generate_legacy_export
-from mig.extract import extract
+from mig.demo.generator import DemoExport, generate_legacy_export
+from mig.extract.run import extract
 
 LAYOUT_IDS = ("juki-ido", "juki-jumin", "juki-setai")
 

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mig.cli import main
-from mig.demo_data import generate_legacy_export
-from mig.report import Report
+from mig.demo.generator import generate_legacy_export
+from mig.validation.report import Report
 
 
 def run(*args: str) -> Result:

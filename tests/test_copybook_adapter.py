@@ -19,7 +19,7 @@ from mig_adapters.copybook.sample import write_sample
 
 from mig.codecs import get_codec, pack_binary, pack_packed, pack_zoned
 from mig.errors import ConfigError, InputError, UnknownNameError
-from mig.hookspecs import SourceBatch, empty_rejects
+from mig.plugin import SourceBatch, empty_rejects
 
 JEF = get_codec("jef-ebcdik")
 
@@ -482,7 +482,7 @@ def test_preview_shows_each_field_with_its_offset(tmp_path: Path) -> None:
 
 
 def registered() -> bool:
-    from mig.plugins import adapter_names
+    from mig.registry import adapter_names
 
     return "copybook" in adapter_names()
 
@@ -493,7 +493,7 @@ needs_entry_point = pytest.mark.skipif(
 
 
 def files_hook_present() -> bool:
-    from mig.mapping import FileMapping
+    from mig.extract.mapping import FileMapping
 
     return "source" in getattr(FileMapping, "__dataclass_fields__", {})
 
@@ -525,7 +525,7 @@ BROKEN_TYPE = {"packed-nibble": "packed-invalid", "zoned-zone": "zoned-invalid",
 
 @needs_entry_point
 def test_registered_as_entry_point() -> None:
-    from mig.plugins import get_adapter
+    from mig.registry import get_adapter
 
     assert isinstance(get_adapter("copybook"), CopybookAdapter)
 
@@ -550,7 +550,7 @@ def test_every_finding_type_the_adapter_reports_is_defined() -> None:
     from mig_adapters.copybook.decode import NUMERIC_ERRORS
 
     from mig.codecs import ERRORS
-    from mig.findings import FINDING_TYPES
+    from mig.validation.findings import FINDING_TYPES
 
     defined = {t.code for t in FINDING_TYPES_COPYBOOK}
     emitted = set(NUMERIC_ERRORS.values()) | set(ERRORS.values()) | {
@@ -559,5 +559,5 @@ def test_every_finding_type_the_adapter_reports_is_defined() -> None:
     assert emitted <= defined
     missing = defined - set(FINDING_TYPES)
     if missing:
-        pytest.skip(f"not yet in mig.findings: {', '.join(sorted(missing))}")
+        pytest.skip(f"not yet in mig.validation.findings: {', '.join(sorted(missing))}")
     assert all(FINDING_TYPES[t.code].severity == "error" for t in FINDING_TYPES_COPYBOOK)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from mig_adapters.csv import detect_encoding, sjis_char_starts
 
 from mig.errors import ConfigError, InputError, UnknownNameError
-from mig.hookspecs import SourceBatch
-from mig.plugins import get_adapter
+from mig.plugin import SourceBatch
+from mig.registry import get_adapter
 
 JAPANESE = "あいうアイウｱｲｳ山田太郎髙﨑①～－ー　ABCabc0123,\"\r\n|\\表ソ能"
 # Characters CP932 can hold, including the 0x5C/0x7C trail-byte troublemakers (表 ソ 能).
@@ -43,7 +43,7 @@ def data_rows(batches: list[SourceBatch]) -> list[list[str]]:
 
 
 def rejects(batches: list[SourceBatch]) -> pl.DataFrame:
-    from mig.hookspecs import empty_rejects
+    from mig.plugin import empty_rejects
 
     return pl.concat([empty_rejects()] + [b.rejects for b in batches])
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mig import demo_data
-from mig.demo_data import (
+from mig.demo import generator as demo_data
+from mig.demo.generator import (
     BROKEN_KINDS,
     DEMO_GAIJI,
     IDO_COLUMNS,
@@ -415,13 +415,13 @@ def test_zip_hook() -> None:
 
 
 def test_mapping_loads_in_the_mapping_module(first: Parsed) -> None:
-    mapping_module = pytest.importorskip("mig.mapping")
+    mapping_module = pytest.importorskip("mig.extract.mapping")
     mapping = mapping_module.load_mapping(first.export.mapping)
     assert [f.layout.id for f in mapping.files] == ["juki-setai", "juki-jumin", "juki-ido"]
 
 
 def test_extract_rejects_exactly_the_broken_records(first: Parsed, tmp_path: Path) -> None:
-    extract_module = pytest.importorskip("mig.extract")
+    extract_module = pytest.importorskip("mig.extract.run")
     export = first.export
     result = extract_module.extract(
         export.mapping, [export.setai_csv, export.jumin_csv, export.ido_csv], tmp_path / "run"

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mig.demo_data import generate_legacy_export
+from mig.demo.generator import generate_legacy_export
 from mig.errors import ConfigError, InputError, OutputExistsError, UnknownNameError
-from mig.extract import extract
-from mig.rundir import sha256_file
+from mig.extract.run import extract
+from mig.run.writer import sha256_file
 
 SETAI_MAPPING = """
 adapter = "csv"

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from mig.cli import main
-from mig.gaiji.demo import demo_registry_path
+from mig.demo.registry import demo_registry_path
 from mig.gaiji.registry import load_registry
 
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mig.demo_data import DEMO_GAIJI, generate_legacy_export
+from mig.demo.generator import DEMO_GAIJI, generate_legacy_export
+from mig.demo.registry import DEMO_SOURCE, demo_registry_path
 from mig.errors import ConfigError, ExitCode, UnknownNameError
-from mig.extract import extract
-from mig.gaiji.demo import DEMO_SOURCE, demo_registry_path
+from mig.extract.run import extract
 from mig.gaiji.policy import (
     CHANGE_SCHEMA,
     DEFAULT_SHRINK_ORDER,

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mig.demo_data import DEMO_GAIJI
+from mig.demo.generator import DEMO_GAIJI
+from mig.demo.registry import DEMO_SOURCE, demo_registry_path
 from mig.errors import ConfigError
-from mig.gaiji.demo import DEMO_SOURCE, demo_registry_path
 from mig.gaiji.mj import MalformedCodeError, mj_text
 from mig.gaiji.registry import (
     COLUMNS,

@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mig.demo_data import generate_legacy_export
+from mig.demo.generator import generate_legacy_export
+from mig.demo.registry import attach_demo_registry, demo_registry_path
 from mig.errors import ConfigError
-from mig.extract import extract
-from mig.findings import FINDING_SCHEMA, FINDING_TYPES
-from mig.gaiji.demo import attach_demo_registry, demo_registry_path
+from mig.extract.run import extract
 from mig.gaiji.mj import mj_text
 from mig.gaiji.registry import load_registry
 from mig.gaiji.resolve import (
@@ -25,6 +24,7 @@ from mig.gaiji.resolve import (
     resolve_frame,
 )
 from mig.layout import Item, Layout
+from mig.validation.findings import FINDING_SCHEMA, FINDING_TYPES
 
 LAYOUT = Layout(
     "t", "b", "n", "s", "1", "", "",

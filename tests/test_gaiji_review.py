@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mig.cli import main
-from mig.demo_data import DEMO_GAIJI, generate_legacy_export
+from mig.demo.generator import DEMO_GAIJI, generate_legacy_export
 from mig.errors import ConfigError, InputError
-from mig.extract import extract
+from mig.extract.run import extract
 from mig.gaiji.glyphs import (
     GlyphIndex,
     MJFont,
@@ -364,7 +364,7 @@ def test_without_a_font_candidates_come_from_readings_and_hints(run_dir: Path, n
 
 
 def test_a_run_resolved_through_a_registry_has_nothing_to_review(tmp_path: Path) -> None:
-    from mig.gaiji.demo import attach_demo_registry
+    from mig.demo.registry import attach_demo_registry
 
     export = generate_legacy_export(tmp_path / "legacy", rows=100, seed=0)
     attach_demo_registry(export.mapping)

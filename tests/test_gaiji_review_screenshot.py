@@ -14,9 +14,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mig.demo_data import DEMO_GAIJI, generate_legacy_export
+from mig.demo.generator import DEMO_GAIJI, generate_legacy_export
 from mig.errors import ConfigError
-from mig.extract import extract
+from mig.extract.run import extract
 from mig.gaiji.glyphs import GlyphIndex, MJFont, build_pua_font, find_mj_font
 from mig.gaiji.mj import mj_table
 from mig.gaiji.review import review_run

@@ -27,10 +27,10 @@ import pytest
 from conftest import with_password
 from test_load import JUMIN_ITEMS, jumin_rows, make_run
 
-from mig.demo_data import generate_legacy_export
+from mig.demo.generator import generate_legacy_export
+from mig.demo.registry import attach_demo_registry
 from mig.errors import ConfigError, ExitCode, InputError
-from mig.extract import extract
-from mig.gaiji.demo import attach_demo_registry
+from mig.extract.run import extract
 from mig.load import ddl_for, load_run, read_manifest
 from mig.load.run import PAUSE_AFTER_ENV, PAUSE_ENV, PAUSE_SECONDS_ENV
 

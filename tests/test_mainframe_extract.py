@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from mig_adapters.copybook.sample import BROKEN, Sample, write_sample
 
-from mig.extract import extract
-from mig.plugins import adapter_names
+from mig.extract.run import extract
+from mig.registry import adapter_names
 
 pytestmark = pytest.mark.skipif(
     "copybook" not in adapter_names(),
@@ -25,13 +25,13 @@ pytestmark = pytest.mark.skipif(
 
 def files_hook_present() -> bool:
     """Whether a [[files]] may hold its own ``source`` table (needed for two record types)."""
-    from mig.mapping import FileMapping
+    from mig.extract.mapping import FileMapping
 
     return "source" in getattr(FileMapping, "__dataclass_fields__", {})
 
 
 needs_files_source = pytest.mark.skipif(
-    not files_hook_present(), reason="[[files]].source (per-file adapter options) not in mig.mapping yet"
+    not files_hook_present(), reason="[[files]].source (per-file adapter options) not in mig.extract.mapping yet"
 )
 
 PUA = re.compile("[\ue000-\uf8ff]")
@@ -45,7 +45,7 @@ def rejects_of(run: Path, layout: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module", params=["fixed", "rdw", "bdw-rdw"])
 def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Sample, Path, Any]:
     if not files_hook_present():
-        pytest.skip("[[files]].source (per-file adapter options) not in mig.mapping yet")
+        pytest.skip("[[files]].source (per-file adapter options) not in mig.extract.mapping yet")
     framing = str(request.param)
     root = tmp_path_factory.mktemp(f"mainframe-{framing}")
     sample = write_sample(root / "legacy", setai=30, seed=3, framing=framing)

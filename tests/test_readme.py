@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mig.findings import FINDING_TYPES
-from mig.transforms import TRANSFORMS
+from mig.extract.transforms import TRANSFORMS
+from mig.validation.findings import FINDING_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mig.report_html import FIRST_ROWS, render_report_html
+from mig.html.run_report import FIRST_ROWS, render_report_html
 
 
 def sample_report() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Tests for mig.transforms: width transforms, 和暦 → 西暦, check digits."""
+"""Tests for mig.extract.transforms: width transforms, 和暦 → 西暦, check digits."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mig.errors import UnknownNameError
-from mig.transforms import (
+from mig.extract.transforms import (
     TRANSFORMS,
     alnum_fullwidth,
     alnum_halfwidth,

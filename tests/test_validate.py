@@ -1,4 +1,4 @@
-"""Tests for mig.validate: every rule fires on a bad value and stays quiet on a good one."""
+"""Tests for mig.validation.rules: every rule fires on a bad value and stays quiet on a good one."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mig.errors import ConfigError, UnknownNameError
-from mig.findings import FINDING_SCHEMA, FINDING_TYPES
+from mig.extract.transforms import zenkaku
 from mig.layout import CodeTable, ForeignKey, Item, Layout
-from mig.transforms import zenkaku
-from mig.validate import byte_count, char_count, check_foreign_keys, validate_frame
+from mig.validation.findings import FINDING_SCHEMA, FINDING_TYPES
+from mig.validation.rules import byte_count, char_count, check_foreign_keys, validate_frame
 
 IVS = "\U000e0100"  # VS17
 SEIBETSU = CodeTable("性別", {"1": "男", "2": "女", "9": "不明"})

@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow as pa
 
 from mig.errors import ConfigError, InputError, UnknownNameError
-from mig.hookspecs import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
+from mig.plugin import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
 
 Bytes = npt.NDArray[np.uint8]
 Positions = npt.NDArray[np.int64]

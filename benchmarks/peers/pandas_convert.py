@@ -1,7 +1,7 @@
 """Peer of ``mig extract``: the demo legacy export converted and checked with plain pandas.
 
 This is what a competent pandas user would write for this one job — the three files of
-:func:`mig.demo_data.generate_legacy_export` (CP932 ``SETAI.csv``, ``JUMIN.csv``,
+:func:`mig.demo.generator.generate_legacy_export` (CP932 ``SETAI.csv``, ``JUMIN.csv``,
 ``IDO.csv``) into the layouts juki-setai / juki-jumin / juki-ido — doing the same work as
 ``mig extract`` as closely as is fair:
 

@@ -1,9 +1,9 @@
 """Full validation of one layout file of a package, streamed batch by batch.
 
 CSV goes through the ``csv`` adapter (any supported encoding, detected), Parquet through
-``pyarrow`` ``iter_batches``; each batch runs :func:`mig.validate.validate_frame`, the
-cross-file keys (:func:`mig.validate.check_foreign_keys`), the primary key
-(:class:`mig.extract.KeyTracker`) and the 外字 counts of :mod:`mig.audit.repertoire`.
+``pyarrow`` ``iter_batches``; each batch runs :func:`mig.validation.rules.validate_frame`, the
+cross-file keys (:func:`mig.validation.rules.check_foreign_keys`), the primary key
+(:class:`mig.extract.run.KeyTracker`) and the 外字 counts of :mod:`mig.audit.repertoire`.
 Memory is bounded by the batch (plus the distinct keys of the file).
 
 準拠率 (conformance), defined once here:
@@ -37,12 +37,12 @@ from mig.audit.repertoire import (
 )
 from mig.audit.report import FileAudit, ItemAudit
 from mig.errors import InputError, MigError
-from mig.extract import KeyTracker
-from mig.findings import FINDING_SCHEMA, message, severity_table
+from mig.extract.run import KeyTracker
 from mig.layout import Item, Layout
-from mig.plugins import get_adapter
-from mig.report import FindingAccumulator, FindingSummary
-from mig.validate import check_foreign_keys, validate_frame
+from mig.registry import get_adapter
+from mig.validation.findings import FINDING_SCHEMA, message, severity_table
+from mig.validation.report import FindingAccumulator, FindingSummary
+from mig.validation.rules import check_foreign_keys, validate_frame
 
 BATCH_BYTES = 32 * 1024 * 1024
 BATCH_ROWS = 200_000

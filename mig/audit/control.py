@@ -24,7 +24,7 @@ from typing import Any
 from mig.audit.package import unsafe_name
 from mig.errors import ConfigError, InputError
 from mig.layout import CodeTable, Item, parse_item
-from mig.load.manifest import read_manifest
+from mig.run.manifest import read_manifest
 
 CONTROL_FILE = "control.csv"
 MANIFEST_FILE = "manifest.json"
@@ -54,7 +54,7 @@ class ManifestFacts:
 
 
 def parse_manifest(run_dir: Path, codes: dict[str, dict[str, CodeTable]]) -> ManifestFacts:
-    """Read ``run_dir/manifest.json`` (via :func:`mig.load.manifest.read_manifest`).
+    """Read ``run_dir/manifest.json`` (via :func:`mig.run.manifest.read_manifest`).
 
     ``codes`` maps a layout id to its code tables (for declared extension items).
     A malformed manifest raises :class:`~mig.errors.InputError` / ``ConfigError``.

@@ -27,7 +27,6 @@ from pathlib import Path, PurePosixPath
 
 import polars as pl
 
-from mig import __version__
 from mig.audit.conformance import FileResult, audit_file
 from mig.audit.control import (
     CONTROL_FILE,
@@ -52,7 +51,8 @@ from mig.audit.report import (
 )
 from mig.errors import ConfigError, InputError, UnknownNameError
 from mig.layout import Item, Layout, list_layouts
-from mig.rundir import sha256_file
+from mig.run.writer import sha256_file
+from mig.version import __version__
 
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 RUN_REPORTS = {"report.json", "report.html"}

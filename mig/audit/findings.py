@@ -1,7 +1,7 @@
 """The audit's own finding types: completeness, integrity, safety and 外字.
 
 Validation findings (``required-missing``, ``date-invalid``, …) keep the types of
-:mod:`mig.findings`; the types here are about the *package*: files that are missing or
+:mod:`mig.validation.findings`; the types here are about the *package*: files that are missing or
 unexpected, files that differ from what the manifest or control file records, entries
 refused as unsafe, 外字 left. Each type has a category (which decides the verdict of a
 業務), a default severity (``error`` blocks acceptance, ``warning`` does not) and a
@@ -72,7 +72,7 @@ _TYPES = [
 
 AUDIT_FINDING_TYPES: dict[str, AuditFindingType] = {t.code: t for t in _TYPES}
 
-#: Categories of the validation finding types (mig.findings) as the audit sees them.
+#: Categories of the validation finding types (mig.validation.findings) as the audit sees them.
 VALIDATION_CATEGORIES: dict[str, Category] = {
     "column-missing": "completeness",
     "column-extra": "notice",

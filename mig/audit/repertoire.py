@@ -27,7 +27,7 @@ import polars as pl
 from mig.errors import UnknownNameError
 
 PRIVATE_USE_CLASS = r"\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}"
-"""Private Use ranges as a regex class body (as in :mod:`mig.validate`)."""
+"""Private Use ranges as a regex class body (as in :mod:`mig.validation.rules`)."""
 
 _VARIATION_SELECTORS = r"\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}"
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from mig.audit.findings import validation_category
-from mig.report import FindingSummary
+from mig.validation.report import FindingSummary
 
 VERDICTS = ("complete", "incomplete", "non-conformant")
 

@@ -41,10 +41,10 @@ from typing import Any
 import polars as pl
 
 from mig.errors import ConfigError
-from mig.findings import FINDING_SCHEMA, empty_findings
 from mig.gaiji.mj import codepoints, juki_texts, koseki_texts
 from mig.gaiji.registry import Registry, load_registries
 from mig.layout import Layout
+from mig.validation.findings import FINDING_SCHEMA, empty_findings
 
 __all__ = [
     "PUA_PATTERN",
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
-"""Item types the resolver looks at (the same as :data:`mig.validate.TEXT_TYPES`)."""
+"""Item types the resolver looks at (the same as :data:`mig.validation.rules.TEXT_TYPES`)."""
 
 UNRESOLVED = "gaiji-unresolved"
 """The finding type of a Private Use character left after resolution."""
@@ -108,7 +108,7 @@ def resolve_frame(
     registry code (``"U+E000"``, as :meth:`Registry.for_source
     <mig.gaiji.registry.Registry.for_source>` gives) or the character itself to its text.
     Returns the frame with every registered character replaced in every text item
-    (全角文字 / 半角文字 / 混在文字) and the findings (:data:`~mig.findings.FINDING_SCHEMA`)
+    (全角文字 / 半角文字 / 混在文字) and the findings (:data:`~mig.validation.findings.FINDING_SCHEMA`)
     for the Private Use characters left: one ``gaiji-unresolved`` per row, item and
     distinct character, ``detail`` = its code point, sorted by row, item, detail.
     One ``str.replace_many`` per item; no Python per row or character.

@@ -24,7 +24,6 @@ from mig.load.ddl import (
     register_dialect,
     table_name,
 )
-from mig.load.manifest import read_manifest, verify_outputs
 from mig.load.run import FileLoad, LoadResult, load_run
 from mig.load.targets import (
     Target,
@@ -34,7 +33,8 @@ from mig.load.targets import (
     register_target,
     unregister_target,
 )
-from mig.rundir import sha256_file
+from mig.run.manifest import read_manifest, verify_outputs
+from mig.run.writer import sha256_file
 
 __all__ = [
     "Column",

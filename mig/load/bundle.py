@@ -71,10 +71,10 @@ from mig.gaiji.policy import (
     scan_encoding,
 )
 from mig.load.ddl import Column, Dialect, columns_for, ddl_for
-from mig.load.manifest import MANIFEST_NAME, read_manifest, verify_outputs
 from mig.load.run import check_parquet_schema, layout_tables
 from mig.load.targets import Progress, Target, register_target
-from mig.rundir import sha256_file
+from mig.run.manifest import MANIFEST_NAME, read_manifest, verify_outputs
+from mig.run.writer import sha256_file
 
 __all__ = [
     "BUNDLE_ENCODINGS",

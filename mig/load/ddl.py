@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mig.errors import UnknownNameError
-from mig.load.manifest import check_table_entry
+from mig.run.manifest import check_table_entry
 
 
 @dataclass(frozen=True)

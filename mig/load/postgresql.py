@@ -52,10 +52,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from mig import __version__
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
 from mig.load.targets import Progress, RowError, redact_url, register_target
+from mig.version import __version__
 
 if TYPE_CHECKING:
     import psycopg

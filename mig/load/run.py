@@ -43,7 +43,6 @@ from mig.gaiji.policy import (
     get_policy,
 )
 from mig.load.ddl import Column, ColumnShape, columns_for, ddl_for, table_name
-from mig.load.manifest import MANIFEST_NAME, read_manifest, verify_outputs
 from mig.load.targets import (
     Progress,
     RowError,
@@ -52,7 +51,8 @@ from mig.load.targets import (
     Target,
     open_target,
 )
-from mig.rundir import sha256_file
+from mig.run.manifest import MANIFEST_NAME, read_manifest, verify_outputs
+from mig.run.writer import sha256_file
 
 BATCH_ROWS = 65_536
 """Rows per Arrow record batch read from a Parquet file (bounds memory)."""

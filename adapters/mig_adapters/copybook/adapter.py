@@ -44,8 +44,8 @@ import pyarrow as pa
 
 from mig.codecs import CHARSETS, GAIJI_SOURCE, get_codec
 from mig.errors import ConfigError, InputError, UnknownNameError
-from mig.findings import FINDING_TYPES, FindingType
-from mig.hookspecs import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
+from mig.plugin import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
+from mig.validation.findings import FINDING_TYPES, FindingType
 from mig_adapters.copybook.decode import Reasons, RecordDecoder, zoned_family
 from mig_adapters.copybook.framing import FRAMINGS, Block, FramingMode, read_blocks
 from mig_adapters.copybook.parser import Copybook, Field, Record, load_copybook
@@ -53,7 +53,7 @@ from mig_adapters.copybook.parser import Copybook, Field, Record, load_copybook
 Positions = npt.NDArray[np.int64]
 
 #: Finding types this adapter reports (record framing and decoding; the last four are the
-#: error codes of mig.codecs.ERRORS). Their templates live once, in mig.findings.
+#: error codes of mig.codecs.ERRORS). Their templates live once, in mig.validation.findings.
 FINDING_TYPES_COPYBOOK: tuple[FindingType, ...] = tuple(
     FINDING_TYPES[code]
     for code in (

@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from mig.findings import message
 from mig.layout import Layout
+from mig.validation.findings import message
 
 SAMPLE_ROWS = 10
 MASK = "●●●●●●●●●●●●"

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mig import __version__
 from mig.errors import ConfigError, ExitCode, MigError
+from mig.version import __version__
 
 if TYPE_CHECKING:
     from mig.load.bundle import BundleResult
@@ -79,9 +79,9 @@ class MigGroup(click.Group):
     """
 
     AREAS = {
-        "audit": ("mig.cli_audit", "audit"),
-        "gaiji": ("mig.cli_gaiji", "gaiji"),
-        "preview": ("mig.cli_mainframe", "preview"),
+        "audit": ("mig.cli.audit", "audit"),
+        "gaiji": ("mig.cli.gaiji", "gaiji"),
+        "preview": ("mig.cli.preview", "preview"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -127,7 +127,7 @@ def extract(
     force: bool, show_values: bool, batch_mb: int, quiet: bool, as_json: bool,
 ) -> None:
     """Convert legacy export files INPUTS into a run directory in the standard layout."""
-    from mig.extract import extract as run_extract
+    from mig.extract.run import extract as run_extract
 
     with progress_bar(not quiet) as progress:
         result = run_extract(
@@ -163,8 +163,8 @@ def validate(
     show_values: bool, report_path: Path | None, as_json: bool,
 ) -> None:
     """Validate intermediate CSV or Parquet files PATHS against a layout."""
-    from mig.check import validate_files
-    from mig.report_html import render_report_html
+    from mig.html.run_report import render_report_html
+    from mig.validation.files import validate_files
 
     references = {}
     for ref in refs:
@@ -289,7 +289,7 @@ def adapters() -> None:
 @user_errors
 def adapters_list(as_json: bool) -> None:
     """List the adapters registered in the ``mig.adapters`` entry-point group."""
-    from mig.plugins import adapter_names, get_adapter
+    from mig.registry import adapter_names, get_adapter
 
     rows = [{"name": n, "description": get_adapter(n).description} for n in adapter_names()]
     if as_json:
@@ -310,7 +310,7 @@ def adapters_list(as_json: bool) -> None:
 @user_errors
 def demo(out: Path, rows: int, seed: int, force: bool, gaiji_registry: bool, quiet: bool, as_json: bool) -> None:
     """Generate a synthetic legacy 住民記録 export, extract, validate and load it into SQLite."""
-    from mig.demo import run_demo
+    from mig.demo.run import run_demo
 
     with progress_bar(not quiet) as progress:
         result = run_demo(out, rows=rows, seed=seed, force=force, progress=progress, gaiji_registry=gaiji_registry)

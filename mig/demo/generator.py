@@ -273,7 +273,7 @@ _CHUNK_ROWS = 100_000
 
 MAPPING_TOML = """\
 # Mapping of the demo legacy export (SETAI.csv, JUMIN.csv, IDO.csv) onto the 住民基本台帳
-# layouts juki-setai, juki-jumin and juki-ido. Written by mig.demo_data.
+# layouts juki-setai, juki-jumin and juki-ido. Written by mig.demo.generator.
 
 adapter = "csv"
 
@@ -342,7 +342,7 @@ description = "The old system's 行政区 (district) code; the standard has no s
 "世帯主宛名番号" = { column = "NUSHI_KOJIN_NO" }
 "世帯主氏名" = { column = "NUSHI_SHIMEI", transforms = ["trim"] }
 "世帯主氏名カナ" = { column = "NUSHI_KANA", transforms = ["trim", "zenkaku"] }
-"郵便番号" = { hook = "mig.demo_data:zip_digits", columns = ["ZIP"] }
+"郵便番号" = { hook = "mig.demo.generator:zip_digits", columns = ["ZIP"] }
 "住所" = { column = "ADDR", transforms = ["trim", "alnum_fullwidth"] }
 "方書" = { column = "KATAGAKI", transforms = ["trim"] }
 "世帯となった年月日" = { column = "SETAI_YMD" }
@@ -379,7 +379,7 @@ description = "宛名番号 of the system before the old one; the standard has n
 "住民となった事由" = { column = "JUMIN_JIYU", code_map = "異動事由" }
 "住民となった届出年月日" = { column = "TODOKE_YMD" }
 "住定年月日" = { column = "JUTEI_YMD" }
-"郵便番号" = { hook = "mig.demo_data:zip_digits", columns = ["ZIP"] }
+"郵便番号" = { hook = "mig.demo.generator:zip_digits", columns = ["ZIP"] }
 "住所" = { column = "ADDR", transforms = ["trim", "alnum_fullwidth"] }
 "方書" = { column = "KATAGAKI", transforms = ["trim"] }
 "前住所" = { column = "ZEN_ADDR", transforms = ["trim", "alnum_fullwidth"] }

@@ -2,7 +2,7 @@
 
 Every rule is a Polars expression over a whole column. All rules of a layout are evaluated
 in one ``select`` (one pass, parallel over columns); each rule that fired anywhere then
-becomes findings through :func:`mig.findings.findings_where`. Findings name the row, the
+becomes findings through :func:`mig.validation.findings.findings_where`. Findings name the row, the
 item and the rule — never the value.
 
 Empty string and null both count as *empty*: an empty value only ever yields
@@ -19,9 +19,9 @@ from functools import cache
 import polars as pl
 
 from mig.errors import ConfigError, UnknownNameError
-from mig.findings import empty_findings, findings_where
+from mig.extract.transforms import days_in_month, juminhyo_code_ok, kojin_bango_ok
 from mig.layout import BYTE_ENCODINGS, Item, Layout
-from mig.transforms import days_in_month, juminhyo_code_ok, kojin_bango_ok
+from mig.validation.findings import empty_findings, findings_where
 
 TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
 """Item types holding free text: control-character and 外字 checks apply to them."""
@@ -236,7 +236,7 @@ def _sorted(parts: list[tuple[int, str, pl.DataFrame]]) -> pl.DataFrame:
 
 
 def validate_frame(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
-    """Findings (:data:`~mig.findings.FINDING_SCHEMA`) for every rule ``frame`` breaks.
+    """Findings (:data:`~mig.validation.findings.FINDING_SCHEMA`) for every rule ``frame`` breaks.
 
     ``frame`` holds ``row`` (Int64 record id) and one String column per item of
     ``layout`` (数値 too, e.g. ``"-12.50"``). Rows are sorted by row, item order, type.

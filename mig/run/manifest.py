@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mig.errors import InputError
-from mig.rundir import sha256_file
+from mig.run.writer import sha256_file
 
 MANIFEST_NAME = "manifest.json"
 

@@ -1,7 +1,7 @@
 """The demo's 外字 registry: the demo vendor's six Private Use characters → MJ characters.
 
 ``gaiji/registries/demo-vendor.csv`` (packaged) registers U+E000–U+E005 of the source
-``demo-vendor-cp932`` (the characters of :data:`mig.demo_data.DEMO_GAIJI`) as MJ
+``demo-vendor-cp932`` (the characters of :data:`mig.demo.generator.DEMO_GAIJI`) as MJ
 characters; four of them (﨑 邊 齋 濵) are stored with their IVS. :func:`attach_demo_registry`
 copies it beside a demo mapping and switches the resolver on in that mapping.
 

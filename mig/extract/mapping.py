@@ -19,10 +19,10 @@ from typing import Any
 import polars as pl
 
 from mig.errors import ConfigError, UnknownNameError
-from mig.findings import FINDING_SCHEMA, empty_findings, severity_table
+from mig.extract.transforms import get_transform, wareki_to_seireki
 from mig.gaiji.resolve import GaijiSettings, gaiji_settings
 from mig.layout import Item, Layout, get_layout, parse_item
-from mig.transforms import get_transform, wareki_to_seireki
+from mig.validation.findings import FINDING_SCHEMA, empty_findings, severity_table
 
 SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
 _ITEM_KEYS = set(SOURCE_KINDS) | {"separator", "index", "era", "columns", "transforms", "code_map"}

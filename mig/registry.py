@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from mig.errors import ConfigError, UnknownNameError
-from mig.hookspecs import Adapter
+from mig.plugin import Adapter
 
 ENTRY_POINT_GROUP = "mig.adapters"
 
@@ -30,5 +30,5 @@ def get_adapter(name: str) -> Adapter:
     except Exception as exc:  # a broken plugin must not look like a mig bug
         raise ConfigError(f"adapter {name!r} failed to load: {exc}") from exc
     if not isinstance(adapter, Adapter):
-        raise ConfigError(f"adapter {name!r} does not implement mig.hookspecs.Adapter")
+        raise ConfigError(f"adapter {name!r} does not implement mig.plugin.Adapter")
     return adapter

@@ -20,8 +20,8 @@ import click
 
 from mig.cli import emit_json, json_option, user_errors
 from mig.errors import ConfigError
-from mig.mapping import load_mapping
-from mig.plugins import get_adapter
+from mig.extract.mapping import load_mapping
+from mig.registry import get_adapter
 
 PREVIEW_BATCH_BYTES = 1 << 20
 

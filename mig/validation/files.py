@@ -1,7 +1,7 @@
 """``mig validate``: check intermediate files produced by anyone against a layout.
 
 Reads intermediate CSV (any supported encoding, header = 項目名称) or Parquet in batches,
-runs the same vectorised rules as ``extract`` and returns a :class:`~mig.report.Report`.
+runs the same vectorised rules as ``extract`` and returns a :class:`~mig.validation.report.Report`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from mig import __version__
 from mig.errors import ConfigError, InputError
-from mig.findings import FINDING_SCHEMA, message, severity_table
 from mig.gaiji.resolve import resolve_frame
-from mig.hookspecs import empty_rejects
 from mig.layout import Layout, get_layout
-from mig.plugins import get_adapter
-from mig.report import (
+from mig.plugin import empty_rejects
+from mig.registry import get_adapter
+from mig.validation.findings import FINDING_SCHEMA, message, severity_table
+from mig.validation.report import (
     FileReport,
     FindingAccumulator,
     FindingSummary,
@@ -28,7 +27,8 @@ from mig.report import (
     SourceSummary,
     attach_values,
 )
-from mig.validate import check_foreign_keys, validate_frame
+from mig.validation.rules import check_foreign_keys, validate_frame
+from mig.version import __version__
 
 BATCH_ROWS = 200_000
 BATCH_BYTES = 32 * 1024 * 1024

@@ -1,7 +1,7 @@
 """``mig gaiji``: the MJ table lookup and registry helpers (thin click commands).
 
 ``review`` and ``decide`` (the identification workbench) live in
-:mod:`mig.cli_gaiji_review` and are attached here when that module is installed.
+:mod:`mig.cli.gaiji_review` and are attached here when that module is installed.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def registry_add(
 
 
 def _attach_review_commands() -> None:
-    """Attach ``review`` / ``decide`` from :mod:`mig.cli_gaiji_review` when it exists."""
-    module_name = "mig.cli_gaiji_review"
+    """Attach ``review`` / ``decide`` from :mod:`mig.cli.gaiji_review` when it exists."""
+    module_name = "mig.cli.gaiji_review"
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

@@ -17,15 +17,16 @@ from typing import Any
 
 import polars as pl
 
-from mig import __version__
 from mig.errors import ConfigError, InputError
-from mig.findings import FINDING_SCHEMA, message
+from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping
 from mig.gaiji.resolve import resolve_frame
-from mig.hookspecs import SourceBatch
+from mig.html.run_report import render_report_html
 from mig.layout import Layout
-from mig.mapping import FileMapping, Mapping, apply_mapping, load_mapping
-from mig.plugins import get_adapter
-from mig.report import (
+from mig.plugin import SourceBatch
+from mig.registry import get_adapter
+from mig.run.writer import LayoutWriter, atomic_run_dir, file_entry, write_json
+from mig.validation.findings import FINDING_SCHEMA, message
+from mig.validation.report import (
     FileReport,
     FindingAccumulator,
     FindingSummary,
@@ -33,9 +34,8 @@ from mig.report import (
     SourceSummary,
     attach_values,
 )
-from mig.report_html import render_report_html
-from mig.rundir import LayoutWriter, atomic_run_dir, file_entry, write_json
-from mig.validate import check_foreign_keys, validate_frame
+from mig.validation.rules import check_foreign_keys, validate_frame
+from mig.version import __version__
 
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
 
@@ -153,7 +153,7 @@ def extract(
             for path in paths:
                 options = {
                     **mapping.source, **file_mapping.source, **(source_overrides or {}),
-                    # context for the adapter (see mig.hookspecs): never set by a mapping
+                    # context for the adapter (see mig.plugin): never set by a mapping
                     "_mapping_dir": str(Path(mapping.path).parent.resolve()),
                     "_columns": file_mapping.source_columns,
                     "_siblings": [

@@ -1,6 +1,6 @@
 """``mig gaiji review`` and ``mig gaiji decide``: the 外字 identification workbench.
 
-Thin click commands over :mod:`mig.gaiji.review`; :mod:`mig.cli_gaiji` attaches them to
+Thin click commands over :mod:`mig.gaiji.review`; :mod:`mig.cli.gaiji` attaches them to
 the ``gaiji`` group.
 """
 

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from mig.html_format import as_int as _int
-from mig.html_format import as_list as _list
-from mig.html_format import is_int as _is_int
-from mig.html_format import number as _number
-from mig.html_format import text as _text
+from mig.html.format import as_int as _int
+from mig.html.format import as_list as _list
+from mig.html.format import is_int as _is_int
+from mig.html.format import number as _number
+from mig.html.format import text as _text
 
 FIRST_ROWS = 10
 """How many row ids of a finding the page lists."""

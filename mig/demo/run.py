@@ -3,7 +3,7 @@
 The directory it writes::
 
     DIR/legacy/   the old vendor's export: SETAI.csv, JUMIN.csv, IDO.csv (CP932) + mapping.toml
-    DIR/run/      the run directory (see :mod:`mig.rundir`)
+    DIR/run/      the run directory (see :mod:`mig.run.writer`)
     DIR/demo.db   the SQLite database the run was loaded into
 """
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mig.demo_data import DemoExport, generate_legacy_export
+from mig.demo.generator import DemoExport, generate_legacy_export
 from mig.errors import OutputExistsError
-from mig.extract import Progress, RunResult, extract
+from mig.extract.run import Progress, RunResult, extract
 from mig.load import LoadResult, load_run
 
 MARKER = ".mig-demo"
@@ -113,7 +113,7 @@ def run_demo(
     (out / MARKER).write_text("written by mig demo\n", encoding="utf-8")
     export = generate_legacy_export(out / "legacy", rows=rows, seed=seed)
     if gaiji_registry:
-        from mig.gaiji.demo import attach_demo_registry
+        from mig.demo.registry import attach_demo_registry
 
         attach_demo_registry(export.mapping)
     run = extract(

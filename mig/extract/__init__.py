@@ -1,0 +1,1 @@
+"""``mig extract``: orchestration, mapping and transforms of the conversion path."""

@@ -1,0 +1,1 @@
+"""HTML reports: shared escaping and number formats, one template per report."""
