@@ -24,10 +24,10 @@ from typing import Any
 from mig.audit.package import unsafe_name
 from mig.errors import ConfigError, InputError
 from mig.layout import CodeTable, Item, parse_item
-from mig.run.manifest import read_manifest
+from mig.run.manifest import DATA_DIR, MANIFEST_NAME, REJECTS_DIR, load_manifest
 
 CONTROL_FILE = "control.csv"
-MANIFEST_FILE = "manifest.json"
+MANIFEST_FILE = MANIFEST_NAME
 
 
 @dataclass(frozen=True)
@@ -54,36 +54,33 @@ class ManifestFacts:
 
 
 def parse_manifest(run_dir: Path, codes: dict[str, dict[str, CodeTable]]) -> ManifestFacts:
-    """Read ``run_dir/manifest.json`` (via :func:`mig.run.manifest.read_manifest`).
+    """Read ``run_dir/manifest.json`` (via :func:`mig.run.manifest.load_manifest`).
 
     ``codes`` maps a layout id to its code tables (for declared extension items).
     A malformed manifest raises :class:`~mig.errors.InputError` / ``ConfigError``.
     """
-    manifest = read_manifest(run_dir)
+    manifest = load_manifest(run_dir)
     facts = ManifestFacts([], {}, [], {}, {})
-    for index, entry in enumerate(manifest["files"]):
-        layout = str(entry["layout"])
+    for index, entry in enumerate(manifest.files):
+        layout = entry.layout
         facts.layouts.append(layout)
         facts.extensions[layout] = [
-            parse_item(raw, f"{MANIFEST_FILE} files[{index}] item {raw.get('name')}", codes.get(layout, {}))
-            for raw in entry["items"]
-            if raw.get("extension")
+            parse_item(item.to_dict(), f"{MANIFEST_FILE} files[{index}] item {item.name}", codes.get(layout, {}))
+            for item in entry.items
+            if item.extension
         ]
-        rows_in = entry.get("rows_in")
-        if isinstance(rows_in, int):
-            facts.conservation[layout] = (rows_in, int(entry["rows_out"]), int(entry["rows_rejected"]))
-        facts.rejected[layout] = int(entry["rows_rejected"])
-        for output in entry["outputs"]:
-            rel = str(output["path"])
+        if entry.rows_in is not None:
+            facts.conservation[layout] = (entry.rows_in, entry.rows_out, entry.rows_rejected)
+        facts.rejected[layout] = entry.rows_rejected
+        for output in entry.outputs:
+            rel = output.path
             parts = PurePosixPath(rel).parts
             rows: int | None = None
-            if parts[:1] == ("data",):
-                rows = int(entry["rows_out"])
-            elif parts[:1] == ("rejects",) and rel.endswith(".jsonl"):
-                rows = int(entry["rows_rejected"])
-            facts.expected.append(
-                Expected(MANIFEST_FILE, rel, rows, int(output["bytes"]), str(output["sha256"]).lower(), layout)
-            )
+            if parts[:1] == (DATA_DIR,):
+                rows = entry.rows_out
+            elif parts[:1] == (REJECTS_DIR,) and rel.endswith(".jsonl"):
+                rows = entry.rows_rejected
+            facts.expected.append(Expected(MANIFEST_FILE, rel, rows, output.bytes, output.sha256.lower(), layout))
     return facts
 
 

@@ -51,14 +51,15 @@ from mig.audit.report import (
 )
 from mig.errors import ConfigError, InputError, UnknownNameError
 from mig.layout import Item, Layout, list_layouts
+from mig.run import manifest as run_files
 from mig.run.writer import sha256_file
 from mig.version import __version__
 
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
-RUN_REPORTS = {"report.json", "report.html"}
-RUN_FOLDERS = {"findings", "rejects"}
+RUN_REPORTS = set(run_files.RUN_REPORTS)
+RUN_FOLDERS = {run_files.FINDINGS_DIR, run_files.REJECTS_DIR}
 """Folders of a run directory whose files carry a layout id but are not layout data."""
-LOAD_REJECTS_FOLDER = "load-rejects"
+LOAD_REJECTS_FOLDER = run_files.LOAD_REJECTS_DIR
 """Where ``mig load`` puts the rows a target refused (not part of the run's manifest)."""
 
 
@@ -163,7 +164,7 @@ class _Audit:
 
     def _classify_run(self, entry: Entry, pure: PurePosixPath) -> _Classified:
         parts = pure.parts
-        if len(parts) == 2 and parts[0] == "data" and self._layout_of(pure):
+        if len(parts) == 2 and parts[0] == run_files.DATA_DIR and self._layout_of(pure):
             return _Classified(entry, "layout-data", pure.stem)
         if entry.path in RUN_REPORTS:
             return _Classified(entry, "run-report")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +22,7 @@ from mig.version import __version__
 if TYPE_CHECKING:
     from mig.load.bundle import BundleResult
     from mig.load.run import LoadResult
+    from mig.run.manifest import ManifestFile
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -138,15 +139,18 @@ def extract(
     if as_json:
         emit_json({"run_dir": str(result.run_dir), "manifest": result.manifest})
     else:
-        _print_counts(result.manifest["files"], result.run_dir)
+        _print_counts(result.run_manifest.files, result.run_dir)
     sys.exit(int(ExitCode.FINDINGS if result.has_findings else ExitCode.CLEAN))
 
 
-def _print_counts(files: list[dict[str, Any]], run_dir: Path) -> None:
+def _print_counts(files: Sequence[ManifestFile], run_dir: Path) -> None:
+    from mig.run.manifest import REPORT_HTML
+
     click.echo(f"{'layout':<14} {'rows_in':>10} {'rows_out':>10} {'rejected':>10}")
     for f in files:
-        click.echo(f"{f['layout']:<14} {f['rows_in']:>10} {f['rows_out']:>10} {f['rows_rejected']:>10}")
-    click.echo(f"run directory: {run_dir}  (report: {run_dir / 'report.html'})")
+        rows_in = "" if f.rows_in is None else f.rows_in
+        click.echo(f"{f.layout:<14} {rows_in:>10} {f.rows_out:>10} {f.rows_rejected:>10}")
+    click.echo(f"run directory: {run_dir}  (report: {run_dir / REPORT_HTML})")
 
 
 @main.command()
@@ -318,7 +322,7 @@ def demo(out: Path, rows: int, seed: int, force: bool, gaiji_registry: bool, qui
         emit_json(result.to_dict())
         return
     click.echo(f"legacy export: {result.export_dir}")
-    _print_counts(result.manifest["files"], result.run_dir)
+    _print_counts(result.run.run_manifest.files, result.run_dir)
     click.echo(f"loaded into:   {result.database}")
     for line in result.summary_lines():
         click.echo(line)

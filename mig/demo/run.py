@@ -54,18 +54,19 @@ class DemoResult:
         return dict(sorted(counts.items()))
 
     def summary_lines(self) -> list[str]:
-        totals = self.manifest["totals"]
-        conserved = totals["rows_in"] == totals["rows_out"] + totals["rows_rejected"]
+        manifest = self.run.run_manifest
+        totals = manifest.totals
+        conserved = totals.rows_in == totals.rows_out + totals.rows_rejected
         lines = [
-            f"rows_in {totals['rows_in']} = rows_out {totals['rows_out']} + rows_rejected "
-            f"{totals['rows_rejected']}  {'✓' if conserved else '✗'}",
+            f"rows_in {totals.rows_in} = rows_out {totals.rows_out} + rows_rejected "
+            f"{totals.rows_rejected}  {'✓' if conserved else '✗'}",
             "rejected because: " + ", ".join(f"{k} {v}" for k, v in self.rejection_reasons().items()),
         ]
         gaiji = [g for f in self.run.report.files for g in f.gaiji]
-        if self.manifest.get("gaiji"):
+        if manifest.gaiji is not None:
             lines.append(
-                f"外字 registry {self.manifest['gaiji']['source']}: "
-                f"{self.manifest['gaiji']['confirmed']} confirmed; unresolved {sum(g['count'] for g in gaiji)}"
+                f"外字 registry {manifest.gaiji.source}: "
+                f"{manifest.gaiji.confirmed} confirmed; unresolved {sum(g['count'] for g in gaiji)}"
             )
         if gaiji:
             lines.append(
@@ -75,12 +76,13 @@ class DemoResult:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
+        manifest = self.run.run_manifest
         return {
             "export_dir": str(self.export_dir),
             "run_dir": str(self.run_dir),
             "database": str(self.database),
-            "totals": self.manifest["totals"],
-            "files": self.manifest["files"],
+            "totals": manifest.totals.to_dict(),
+            "files": [f.to_dict() for f in manifest.files],
             "rejection_reasons": self.rejection_reasons(),
             "deliberately_broken": dict(self.export.broken),
             "load": self.loaded.to_dict(),

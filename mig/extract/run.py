@@ -24,7 +24,19 @@ from mig.html.run_report import render_report_html
 from mig.layout import Layout
 from mig.plugin import SourceBatch
 from mig.registry import get_adapter
-from mig.run.writer import LayoutWriter, atomic_run_dir, file_entry, write_json
+from mig.run.manifest import (
+    REPORT_HTML,
+    REPORT_JSON,
+    Digest,
+    GaijiEntry,
+    Manifest,
+    ManifestFile,
+    ManifestInput,
+    Totals,
+    file_digest,
+    write_manifest,
+)
+from mig.run.writer import LayoutWriter, atomic_run_dir
 from mig.validation.findings import FINDING_SCHEMA, message
 from mig.validation.report import (
     FileReport,
@@ -48,8 +60,13 @@ class RunResult:
     """What ``extract`` wrote: the run directory, its manifest and its report."""
 
     run_dir: Path
-    manifest: dict[str, Any]
+    run_manifest: Manifest
     report: Report
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The manifest as written to ``manifest.json`` (JSON form; typed: :attr:`run_manifest`)."""
+        return self.run_manifest.to_dict()
 
     @property
     def has_findings(self) -> bool:
@@ -131,8 +148,8 @@ def extract(
     severities = mapping.severities()
     created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     report = Report("extract", __version__, created_at, show_values)
-    manifest_files: list[dict[str, Any]] = []
-    manifest_inputs: list[dict[str, Any]] = []
+    manifest_files: list[ManifestFile] = []
+    manifest_inputs: list[ManifestInput] = []
     keys: dict[str, pl.Series | None] = {f.layout.id: None for f in mapping.files}
     referenced = {
         (fk.layout, fk.target_item) for f in mapping.files for fk in f.layout.foreign_keys
@@ -183,11 +200,13 @@ def extract(
                 file_report.sources.append(
                     SourceSummary(path.name, reader.encoding, row_base + 1, row_base + rows_in)
                 )
-                entry = {**file_entry(path), "path": path.name, "layout": layout.id, "encoding": reader.encoding}
-                stats = getattr(reader, "stats", None)
-                if stats:
-                    entry["adapter_stats"] = stats
-                manifest_inputs.append(entry)
+                digest = file_digest(path)
+                manifest_inputs.append(
+                    ManifestInput(
+                        path=path.name, sha256=digest.sha256, bytes=digest.bytes, layout=layout.id,
+                        encoding=reader.encoding, adapter_stats=getattr(reader, "stats", None) or None,
+                    )
+                )
                 row_base += rows_in
                 if progress is not None:
                     progress(str(path), total, total)
@@ -207,21 +226,26 @@ def extract(
             if not file_report.conserved:  # pragma: no cover - an internal bug, never data
                 raise AssertionError(f"conservation broken for {layout.id}")
             report.files.append(file_report)
-            manifest_files.append(_manifest_file(layout, file_report, outputs))
-        manifest = {
-            "tool": "mig",
-            "tool_version": __version__,
-            "created_at": created_at,
-            "adapter": adapter_name,
-            "mapping": {"path": Path(mapping.path).name, "sha256": mapping.sha256},
-            "gaiji": mapping.gaiji.manifest_entry() if mapping.gaiji else None,
-            "inputs": manifest_inputs,
-            "files": manifest_files,
-            "totals": report.totals,
-        }
-        write_json(root / "manifest.json", manifest)
-        (root / "report.json").write_text(report.to_json(), encoding="utf-8")
-        (root / "report.html").write_text(render_report_html(report.to_dict()), encoding="utf-8")
+            manifest_files.append(
+                ManifestFile.of(
+                    layout, rows_in=file_report.rows_in, rows_out=file_report.rows_out,
+                    rows_rejected=file_report.rows_rejected, outputs=outputs,
+                )
+            )
+        manifest = Manifest(
+            tool="mig",
+            tool_version=__version__,
+            created_at=created_at,
+            adapter=adapter_name,
+            mapping=Digest(Path(mapping.path).name, mapping.sha256),
+            gaiji=GaijiEntry.from_dict(mapping.gaiji.manifest_entry()) if mapping.gaiji else None,
+            inputs=tuple(manifest_inputs),
+            files=tuple(manifest_files),
+            totals=Totals(**report.totals),
+        )
+        write_manifest(root, manifest)
+        (root / REPORT_JSON).write_text(report.to_json(), encoding="utf-8")
+        (root / REPORT_HTML).write_text(render_report_html(report.to_dict()), encoding="utf-8")
     return RunResult(out, manifest, report)
 
 
@@ -394,23 +418,3 @@ def _rejects(
         )
     )
 
-
-def _manifest_file(layout: Layout, report: FileReport, outputs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "layout": layout.id,
-        "layout_name": layout.name,
-        "business": layout.business,
-        "items": [
-            {
-                "no": item.no, "name": item.name, "type": item.type, "length": item.length,
-                "scale": item.scale, "bytes": item.bytes, "unknown": item.unknown,
-                "required": item.required, "extension": item.extension,
-            }
-            for item in layout.items
-        ],
-        "primary_key": list(layout.primary_key),
-        "rows_in": report.rows_in,
-        "rows_out": report.rows_out,
-        "rows_rejected": report.rows_rejected,
-        "outputs": outputs,
-    }

@@ -41,7 +41,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import os
 import re
 import tempfile
@@ -59,6 +58,7 @@ import polars as pl
 from mig.errors import ConfigError, InputError
 from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
 from mig.gaiji.mj import codepoints, mj_table
+from mig.run.manifest import GAIJI_REVIEW_HTML, data_parquet, findings_parquet, load_manifest
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -112,25 +112,16 @@ class Occurrence:
 
 
 def _data_files(run_dir: Path) -> list[tuple[str, Path]]:
-    manifest = run_dir / "manifest.json"
-    if not manifest.is_file():
-        raise InputError(str(run_dir), "not a run directory (no manifest.json)")
-    try:
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("files") or []
-    except (OSError, ValueError):
-        raise InputError(str(manifest), "unreadable manifest") from None
-    layouts = [str(f.get("layout")) for f in files if isinstance(f, dict) and f.get("layout")]
-    return [(name, run_dir / "data" / f"{name}.parquet") for name in layouts]
+    return [(f.layout, run_dir / data_parquet(f.layout)) for f in load_manifest(run_dir).files]
 
 
 def run_source(run_dir: Path) -> str | None:
     """The registry source recorded in the run's manifest (its mapping's ``[gaiji]``), if any."""
     try:
-        gaiji = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")).get("gaiji")
-    except (OSError, ValueError):
+        gaiji = load_manifest(run_dir).gaiji
+    except InputError:
         return None
-    source = gaiji.get("source") if isinstance(gaiji, dict) else None
-    return source if isinstance(source, str) and source else None
+    return gaiji.source if gaiji is not None and gaiji.source else None
 
 
 def _pua_frames(layout: str, data: pl.DataFrame) -> list[pl.LazyFrame]:
@@ -174,7 +165,7 @@ def scan_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     for layout, path in _data_files(run_dir):
         if path.is_file():
             frames += _pua_frames(layout, pl.read_parquet(path))
-        findings = run_dir / "findings" / f"{layout}.parquet"
+        findings = run_dir / findings_parquet(layout)
         if findings.is_file():
             f = pl.read_parquet(findings, columns=["row", "item", "type", "detail"])
             finding_parts.append(
@@ -621,7 +612,7 @@ def review_run(
         raise InputError(str(run_dir), "run directory does not exist")
     if top < 1:
         raise ConfigError("--top must be at least 1")
-    out = Path(out) if out is not None else run_dir / "gaiji-review.html"
+    out = Path(out) if out is not None else run_dir / GAIJI_REVIEW_HTML
     csv_path = out.with_suffix(".csv")
     vendor = VendorFont(vendor_font) if vendor_font is not None else None
     hint_table = _read_hints(hints)

@@ -33,7 +33,7 @@ from mig.load.targets import (
     register_target,
     unregister_target,
 )
-from mig.run.manifest import read_manifest, verify_outputs
+from mig.run.manifest import load_manifest, read_manifest, verify_outputs
 from mig.run.writer import sha256_file
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "ddl_for",
     "get_dialect",
     "known_targets",
+    "load_manifest",
     "load_run",
     "open_target",
     "read_manifest",

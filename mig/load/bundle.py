@@ -73,7 +73,14 @@ from mig.gaiji.policy import (
 from mig.load.ddl import Column, Dialect, columns_for, ddl_for
 from mig.load.run import check_parquet_schema, layout_tables
 from mig.load.targets import Progress, Target, register_target
-from mig.run.manifest import MANIFEST_NAME, read_manifest, verify_outputs
+from mig.run.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    ManifestFile,
+    ManifestItem,
+    load_manifest,
+    verify_outputs,
+)
 from mig.run.writer import sha256_file
 
 __all__ = [
@@ -263,22 +270,22 @@ class _Field:
         return self.start + self.width - 1
 
 
-def _field_width(column: Column, item: dict[str, Any], encoding: _Encoding) -> int:
+def _field_width(column: Column, item: ManifestItem, encoding: _Encoding) -> int:
     if column.data_type == "数値":
         return column.length + (1 if column.scale else 0) + 1
     if column.data_type not in _TEXT_TYPES:
         return max(column.length, 1)
     if encoding.codec == "cp932":
-        declared = item.get("bytes")
-        if isinstance(declared, int) and declared > 0:
+        declared = item.bytes
+        if declared is not None and declared > 0:
             return declared
         return column.length * (1 if column.data_type == "半角文字" else 2)
     return column.length * 8  # UTF-8: base + IVS, 4 bytes each (an upper bound)
 
 
-def _fields(entry: dict[str, Any], encoding: _Encoding) -> tuple[_Field, ...]:
+def _fields(entry: ManifestFile, encoding: _Encoding) -> tuple[_Field, ...]:
     columns = columns_for(entry, "postgresql")
-    items = {i["name"]: i for i in entry["items"]}
+    items = {i.name: i for i in entry.items}
     fields: list[_Field] = []
     start = 1
     for column in columns:
@@ -293,7 +300,7 @@ def _fields(entry: dict[str, Any], encoding: _Encoding) -> tuple[_Field, ...]:
 
 @dataclass(frozen=True)
 class _Plan:
-    entry: dict[str, Any]
+    entry: ManifestFile
     layout: str
     table: str
     fields: tuple[_Field, ...]
@@ -307,13 +314,13 @@ class _Plan:
         return [f.column.name for f in self.fields]
 
 
-def _plans(run_dir: Path, manifest: dict[str, Any], encoding: _Encoding, fmt: str) -> list[_Plan]:
+def _plans(run_dir: Path, manifest: Manifest, encoding: _Encoding, fmt: str) -> list[_Plan]:
     suffix = "dat" if fmt == "fixed" else "csv"
     return [
         _Plan(
-            entry=entry, layout=entry["layout"], table=table, fields=_fields(entry, encoding),
-            parquet=parquet, data=f"data/{entry['layout']}.{suffix}",
-            rows_out=entry["rows_out"], rows_rejected=entry["rows_rejected"],
+            entry=entry, layout=entry.layout, table=table, fields=_fields(entry, encoding),
+            parquet=parquet, data=f"data/{entry.layout}.{suffix}",
+            rows_out=entry.rows_out, rows_rejected=entry.rows_rejected,
         )
         for entry, table, parquet in layout_tables(run_dir, manifest)
     ]
@@ -763,7 +770,7 @@ def write_bundle(
             raise OutputExistsError(f"{out}: is not a mig loader bundle; refusing to replace it")
     if not out.parent.is_dir():
         raise ConfigError(f"{out}: directory {out.parent} does not exist")
-    manifest = read_manifest(run_dir)
+    manifest = load_manifest(run_dir)
     plans = _plans(run_dir, manifest, spec, format)
     verify_outputs(run_dir, manifest)
     for plan in plans:
@@ -833,7 +840,7 @@ def _write_texts(
     spec: _Encoding,
     fmt: str,
     run_id: str,
-    manifest: dict[str, Any],
+    manifest: Manifest,
 ) -> None:
     def write(rel: str, text: str, codec: str) -> None:
         (root / rel).write_bytes(text.encode(codec))
@@ -865,7 +872,7 @@ def _write_texts(
     facts = {
         "kind": "mig-loader-bundle",
         "version": 1,
-        "run": {"manifest_sha256": run_id, "created_at": manifest.get("created_at")},
+        "run": {"manifest_sha256": run_id, "created_at": manifest.created_at or None},
         "encoding": spec.name,
         "format": fmt,
         "gaiji_policy": result.gaiji_policy.to_dict(),

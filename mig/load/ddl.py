@@ -21,12 +21,12 @@ choices keep every value exactly as the intermediate file holds it:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mig.errors import UnknownNameError
-from mig.run.manifest import check_table_entry
+from mig.run.manifest import ManifestTable, parse_table
 
 
 @dataclass(frozen=True)
@@ -215,21 +215,24 @@ def table_name(layout_id: str) -> str:
     return layout_id.replace("-", "_")
 
 
-def columns_for(file_entry: dict[str, Any], dialect: str) -> tuple[Column, ...]:
-    """The columns of ``file_entry``'s table in ``dialect``, in item order."""
-    check_table_entry(file_entry, "manifest")
+def columns_for(file_entry: ManifestTable | Mapping[str, Any], dialect: str) -> tuple[Column, ...]:
+    """The columns of ``file_entry``'s table in ``dialect``, in item order.
+
+    ``file_entry`` is a typed manifest entry, or a ``files[]`` entry as JSON data (checked).
+    """
+    table = _table(file_entry)
     mapper = get_dialect(dialect).column_type
-    primary_key: list[str] = file_entry.get("primary_key", [])
+    primary_key = table.primary_key
     columns = []
-    for item in file_entry["items"]:
-        name: str = item["name"]
+    for item in table.items:
+        name = item.name
         spec = ItemSpec(
-            data_type=item["type"],
-            length=item["length"],
-            scale=item.get("scale", 0),
+            data_type=item.type,
+            length=item.length,
+            scale=item.scale,
             # A manifest older than the "unknown" key does not say whether its 日付 may be
             # 不詳: keep such dates as text rather than refuse or invent a day.
-            unknown=item.get("unknown", "month" if item["type"] == "日付" else "none"),
+            unknown=item.unknown or ("month" if item.type == "日付" else "none"),
         )
         pk = primary_key.index(name) + 1 if name in primary_key else 0
         columns.append(
@@ -239,7 +242,7 @@ def columns_for(file_entry: dict[str, Any], dialect: str) -> tuple[Column, ...]:
                 length=spec.length,
                 scale=spec.scale,
                 sql_type=mapper(spec),
-                not_null=bool(item.get("required", False)) or pk > 0,
+                not_null=item.required or pk > 0,
                 pk=pk,
                 unknown=spec.unknown,
             )
@@ -247,7 +250,7 @@ def columns_for(file_entry: dict[str, Any], dialect: str) -> tuple[Column, ...]:
     return tuple(columns)
 
 
-def ddl_for(file_entry: dict[str, Any], dialect: str) -> str:
+def ddl_for(file_entry: ManifestTable | Mapping[str, Any], dialect: str) -> str:
     """``CREATE TABLE`` for one manifest ``files[]`` entry in ``dialect``.
 
     Column names are the 項目名称, quoted; required and primary-key items are NOT NULL.
@@ -274,10 +277,17 @@ def ddl_for(file_entry: dict[str, Any], dialect: str) -> str:
     )
     """
     quote = Dialect.quote
-    columns = columns_for(file_entry, dialect)
+    table = _table(file_entry)
+    columns = columns_for(table, dialect)
     lines = [f"  {quote(c.name)} {c.sql_type}{' NOT NULL' if c.not_null else ''}" for c in columns]
     keys = sorted((c for c in columns if c.pk), key=lambda c: c.pk)
     if keys:
         lines.append(f"  PRIMARY KEY ({', '.join(quote(c.name) for c in keys)})")
     body = ",\n".join(lines)
-    return f"CREATE TABLE {quote(table_name(file_entry['layout']))} (\n{body}\n)"
+    return f"CREATE TABLE {quote(table_name(table.layout))} (\n{body}\n)"
+
+
+def _table(file_entry: ManifestTable | Mapping[str, Any]) -> ManifestTable:
+    if isinstance(file_entry, ManifestTable):
+        return file_entry
+    return parse_table(file_entry, "manifest")

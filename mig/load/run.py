@@ -51,14 +51,19 @@ from mig.load.targets import (
     Target,
     open_target,
 )
-from mig.run.manifest import MANIFEST_NAME, read_manifest, verify_outputs
+from mig.run.manifest import (
+    LOAD_REJECTS_DIR,
+    MANIFEST_NAME,
+    Manifest,
+    ManifestFile,
+    data_parquet,
+    load_manifest,
+    verify_outputs,
+)
 from mig.run.writer import sha256_file
 
 BATCH_ROWS = 65_536
 """Rows per Arrow record batch read from a Parquet file (bounds memory)."""
-
-LOAD_REJECTS_DIR = "load-rejects"
-"""Default folder (inside the run directory) of the rows the target refused."""
 
 PAUSE_ENV = "MIG_TEST_LOAD_PAUSE"
 """Test hook only: a file path. When set, the load appends a line to that file after every
@@ -258,7 +263,7 @@ def load_run(
     run_dir = Path(run_dir)
     policy = get_policy(gaiji_policy, shrink_order)  # bad names fail before anything else
     db = open_target(target)  # bad URL or unknown scheme: fail before reading anything
-    manifest = read_manifest(run_dir)
+    manifest = load_manifest(run_dir)
     run_id = sha256_file(run_dir / MANIFEST_NAME)
     plans = _plans(run_dir, manifest, db.dialect)
     verify_outputs(run_dir, manifest)
@@ -327,40 +332,40 @@ def load_run(
     )
 
 
-def layout_tables(run_dir: Path, manifest: dict[str, Any]) -> list[tuple[dict[str, Any], str, Path]]:
+def layout_tables(run_dir: Path, manifest: Manifest) -> list[tuple[ManifestFile, str, Path]]:
     """Per ``files[]`` entry of the manifest: the entry, its table name and its Parquet file.
 
     Two layouts that would share a table, or an entry without ``data/<layout>.parquet``
     among its outputs, are an :class:`~mig.errors.InputError` naming the manifest.
     """
     where = str(run_dir / MANIFEST_NAME)
-    found: list[tuple[dict[str, Any], str, Path]] = []
+    found: list[tuple[ManifestFile, str, Path]] = []
     tables: dict[str, str] = {}
-    for entry in manifest["files"]:
-        layout: str = entry["layout"]
+    for entry in manifest.files:
+        layout = entry.layout
         table = table_name(layout)
         if table in tables:
             raise InputError(
                 where, f"layouts {tables[table]!r} and {layout!r} would share table {table}"
             )
         tables[table] = layout
-        data = f"data/{layout}.parquet"
-        if not any(output["path"] == data for output in entry["outputs"]):
+        data = data_parquet(layout)
+        if entry.output(data) is None:
             raise InputError(where, f"layout {layout}: no {data} among its outputs")
         found.append((entry, table, run_dir / data))
     return found
 
 
-def _plans(run_dir: Path, manifest: dict[str, Any], dialect: str) -> list[_Plan]:
+def _plans(run_dir: Path, manifest: Manifest, dialect: str) -> list[_Plan]:
     return [
         _Plan(
-            layout=entry["layout"],
+            layout=entry.layout,
             table=table,
             columns=columns_for(entry, dialect),
             ddl=ddl_for(entry, dialect),
             parquet=parquet,
-            rows_out=entry["rows_out"],
-            rows_rejected=entry["rows_rejected"],
+            rows_out=entry.rows_out,
+            rows_rejected=entry.rows_rejected,
         )
         for entry, table, parquet in layout_tables(run_dir, manifest)
     ]

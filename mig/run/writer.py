@@ -1,13 +1,6 @@
 """The run directory: built under a temporary name, renamed into place only when complete.
 
-Layout of a run directory::
-
-    manifest.json              inputs and outputs with sha256, rows_in/out/rejected per file
-    report.json, report.html   findings summary (no values unless --show-values)
-    data/<layout>.parquet      accepted rows, columns = 項目名称 (数値 as Decimal)
-    data/<layout>.csv          the intermediate CSV: UTF-8, header = 項目名称, CRLF
-    rejects/<layout>.jsonl     one object per rejected record: where, why, original bytes
-    findings/<layout>.parquet  every finding: row, item, type, severity, detail
+Its file names and the manifest's schema are :mod:`mig.run.manifest`'s.
 """
 
 from __future__ import annotations
@@ -27,8 +20,9 @@ import pyarrow.parquet as pq
 
 from mig.errors import ConfigError, InputError, OutputExistsError
 from mig.layout import Item, Layout
+from mig.run.manifest import MANIFEST_NAME as MANIFEST
+from mig.run.manifest import RUN_FOLDERS, FileDigest, file_digest, layout_outputs
 
-MANIFEST = "manifest.json"
 CSV_LINE_END = "\r\n"
 
 
@@ -67,12 +61,6 @@ def sha256_file(path: Path) -> str:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
         raise InputError(str(path), f"cannot read ({type(exc).__name__})") from None
-
-
-def file_entry(path: Path, root: Path | None = None) -> dict[str, Any]:
-    """``{"path", "sha256", "bytes"}`` of a file, its path relative to ``root`` if given."""
-    name = path.relative_to(root).as_posix() if root else str(path)
-    return {"path": name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
 def arrow_type(item: Item) -> pa.DataType:
@@ -148,12 +136,13 @@ class LayoutWriter:
         self.root = root
         self.layout = layout
         self.show_values = show_values
-        for folder in ("data", "rejects", "findings"):
+        for folder in RUN_FOLDERS:
             (root / folder).mkdir(exist_ok=True)
-        self.parquet_path = root / "data" / f"{layout.id}.parquet"
-        self.csv_path = root / "data" / f"{layout.id}.csv"
-        self.rejects_path = root / "rejects" / f"{layout.id}.jsonl"
-        self.findings_path = root / "findings" / f"{layout.id}.parquet"
+        parquet, csv, rejects, findings = layout_outputs(layout.id)
+        self.parquet_path = root / parquet
+        self.csv_path = root / csv
+        self.rejects_path = root / rejects
+        self.findings_path = root / findings
         self.schema = pa.schema([(item.name, arrow_type(item)) for item in layout.items])
         self.polars_schema = {item.name: polars_type(item) for item in layout.items}
         findings_schema = FINDINGS_ARROW
@@ -194,13 +183,13 @@ class LayoutWriter:
         table = findings.select(columns).to_arrow().cast(self.findings_schema)
         self._findings.write(table)
 
-    def close(self) -> list[dict[str, Any]]:
+    def close(self) -> tuple[FileDigest, ...]:
         """Close every file and return their manifest entries."""
         self._parquet.close()
         self._findings.close()
         self._csv.close()
         self._rejects.close()
-        return [
-            file_entry(path, self.root)
+        return tuple(
+            file_digest(path, self.root)
             for path in (self.parquet_path, self.csv_path, self.rejects_path, self.findings_path)
-        ]
+        )
