@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import mig.extract.run
+import mig.validation.batch
 from mig.demo.generator import generate_legacy_export
 from mig.extract.mapping import apply_mapping, load_mapping
 from mig.extract.run import DEFAULT_BATCH_BYTES, extract
@@ -104,13 +105,15 @@ def main(argv: list[str] | None = None) -> int:
             "apply_mapping": defaultdict(float),
             "validate_frame": defaultdict(float),
         }
-        originals = {name: getattr(mig.extract.run, name) for name in per_layout}
-        setattr(  # noqa: B010 - patch the name extract() looks up, for per-layout timing
+        # patch the names extract() and validate_batch() look up, for per-layout timing
+        modules = {"apply_mapping": mig.extract.run, "validate_frame": mig.validation.batch}
+        originals = {name: getattr(modules[name], name) for name in per_layout}
+        setattr(  # noqa: B010
             mig.extract.run, "apply_mapping",
             _timed(per_layout["apply_mapping"], originals["apply_mapping"], lambda _d, fm, *_: fm.layout.id),
         )
         setattr(  # noqa: B010
-            mig.extract.run, "validate_frame",
+            mig.validation.batch, "validate_frame",
             _timed(per_layout["validate_frame"], originals["validate_frame"], lambda _f, layout, *_: layout.id),
         )
         profiler = cProfile.Profile()
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             profiler.disable()
         finally:
             for name, func in originals.items():
-                setattr(mig.extract.run, name, func)
+                setattr(modules[name], name, func)
         total = time.perf_counter() - started
         stats = pstats.Stats(profiler)
         times = _stage_times(stats)

@@ -25,6 +25,7 @@ from mig.gaiji.resolve import (
 )
 from mig.layout import Item, Layout
 from mig.validation.findings import FINDING_SCHEMA, FINDING_TYPES
+from mig.validation.rules import validate_frame
 
 LAYOUT = Layout(
     "t", "b", "n", "s", "1", "", "",
@@ -35,6 +36,12 @@ LAYOUT = Layout(
     ),
 )
 REGISTRY = {"U+E000": mj_text("MJ028902"), "U+E003": mj_text("MJ026199")}
+
+
+def _resolve(frame: pl.DataFrame, table: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The resolved frame and the unresolved 外字 the validation rule reports on it."""
+    resolved = resolve_frame(frame, LAYOUT, table)
+    return resolved, validate_frame(resolved, LAYOUT).filter(pl.col("type") == "gaiji-unresolved")
 
 
 def _frame(names: list[str | None]) -> pl.DataFrame:
@@ -51,7 +58,7 @@ def _frame(names: list[str | None]) -> pl.DataFrame:
 
 def test_registered_characters_resolve_with_ivs_intact() -> None:
     frame = _frame(["渡\ue003　太郎", "\ue000橋\ue000", "山田", None, "\ue009\ue009田\ue00a"])
-    resolved, findings = resolve_frame(frame, LAYOUT, REGISTRY)
+    resolved, findings = _resolve(frame, REGISTRY)
     assert resolved["氏名"].to_list() == [
         "渡邊\U000E010F　太郎", "髙橋髙", "山田", None, "\ue009\ue009田\ue00a",
     ]
@@ -66,14 +73,14 @@ def test_registered_characters_resolve_with_ivs_intact() -> None:
 
 def test_empty_registry_reports_every_private_use_character() -> None:
     frame = _frame(["\ue000橋", "渡\ue003", "\U000F0001"])
-    resolved, findings = resolve_frame(frame, LAYOUT, {})
+    resolved, findings = _resolve(frame, {})
     assert resolved.equals(frame)
     assert findings.select("row", "detail").rows() == [(1, "U+E000"), (2, "U+E003"), (3, "U+F0001")]
 
 
 def test_findings_never_hold_values() -> None:
     frame = _frame(["鈴木\ue009一郎"])
-    _, findings = resolve_frame(frame, LAYOUT, {})
+    _, findings = _resolve(frame, {})
     text = json.dumps(findings.rows(), ensure_ascii=False)
     assert "鈴木" not in text and "一郎" not in text and "\ue009" not in text
     assert "{detail}" in FINDING_TYPES["gaiji-unresolved"].template or True  # template is the lead's
@@ -91,7 +98,7 @@ TEXTS = {f"U+{0xE000 + n:04X}": t for n, t in enumerate(["髙", "﨑\U000E0102",
 def test_resolution_property(names: list[str], registered: set[str]) -> None:
     table = {code: TEXTS[code] for code in registered}
     chars = replace_table(table)
-    resolved, findings = resolve_frame(_frame(list(names)), LAYOUT, table)
+    resolved, findings = _resolve(_frame(list(names)), table)
     expected_values = ["".join(chars.get(c, c) for c in name) for name in names]
     assert resolved["氏名"].to_list() == expected_values
     expected_findings = sorted(

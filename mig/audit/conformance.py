@@ -1,9 +1,9 @@
 """Full validation of one layout file of a package, streamed batch by batch.
 
 CSV goes through the ``csv`` adapter (any supported encoding, detected), Parquet through
-``pyarrow`` ``iter_batches``; each batch runs :func:`mig.validation.rules.validate_frame`, the
-cross-file keys (:func:`mig.validation.rules.check_foreign_keys`), the primary key
-(:class:`mig.extract.run.KeyTracker`) and the 外字 counts of :mod:`mig.audit.repertoire`.
+``pyarrow`` ``iter_batches``; each batch runs :func:`mig.validation.batch.validate_batch`
+(the same rules, keys and reject decision as ``mig extract``) and the 外字 counts of
+:mod:`mig.audit.repertoire`.
 Memory is bounded by the batch (plus the distinct keys of the file).
 
 準拠率 (conformance), defined once here:
@@ -37,12 +37,12 @@ from mig.audit.repertoire import (
 )
 from mig.audit.report import FileAudit, ItemAudit
 from mig.errors import InputError, MigError
-from mig.extract.run import KeyTracker
 from mig.layout import Item, Layout
 from mig.registry import get_adapter
-from mig.validation.findings import FINDING_SCHEMA, message, severity_table
-from mig.validation.report import FindingAccumulator, FindingSummary
-from mig.validation.rules import check_foreign_keys, validate_frame
+from mig.validation.batch import validate_batch
+from mig.validation.findings import severity_table
+from mig.validation.keys import KeyTracker, unchecked_references
+from mig.validation.report import FindingAccumulator, FindingSummary, file_note
 
 BATCH_BYTES = 32 * 1024 * 1024
 BATCH_ROWS = 200_000
@@ -170,44 +170,32 @@ def audit_file(
     withhold = bool(extra) and matched < WITHHOLD_SHARE * len(layout.items)
     severities = severity_table()
     accumulator = FindingAccumulator(show_values=False)
-    notes: list[FindingSummary] = [_note("column-missing", n) for n in missing]
+    notes: list[FindingSummary] = [file_note("column-missing", n) for n in missing]
     if withhold:
         audit.columns_withheld = len(extra)
         extra_shown: list[str] = []
     else:
         extra_shown = extra
-        notes += [_note("column-extra", c) for c in extra]
+        notes += [file_note("column-extra", c) for c in extra]
     scan = [c for c in columns if c in names] + extra_shown
     gaiji = {c: GaijiCount() for c in scan}
     checked = dict.fromkeys(names, 0)
     failing = dict.fromkeys(names, 0)
     key_parts: dict[str, list[pl.Series]] = {k: [] for k in collect}
     tracker = KeyTracker(full) if full.primary_key else None
-    no_rows = pl.Series("row", [], dtype=pl.Int64)
     rows = bad_rows = 0
     try:
         for data, framing in batches:
             frame = data.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)
             frame = frame.select(["row", *names, *extra_shown])
-            parts = [
-                framing.select(
-                    "row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail"
-                ).cast(FINDING_SCHEMA),  # type: ignore[arg-type]
-                validate_frame(frame.select(["row", *names]), full),
-            ]
-            if full.foreign_keys:
-                parts.append(check_foreign_keys(frame, full, keys).filter(pl.col("row") >= 0))
-            if tracker is not None:
-                parts.append(tracker.duplicates(frame, no_rows).cast(FINDING_SCHEMA))  # type: ignore[arg-type]
-            findings = (
-                pl.concat(parts)
-                .filter(pl.col("type") != "gaiji-unresolved")  # counted below, for every column
-                .join(severities, on="type", how="left")
+            result = validate_batch(
+                frame, full, severities=severities, references=keys, primary_keys=tracker, framing=framing
             )
-            accumulator.add(findings)
-            errors = findings.filter(pl.col("severity") == "error")
+            # 外字 are counted below per repertoire, for every column (not as findings)
+            accumulator.add(result.findings.filter(pl.col("type") != "gaiji-unresolved"))
+            errors = result.errors
             rows += frame.height + framing.height
-            bad_rows += errors.get_column("row").n_unique()
+            bad_rows += result.rejected_rows.len()
             _count_items(frame, full, errors, checked, failing)
             _count_gaiji(frame, scan, gaiji, repertoire)
             for item in collect:
@@ -221,20 +209,13 @@ def audit_file(
     audit.rows = rows
     audit.rows_conforming = rows - bad_rows
     audit.findings = sorted(notes, key=lambda s: (s.severity != "error", s.type, s.item)) + accumulator.summaries()
-    for fk in full.foreign_keys:
-        if keys.get(fk.layout) is None:
-            audit.findings.append(_note("fk-not-checked", fk.item, fk.layout))
+    audit.findings += unchecked_references(full, keys, severities)
     audit.items = _items(full, names, missing, extra_shown, checked, failing, gaiji)
     collected = {
         item: pl.concat(parts).unique() if parts else pl.Series(item, [], dtype=pl.String)
         for item, parts in key_parts.items()
     }
     return FileResult(audit, gaiji, collected)
-
-
-def _note(type_code: str, item: str, detail: str | None = None) -> FindingSummary:
-    severity = str(severity_table().filter(pl.col("type") == type_code).get_column("severity")[0])
-    return FindingSummary(type_code, severity, item, 0, [], message(type_code, item, detail))
 
 
 def _count_items(

@@ -37,16 +37,10 @@ from mig.run.manifest import (
     write_manifest,
 )
 from mig.run.writer import LayoutWriter, atomic_run_dir
-from mig.validation.findings import FINDING_SCHEMA, message
-from mig.validation.report import (
-    FileReport,
-    FindingAccumulator,
-    FindingSummary,
-    Report,
-    SourceSummary,
-    attach_values,
-)
-from mig.validation.rules import check_foreign_keys, validate_frame
+from mig.validation.batch import validate_batch
+from mig.validation.findings import message
+from mig.validation.keys import KeyTracker, unchecked_references
+from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary
 from mig.version import __version__
 
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
@@ -217,7 +211,7 @@ def extract(
             file_report.rows_in = row_base
             file_report.rows_out = writer.rows_out
             file_report.rows_rejected = writer.rows_rejected
-            file_report.findings = findings_total.summaries() + _unchecked_references(layout, keys)
+            file_report.findings = findings_total.summaries() + unchecked_references(layout, keys, severities)
             charsets = sorted({s.encoding for s in file_report.sources})
             file_report.gaiji = [
                 {"item": f.item, "code": f.detail, "count": f.count, "charsets": charsets, "rows": f.rows}
@@ -247,46 +241,6 @@ def extract(
         (root / REPORT_JSON).write_text(report.to_json(), encoding="utf-8")
         (root / REPORT_HTML).write_text(render_report_html(report.to_dict()), encoding="utf-8")
     return RunResult(out, manifest, report)
-
-
-class KeyTracker:
-    """Remembers the primary keys of accepted rows so that a repeated key is rejected.
-
-    Memory grows with the number of distinct keys (one short string per record), not with
-    the width of the data.
-    """
-
-    def __init__(self, layout: Layout) -> None:
-        self.items = list(layout.primary_key)
-        self.seen = pl.Series("key", [], dtype=pl.String)
-
-    def duplicates(self, mapped: pl.DataFrame, rejected_rows: pl.Series) -> pl.DataFrame:
-        """Findings for rows (not already rejected) whose key is taken; records the others."""
-        candidates = mapped.filter(~pl.col("row").is_in(rejected_rows.implode())).select(
-            "row", pl.concat_str([pl.col(i) for i in self.items], separator="\x1f").alias("key")
-        ).filter(pl.col("key").is_not_null())
-        flagged = candidates.with_columns(
-            (~pl.col("key").is_first_distinct() | pl.col("key").is_in(self.seen.implode())).alias("dup")
-        )
-        self.seen = pl.concat([self.seen, flagged.filter(~pl.col("dup")).get_column("key")])
-        return flagged.filter(pl.col("dup")).select(
-            pl.col("row"),
-            pl.lit(self.items[0], dtype=pl.String).alias("item"),
-            pl.lit("key-duplicate", dtype=pl.String).alias("type"),
-            pl.lit(", ".join(self.items), dtype=pl.String).alias("detail"),
-        )
-
-
-def _unchecked_references(layout: Layout, keys: dict[str, pl.Series | None]) -> list[FindingSummary]:
-    """A note per foreign key whose referenced file was not part of the run."""
-    return [
-        FindingSummary(
-            type="fk-not-checked", severity="warning", item=fk.item, count=0, rows=[],
-            message=message("fk-not-checked", fk.item, fk.layout),
-        )
-        for fk in layout.foreign_keys
-        if keys.get(fk.layout) is None
-    ]
 
 
 def _bytes_done(batch: SourceBatch) -> int:
@@ -328,62 +282,27 @@ def _process_batch(
 ) -> pl.DataFrame:
     layout = file_mapping.layout
     mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps)
-    mapped, gaiji_findings = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})
-    framing_findings = batch.rejects.select(
-        "row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail"
+    mapped = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})
+    result = validate_batch(
+        mapped, layout,
+        severities=severities, references=keys, primary_keys=primary_keys,
+        framing=batch.rejects, mapping_findings=mapping_findings, show_values=show_values,
     )
-    findings = pl.concat(
-        [
-            framing_findings.cast(FINDING_SCHEMA),  # type: ignore[arg-type]
-            mapping_findings,
-            gaiji_findings,  # per character; replaces validate_frame's gaiji-unresolved
-            _not_reported_twice(
-                validate_frame(mapped, layout).filter(pl.col("type") != "gaiji-unresolved"),
-                mapping_findings,
-                severities,
-            ),
-            check_foreign_keys(mapped, layout, keys) if layout.foreign_keys else mapping_findings.clear(),
-        ]
-    ).join(severities, on="type", how="left")
-    findings = findings.filter(pl.col("row") >= 0)  # a file-level note has row -1
-    if show_values:
-        findings = attach_values(findings, mapped, layout)
-    rejected_rows = findings.filter(pl.col("severity") == "error").get_column("row").unique()
-    if layout.primary_key:
-        duplicates = primary_keys.duplicates(mapped, rejected_rows)
-        if duplicates.height:
-            findings = pl.concat([findings, duplicates.join(severities, on="type", how="left")])
-            rejected_rows = pl.concat([rejected_rows, duplicates.get_column("row")]).unique()
-    accepted = mapped.filter(~pl.col("row").is_in(rejected_rows.implode()))
-    writer.write_accepted(accepted.drop("row"))
-    writer.write_rejects(_rejects(batch, mapped, rejected_rows, findings, path, layout))
-    writer.write_findings(findings.sort("row", "item", "type"))
-    findings_total.add(findings)
-    return accepted
-
-
-def _not_reported_twice(
-    validation: pl.DataFrame, mapping_findings: pl.DataFrame, severities: pl.DataFrame
-) -> pl.DataFrame:
-    """Drop required-missing where the mapping already rejected the item's value."""
-    failed = (
-        mapping_findings.join(severities, on="type")
-        .filter(pl.col("severity") == "error")
-        .select("row", "item", pl.lit("required-missing").alias("type"))
-    )
-    return validation.join(failed, on=["row", "item", "type"], how="anti")
+    writer.write_accepted(result.accepted.drop("row"))
+    writer.write_rejects(_rejects(batch, result.rejected_rows, result.errors, path, layout))
+    writer.write_findings(result.findings)
+    findings_total.add(result.findings)
+    return result.accepted
 
 
 def _rejects(
     batch: SourceBatch,
-    mapped: pl.DataFrame,
     rejected_rows: pl.Series,
-    findings: pl.DataFrame,
+    errors: pl.DataFrame,
     path: Path,
     layout: Layout,
 ) -> pl.DataFrame:
-    """One row per rejected record: where it was, why, and its original bytes."""
-    errors = findings.filter(pl.col("severity") == "error")
+    """One row per rejected record: where it was, why (its error findings), and its original bytes."""
     distinct = errors.select("type", "item", "detail").unique()
     messages = distinct.with_columns(
         pl.Series(

@@ -2,9 +2,10 @@
 
 :func:`resolve_frame` replaces the registered Private Use characters of every text item
 of a mapped frame with their registry text (an MJ character, IVS intact) in one
-``str.replace_many`` per item, and reports every Private Use character still left as a
-``gaiji-unresolved`` finding whose ``detail`` is its code point (``U+E003``) — one
-finding per (row, item, distinct character), never the value around it.
+``str.replace_many`` per item. Every Private Use character still left is reported by the
+validation rule ``gaiji-unresolved`` (:func:`mig.validation.rules.validate_frame`) as a
+finding whose ``detail`` is its code point (``U+E003``) — one finding per (row, item,
+distinct character), never the value around it.
 
 :func:`juki_code` and :func:`koseki_code` are mapping transforms for data stored as
 住基ネット統一文字コード (``J+XXXX`` tokens anywhere in a value) or as
@@ -19,13 +20,15 @@ A mapping switches the registry on with a ``[gaiji]`` table (see
     registry = ["gaiji-registry.csv"]      # one or more registry files, relative to the mapping
 
 >>> import polars as pl
+>>> from mig.gaiji.mj import codepoints
 >>> from mig.layout import Item, Layout
 >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "氏名", "混在文字", 20),))
 >>> frame = pl.DataFrame({"row": [1, 2], "氏名": ["渡\\ue003太郎", "\\ue009田"]})
->>> resolved, findings = resolve_frame(frame, layout, {"U+E003": "邊\\U000E010F"})
+>>> resolved = resolve_frame(frame, layout, {"U+E003": "邊\\U000E010F"})
 >>> codepoints(resolved["氏名"][0])
 'U+6E21 U+908A U+E010F U+592A U+90CE'
->>> findings.rows()
+>>> from mig.validation.rules import validate_frame
+>>> validate_frame(resolved, layout).rows()
 [(2, '氏名', 'gaiji-unresolved', 'U+E009')]
 """
 
@@ -41,10 +44,9 @@ from typing import Any
 import polars as pl
 
 from mig.errors import ConfigError
-from mig.gaiji.mj import codepoints, juki_texts, koseki_texts
+from mig.gaiji.mj import juki_texts, koseki_texts
 from mig.gaiji.registry import Registry, load_registries
 from mig.layout import Layout
-from mig.validation.findings import FINDING_SCHEMA, empty_findings
 
 __all__ = [
     "PUA_PATTERN",
@@ -55,7 +57,6 @@ __all__ = [
     "koseki_code",
     "replace_table",
     "resolve_frame",
-    "unresolved_findings",
 ]
 
 TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
@@ -99,19 +100,16 @@ def _text_items(layout: Layout, frame: pl.DataFrame) -> list[str]:
     ]
 
 
-def resolve_frame(
-    frame: pl.DataFrame, layout: Layout, table: Mapping[str, str]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Replace registered 外字 in the text items of ``frame``; report the rest.
+def resolve_frame(frame: pl.DataFrame, layout: Layout, table: Mapping[str, str]) -> pl.DataFrame:
+    """Replace registered 外字 in the text items of ``frame``.
 
     ``frame`` is a mapped batch (``row`` + one String column per item); ``table`` maps a
     registry code (``"U+E000"``, as :meth:`Registry.for_source
     <mig.gaiji.registry.Registry.for_source>` gives) or the character itself to its text.
     Returns the frame with every registered character replaced in every text item
-    (全角文字 / 半角文字 / 混在文字) and the findings (:data:`~mig.validation.findings.FINDING_SCHEMA`)
-    for the Private Use characters left: one ``gaiji-unresolved`` per row, item and
-    distinct character, ``detail`` = its code point, sorted by row, item, detail.
-    One ``str.replace_many`` per item; no Python per row or character.
+    (全角文字 / 半角文字 / 混在文字). The Private Use characters left are reported by the
+    validation rule ``gaiji-unresolved`` (:func:`mig.validation.rules.validate_frame`),
+    not here. One ``str.replace_many`` per item; no Python per row or character.
     """
     items = _text_items(layout, frame)
     chars = replace_table(table)
@@ -121,44 +119,7 @@ def resolve_frame(
         frame = frame.with_columns(
             [pl.col(name).str.replace_many(keys, values) for name in items]
         )
-    return frame, unresolved_findings(frame, items)
-
-
-def unresolved_findings(frame: pl.DataFrame, items: list[str]) -> pl.DataFrame:
-    """``gaiji-unresolved`` findings for the Private Use characters in ``items`` of ``frame``.
-
-    Only rows that hold one are expanded (a cheap ``str.contains`` first).
-    """
-    if not items or frame.height == 0:
-        return empty_findings()
-    parts = [
-        frame.lazy()
-        .filter(pl.col(name).str.contains(PUA_PATTERN).fill_null(False))
-        .select(
-            pl.col("row").cast(pl.Int64),
-            pl.lit(name, dtype=pl.String).alias("item"),
-            pl.col(name).str.extract_all(PUA_PATTERN).list.unique().alias("char"),
-        )
-        .explode("char")
-        for name in items
-    ]
-    found = pl.concat(pl.collect_all(parts))
-    if found.height == 0:
-        return empty_findings()
-    distinct = found.get_column("char").unique()
-    codes = {c: codepoints(c) for c in distinct.to_list()}  # one per distinct character
-    order = {name: n for n, name in enumerate(items)}
-    return (
-        found.with_columns(
-            pl.col("char").replace_strict(codes, return_dtype=pl.String).alias("detail"),
-            pl.col("item").replace_strict(order, return_dtype=pl.Int32).alias("__order"),
-        )
-        .sort("row", "__order", "detail")
-        .select(
-            "row", "item", pl.lit(UNRESOLVED, dtype=pl.String).alias("type"), "detail"
-        )
-        .cast(FINDING_SCHEMA)  # type: ignore[arg-type]
-    )
+    return frame
 
 
 # ---------------------------------------------------------------------------------------

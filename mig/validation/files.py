@@ -14,20 +14,13 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from mig.errors import ConfigError, InputError
-from mig.gaiji.resolve import resolve_frame
 from mig.layout import Layout, get_layout
 from mig.plugin import empty_rejects
 from mig.registry import get_adapter
-from mig.validation.findings import FINDING_SCHEMA, message, severity_table
-from mig.validation.report import (
-    FileReport,
-    FindingAccumulator,
-    FindingSummary,
-    Report,
-    SourceSummary,
-    attach_values,
-)
-from mig.validation.rules import check_foreign_keys, validate_frame
+from mig.validation.batch import validate_batch
+from mig.validation.findings import severity_table
+from mig.validation.keys import KeyTracker, unchecked_references
+from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary, file_note
 from mig.version import __version__
 
 BATCH_ROWS = 200_000
@@ -127,40 +120,29 @@ def _validate_one(
     extra = [c for c in columns if c not in layout.item_names]
     file_report.unmapped_columns = extra
     for name in missing:
-        file_report.findings.append(_file_note("column-missing", name))
+        file_report.findings.append(file_note("column-missing", name))
     for name in extra:
-        file_report.findings.append(_file_note("column-extra", name))
+        file_report.findings.append(file_note("column-extra", name))
+    primary_keys = KeyTracker(layout) if layout.primary_key else None
     for frame, framing in batches:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)
         frame = frame.select(["row"] + layout.item_names)
-        findings = pl.concat(
-            [
-                framing.select("row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail").cast(FINDING_SCHEMA),  # type: ignore[arg-type]
-                validate_frame(frame, layout).filter(pl.col("type") != "gaiji-unresolved"),
-                resolve_frame(frame, layout, {})[1],  # gaiji-unresolved per character (code point)
-                check_foreign_keys(frame, layout, keys) if layout.foreign_keys else validate_frame(frame.clear(), layout),
-            ]
-        ).filter(pl.col("row") >= 0).join(severities, on="type", how="left")
-        if show_values:
-            findings = attach_values(findings, frame, layout)
-        accumulator.add(findings)
+        result = validate_batch(
+            frame, layout,
+            severities=severities, references=keys, primary_keys=primary_keys,
+            framing=framing, show_values=show_values,
+        )
+        accumulator.add(result.findings)
         rows_in += frame.height + framing.height
-        rows_rejected += findings.filter(pl.col("severity") == "error").get_column("row").n_unique()
+        rows_rejected += result.rejected_rows.len()
     file_report.sources.append(SourceSummary(path.name, used_encoding, 1, rows_in))
     file_report.rows_in = rows_in
     file_report.rows_rejected = rows_rejected
     file_report.rows_out = rows_in - rows_rejected
     file_report.findings.extend(accumulator.summaries())
-    for fk in layout.foreign_keys:
-        if keys.get(fk.layout) is None:
-            file_report.findings.append(_file_note("fk-not-checked", fk.item, fk.layout))
+    file_report.findings.extend(unchecked_references(layout, keys, severities))
     file_report.gaiji = [
         {"item": f.item, "code": f.detail, "count": f.count, "rows": f.rows}
         for f in file_report.findings if f.type == "gaiji-unresolved"
     ]
     return file_report
-
-
-def _file_note(type_code: str, item: str, detail: str | None = None) -> FindingSummary:
-    severity = str(severity_table().filter(pl.col("type") == type_code).get_column("severity")[0])
-    return FindingSummary(type_code, severity, item, 0, [], message(type_code, item, detail))

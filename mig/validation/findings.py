@@ -92,6 +92,29 @@ def empty_findings() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDING_SCHEMA)
 
 
+def concat_sorted(parts: list[tuple[int, str, pl.DataFrame]]) -> pl.DataFrame:
+    """Concatenate ``(item order, type, findings)`` parts sorted by row, item order, type.
+
+    Each part has one item and one type, so the sort key is a small integer rank per
+    part plus the row: no string comparison over the findings themselves. Within a row,
+    a part keeps its own order (the sort is stable).
+    """
+    if not parts:
+        return empty_findings()
+    ranked = sorted(parts, key=lambda part: (part[0], part[1]))
+    return (
+        pl.concat(
+            [
+                frame.with_columns(pl.lit(rank, dtype=pl.Int32).alias("__rank"))
+                for rank, (_, _, frame) in enumerate(ranked)
+            ],
+            how="vertical",
+        )
+        .sort(["row", "__rank"], maintain_order=True)
+        .drop("__rank")
+    )
+
+
 def findings_where(
     frame: pl.DataFrame, condition: pl.Expr, item: str, type_code: str, detail: str | None = None
 ) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from mig.layout import Layout
-from mig.validation.findings import message
+from mig.validation.findings import message, severity_table
 
 SAMPLE_ROWS = 10
 MASK = "●●●●●●●●●●●●"
@@ -31,6 +31,21 @@ class FindingSummary:
     message: str
     values: list[str] | None = None
     detail: str | None = None
+
+
+def file_note(
+    type_code: str, item: str, detail: str | None = None, severities: pl.DataFrame | None = None
+) -> FindingSummary:
+    """A finding about a whole file (no row): a missing or extra column, an unchecked reference.
+
+    Its severity comes from ``severities`` (a mapping's table), else the type's default.
+
+    >>> file_note("column-missing", "氏名").severity
+    'error'
+    """
+    table = severity_table() if severities is None else severities
+    severity = str(table.filter(pl.col("type") == type_code).get_column("severity")[0])
+    return FindingSummary(type_code, severity, item, 0, [], message(type_code, item, detail))
 
 
 @dataclass

@@ -12,7 +12,6 @@ values only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,7 +20,7 @@ import polars as pl
 from mig.errors import ConfigError, UnknownNameError
 from mig.extract.transforms import days_in_month, juminhyo_code_ok, kojin_bango_ok
 from mig.layout import BYTE_ENCODINGS, Item, Layout
-from mig.validation.findings import empty_findings, findings_where
+from mig.validation.findings import FINDING_SCHEMA, concat_sorted, empty_findings, findings_where
 
 TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
 """Item types holding free text: control-character and 外字 checks apply to them."""
@@ -66,6 +65,9 @@ class _Rule:
     type: str
     detail: str | None
     expr: pl.Expr
+    each: str | None = None
+    """A one-character regex: the rule then yields one finding per distinct matching
+    character of the value, its ``detail`` the character's code point (``U+E003``)."""
 
 
 def char_count(value: pl.Expr) -> pl.Expr:
@@ -184,7 +186,11 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
         rules.append(_yearmonth_rule(item, v))
     if item.type in TEXT_TYPES:
         rules.append(_Rule(item.name, "charclass-control", None, v.str.contains(_CONTROL)))
-        rules.append(_Rule(item.name, "gaiji-unresolved", None, v.str.contains(f"[{_PUA_CLASS}]")))
+        rules.append(
+            _Rule(
+                item.name, "gaiji-unresolved", None, v.str.contains(f"[{_PUA_CLASS}]"), each=f"[{_PUA_CLASS}]"
+            )
+        )
     if item.code_table is not None:
         table = layout.codes.get(item.code_table)
         if table is None:
@@ -197,13 +203,14 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
         rules.append(_Rule(item.name, "checkdigit", item.check, ~juminhyo_code_ok(v)))
 
     present = v.is_not_null() & (v != "")
-    guarded = [_Rule(r.item, r.type, r.detail, (present & r.expr).fill_null(False)) for r in rules]
+    guarded = [_Rule(r.item, r.type, r.detail, (present & r.expr).fill_null(False), r.each) for r in rules]
     if item.required:
         guarded.insert(0, _Rule(item.name, "required-missing", None, ~present))
     return guarded
 
 
-def _check_columns(frame: pl.DataFrame, names: list[str], layout: Layout) -> None:
+def require_columns(frame: pl.DataFrame, names: list[str], layout: Layout) -> None:
+    """Raise :class:`~mig.errors.ConfigError` unless ``frame`` has ``row`` and every column of ``names``."""
     if "row" not in frame.columns:
         raise ConfigError(f"frame for layout {layout.id} has no record id column 'row'")
     missing = [n for n in names if n not in frame.columns]
@@ -213,39 +220,20 @@ def _check_columns(frame: pl.DataFrame, names: list[str], layout: Layout) -> Non
         )
 
 
-def _sorted(parts: list[tuple[int, str, pl.DataFrame]]) -> pl.DataFrame:
-    """Concatenate ``(item order, type, findings)`` parts sorted by row, item order, type.
-
-    Each part has one item and one type, so the sort key is a small integer rank per
-    part plus the row: no string comparison over the findings themselves.
-    """
-    if not parts:
-        return empty_findings()
-    ranked = sorted(parts, key=lambda part: (part[0], part[1]))
-    return (
-        pl.concat(
-            [
-                frame.with_columns(pl.lit(rank, dtype=pl.Int32).alias("__rank"))
-                for rank, (_, _, frame) in enumerate(ranked)
-            ],
-            how="vertical",
-        )
-        .sort(["row", "__rank"], maintain_order=True)
-        .drop("__rank")
-    )
-
-
 def validate_frame(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     """Findings (:data:`~mig.validation.findings.FINDING_SCHEMA`) for every rule ``frame`` breaks.
 
     ``frame`` holds ``row`` (Int64 record id) and one String column per item of
-    ``layout`` (数値 too, e.g. ``"-12.50"``). Rows are sorted by row, item order, type.
+    ``layout`` (数値 too, e.g. ``"-12.50"``). Rows are sorted by row, item order, type
+    (and code point for gaiji-unresolved).
     Rules: required-missing, length-exceeded (a base character plus its variation
     selector is one character), bytes-exceeded and — for CP932 — not-encodable (only for
     items with a ``bytes`` limit), type-digits, type-number, charclass-zenkaku /
     -hankaku / -control, date-invalid, date-unknown-not-allowed, yearmonth-invalid
     (年月 accepts month ``00`` only when the item's ``unknown`` is ``"month"``),
-    code-unknown, checkdigit and gaiji-unresolved (Private Use characters in a text item).
+    code-unknown, checkdigit and gaiji-unresolved (a Private Use character in a text item:
+    one finding per row, item and distinct character, ``detail`` its code point such as
+    ``U+E003``; the only place unresolved 外字 are reported).
 
     A frame lacking ``row`` or an item column raises :class:`~mig.errors.ConfigError`.
 
@@ -255,7 +243,7 @@ def validate_frame(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     >>> validate_frame(df, layout).rows()
     [(2, 'x', 'type-digits', None), (3, 'x', 'required-missing', None)]
     """
-    _check_columns(frame, layout.item_names, layout)
+    require_columns(frame, layout.item_names, layout)
     rules = [rule for item in layout.items for rule in _item_rules(item, layout)]
     if not rules or frame.height == 0:
         return empty_findings()
@@ -273,56 +261,36 @@ def validate_frame(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
         (
             order[rule.item],
             rule.type,
-            findings_where(flags, pl.col(f"__rule{n}"), rule.item, rule.type, rule.detail),
+            _per_character(frame, flags.get_column(f"__rule{n}"), rule)
+            if rule.each is not None
+            else findings_where(flags, pl.col(f"__rule{n}"), rule.item, rule.type, rule.detail),
         )
         for n, rule in enumerate(rules)
         if fired[f"__rule{n}"]
     ]
-    return _sorted(parts)
+    return concat_sorted(parts)
 
 
-def check_foreign_keys(
-    frame: pl.DataFrame, layout: Layout, keys: Mapping[str, pl.Series | None]
-) -> pl.DataFrame:
-    """Findings for ``layout.foreign_keys``: values with no match in the referenced file.
+def _per_character(frame: pl.DataFrame, fired: pl.Series, rule: _Rule) -> pl.DataFrame:
+    """One finding per row and distinct character matching ``rule.each`` in the rows where
+    ``rule`` fired; ``detail`` is the code point. Sorted by row, then code point.
 
-    ``keys`` maps a referenced layout id to the Series of its known key values (the
-    ``target_item`` column of that file), or to ``None`` when that file was not part of
-    the run; a layout id missing from ``keys`` counts as ``None``.
-
-    - a non-empty value absent from the key set → ``fk-missing`` on that row, detail
-      ``"<target_item> in <layout id>"``;
-    - key set ``None`` → a single ``fk-not-checked`` finding for the whole file, with
-      ``row = -1`` and detail = the referenced layout id.
-
-    >>> from mig.layout import ForeignKey, Item, Layout
-    >>> layout = Layout("a", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),),
-    ...                 foreign_keys=(ForeignKey("k", "p", "id"),))
-    >>> df = pl.DataFrame({"row": [1, 2, 3], "k": ["1", "9", ""]})
-    >>> check_foreign_keys(df, layout, {"p": pl.Series(["1", "2"])}).rows()
-    [(2, 'k', 'fk-missing', 'id in p')]
-    >>> check_foreign_keys(df, layout, {}).rows()
-    [(-1, 'k', 'fk-not-checked', 'p')]
+    Only the rows that fired are expanded (``extract_all`` + ``explode``); the code point of
+    each *distinct* character is formatted once.
     """
-    _check_columns(frame, [fk.item for fk in layout.foreign_keys], layout)
-    order = {name: n for n, name in enumerate(layout.item_names)}
-    parts: list[tuple[int, str, pl.DataFrame]] = []
-    for fk in layout.foreign_keys:
-        known = keys.get(fk.layout)
-        if known is None:
-            whole_file = pl.DataFrame({"row": [-1]}, schema={"row": pl.Int64})
-            found = findings_where(whole_file, pl.lit(True), fk.item, "fk-not-checked", fk.layout)
-            parts.append((order[fk.item], "fk-not-checked", found))
-            continue
-        key_set = known.cast(pl.String).drop_nulls().unique()
-        v = pl.col(fk.item).cast(pl.String)
-        missing = v.is_not_null() & (v != "") & ~v.is_in(key_set.implode())
-        detail = f"{fk.target_item} in {fk.layout}"
-        parts.append(
-            (
-                order[fk.item],
-                "fk-missing",
-                findings_where(frame, missing, fk.item, "fk-missing", detail),
-            )
+    assert rule.each is not None
+    hits = frame.lazy().filter(fired).select(
+        pl.col("row").cast(pl.Int64),
+        pl.col(rule.item).cast(pl.String).str.extract_all(rule.each).list.unique().alias("char"),
+    ).explode("char").collect()
+    codes = {c: f"U+{ord(c):04X}" for c in hits.get_column("char").unique().to_list()}
+    return (
+        hits.select(
+            "row",
+            pl.lit(rule.item, dtype=pl.String).alias("item"),
+            pl.lit(rule.type, dtype=pl.String).alias("type"),
+            pl.col("char").replace_strict(codes, return_dtype=pl.String).alias("detail"),
         )
-    return _sorted(parts)
+        .sort("row", "detail")
+        .cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+    )

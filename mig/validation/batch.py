@@ -1,0 +1,138 @@
+"""The one validation loop body: every check a batch of standard-layout rows goes through.
+
+``mig extract``, ``mig validate`` and ``mig audit`` all call :func:`validate_batch` once per
+batch, so the same rows give the same findings whichever command reads them. It runs
+
+1. the adapter's framing rejects (records it could not split into fields) and the
+   mapping's findings, as given;
+2. the mapping-independent rules of the layout (:func:`~mig.validation.rules.validate_frame`,
+   unresolved 外字 included: one finding per character);
+3. foreign keys against the referenced files' key sets and the primary key against the
+   earlier accepted records of the file (:mod:`mig.validation.keys`);
+4. severities (a mapping's overrides applied) and the reject decision: a record with any
+   ``error`` finding is rejected, the others are accepted.
+
+Callers keep their own concerns only: extract writes the accepted rows and the rejects,
+validate builds its report, audit counts 準拠率 and 外字 per repertoire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from mig.layout import Layout
+from mig.validation.findings import FINDING_SCHEMA, empty_findings
+from mig.validation.keys import KeyTracker, check_foreign_keys
+from mig.validation.report import attach_values
+from mig.validation.rules import validate_frame
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one batch came to."""
+
+    findings: pl.DataFrame
+    """:data:`~mig.validation.findings.FINDING_SCHEMA` + ``severity`` (+ ``value`` with
+    ``show_values``), sorted by row, item, type; row-level findings only (``row >= 0``)."""
+    rejected_rows: pl.Series
+    """Ids of the records with an ``error`` finding (framing rejects included), unique."""
+    accepted: pl.DataFrame
+    """The rows of the frame that are not rejected."""
+
+    @property
+    def errors(self) -> pl.DataFrame:
+        """The findings of severity ``error``: the reasons of the rejects."""
+        return self.findings.filter(pl.col("severity") == "error")
+
+
+def validate_batch(
+    frame: pl.DataFrame,
+    layout: Layout,
+    *,
+    severities: pl.DataFrame,
+    references: Mapping[str, pl.Series | None],
+    primary_keys: KeyTracker | None,
+    framing: pl.DataFrame | None = None,
+    mapping_findings: pl.DataFrame | None = None,
+    show_values: bool = False,
+) -> BatchResult:
+    """Check one batch and decide which of its records are rejected.
+
+    ``frame`` is the batch already in the layout (``row`` + one String column per item;
+    other columns are carried along). ``severities`` is a
+    :func:`~mig.validation.findings.severity_table`; ``references`` maps a referenced layout
+    id to its key values (``None``: that file was not given, see
+    :func:`~mig.validation.keys.unchecked_references` for the file-level note);
+    ``primary_keys`` is the file's tracker (``None`` when the layout has no primary key).
+    ``framing`` holds the adapter's rejected records (``row``, ``type``, ``detail``), which
+    are not in ``frame``; ``mapping_findings`` the mapping's findings on ``frame``
+    (:data:`~mig.validation.findings.FINDING_SCHEMA`).
+
+    A required item whose value the mapping already rejected is not also reported as
+    ``required-missing``. The primary key is checked on the records no other error
+    rejected, so that a rejected record does not take its key.
+
+    >>> from mig.layout import Item, Layout
+    >>> from mig.validation.findings import severity_table
+    >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),), primary_key=("k",))
+    >>> frame = pl.DataFrame({"row": [1, 2, 3], "k": ["1", "x", "1"]})
+    >>> result = validate_batch(frame, layout, severities=severity_table(), references={},
+    ...                         primary_keys=KeyTracker(layout))
+    >>> result.findings.select("row", "type", "severity").rows()
+    [(2, 'type-digits', 'error'), (3, 'key-duplicate', 'error')]
+    >>> result.accepted["row"].to_list()
+    [1]
+    """
+    mapped = empty_findings() if mapping_findings is None else mapping_findings
+    parts = []
+    if framing is not None:
+        parts.append(
+            framing.select("row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail")
+            .cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+        )
+    parts += [
+        mapped,
+        _not_reported_twice(validate_frame(frame, layout), mapped, severities),
+        check_foreign_keys(frame, layout, references) if layout.foreign_keys else empty_findings(),
+    ]
+    findings = (
+        pl.concat(parts)
+        .filter(pl.col("row") >= 0)  # fk-not-checked is a note on the file, not on a row
+        .join(severities, on="type", how="left", maintain_order="left")
+    )
+    rejected = _error_rows(findings)
+    if primary_keys is not None and layout.primary_key:
+        duplicates = primary_keys.duplicates(frame, rejected).join(
+            severities, on="type", how="left", maintain_order="left"
+        )
+        if duplicates.height:
+            findings = pl.concat([findings, duplicates])
+            rejected = pl.concat([rejected, _error_rows(duplicates)]).unique()
+    if show_values:
+        findings = attach_values(findings, frame, layout)
+    return BatchResult(
+        findings=findings.sort("row", "item", "type", maintain_order=True),
+        rejected_rows=rejected,
+        accepted=frame.filter(~pl.col("row").is_in(rejected.implode())),
+    )
+
+
+def _error_rows(findings: pl.DataFrame) -> pl.Series:
+    return findings.filter(pl.col("severity") == "error").get_column("row").unique()
+
+
+def _not_reported_twice(
+    validation: pl.DataFrame, mapping_findings: pl.DataFrame, severities: pl.DataFrame
+) -> pl.DataFrame:
+    """Drop required-missing where the mapping already rejected the item's value."""
+    if mapping_findings.height == 0:
+        return validation
+    failed = (
+        mapping_findings.join(severities, on="type")
+        .filter(pl.col("severity") == "error")
+        .select("row", "item", pl.lit("required-missing").alias("type"))
+    )
+    return validation.join(failed, on=["row", "item", "type"], how="anti")

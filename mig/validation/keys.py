@@ -1,0 +1,119 @@
+"""Keys across records and files: the primary key within a file, foreign keys between files.
+
+- :class:`KeyTracker` remembers the primary keys of a file's accepted records, batch after
+  batch, and flags a record whose key an earlier one already took (``key-duplicate``);
+- :func:`check_foreign_keys` flags a value with no match in the referenced file's key set
+  (``fk-missing``);
+- :func:`unchecked_references` is the file-level note for each foreign key whose
+  referenced file was not given (``fk-not-checked``).
+
+:func:`mig.validation.batch.validate_batch` runs them for every caller (extract, validate,
+audit); nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from mig.layout import Layout
+from mig.validation.findings import FINDING_SCHEMA, concat_sorted, findings_where
+from mig.validation.report import FindingSummary, file_note
+from mig.validation.rules import require_columns
+
+
+class KeyTracker:
+    """Remembers the primary keys of accepted rows so that a repeated key is rejected.
+
+    Memory grows with the number of distinct keys (one short string per record), not with
+    the width of the data.
+
+    >>> from mig.layout import Item, Layout
+    >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),), primary_key=("k",))
+    >>> tracker = KeyTracker(layout)
+    >>> none = pl.Series("row", [], dtype=pl.Int64)
+    >>> tracker.duplicates(pl.DataFrame({"row": [1, 2], "k": ["1", "1"]}), none).rows()
+    [(2, 'k', 'key-duplicate', 'k')]
+    >>> tracker.duplicates(pl.DataFrame({"row": [3, 4], "k": ["1", "2"]}), pl.Series([4])).rows()
+    [(3, 'k', 'key-duplicate', 'k')]
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        self.items = list(layout.primary_key)
+        self.seen = pl.Series("key", [], dtype=pl.String)
+
+    def duplicates(self, mapped: pl.DataFrame, rejected_rows: pl.Series) -> pl.DataFrame:
+        """Findings for rows (not already rejected) whose key is taken; records the others."""
+        candidates = mapped.filter(~pl.col("row").is_in(rejected_rows.implode())).select(
+            "row", pl.concat_str([pl.col(i) for i in self.items], separator="\x1f").alias("key")
+        ).filter(pl.col("key").is_not_null())
+        flagged = candidates.with_columns(
+            (~pl.col("key").is_first_distinct() | pl.col("key").is_in(self.seen.implode())).alias("dup")
+        )
+        self.seen = pl.concat([self.seen, flagged.filter(~pl.col("dup")).get_column("key")])
+        return flagged.filter(pl.col("dup")).select(
+            pl.col("row"),
+            pl.lit(self.items[0], dtype=pl.String).alias("item"),
+            pl.lit("key-duplicate", dtype=pl.String).alias("type"),
+            pl.lit(", ".join(self.items), dtype=pl.String).alias("detail"),
+        ).cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+
+
+def check_foreign_keys(
+    frame: pl.DataFrame, layout: Layout, keys: Mapping[str, pl.Series | None]
+) -> pl.DataFrame:
+    """Findings for ``layout.foreign_keys``: values with no match in the referenced file.
+
+    ``keys`` maps a referenced layout id to the Series of its known key values (the
+    ``target_item`` column of that file), or to ``None`` when that file was not part of
+    the run; a layout id missing from ``keys`` counts as ``None``.
+
+    - a non-empty value absent from the key set → ``fk-missing`` on that row, detail
+      ``"<target_item> in <layout id>"``;
+    - key set ``None`` → a single ``fk-not-checked`` finding for the whole file, with
+      ``row = -1`` and detail = the referenced layout id.
+
+    >>> from mig.layout import ForeignKey, Item, Layout
+    >>> layout = Layout("a", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),),
+    ...                 foreign_keys=(ForeignKey("k", "p", "id"),))
+    >>> df = pl.DataFrame({"row": [1, 2, 3], "k": ["1", "9", ""]})
+    >>> check_foreign_keys(df, layout, {"p": pl.Series(["1", "2"])}).rows()
+    [(2, 'k', 'fk-missing', 'id in p')]
+    >>> check_foreign_keys(df, layout, {}).rows()
+    [(-1, 'k', 'fk-not-checked', 'p')]
+    """
+    require_columns(frame, [fk.item for fk in layout.foreign_keys], layout)
+    order = {name: n for n, name in enumerate(layout.item_names)}
+    parts: list[tuple[int, str, pl.DataFrame]] = []
+    for fk in layout.foreign_keys:
+        known = keys.get(fk.layout)
+        if known is None:
+            whole_file = pl.DataFrame({"row": [-1]}, schema={"row": pl.Int64})
+            found = findings_where(whole_file, pl.lit(True), fk.item, "fk-not-checked", fk.layout)
+            parts.append((order[fk.item], "fk-not-checked", found))
+            continue
+        key_set = known.cast(pl.String).drop_nulls().unique()
+        v = pl.col(fk.item).cast(pl.String)
+        missing = v.is_not_null() & (v != "") & ~v.is_in(key_set.implode())
+        detail = f"{fk.target_item} in {fk.layout}"
+        parts.append(
+            (
+                order[fk.item],
+                "fk-missing",
+                findings_where(frame, missing, fk.item, "fk-missing", detail),
+            )
+        )
+    return concat_sorted(parts)
+
+
+def unchecked_references(
+    layout: Layout, keys: Mapping[str, pl.Series | None], severities: pl.DataFrame | None = None
+) -> list[FindingSummary]:
+    """A file-level ``fk-not-checked`` note per foreign key whose referenced file was not
+    given (its key set is ``None`` or absent from ``keys``)."""
+    return [
+        file_note("fk-not-checked", fk.item, fk.layout, severities)
+        for fk in layout.foreign_keys
+        if keys.get(fk.layout) is None
+    ]
