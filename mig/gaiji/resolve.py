@@ -40,6 +40,7 @@ from typing import Any
 
 import polars as pl
 
+from mig.charsets import TEXT_TYPES, private_use_pattern
 from mig.errors import ConfigError
 from mig.gaiji.mj import codepoints, juki_texts, koseki_texts
 from mig.gaiji.registry import Registry, load_registries
@@ -47,7 +48,6 @@ from mig.layout import Layout
 from mig.validation.findings import FINDING_SCHEMA, empty_findings
 
 __all__ = [
-    "PUA_PATTERN",
     "UNRESOLVED",
     "GaijiSettings",
     "gaiji_settings",
@@ -58,14 +58,8 @@ __all__ = [
     "unresolved_findings",
 ]
 
-TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
-"""Item types the resolver looks at (the same as :data:`mig.validation.rules.TEXT_TYPES`)."""
-
 UNRESOLVED = "gaiji-unresolved"
 """The finding type of a Private Use character left after resolution."""
-
-PUA_PATTERN = r"[\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}]"
-"""One Private Use character (BMP area and the supplementary planes 15–16)."""
 
 _JUKI_TOKEN = r"J\+[0-9A-F]{4}"
 _KOSEKI_VALUE = r"^[0-9]{6}(?:[ ,、　]*[0-9]{6})*$"
@@ -133,11 +127,11 @@ def unresolved_findings(frame: pl.DataFrame, items: list[str]) -> pl.DataFrame:
         return empty_findings()
     parts = [
         frame.lazy()
-        .filter(pl.col(name).str.contains(PUA_PATTERN).fill_null(False))
+        .filter(pl.col(name).str.contains(private_use_pattern()).fill_null(False))
         .select(
             pl.col("row").cast(pl.Int64),
             pl.lit(name, dtype=pl.String).alias("item"),
-            pl.col(name).str.extract_all(PUA_PATTERN).list.unique().alias("char"),
+            pl.col(name).str.extract_all(private_use_pattern()).list.unique().alias("char"),
         )
         .explode("char")
         for name in items
