@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mig.charsets import cp932_repertoire, jisx0213_repertoire
 from mig.demo.generator import DEMO_GAIJI, generate_legacy_export
 from mig.demo.registry import DEMO_SOURCE, demo_registry_path
 from mig.errors import ConfigError, ExitCode, UnknownNameError
@@ -20,9 +21,7 @@ from mig.gaiji.policy import (
     DEFAULT_SHRINK_ORDER,
     ChangeTally,
     GaijiPolicyError,
-    cp932_repertoire,
     get_policy,
-    jisx0213_repertoire,
     parse_shrink_order,
     scan_encoding,
 )

@@ -14,10 +14,11 @@ from click.testing import CliRunner
 from test_gaiji_policy import ivs_run  # noqa: F401  (fixture: demo data, 外字 with IVS)
 from test_load import JUMIN_ITEMS, jumin_rows, make_run
 
+from mig.charsets import cp932_repertoire
 from mig.cli import main
 from mig.errors import ConfigError, ExitCode, OutputExistsError
 from mig.gaiji.mj import codepoints, parse_codepoints
-from mig.gaiji.policy import cp932_repertoire, get_policy
+from mig.gaiji.policy import get_policy
 from mig.load import read_manifest
 from mig.load.bundle import BundleRefusedError, write_bundle
 

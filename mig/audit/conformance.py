@@ -29,13 +29,9 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from mig.audit.repertoire import (
-    count_expressions,
-    distinct_characters,
-    outside_pattern,
-    private_use_pattern,
-)
+from mig.audit.repertoire import count_expressions, distinct_characters, outside_pattern
 from mig.audit.report import FileAudit, ItemAudit
+from mig.charsets import private_use_pattern
 from mig.errors import InputError, MigError
 from mig.layout import Item, Layout
 from mig.registry import get_adapter

@@ -39,7 +39,6 @@ from mig.audit.control import (
 )
 from mig.audit.findings import audit_type, render
 from mig.audit.package import Entry, EntryError, Limits, Package, open_package
-from mig.audit.repertoire import DEFAULT_REPERTOIRE, REPERTOIRE_LABELS, REPERTOIRES
 from mig.audit.report import (
     AuditFinding,
     AuditReport,
@@ -49,6 +48,7 @@ from mig.audit.report import (
     InventoryEntry,
     LayoutStatus,
 )
+from mig.charsets import DEFAULT_REPERTOIRE, REPERTOIRES, check_repertoire
 from mig.errors import ConfigError, InputError, UnknownNameError
 from mig.layout import Item, Layout, list_layouts
 from mig.run import manifest as run_files
@@ -115,7 +115,7 @@ class _Audit:
         if layout and not business and layout in self.layouts:
             business = self.layouts[layout].business
         text = render(code, path=path, layout=layout, item=item, detail=detail, count=count,
-                      repertoire=REPERTOIRE_LABELS.get(self.options.repertoire, ""))
+                      repertoire=REPERTOIRES.get(self.options.repertoire, ""))
         self.findings.append(AuditFinding(
             type=code, severity=severity or kind.severity, category=kind.category, message=text,
             business=business, layout=layout, path=path, item=item, detail=detail, count=count,
@@ -367,8 +367,7 @@ def _dependency_order(ids: list[str], layouts: dict[str, Layout]) -> list[str]:
 
 
 def _check_options(options: AuditOptions, layouts: dict[str, Layout]) -> None:
-    if options.repertoire not in REPERTOIRES:
-        raise UnknownNameError("repertoire", options.repertoire, REPERTOIRES)
+    check_repertoire(options.repertoire)
     known_businesses = {layout.business for layout in layouts.values()}
     for business in options.businesses:
         if business not in known_businesses:

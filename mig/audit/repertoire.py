@@ -3,19 +3,13 @@
 Two disjoint kinds of character are counted, per file and item, as Polars expressions
 over whole columns (no loop over values):
 
-- **Private Use** (未解決の外字): U+E000–U+F8FF and planes 15–16 (U+F0000–U+10FFFD) —
-  the same ranges the ``gaiji-unresolved`` validation rule uses. A vendor's 外字 kept as
-  CP932 user-defined codes arrive here.
-- **outside the repertoire**: any other character that the target repertoire lacks.
-  Repertoires (a character belongs when Python's codec can encode it):
-
-  - ``jisx0213`` (default): JIS X 0213:2004 (JIS2004, 11,233 characters; codec
-    ``euc_jis_2004``);
-  - ``cp932``: Windows-31J without its user-defined area (codec ``cp932``);
-  - ``jisx0213+cp932``: either of them (e.g. ``髙`` is CP932 only).
-
-  Variation selectors (U+FE00–FE0F, U+E0100–E01EF, as in IVS) never count: they refine
-  the character before them.
+- **Private Use** (未解決の外字): :data:`mig.charsets.PRIVATE_USE_CLASS` — the same
+  ranges the ``gaiji-unresolved`` validation rule uses. A vendor's 外字 kept as CP932
+  user-defined codes arrive here.
+- **outside the repertoire**: any other character that the target repertoire
+  (:data:`mig.charsets.REPERTOIRES`: ``jisx0213`` — the default —, ``cp932``,
+  ``jisx0213+cp932``) lacks, by the same membership the load policies use.
+  Variation selectors (as in IVS) never count: they refine the character before them.
 """
 
 from __future__ import annotations
@@ -24,71 +18,25 @@ from functools import cache
 
 import polars as pl
 
-from mig.errors import UnknownNameError
-
-PRIVATE_USE_CLASS = r"\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}"
-"""Private Use ranges as a regex class body (as in :mod:`mig.validation.rules`)."""
-
-_VARIATION_SELECTORS = r"\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}"
-
-REPERTOIRES: dict[str, tuple[str, ...]] = {
-    "jisx0213": ("euc_jis_2004",),
-    "cp932": ("cp932",),
-    "jisx0213+cp932": ("euc_jis_2004", "cp932"),
-}
-DEFAULT_REPERTOIRE = "jisx0213"
-
-REPERTOIRE_LABELS: dict[str, str] = {
-    "jisx0213": "JIS X 0213:2004",
-    "cp932": "CP932",
-    "jisx0213+cp932": "JIS X 0213:2004 ∪ CP932",
-}
-
-
-def _encodable_ranges(codecs: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Code point ranges some codec of ``codecs`` can encode (BMP and plane 2)."""
-    ranges: list[list[int]] = []
-    for cp in (*range(0xD800), *range(0xE000, 0x10000), *range(0x20000, 0x30000)):
-        ch = chr(cp)
-        ok = False
-        for codec in codecs:
-            try:
-                ch.encode(codec)
-            except UnicodeEncodeError:
-                continue
-            ok = True
-            break
-        if not ok:
-            continue
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    return [(lo, hi) for lo, hi in ranges]
+from mig.charsets import (
+    PRIVATE_USE_CLASS,
+    VARIATION_SELECTOR_CLASS,
+    check_repertoire,
+    private_use_pattern,
+)
+from mig.charsets import outside_pattern as _outside
 
 
 @cache
 def outside_pattern(repertoire: str) -> str:
-    """A regex matching one character outside ``repertoire`` that is not Private Use.
-
-    Built once per process from the codecs (a loop over code points, not over data).
+    """A regex matching one character the audit counts as outside ``repertoire``: not in
+    it, not Private Use (counted apart) and not a variation selector.
 
     >>> import polars as pl
-    >>> pl.select(pl.lit("髙橋𠮷").str.count_matches(outside_pattern("jisx0213"))).item()
-    2
+    >>> pl.select(pl.lit("髙橋𠮷\\u010a").str.count_matches(outside_pattern("jisx0213"))).item()
+    3
     """
-    if repertoire not in REPERTOIRES:
-        raise UnknownNameError("repertoire", repertoire, REPERTOIRES)
-    body = "".join(
-        rf"\x{{{lo:X}}}" if lo == hi else rf"\x{{{lo:X}}}-\x{{{hi:X}}}"
-        for lo, hi in _encodable_ranges(REPERTOIRES[repertoire])
-    )
-    return rf"[^{body}{PRIVATE_USE_CLASS}{_VARIATION_SELECTORS}]"
-
-
-def private_use_pattern() -> str:
-    """A regex matching one Private Use character."""
-    return f"[{PRIVATE_USE_CLASS}]"
+    return _outside(check_repertoire(repertoire), PRIVATE_USE_CLASS + VARIATION_SELECTOR_CLASS)
 
 
 def count_expressions(columns: list[str], repertoire: str) -> list[pl.Expr]:

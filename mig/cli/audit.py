@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from mig.charsets import REPERTOIRES
 from mig.cli import emit_json, json_option, user_errors
 from mig.errors import ConfigError, ExitCode
 
@@ -40,7 +41,7 @@ def _write_atomic(path: Path, text: str) -> None:
               help="Read package file FILE (path or name, glob allowed) as a file of LAYOUT.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write the HTML report here.")
 @click.option("--repertoire", default="jisx0213", show_default=True,
-              type=click.Choice(["jisx0213", "cp932", "jisx0213+cp932"]),
+              type=click.Choice(list(REPERTOIRES)),
               help="Target character repertoire for the 外字 count.")
 @click.option("--require-gaiji-resolved", is_flag=True,
               help="外字 left (Private Use or outside the repertoire) blocks acceptance.")

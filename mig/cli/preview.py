@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from mig.charsets import is_control, is_private_use, is_variation_selector
 from mig.cli import emit_json, json_option, user_errors
 from mig.errors import ConfigError
 from mig.extract.mapping import load_mapping
@@ -90,13 +91,9 @@ def show_value(value: str) -> str:
     '"\\\\ue000田\u3000"'
     """
     def visible(ch: str) -> str:
-        code = ord(ch)
-        hidden = (
-            code < 0x20 or code == 0x7F or 0xE000 <= code <= 0xF8FF or 0xF0000 <= code
-            or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
-        )
-        if not hidden:
+        if not (is_control(ch) or is_private_use(ch) or is_variation_selector(ch)):
             return ch
+        code = ord(ch)
         return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
     return '"' + "".join(visible(ch) for ch in value) + '"'

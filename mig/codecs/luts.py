@@ -58,6 +58,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
+from mig.charsets import is_private_use
+
 Variant = Literal["distinct", "hd", "aj1", "base"]
 VARIANTS: tuple[str, ...] = get_args(Variant)
 
@@ -87,11 +89,6 @@ MIXED_LEN_SHIFT = 29  # bits 29-31: UTF-8 length of the code point (1-4)
 REGION_SBCS, REGION_ORPHAN, REGION_DBCS, REGION_SECOND = 0, 1, 2, 3
 
 REPLACEMENT = "\ufffd"  # shown in a field's value only together with an error code
-
-
-def is_private_use(text: str) -> bool:
-    """True if ``text`` holds a Private Use Area code point (BMP or planes 15/16)."""
-    return any(0xE000 <= ord(c) <= 0xF8FF or ord(c) >= 0xF0000 for c in text)
 
 
 @cache
@@ -221,7 +218,7 @@ def _bits(text: str) -> tuple[int, int]:
     """(first code point with flag bits, second code point or 0) of a decoded text."""
     if not 1 <= len(text) <= 2:
         raise ValueError(f"a code decodes to {len(text)} code points; at most 2 are supported")
-    first = ord(text[0]) | (BIT_GAIJI if is_private_use(text) else 0)
+    first = ord(text[0]) | (BIT_GAIJI if any(is_private_use(c) for c in text) else 0)
     if len(text) == 2:
         return first | BIT_SECOND, ord(text[1])
     return first, 0

@@ -21,6 +21,7 @@ from functools import reduce
 
 import polars as pl
 
+from mig.charsets import cp932_repertoire
 from mig.errors import UnknownNameError
 
 Transform = Callable[[pl.Expr], pl.Expr]
@@ -31,14 +32,6 @@ Transform = Callable[[pl.Expr], pl.Expr]
 
 _DAKUTEN_HALF = "\uff9e"  # ﾞ
 _HANDAKUTEN_HALF = "\uff9f"  # ﾟ
-
-
-def _cp932_ok(text: str) -> bool:
-    try:
-        text.encode("cp932")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _kana_table() -> dict[str, str]:
@@ -56,7 +49,7 @@ def _kana_table() -> dict[str, str]:
         for mark, combining in ((_DAKUTEN_HALF, "\u3099"), (_HANDAKUTEN_HALF, "\u309a")):
             composed = unicodedata.normalize("NFC", full + combining)
             # only pairs with a JIS X 0208 precomposed form (ヴ yes, ヷ ヺ no)
-            if len(composed) == 1 and _cp932_ok(composed):
+            if len(composed) == 1 and composed in cp932_repertoire():
                 pairs[half + mark] = composed
     return {**pairs, **singles}
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from mig.charsets import is_variation_selector
 from mig.errors import ConfigError, MigError
 from mig.resources import data_dir
 
@@ -33,7 +34,6 @@ __all__ = [
     "MalformedCodeError",
     "UnknownCharacterError",
     "codepoints",
-    "is_variation_selector",
     "juki_texts",
     "koseki_texts",
     "lookup",
@@ -64,16 +64,6 @@ class MalformedCodeError(ConfigError):
 
 class UnknownCharacterError(ConfigError):
     """A well-formed query that names no record of the MJ table (one line, exit code 2)."""
-
-
-def is_variation_selector(char: str) -> bool:
-    """Whether ``char`` is a variation selector (VS1–16 or the ideographic VS17–256).
-
-    >>> is_variation_selector("\\U000E0100"), is_variation_selector("a")
-    (True, False)
-    """
-    cp = ord(char)
-    return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF
 
 
 def codepoints(text: str) -> str:

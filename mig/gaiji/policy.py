@@ -13,7 +13,8 @@ A target system may hold less, so ``mig load --gaiji-policy`` chooses:
 - ``fail``: refuse the load if any character lies outside JIS X 0213 (a variation
   sequence or a Private Use character counts as outside); nothing is written.
 
-The repertoire is the target's (:data:`TARGETS`): ``jisx0213`` (the default, for
+The repertoire is the target's (:data:`TARGETS`, defined in :mod:`mig.charsets`):
+``jisx0213`` (JIS X 0213:2004, the default, for
 databases holding Unicode) or ``cp932`` (a Shift_JIS file for the new system: JIS X 0208
 plus the NEC and IBM extensions). For ``cp932``, ``shrink`` picks a 縮退 candidate CP932
 holds (so ``髙``, an IBM extension, stays), ``fail`` refuses what CP932 lacks, and the
@@ -44,20 +45,32 @@ most) are decided in Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import polars as pl
 
+from mig.charsets import (
+    CP932_USER_DEFINED_CLASS,
+    REPERTOIRES,
+    VARIATION_SELECTOR_CLASS,
+    VARIATION_SELECTOR_PATTERN,
+    VARIATION_SEQUENCE_PATTERN,
+    is_cp932_user_defined,
+    is_private_use,
+    is_variation_selector,
+    outside_pattern,
+    private_use_pattern,
+    repertoire,
+)
 from mig.errors import ConfigError, ExitCode, UnknownNameError, UserError
-from mig.gaiji.mj import codepoints, is_variation_selector, mj_by_text, shrink_table
+from mig.gaiji.mj import codepoints, mj_by_text, shrink_table
 
 __all__ = [
     "CHANGED_ACTIONS",
     "CHANGE_SCHEMA",
-    "CP932_USER_DEFINED",
     "DEFAULT_SHRINK_ORDER",
     "ENCODINGS",
     "POLICIES",
@@ -66,26 +79,19 @@ __all__ = [
     "ChangeTally",
     "GaijiPolicy",
     "GaijiPolicyError",
-    "cp932_repertoire",
     "count_units",
     "get_policy",
-    "jisx0213_repertoire",
     "parse_shrink_order",
     "scan_encoding",
-    "target_repertoire",
 ]
 
 POLICIES: tuple[str, ...] = ("keep", "strip", "shrink", "fail")
 
-TARGETS: dict[str, str] = {"jisx0213": "JIS X 0213", "cp932": "CP932"}
-"""Target repertoires a policy works against → their display names."""
+TARGETS: dict[str, str] = {name: REPERTOIRES[name] for name in ("jisx0213", "cp932")}
+"""Target repertoires a policy works against → their labels (:data:`mig.charsets.REPERTOIRES`)."""
 
 ENCODINGS: tuple[str, ...] = ("utf-8", "cp932")
 """Encodings :func:`scan_encoding` checks (``utf-8`` holds every character)."""
-
-CP932_USER_DEFINED: tuple[int, int] = (0xE000, 0xE757)
-"""The Private Use code points Python's ``cp932`` codec maps to the user-defined area
-F040–F9FC (first and last, inclusive)."""
 
 SHRINK_TABLES: dict[str, str] = {
     "jis": "JIS包摂規準UCS統合規則",
@@ -119,9 +125,6 @@ CHANGE_SCHEMA: dict[str, pl.DataType] = {
 }
 """Per batch and policy: one row per (item, distinct character) that the policy touched."""
 
-_VS_CLASS = r"\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}"
-_SEQUENCE = rf"[^{_VS_CLASS}][{_VS_CLASS}]"
-
 
 class GaijiPolicyError(UserError):
     """The ``fail`` policy met characters outside the target repertoire (exit code 1)."""
@@ -130,93 +133,12 @@ class GaijiPolicyError(UserError):
 
 
 @cache
-def jisx0213_repertoire() -> frozenset[str]:
-    """Every character of JIS X 0213:2004 (plus ASCII and C0 controls), from Python's
-    ``shift_jis_2004`` codec — built once.
-
-    >>> "﨑" in jisx0213_repertoire(), "髙" in jisx0213_repertoire()
-    (True, False)
-    """
-    chars: set[str] = {chr(cp) for cp in range(0x80)}
-    leads = [*range(0x81, 0xA0), *range(0xE0, 0xFD)]
-    trails = [*range(0x40, 0x7F), *range(0x80, 0xFD)]
-    for lead in leads:
-        for trail in trails:
-            try:
-                chars.update(bytes((lead, trail)).decode("shift_jis_2004"))
-            except UnicodeDecodeError:
-                continue
-    for byte in range(0xA1, 0xE0):
-        chars.update(bytes((byte,)).decode("shift_jis_2004"))
-    return frozenset(chars)
-
-
-@cache
-def cp932_repertoire() -> frozenset[str]:
-    """Every character CP932 holds and decodes back to itself — JIS X 0208, the NEC and
-    IBM extensions, ASCII, C0 controls and half-width katakana — built once from Python's
-    ``cp932`` codec. The user-defined area (:data:`CP932_USER_DEFINED`) and the codec's
-    Microsoft-only single bytes (0x80, 0xA0, 0xFD–0xFF) are *not* in it.
-
-    >>> "髙" in cp932_repertoire(), "﨑" in cp932_repertoire(), "𠮷" in cp932_repertoire()
-    (True, True, False)
-    """
-    chars: set[str] = {chr(cp) for cp in range(0x80)}
-    leads = [*range(0x81, 0xA0), *range(0xE0, 0xFD)]
-    trails = [*range(0x40, 0x7F), *range(0x80, 0xFD)]
-    low, high = CP932_USER_DEFINED
-    for lead in leads:
-        for trail in trails:
-            try:
-                char = bytes((lead, trail)).decode("cp932")
-            except UnicodeDecodeError:
-                continue
-            if not low <= ord(char) <= high and char.encode("cp932") == bytes((lead, trail)):
-                chars.add(char)
-    for byte in range(0xA1, 0xE0):
-        chars.add(bytes((byte,)).decode("cp932"))
-    return frozenset(chars)
-
-
-def target_repertoire(target: str) -> frozenset[str]:
-    """The characters of target repertoire ``target`` (:data:`TARGETS`).
-
-    >>> len(target_repertoire("cp932")) < len(target_repertoire("jisx0213"))
-    True
-    """
-    if target == "cp932":
-        return cp932_repertoire()
-    if target == "jisx0213":
-        return jisx0213_repertoire()
-    raise UnknownNameError("gaiji target repertoire", target, TARGETS)
-
-
-def _user_defined_class() -> str:
-    low, high = CP932_USER_DEFINED
-    return rf"\x{{{low:X}}}-\x{{{high:X}}}"
-
-
-def _char_class(chars: Iterable[str]) -> str:
-    points = sorted(ord(c) for c in chars)
-    ranges: list[list[int]] = []
-    for cp in points:
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    return "".join(
-        rf"\x{{{lo:X}}}" if lo == hi else rf"\x{{{lo:X}}}-\x{{{hi:X}}}" for lo, hi in ranges
-    )
-
-
-@cache
 def _outside_pattern(target: str = "jisx0213", user_defined: bool = False) -> str:
     """One unit outside ``target``: a variation sequence, a lone selector, or a character
     the repertoire lacks (with ``user_defined``, CP932's user-defined area counts as in)."""
-    inside = _char_class(target_repertoire(target))
-    if user_defined:
-        inside += _user_defined_class()
-    return rf"{_SEQUENCE}|[^{inside}{_VS_CLASS}]|[{_VS_CLASS}]"
+    allow = VARIATION_SELECTOR_CLASS + (CP932_USER_DEFINED_CLASS if user_defined else "")
+    outside = outside_pattern(target, allow)
+    return f"{VARIATION_SEQUENCE_PATTERN}|{outside}|{VARIATION_SELECTOR_PATTERN}"
 
 
 def parse_shrink_order(order: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -252,11 +174,11 @@ def _shrink_targets(
 ) -> dict[str, tuple[str, str]]:
     """MJ文字図形名 → (character of ``target``, table) for the first table of ``order``
     that has a candidate inside the repertoire (rank 1 first, then fewest hops)."""
-    repertoire = pl.Series(sorted(target_repertoire(target)), dtype=pl.String)
+    held = pl.Series(sorted(repertoire(target)), dtype=pl.String)
     rank = {table: n for n, table in enumerate(order)}
     chosen = (
         shrink_table()
-        .filter(pl.col("table").is_in(list(order)) & pl.col("ucs").is_in(repertoire.implode()))
+        .filter(pl.col("table").is_in(list(order)) & pl.col("ucs").is_in(held.implode()))
         .with_columns(pl.col("table").replace_strict(rank, return_dtype=pl.Int32).alias("__table"))
         .sort(
             ["__table", "rank", "hops", "source_order"],
@@ -304,12 +226,12 @@ class GaijiPolicy:
 
     @property
     def repertoire(self) -> frozenset[str]:
-        """The characters of the policy's target (:func:`target_repertoire`)."""
-        return target_repertoire(self.target)
+        """The characters of the policy's target (:func:`mig.charsets.repertoire`)."""
+        return repertoire(self.target)
 
     def _pattern(self) -> str:
         if self.name == "strip":
-            return rf"{_SEQUENCE}|[{_VS_CLASS}]"
+            return f"{VARIATION_SEQUENCE_PATTERN}|{VARIATION_SELECTOR_PATTERN}"
         # CP932's user-defined area is holdable, except where ``fail`` asks for the
         # repertoire proper (an unresolved 外字 counts as outside, as for JIS X 0213).
         return _outside_pattern(self.target, self.target == "cp932" and self.name != "fail")
@@ -389,7 +311,7 @@ def _code_or_none(text: str | None) -> str | None:
     return codepoints(text) if text else None
 
 
-def _fail_message(found: pl.DataFrame, repertoire: str = "JIS X 0213") -> str:
+def _fail_message(found: pl.DataFrame, repertoire: str = REPERTOIRES["jisx0213"]) -> str:
     totals = (
         found.group_by("unit").agg(pl.col("count").sum()).sort(["count", "unit"], descending=[True, False])
     )
@@ -423,24 +345,18 @@ def get_policy(
     return GaijiPolicy(name, parse_shrink_order(shrink_order), target)
 
 
-_PRIVATE_USE = r"\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}"
-
-
 @cache
 def _scan_pattern(encoding: str) -> str:
     if encoding == "utf-8":
-        return rf"[{_PRIVATE_USE}]"
-    inside = _char_class(cp932_repertoire())
-    return rf"[^{_VS_CLASS}][{_VS_CLASS}]+|[{_VS_CLASS}]|[^{inside}]"
+        return private_use_pattern()
+    vs = VARIATION_SELECTOR_CLASS
+    return rf"[^{vs}][{vs}]+|[{vs}]|{outside_pattern('cp932')}"
 
 
 def _is_private_use(unit: str, encoding: str) -> bool:
     if len(unit) != 1:
         return False
-    cp = ord(unit)
-    if encoding == "cp932":
-        return CP932_USER_DEFINED[0] <= cp <= CP932_USER_DEFINED[1]
-    return 0xE000 <= cp <= 0xF8FF or 0xF0000 <= cp <= 0x10FFFD
+    return is_cp932_user_defined(unit) if encoding == "cp932" else is_private_use(unit)
 
 
 def scan_encoding(

@@ -41,6 +41,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
+from mig.charsets import is_private_use
 from mig.errors import ConfigError
 from mig.gaiji.mj import (
     MalformedCodeError,
@@ -262,7 +263,7 @@ def make_entry(
                 )
     if not raw_text:
         raise RegistryError(f"{where}{source} {code}: give an MJ文字図形名 or a text")
-    if any(_is_private_use(c) for c in raw_text):
+    if any(is_private_use(c) for c in raw_text):
         raise RegistryError(f"{where}{source} {code}: text must not hold Private Use characters")
     if status not in STATUSES:
         raise RegistryError(f"{where}status {status!r} must be one of {', '.join(STATUSES)}")
@@ -288,10 +289,6 @@ def make_entry(
         origin=origin,
     )
 
-
-def _is_private_use(char: str) -> bool:
-    cp = ord(char)
-    return 0xE000 <= cp <= 0xF8FF or 0xF0000 <= cp <= 0xFFFFD or 0x100000 <= cp <= 0x10FFFD
 
 
 def _mj_forms(mj_name: str) -> list[str]:

@@ -43,13 +43,13 @@ from typing import Any
 
 import polars as pl
 
+from mig.charsets import TEXT_TYPES
 from mig.errors import ConfigError
 from mig.gaiji.mj import juki_texts, koseki_texts
 from mig.gaiji.registry import Registry, load_registries
 from mig.layout import Layout
 
 __all__ = [
-    "PUA_PATTERN",
     "UNRESOLVED",
     "GaijiSettings",
     "gaiji_settings",
@@ -59,14 +59,8 @@ __all__ = [
     "resolve_frame",
 ]
 
-TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
-"""Item types the resolver looks at (the same as :data:`mig.validation.rules.TEXT_TYPES`)."""
-
 UNRESOLVED = "gaiji-unresolved"
 """The finding type of a Private Use character left after resolution."""
-
-PUA_PATTERN = r"[\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}]"
-"""One Private Use character (BMP area and the supplementary planes 15–16)."""
 
 _JUKI_TOKEN = r"J\+[0-9A-F]{4}"
 _KOSEKI_VALUE = r"^[0-9]{6}(?:[ ,、　]*[0-9]{6})*$"

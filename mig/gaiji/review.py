@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from mig.charsets import private_use_pattern
 from mig.errors import ConfigError, InputError
 from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
 from mig.gaiji.mj import codepoints, mj_table
@@ -80,7 +81,6 @@ __all__ = [
     "scan_run",
 ]
 
-PUA_PATTERN = r"[\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}]"
 UNRESOLVED = "gaiji-unresolved"
 GLYPH_POOL = 200
 """How many glyph-nearest MJ characters are re-ranked with readings and hints."""
@@ -134,11 +134,11 @@ def _pua_frames(layout: str, data: pl.DataFrame) -> list[pl.LazyFrame]:
         kana_expr = pl.col(kana) if kana in columns else pl.lit(None, dtype=pl.String)
         frames.append(
             data.lazy()
-            .filter(pl.col(name).str.contains(PUA_PATTERN).fill_null(False))
+            .filter(pl.col(name).str.contains(private_use_pattern()).fill_null(False))
             .select(
                 pl.lit(layout, dtype=pl.String).alias("layout"),
                 pl.lit(name, dtype=pl.String).alias("item"),
-                pl.col(name).str.extract_all(PUA_PATTERN).list.unique().alias("char"),
+                pl.col(name).str.extract_all(private_use_pattern()).list.unique().alias("char"),
                 pl.col(name).alias("value"),
                 kana_expr.alias("kana"),
             )

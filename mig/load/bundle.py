@@ -53,6 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from mig.charsets import CP932_SINGLE_BYTE_PATTERN, TEXT_TYPES
 from mig.errors import (
     ConfigError,
     ExitCode,
@@ -125,9 +126,7 @@ BUNDLE_ENCODINGS: dict[str, _Encoding] = {
 }
 """Data-file encodings a bundle can be written in."""
 
-_TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
 _CRLF = "\r\n"
-_SINGLE_BYTE = r"[\x00-\x7F\x{FF61}-\x{FF9F}]"
 _PREFIX = "bundle:"
 
 
@@ -273,7 +272,7 @@ class _Field:
 def _field_width(column: Column, item: ManifestItem, encoding: _Encoding) -> int:
     if column.data_type == "数値":
         return column.length + (1 if column.scale else 0) + 1
-    if column.data_type not in _TEXT_TYPES:
+    if column.data_type not in TEXT_TYPES:
         return max(column.length, 1)
     if encoding.codec == "cp932":
         declared = item.bytes
@@ -341,7 +340,7 @@ def _as_text(batch: pa.RecordBatch) -> pl.DataFrame:
 
 def _cp932_bytes(expr: pl.Expr) -> pl.Expr:
     """Bytes of each value in CP932 (every character already known to be held)."""
-    return expr.str.len_chars() * 2 - expr.str.count_matches(_SINGLE_BYTE)
+    return expr.str.len_chars() * 2 - expr.str.count_matches(CP932_SINGLE_BYTE_PATTERN)
 
 
 def _check_fixed(frame: pl.DataFrame, plan: _Plan) -> None:
@@ -398,7 +397,7 @@ def _write_table(
     """Write one data file; returns rows written and whether characters were refused
     (then writing stops, but scanning goes on so the report is complete)."""
     names = plan.names
-    text_columns = [f.column.name for f in plan.fields if f.column.data_type in _TEXT_TYPES]
+    text_columns = [f.column.name for f in plan.fields if f.column.data_type in TEXT_TYPES]
     refused = False
     rows = 0
     handle.write(encoding.bom)

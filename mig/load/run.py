@@ -34,6 +34,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mig.charsets import TEXT_TYPES
 from mig.errors import ConfigError, ExitCode, InputError, MigError
 from mig.gaiji.policy import (
     CHANGED_ACTIONS,
@@ -448,9 +449,6 @@ def _decide(db: Target, plan: _Plan, replace: bool, run_id: str) -> str:
     return "append"
 
 
-_TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
-
-
 def _apply_policy(
     batch: pa.RecordBatch,
     policy: GaijiPolicy,
@@ -631,7 +629,7 @@ def _write(
     names = [c.name for c in plan.columns]
     policy = policy or GaijiPolicy()
     tally = tally if tally is not None else ChangeTally()
-    text_columns = [c.name for c in plan.columns if c.data_type in _TEXT_TYPES]
+    text_columns = [c.name for c in plan.columns if c.data_type in TEXT_TYPES]
     refused = _Refused()
     try:
         parquet = pq.ParquetFile(plan.parquet)

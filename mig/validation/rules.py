@@ -13,50 +13,23 @@ values only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import polars as pl
 
+from mig.charsets import (
+    BMP_PRIVATE_USE_CLASS,
+    CONTROL_PATTERN,
+    CP932_SINGLE_BYTE_PATTERN,
+    TEXT_TYPES,
+    VARIATION_SELECTOR_CLASS,
+    VARIATION_SELECTOR_PATTERN,
+    outside_pattern,
+    private_use_pattern,
+)
 from mig.errors import ConfigError, UnknownNameError
 from mig.extract.transforms import days_in_month, juminhyo_code_ok, kojin_bango_ok
 from mig.layout import BYTE_ENCODINGS, Item, Layout
 from mig.validation.findings import FINDING_SCHEMA, concat_sorted, empty_findings, findings_where
-
-TEXT_TYPES = ("全角文字", "半角文字", "混在文字")
-"""Item types holding free text: control-character and 外字 checks apply to them."""
-
-# variation selectors: standardized (VS1–16) and ideographic (VS17–256, used by IVS)
-_VS_CLASS = r"\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}"
-_VS = f"[{_VS_CLASS}]"
-_PUA_CLASS = r"\x{E000}-\x{F8FF}\x{F0000}-\x{FFFFD}\x{100000}-\x{10FFFD}"
-_CONTROL = r"[\x{00}-\x{1F}\x{7F}]"
-_HALFWIDTH_KANA = r"\x{FF61}-\x{FF9F}"
-_CP932_SINGLE = rf"[\x{{00}}-\x{{7F}}{_HALFWIDTH_KANA}]"
-
-
-@cache
-def _cp932_unencodable() -> str:
-    """A regex matching one character CP932 cannot hold (built once from the codec).
-
-    Private Use (U+E000–F8FF) counts as encodable — CP932 has user-defined codes for
-    外字 — and so do variation selectors, which are dropped (0 bytes) when writing CP932.
-    """
-    ranges: list[list[int]] = []
-    for cp in range(0x10000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        try:
-            chr(cp).encode("cp932")
-        except UnicodeEncodeError:
-            continue
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    body = "".join(
-        rf"\x{{{lo:X}}}" if lo == hi else rf"\x{{{lo:X}}}-\x{{{hi:X}}}" for lo, hi in ranges
-    )
-    return rf"[^{body}\x{{E000}}-\x{{F8FF}}{_VS_CLASS}]"
 
 
 @dataclass(frozen=True)
@@ -76,7 +49,8 @@ def char_count(value: pl.Expr) -> pl.Expr:
     >>> pl.select(char_count(pl.lit("葛\\U000E0100飾"))).item()
     2
     """
-    return value.str.len_chars().cast(pl.Int64) - value.str.count_matches(_VS).cast(pl.Int64)
+    selectors = value.str.count_matches(VARIATION_SELECTOR_PATTERN).cast(pl.Int64)
+    return value.str.len_chars().cast(pl.Int64) - selectors
 
 
 def byte_count(value: pl.Expr, encoding: str) -> pl.Expr:
@@ -92,8 +66,8 @@ def byte_count(value: pl.Expr, encoding: str) -> pl.Expr:
         return value.str.len_bytes().cast(pl.Int64)
     if encoding == "cp932":
         chars = value.str.len_chars().cast(pl.Int64)
-        single = value.str.count_matches(_CP932_SINGLE).cast(pl.Int64)
-        selectors = value.str.count_matches(_VS).cast(pl.Int64)
+        single = value.str.count_matches(CP932_SINGLE_BYTE_PATTERN).cast(pl.Int64)
+        selectors = value.str.count_matches(VARIATION_SELECTOR_PATTERN).cast(pl.Int64)
         return chars * 2 - single - selectors * 2
     raise UnknownNameError("byte_encoding", encoding, BYTE_ENCODINGS)
 
@@ -153,9 +127,12 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
             )
         )
         if layout.byte_encoding == "cp932":
-            rules.append(
-                _Rule(item.name, "not-encodable", "cp932", v.str.contains(_cp932_unencodable()))
-            )
+            # CP932's repertoire; Private Use (U+E000–F8FF) passes — CP932 has user-defined
+            # codes for 外字 (gaiji-unresolved reports them) — and so do variation
+            # selectors, which are dropped (0 bytes) when writing CP932
+            holdable = BMP_PRIVATE_USE_CLASS + VARIATION_SELECTOR_CLASS
+            unholdable = outside_pattern("cp932", holdable)
+            rules.append(_Rule(item.name, "not-encodable", "cp932", v.str.contains(unholdable)))
     if item.type == "数字":
         rules.append(_Rule(item.name, "type-digits", None, ~v.str.contains(r"^[0-9]+$")))
     elif item.type == "数値":
@@ -173,7 +150,7 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
                 item.name,
                 "charclass-zenkaku",
                 None,
-                v.str.contains(rf"[\x{{00}}-\x{{7F}}{_HALFWIDTH_KANA}]"),
+                v.str.contains(CP932_SINGLE_BYTE_PATTERN),
             )
         )
     elif item.type == "半角文字":
@@ -185,10 +162,11 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
     elif item.type == "年月":
         rules.append(_yearmonth_rule(item, v))
     if item.type in TEXT_TYPES:
-        rules.append(_Rule(item.name, "charclass-control", None, v.str.contains(_CONTROL)))
+        rules.append(_Rule(item.name, "charclass-control", None, v.str.contains(CONTROL_PATTERN)))
         rules.append(
             _Rule(
-                item.name, "gaiji-unresolved", None, v.str.contains(f"[{_PUA_CLASS}]"), each=f"[{_PUA_CLASS}]"
+                item.name, "gaiji-unresolved", None, v.str.contains(private_use_pattern()),
+                each=private_use_pattern(),
             )
         )
     if item.code_table is not None:
