@@ -13,9 +13,6 @@ Layout of a run directory::
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mig.errors import ConfigError, InputError, OutputExistsError
+from mig.fs import atomic_dir
+from mig.fs import write_json as write_json  # the run directory's JSON files
 from mig.layout import Item, Layout
 
 MANIFEST = "manifest.json"
@@ -47,17 +46,8 @@ def atomic_run_dir(out: Path, *, force: bool) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"{out.parent}: cannot create: {exc.strerror}") from None
-    temporary = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    try:
+    with atomic_dir(out) as temporary:
         yield temporary
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    temporary.rename(out)
 
 
 def sha256_file(path: Path) -> str:
@@ -86,10 +76,6 @@ def polars_type(item: Item) -> pl.DataType:
     if item.type == "数値":
         return pl.Decimal(item.length, item.scale)
     return pl.String()
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 FINDINGS_ARROW = pa.schema(
