@@ -30,7 +30,6 @@ True
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from mig import jp
 from mig.errors import ConfigError
 
 __all__ = [
@@ -256,14 +256,8 @@ _J_SHIMEI_HENKO, _J_ZOKUGARA_HENKO, _J_SHOKKEN_SHUSEI = "410", "420", "510"
 # Vendor 住民状態: 0 住民, 1 転出, 2 死亡, 3 職権消除.
 _SHOJO_JIYU_OF_STATE = ("", _J_TENSHUTSU, _J_SHIBOU, _J_SHOKKEN_SHOJO)
 
-# Era starts (西暦) and their first years: 明治 … 令和, 年号 codes 1 … 5.
-_ERA_STARTS = (date(1868, 10, 23), date(1912, 7, 30), date(1926, 12, 25), date(1989, 1, 8), date(2019, 5, 1))
-_ERA_FIRST_YEARS = (1868, 1912, 1926, 1989, 2019)
 # The last day of each era and the first day of the next: exported on purpose.
-_BOUNDARY_DAYS = (
-    date(1912, 7, 29), date(1912, 7, 30), date(1926, 12, 24), date(1926, 12, 25),
-    date(1989, 1, 7), date(1989, 1, 8), date(2019, 4, 30), date(2019, 5, 1),
-)
+_BOUNDARY_DAYS = tuple(day for boundary in jp.ERA_BOUNDARIES for day in boundary)
 _EARLIEST_BIRTH = date(1873, 1, 1)  # 明治6年: the solar calendar
 
 _CHUNK_ROWS = 100_000
@@ -413,28 +407,13 @@ inputs = ["IDO*.csv"]
 # Small helpers (loops here run over constant vocabularies, never over data rows).
 
 
-def _hankaku_table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for code in range(0xFF61, 0xFFA0):
-        half = chr(code)
-        table.setdefault(unicodedata.normalize("NFKC", half), half)
-        for mark in ("\uff9e", "\uff9f"):
-            full = unicodedata.normalize("NFKC", half + mark)
-            if len(full) == 1:
-                table.setdefault(full, half + mark)
-    return table
-
-
-_HANKAKU = _hankaku_table()
-
-
 def _hankaku(text: str) -> str:
     """全角カタカナ → 半角カナ (as the vendor stores readings).
 
     >>> _hankaku("ダイスケ")
     'ﾀﾞｲｽｹ'
     """
-    return "".join(_HANKAKU.get(ch, ch) for ch in text)
+    return "".join(jp.KANA_FULL_TO_HALF.get(ch, ch) for ch in text)
 
 
 def _day(d: date) -> int:
@@ -505,25 +484,6 @@ def _between(rng: np.random.Generator, lo: IntArray, hi: IntArray) -> IntArray:
     return lo + step
 
 
-def _check_digits(body: IntArray, weights: Sequence[int]) -> IntArray:
-    """Modulus-11 check digits; ``weights`` apply to the body's digits from the right.
-
-    >>> int(_check_digits(np.array([12345678901]), _KOJIN_WEIGHTS)[0])
-    8
-    """
-    total = np.zeros_like(body)
-    rest = body.copy()
-    for weight in weights:
-        total += (rest % 10) * weight
-        rest //= 10
-    remainder = total % 11
-    return np.where(remainder <= 1, 0, 11 - remainder).astype(np.int64)
-
-
-_KOJIN_WEIGHTS = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5, 6)  # 個人番号: Q_n = n+1 (n ≤ 6), n−5 (n ≥ 7)
-_JUMINHYO_WEIGHTS = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5)  # 住民票コード
-
-
 def _unique_numbers(rng: np.random.Generator, count: int, modulus: int) -> IntArray:
     """``count`` distinct, scattered-looking numbers below ``modulus`` (an affine bijection)."""
     multiplier = int(rng.integers(modulus // 3, modulus)) | 1
@@ -535,8 +495,8 @@ def _unique_numbers(rng: np.random.Generator, count: int, modulus: int) -> IntAr
     return (index * multiplier + offset) % modulus
 
 
-def _with_check_digit(body: IntArray, weights: Sequence[int], width: int) -> pl.Series:
-    return _digits(body * 10 + _check_digits(body, weights), width)
+def _with_check_digit(body: IntArray, weights: tuple[int, ...], width: int) -> pl.Series:
+    return _digits(body * 10 + jp.check_digit(body, weights), width)
 
 
 def _broken_per_kind(rows: int) -> int:
@@ -600,11 +560,9 @@ def _honseki(rng: np.random.Generator, n: int) -> pl.Series:
 
 def _wareki(days: IntArray) -> tuple[IntArray, IntArray]:
     """(年号 code 1–5, YYMMDD as an int) of day numbers."""
-    starts = np.array([_day(d) for d in _ERA_STARTS], dtype=np.int64)
-    era = np.searchsorted(starts, days, side="right").astype(np.int64)  # 1-based 年号 code
-    era = np.maximum(era, 1)
+    era = np.maximum(jp.era_codes(days), 1)  # no birth lies before 明治
     year, month, day = _ymd_parts(days)
-    era_year = year - np.array(_ERA_FIRST_YEARS, dtype=np.int64)[era - 1] + 1
+    era_year = year - np.array([e.first_year for e in jp.ERAS], dtype=np.int64)[era - 1] + 1
     return era, era_year * 10000 + month * 100 + day
 
 
@@ -738,11 +696,11 @@ def generate_legacy_export(out_dir: Path, rows: int = 1000, seed: int = 0) -> De
     orphans = chosen["orphan-setai"]
     setai_no = setai_no.scatter(orphans, _digits(setai_numbers[-1] + 7 + np.arange(orphans.size), 10))
     juminhyo_body = _unique_numbers(rng, rows, 10**10)
-    jumin_cd_digit = juminhyo_body * 10 + _check_digits(juminhyo_body, _JUMINHYO_WEIGHTS)
+    jumin_cd_digit = juminhyo_body * 10 + jp.check_digit(juminhyo_body, jp.JUMINHYO_CODE_WEIGHTS)
     bad = chosen["bad-check-digit"]
-    jumin_cd_digit[bad] = juminhyo_body[bad] * 10 + (_check_digits(juminhyo_body[bad], _JUMINHYO_WEIGHTS) + 1) % 10
+    jumin_cd_digit[bad] = juminhyo_body[bad] * 10 + (jp.check_digit(juminhyo_body[bad], jp.JUMINHYO_CODE_WEIGHTS) + 1) % 10
     jumin_cd = _blank(_digits(jumin_cd_digit, 11), removed & (shojo < _day(date(2002, 8, 5))))
-    mynumber = _with_check_digit(_unique_numbers(rng, rows, 10**11), _KOJIN_WEIGHTS, 12)
+    mynumber = _with_check_digit(_unique_numbers(rng, rows, 10**11), jp.KOJIN_BANGO_WEIGHTS, 12)
     no_mynumber = (removed & (shojo < _day(date(2015, 10, 5)))) | (rng.random(rows) < 0.005)
     no_mynumber[broken_mask] = False
     mynumber = _blank(mynumber, no_mynumber)
