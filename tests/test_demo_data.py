@@ -29,6 +29,7 @@ from mig.demo.generator import (
     DemoExport,
     generate_legacy_export,
 )
+from mig.demo.hooks import zip_digits
 from mig.errors import ConfigError
 from mig.layout import get_layout
 from mig.resources import data_dir
@@ -402,7 +403,7 @@ def test_zip_hook() -> None:
     import polars as pl
 
     frame = pl.DataFrame({"z": ["102-0083", "1000005", None]})
-    assert frame.select(demo_data.zip_digits(pl.col("z")))["z"].to_list() == ["1020083", "1000005", None]
+    assert frame.select(zip_digits(pl.col("z")))["z"].to_list() == ["1020083", "1000005", None]
 
 
 def test_mapping_loads_in_the_mapping_module(first: Parsed) -> None:

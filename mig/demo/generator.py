@@ -33,13 +33,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from mig import jp
+from mig import fs, jp
 from mig.errors import ConfigError
 
 __all__ = [
@@ -48,13 +49,12 @@ __all__ = [
     "DEMO_GAIJI",
     "IDO_COLUMNS",
     "JUMIN_COLUMNS",
-    "MAPPING_TOML",
     "MIN_ROWS",
     "REFERENCE_DATE",
     "SETAI_COLUMNS",
     "DemoExport",
     "generate_legacy_export",
-    "zip_digits",
+    "mapping_toml",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -143,15 +143,6 @@ class DemoExport:
     def broken_total(self) -> int:
         """All deliberately broken JUMIN.csv records."""
         return sum(self.broken.values())
-
-
-def zip_digits(zip_code: pl.Expr) -> pl.Expr:
-    """Mapping hook: the vendor's ``123-4567`` → the layout's ``1234567``.
-
-    >>> pl.select(zip_digits(pl.lit("102-0083"))).item()
-    '1020083'
-    """
-    return zip_code.str.replace_all("-", "", literal=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,147 +252,6 @@ _BOUNDARY_DAYS = tuple(day for boundary in jp.ERA_BOUNDARIES for day in boundary
 _EARLIEST_BIRTH = date(1873, 1, 1)  # 明治6年: the solar calendar
 
 _CHUNK_ROWS = 100_000
-
-# ---------------------------------------------------------------------------------------
-# The mapping shipped with the export.
-
-MAPPING_TOML = """\
-# Mapping of the demo legacy export (SETAI.csv, JUMIN.csv, IDO.csv) onto the 住民基本台帳
-# layouts juki-setai, juki-jumin and juki-ido. Written by mig.demo.generator.
-
-adapter = "csv"
-
-[source]
-encoding = "cp932"
-delimiter = ","
-quote = '"'
-header = true
-
-[severity]
-"gaiji-unresolved" = "warning"
-
-[code_maps."性別"]
-"M" = "1"
-"F" = "2"
-"9" = "9"
-
-[code_maps."続柄"]
-"00" = "01"
-"10" = "02"
-"11" = "03"
-"20" = "11"
-"21" = "12"
-"30" = "21"
-"31" = "22"
-"40" = "31"
-"80" = "81"
-"90" = "82"
-
-[code_maps."異動事由"]
-"110" = "01"
-"120" = "02"
-"130" = "03"
-"140" = "04"
-"210" = "11"
-"220" = "12"
-"230" = "13"
-"310" = "21"
-"320" = "22"
-"330" = "23"
-"340" = "24"
-"350" = "25"
-"410" = "31"
-"420" = "32"
-"510" = "41"
-
-[code_maps."住民状態"]
-"0" = "1"
-"1" = "2"
-"2" = "3"
-"3" = "4"
-
-[[files]]
-layout = "juki-setai"
-inputs = ["SETAI*.csv"]
-
-[[files.extensions]]
-name = "行政区コード"
-type = "半角文字"
-length = 4
-description = "The old system's 行政区 (district) code; the standard has no such item."
-
-[files.items]
-"団体コード" = { const = "131016" }
-"世帯番号" = { column = "SETAI_NO" }
-"世帯主宛名番号" = { column = "NUSHI_KOJIN_NO" }
-"世帯主氏名" = { column = "NUSHI_SHIMEI", transforms = ["trim"] }
-"世帯主氏名カナ" = { column = "NUSHI_KANA", transforms = ["trim", "zenkaku"] }
-"郵便番号" = { hook = "mig.demo.generator:zip_digits", columns = ["ZIP"] }
-"住所" = { column = "ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"方書" = { column = "KATAGAKI", transforms = ["trim"] }
-"世帯となった年月日" = { column = "SETAI_YMD" }
-"異動事由" = { column = "SETAI_JIYU", code_map = "異動事由" }
-"世帯員数" = { column = "NINZU" }
-"最終更新年月日" = { column = "UPD_YMD" }
-"行政区コード" = { column = "CHIKU_CD" }
-
-[[files]]
-layout = "juki-jumin"
-inputs = ["JUMIN*.csv"]
-
-[[files.extensions]]
-name = "旧宛名番号"
-type = "半角文字"
-length = 10
-description = "宛名番号 of the system before the old one; the standard has no such item."
-
-[files.items]
-"団体コード" = { const = "131016" }
-"宛名番号" = { column = "KOJIN_NO" }
-"旧宛名番号" = { column = "OLD_KOJIN_NO" }
-"住民票コード" = { column = "JUMIN_CD" }
-"個人番号" = { column = "MYNUMBER" }
-"世帯番号" = { column = "SETAI_NO" }
-"氏名" = { concat = ["SEI", "MEI"], separator = "　", transforms = ["trim"] }
-"氏名カナ" = { concat = ["SEI_KANA", "MEI_KANA"], separator = " ", transforms = ["trim", "zenkaku"] }
-"旧氏" = { column = "KYU_SEI", transforms = ["trim"] }
-"旧氏カナ" = { column = "KYU_SEI_KANA", transforms = ["trim", "zenkaku"] }
-"生年月日" = { wareki = "BIRTH_YMD", era = "BIRTH_ERA" }
-"性別" = { column = "SEX", code_map = "性別" }
-"続柄" = { column = "ZOKUGARA", code_map = "続柄" }
-"住民となった年月日" = { column = "JUMIN_YMD" }
-"住民となった事由" = { column = "JUMIN_JIYU", code_map = "異動事由" }
-"住民となった届出年月日" = { column = "TODOKE_YMD" }
-"住定年月日" = { column = "JUTEI_YMD" }
-"郵便番号" = { hook = "mig.demo.generator:zip_digits", columns = ["ZIP"] }
-"住所" = { column = "ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"方書" = { column = "KATAGAKI", transforms = ["trim"] }
-"前住所" = { column = "ZEN_ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"本籍" = { column = "HONSEKI", transforms = ["trim", "alnum_fullwidth"] }
-"筆頭者" = { column = "HITTOSHA", transforms = ["trim"] }
-"住民状態" = { column = "JOTAI", code_map = "住民状態" }
-"消除年月日" = { column = "SHOJO_YMD" }
-"消除事由" = { column = "SHOJO_JIYU", code_map = "異動事由" }
-"最終更新年月日" = { column = "UPD_YMD" }
-
-[[files]]
-layout = "juki-ido"
-inputs = ["IDO*.csv"]
-
-[files.items]
-"団体コード" = { const = "131016" }
-"宛名番号" = { column = "KOJIN_NO" }
-"異動連番" = { column = "IDO_SEQ" }
-"異動事由" = { column = "IDO_JIYU", code_map = "異動事由" }
-"異動年月日" = { column = "IDO_YMD" }
-"届出年月日" = { column = "TODOKE_YMD" }
-"処理年月日" = { column = "SHORI_YMD" }
-"異動前住所" = { column = "MAE_ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"異動後住所" = { column = "ATO_ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"異動前世帯番号" = { column = "MAE_SETAI_NO" }
-"異動後世帯番号" = { column = "ATO_SETAI_NO" }
-"""
-
 
 # ---------------------------------------------------------------------------------------
 # Small helpers (loops here run over constant vocabularies, never over data rows).
@@ -858,7 +708,7 @@ def generate_legacy_export(out_dir: Path, rows: int = 1000, seed: int = 0) -> De
     _write_csv(paths["SETAI.csv"], setai)
     _write_csv(paths["JUMIN.csv"], jumin, ragged=ragged)
     _write_csv(paths["IDO.csv"], ido)
-    _write_bytes(paths["mapping.toml"], MAPPING_TOML.encode("utf-8"))
+    fs.write_bytes(paths["mapping.toml"], mapping_toml())
 
     return DemoExport(
         out_dir=out_dir,
@@ -876,10 +726,12 @@ def generate_legacy_export(out_dir: Path, rows: int = 1000, seed: int = 0) -> De
     )
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+def mapping_toml() -> bytes:
+    """The mapping written beside the export: the packaged ``mig/demo/mapping.toml``.
+
+    Its mapping hook is :func:`mig.demo.hooks.zip_digits`.
+    """
+    return resources.files("mig.demo").joinpath("mapping.toml").read_bytes()
 
 
 def _write_csv(path: Path, frame: pl.DataFrame, ragged: IntArray | None = None) -> None:
@@ -896,8 +748,7 @@ def _write_csv(path: Path, frame: pl.DataFrame, ragged: IntArray | None = None) 
         | ragged_rows
         | {r + 1 for r in ragged_rows}
     )
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
+    with fs.atomic_file(path) as tmp, tmp.open("wb") as fh:
         fh.write(frame.head(0).write_csv(line_terminator="\r\n").encode("cp932"))
         for start, stop in zip(cuts, cuts[1:], strict=False):
             part = frame.slice(start, stop - start)
@@ -906,4 +757,3 @@ def _write_csv(path: Path, frame: pl.DataFrame, ragged: IntArray | None = None) 
             else:
                 text = part.write_csv(include_header=False, line_terminator="\r\n")
             fh.write(text.encode("cp932"))
-    tmp.replace(path)
