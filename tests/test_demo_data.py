@@ -29,6 +29,7 @@ from mig.demo.generator import (
     DemoExport,
     generate_legacy_export,
 )
+from mig.demo.hooks import zip_digits
 from mig.errors import ConfigError
 from mig.layout import get_layout
 from mig.resources import data_dir
@@ -319,15 +320,6 @@ def test_hankaku_round_trips_through_nfkc(entry: tuple[str, str]) -> None:
     half.encode("cp932")
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=0, max_value=10**11 - 1), st.integers(min_value=0, max_value=10**10 - 1))
-def test_vectorised_check_digits_match_the_reference(kojin: int, juminhyo: int) -> None:
-    got_k = int(demo_data._check_digits(np.array([kojin], dtype=np.int64), demo_data._KOJIN_WEIGHTS)[0])
-    got_j = int(demo_data._check_digits(np.array([juminhyo], dtype=np.int64), demo_data._JUMINHYO_WEIGHTS)[0])
-    assert got_k == check_digit(f"{kojin:011d}", KOJIN_W)
-    assert got_j == check_digit(f"{juminhyo:010d}", JUMINHYO_W)
-
-
 def test_known_kojin_bango_example() -> None:
     assert check_digit("12345678901", KOJIN_W) == 8
 
@@ -411,7 +403,7 @@ def test_zip_hook() -> None:
     import polars as pl
 
     frame = pl.DataFrame({"z": ["102-0083", "1000005", None]})
-    assert frame.select(demo_data.zip_digits(pl.col("z")))["z"].to_list() == ["1020083", "1000005", None]
+    assert frame.select(zip_digits(pl.col("z")))["z"].to_list() == ["1020083", "1000005", None]
 
 
 def test_mapping_loads_in_the_mapping_module(first: Parsed) -> None:

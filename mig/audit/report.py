@@ -8,11 +8,11 @@ them from the counts, so ``from_dict(to_dict(r)) == r``. The JSON is determinist
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from mig.audit.findings import validation_category
+from mig.fs import json_text
 from mig.validation.report import FindingSummary
 
 VERDICTS = ("complete", "incomplete", "non-conformant")
@@ -221,7 +221,7 @@ class AuditReport:
 
     def to_json(self) -> str:
         """Deterministic JSON (sorted keys, two-space indent), apart from ``created_at``."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        return json_text(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditReport:

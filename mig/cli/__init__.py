@@ -7,7 +7,6 @@ one-line message with the exit code defined in :class:`mig.errors.ExitCode`.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mig.errors import ConfigError, ExitCode, MigError
+from mig.fs import json_text, write_text
 from mig.version import __version__
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def user_errors(command: F) -> F:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+    click.echo(json_text(data), nl=False)
 
 
 @contextmanager
@@ -178,7 +178,7 @@ def validate(
         references[name] = Path(value)
     report = validate_files(list(paths), layout_id, references=references, encoding=encoding, show_values=show_values)
     if report_path:
-        report_path.write_text(render_report_html(report.to_dict()), encoding="utf-8")
+        write_text(report_path, render_report_html(report.to_dict()))
     if as_json:
         click.echo(report.to_json(), nl=False)
     else:

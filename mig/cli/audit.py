@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 from mig.charsets import REPERTOIRES
 from mig.cli import emit_json, json_option, user_errors
 from mig.errors import ConfigError, ExitCode
+from mig.fs import write_text
 
 
 def _pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -24,12 +24,9 @@ def _pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        write_text(path, text)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write the report: {exc.strerror}") from None
 
 

@@ -30,16 +30,17 @@ True
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from mig import fs, jp
 from mig.errors import ConfigError
 
 __all__ = [
@@ -48,13 +49,12 @@ __all__ = [
     "DEMO_GAIJI",
     "IDO_COLUMNS",
     "JUMIN_COLUMNS",
-    "MAPPING_TOML",
     "MIN_ROWS",
     "REFERENCE_DATE",
     "SETAI_COLUMNS",
     "DemoExport",
     "generate_legacy_export",
-    "zip_digits",
+    "mapping_toml",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -143,15 +143,6 @@ class DemoExport:
     def broken_total(self) -> int:
         """All deliberately broken JUMIN.csv records."""
         return sum(self.broken.values())
-
-
-def zip_digits(zip_code: pl.Expr) -> pl.Expr:
-    """Mapping hook: the vendor's ``123-4567`` → the layout's ``1234567``.
-
-    >>> pl.select(zip_digits(pl.lit("102-0083"))).item()
-    '1020083'
-    """
-    return zip_code.str.replace_all("-", "", literal=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -256,176 +247,14 @@ _J_SHIMEI_HENKO, _J_ZOKUGARA_HENKO, _J_SHOKKEN_SHUSEI = "410", "420", "510"
 # Vendor 住民状態: 0 住民, 1 転出, 2 死亡, 3 職権消除.
 _SHOJO_JIYU_OF_STATE = ("", _J_TENSHUTSU, _J_SHIBOU, _J_SHOKKEN_SHOJO)
 
-# Era starts (西暦) and their first years: 明治 … 令和, 年号 codes 1 … 5.
-_ERA_STARTS = (date(1868, 10, 23), date(1912, 7, 30), date(1926, 12, 25), date(1989, 1, 8), date(2019, 5, 1))
-_ERA_FIRST_YEARS = (1868, 1912, 1926, 1989, 2019)
 # The last day of each era and the first day of the next: exported on purpose.
-_BOUNDARY_DAYS = (
-    date(1912, 7, 29), date(1912, 7, 30), date(1926, 12, 24), date(1926, 12, 25),
-    date(1989, 1, 7), date(1989, 1, 8), date(2019, 4, 30), date(2019, 5, 1),
-)
+_BOUNDARY_DAYS = tuple(day for boundary in jp.ERA_BOUNDARIES for day in boundary)
 _EARLIEST_BIRTH = date(1873, 1, 1)  # 明治6年: the solar calendar
 
 _CHUNK_ROWS = 100_000
 
 # ---------------------------------------------------------------------------------------
-# The mapping shipped with the export.
-
-MAPPING_TOML = """\
-# Mapping of the demo legacy export (SETAI.csv, JUMIN.csv, IDO.csv) onto the 住民基本台帳
-# layouts juki-setai, juki-jumin and juki-ido. Written by mig.demo.generator.
-
-adapter = "csv"
-
-[source]
-encoding = "cp932"
-delimiter = ","
-quote = '"'
-header = true
-
-[severity]
-"gaiji-unresolved" = "warning"
-
-[code_maps."性別"]
-"M" = "1"
-"F" = "2"
-"9" = "9"
-
-[code_maps."続柄"]
-"00" = "01"
-"10" = "02"
-"11" = "03"
-"20" = "11"
-"21" = "12"
-"30" = "21"
-"31" = "22"
-"40" = "31"
-"80" = "81"
-"90" = "82"
-
-[code_maps."異動事由"]
-"110" = "01"
-"120" = "02"
-"130" = "03"
-"140" = "04"
-"210" = "11"
-"220" = "12"
-"230" = "13"
-"310" = "21"
-"320" = "22"
-"330" = "23"
-"340" = "24"
-"350" = "25"
-"410" = "31"
-"420" = "32"
-"510" = "41"
-
-[code_maps."住民状態"]
-"0" = "1"
-"1" = "2"
-"2" = "3"
-"3" = "4"
-
-[[files]]
-layout = "juki-setai"
-inputs = ["SETAI*.csv"]
-
-[[files.extensions]]
-name = "行政区コード"
-type = "半角文字"
-length = 4
-description = "The old system's 行政区 (district) code; the standard has no such item."
-
-[files.items]
-"団体コード" = { const = "131016" }
-"世帯番号" = { column = "SETAI_NO" }
-"世帯主宛名番号" = { column = "NUSHI_KOJIN_NO" }
-"世帯主氏名" = { column = "NUSHI_SHIMEI", transforms = ["trim"] }
-"世帯主氏名カナ" = { column = "NUSHI_KANA", transforms = ["trim", "zenkaku"] }
-"郵便番号" = { hook = "mig.demo.generator:zip_digits", columns = ["ZIP"] }
-"住所" = { column = "ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"方書" = { column = "KATAGAKI", transforms = ["trim"] }
-"世帯となった年月日" = { column = "SETAI_YMD" }
-"異動事由" = { column = "SETAI_JIYU", code_map = "異動事由" }
-"世帯員数" = { column = "NINZU" }
-"最終更新年月日" = { column = "UPD_YMD" }
-"行政区コード" = { column = "CHIKU_CD" }
-
-[[files]]
-layout = "juki-jumin"
-inputs = ["JUMIN*.csv"]
-
-[[files.extensions]]
-name = "旧宛名番号"
-type = "半角文字"
-length = 10
-description = "宛名番号 of the system before the old one; the standard has no such item."
-
-[files.items]
-"団体コード" = { const = "131016" }
-"宛名番号" = { column = "KOJIN_NO" }
-"旧宛名番号" = { column = "OLD_KOJIN_NO" }
-"住民票コード" = { column = "JUMIN_CD" }
-"個人番号" = { column = "MYNUMBER" }
-"世帯番号" = { column = "SETAI_NO" }
-"氏名" = { concat = ["SEI", "MEI"], separator = "　", transforms = ["trim"] }
-"氏名カナ" = { concat = ["SEI_KANA", "MEI_KANA"], separator = " ", transforms = ["trim", "zenkaku"] }
-"旧氏" = { column = "KYU_SEI", transforms = ["trim"] }
-"旧氏カナ" = { column = "KYU_SEI_KANA", transforms = ["trim", "zenkaku"] }
-"生年月日" = { wareki = "BIRTH_YMD", era = "BIRTH_ERA" }
-"性別" = { column = "SEX", code_map = "性別" }
-"続柄" = { column = "ZOKUGARA", code_map = "続柄" }
-"住民となった年月日" = { column = "JUMIN_YMD" }
-"住民となった事由" = { column = "JUMIN_JIYU", code_map = "異動事由" }
-"住民となった届出年月日" = { column = "TODOKE_YMD" }
-"住定年月日" = { column = "JUTEI_YMD" }
-"郵便番号" = { hook = "mig.demo.generator:zip_digits", columns = ["ZIP"] }
-"住所" = { column = "ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"方書" = { column = "KATAGAKI", transforms = ["trim"] }
-"前住所" = { column = "ZEN_ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"本籍" = { column = "HONSEKI", transforms = ["trim", "alnum_fullwidth"] }
-"筆頭者" = { column = "HITTOSHA", transforms = ["trim"] }
-"住民状態" = { column = "JOTAI", code_map = "住民状態" }
-"消除年月日" = { column = "SHOJO_YMD" }
-"消除事由" = { column = "SHOJO_JIYU", code_map = "異動事由" }
-"最終更新年月日" = { column = "UPD_YMD" }
-
-[[files]]
-layout = "juki-ido"
-inputs = ["IDO*.csv"]
-
-[files.items]
-"団体コード" = { const = "131016" }
-"宛名番号" = { column = "KOJIN_NO" }
-"異動連番" = { column = "IDO_SEQ" }
-"異動事由" = { column = "IDO_JIYU", code_map = "異動事由" }
-"異動年月日" = { column = "IDO_YMD" }
-"届出年月日" = { column = "TODOKE_YMD" }
-"処理年月日" = { column = "SHORI_YMD" }
-"異動前住所" = { column = "MAE_ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"異動後住所" = { column = "ATO_ADDR", transforms = ["trim", "alnum_fullwidth"] }
-"異動前世帯番号" = { column = "MAE_SETAI_NO" }
-"異動後世帯番号" = { column = "ATO_SETAI_NO" }
-"""
-
-
-# ---------------------------------------------------------------------------------------
 # Small helpers (loops here run over constant vocabularies, never over data rows).
-
-
-def _hankaku_table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for code in range(0xFF61, 0xFFA0):
-        half = chr(code)
-        table.setdefault(unicodedata.normalize("NFKC", half), half)
-        for mark in ("\uff9e", "\uff9f"):
-            full = unicodedata.normalize("NFKC", half + mark)
-            if len(full) == 1:
-                table.setdefault(full, half + mark)
-    return table
-
-
-_HANKAKU = _hankaku_table()
 
 
 def _hankaku(text: str) -> str:
@@ -434,7 +263,7 @@ def _hankaku(text: str) -> str:
     >>> _hankaku("ダイスケ")
     'ﾀﾞｲｽｹ'
     """
-    return "".join(_HANKAKU.get(ch, ch) for ch in text)
+    return "".join(jp.KANA_FULL_TO_HALF.get(ch, ch) for ch in text)
 
 
 def _day(d: date) -> int:
@@ -505,25 +334,6 @@ def _between(rng: np.random.Generator, lo: IntArray, hi: IntArray) -> IntArray:
     return lo + step
 
 
-def _check_digits(body: IntArray, weights: Sequence[int]) -> IntArray:
-    """Modulus-11 check digits; ``weights`` apply to the body's digits from the right.
-
-    >>> int(_check_digits(np.array([12345678901]), _KOJIN_WEIGHTS)[0])
-    8
-    """
-    total = np.zeros_like(body)
-    rest = body.copy()
-    for weight in weights:
-        total += (rest % 10) * weight
-        rest //= 10
-    remainder = total % 11
-    return np.where(remainder <= 1, 0, 11 - remainder).astype(np.int64)
-
-
-_KOJIN_WEIGHTS = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5, 6)  # 個人番号: Q_n = n+1 (n ≤ 6), n−5 (n ≥ 7)
-_JUMINHYO_WEIGHTS = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5)  # 住民票コード
-
-
 def _unique_numbers(rng: np.random.Generator, count: int, modulus: int) -> IntArray:
     """``count`` distinct, scattered-looking numbers below ``modulus`` (an affine bijection)."""
     multiplier = int(rng.integers(modulus // 3, modulus)) | 1
@@ -535,8 +345,8 @@ def _unique_numbers(rng: np.random.Generator, count: int, modulus: int) -> IntAr
     return (index * multiplier + offset) % modulus
 
 
-def _with_check_digit(body: IntArray, weights: Sequence[int], width: int) -> pl.Series:
-    return _digits(body * 10 + _check_digits(body, weights), width)
+def _with_check_digit(body: IntArray, weights: tuple[int, ...], width: int) -> pl.Series:
+    return _digits(body * 10 + jp.check_digit(body, weights), width)
 
 
 def _broken_per_kind(rows: int) -> int:
@@ -600,11 +410,9 @@ def _honseki(rng: np.random.Generator, n: int) -> pl.Series:
 
 def _wareki(days: IntArray) -> tuple[IntArray, IntArray]:
     """(年号 code 1–5, YYMMDD as an int) of day numbers."""
-    starts = np.array([_day(d) for d in _ERA_STARTS], dtype=np.int64)
-    era = np.searchsorted(starts, days, side="right").astype(np.int64)  # 1-based 年号 code
-    era = np.maximum(era, 1)
+    era = np.maximum(jp.era_codes(days), 1)  # no birth lies before 明治
     year, month, day = _ymd_parts(days)
-    era_year = year - np.array(_ERA_FIRST_YEARS, dtype=np.int64)[era - 1] + 1
+    era_year = year - np.array([e.first_year for e in jp.ERAS], dtype=np.int64)[era - 1] + 1
     return era, era_year * 10000 + month * 100 + day
 
 
@@ -738,11 +546,11 @@ def generate_legacy_export(out_dir: Path, rows: int = 1000, seed: int = 0) -> De
     orphans = chosen["orphan-setai"]
     setai_no = setai_no.scatter(orphans, _digits(setai_numbers[-1] + 7 + np.arange(orphans.size), 10))
     juminhyo_body = _unique_numbers(rng, rows, 10**10)
-    jumin_cd_digit = juminhyo_body * 10 + _check_digits(juminhyo_body, _JUMINHYO_WEIGHTS)
+    jumin_cd_digit = juminhyo_body * 10 + jp.check_digit(juminhyo_body, jp.JUMINHYO_CODE_WEIGHTS)
     bad = chosen["bad-check-digit"]
-    jumin_cd_digit[bad] = juminhyo_body[bad] * 10 + (_check_digits(juminhyo_body[bad], _JUMINHYO_WEIGHTS) + 1) % 10
+    jumin_cd_digit[bad] = juminhyo_body[bad] * 10 + (jp.check_digit(juminhyo_body[bad], jp.JUMINHYO_CODE_WEIGHTS) + 1) % 10
     jumin_cd = _blank(_digits(jumin_cd_digit, 11), removed & (shojo < _day(date(2002, 8, 5))))
-    mynumber = _with_check_digit(_unique_numbers(rng, rows, 10**11), _KOJIN_WEIGHTS, 12)
+    mynumber = _with_check_digit(_unique_numbers(rng, rows, 10**11), jp.KOJIN_BANGO_WEIGHTS, 12)
     no_mynumber = (removed & (shojo < _day(date(2015, 10, 5)))) | (rng.random(rows) < 0.005)
     no_mynumber[broken_mask] = False
     mynumber = _blank(mynumber, no_mynumber)
@@ -900,7 +708,7 @@ def generate_legacy_export(out_dir: Path, rows: int = 1000, seed: int = 0) -> De
     _write_csv(paths["SETAI.csv"], setai)
     _write_csv(paths["JUMIN.csv"], jumin, ragged=ragged)
     _write_csv(paths["IDO.csv"], ido)
-    _write_bytes(paths["mapping.toml"], MAPPING_TOML.encode("utf-8"))
+    fs.write_bytes(paths["mapping.toml"], mapping_toml())
 
     return DemoExport(
         out_dir=out_dir,
@@ -918,10 +726,12 @@ def generate_legacy_export(out_dir: Path, rows: int = 1000, seed: int = 0) -> De
     )
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+def mapping_toml() -> bytes:
+    """The mapping written beside the export: the packaged ``mig/demo/mapping.toml``.
+
+    Its mapping hook is :func:`mig.demo.hooks.zip_digits`.
+    """
+    return resources.files("mig.demo").joinpath("mapping.toml").read_bytes()
 
 
 def _write_csv(path: Path, frame: pl.DataFrame, ragged: IntArray | None = None) -> None:
@@ -938,8 +748,7 @@ def _write_csv(path: Path, frame: pl.DataFrame, ragged: IntArray | None = None) 
         | ragged_rows
         | {r + 1 for r in ragged_rows}
     )
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
+    with fs.atomic_file(path) as tmp, tmp.open("wb") as fh:
         fh.write(frame.head(0).write_csv(line_terminator="\r\n").encode("cp932"))
         for start, stop in zip(cuts, cuts[1:], strict=False):
             part = frame.slice(start, stop - start)
@@ -948,4 +757,3 @@ def _write_csv(path: Path, frame: pl.DataFrame, ragged: IntArray | None = None) 
             else:
                 text = part.write_csv(include_header=False, line_terminator="\r\n")
             fh.write(text.encode("cp932"))
-    tmp.replace(path)

@@ -13,9 +13,9 @@ it through ``mig load --gaiji-policy shrink``.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from mig.fs import write_bytes, write_text
 from mig.resources import data_dir
 
 __all__ = ["DEMO_REGISTRY", "DEMO_SOURCE", "attach_demo_registry", "demo_registry_path"]
@@ -38,7 +38,7 @@ def attach_demo_registry(mapping_path: Path) -> Path:
     Returns the registry's new path. The mapping must not have a ``[gaiji]`` table yet.
     """
     target = mapping_path.parent / DEMO_REGISTRY
-    shutil.copyfile(demo_registry_path(), target)
+    write_bytes(target, demo_registry_path().read_bytes())
     text = mapping_path.read_text(encoding="utf-8")
     if not text.endswith("\n"):
         text += "\n"
@@ -57,5 +57,5 @@ def attach_demo_registry(mapping_path: Path) -> Path:
         f'source = "{DEMO_SOURCE}"\n'
         f'registry = "{DEMO_REGISTRY}"\n'
     )
-    mapping_path.write_text(text, encoding="utf-8")
+    write_text(mapping_path, text)
     return target

@@ -17,6 +17,7 @@ from typing import Any
 from mig.demo.generator import DemoExport, generate_legacy_export
 from mig.errors import OutputExistsError
 from mig.extract.run import Progress, RunResult, extract
+from mig.fs import write_text
 from mig.load import LoadResult, load_run
 
 MARKER = ".mig-demo"
@@ -112,7 +113,7 @@ def run_demo(
             raise OutputExistsError(f"{out}: is not a mig demo directory; refusing to replace it")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by mig demo\n", encoding="utf-8")
+    write_text(out / MARKER, "written by mig demo\n")
     export = generate_legacy_export(out / "legacy", rows=rows, seed=seed)
     if gaiji_registry:
         from mig.demo.registry import attach_demo_registry

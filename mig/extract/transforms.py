@@ -14,50 +14,23 @@ listed first, so ``ｶﾞ`` wins over ``ｶ``).
 
 from __future__ import annotations
 
-import operator
-import unicodedata
 from collections.abc import Callable
-from functools import reduce
+from datetime import date
 
 import polars as pl
 
-from mig.charsets import cp932_repertoire
+from mig import jp
 from mig.errors import UnknownNameError
 
 Transform = Callable[[pl.Expr], pl.Expr]
 
 # ---------------------------------------------------------------------------------------
-# character tables (built once from constants; never per row)
+# character tables: :mod:`mig.jp` (built once from constants; never per row)
 # ---------------------------------------------------------------------------------------
 
-_DAKUTEN_HALF = "\uff9e"  # ﾞ
-_HANDAKUTEN_HALF = "\uff9f"  # ﾟ
-
-
-def _kana_table() -> dict[str, str]:
-    """半角カナ (U+FF61–FF9F) → 全角, voiced pairs first so they win over the bare base."""
-    singles: dict[str, str] = {}
-    for cp in range(0xFF61, 0xFF9E):
-        singles[chr(cp)] = unicodedata.normalize("NFKC", chr(cp))
-    # stand-alone (semi-)voiced marks become the spacing full-width marks ゛ ゜
-    singles[_DAKUTEN_HALF] = "\u309b"
-    singles[_HANDAKUTEN_HALF] = "\u309c"
-    pairs: dict[str, str] = {}
-    for half, full in singles.items():
-        if len(full) != 1:
-            continue
-        for mark, combining in ((_DAKUTEN_HALF, "\u3099"), (_HANDAKUTEN_HALF, "\u309a")):
-            composed = unicodedata.normalize("NFC", full + combining)
-            # only pairs with a JIS X 0208 precomposed form (ヴ yes, ヷ ヺ no)
-            if len(composed) == 1 and composed in cp932_repertoire():
-                pairs[half + mark] = composed
-    return {**pairs, **singles}
-
-
-_KANA_FULL: dict[str, str] = _kana_table()
-_ALNUM_HALF: dict[str, str] = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
-_ALNUM_HALF["\u3000"] = " "
-_ALNUM_FULL: dict[str, str] = {v: k for k, v in _ALNUM_HALF.items()}
+_KANA_FULL: dict[str, str] = jp.KANA_HALF_TO_FULL
+_ALNUM_HALF: dict[str, str] = jp.ALNUM_FULL_TO_HALF
+_ALNUM_FULL: dict[str, str] = jp.ALNUM_HALF_TO_FULL
 
 
 def _replace_table(expr: pl.Expr, table: dict[str, str]) -> pl.Expr:
@@ -170,13 +143,15 @@ def get_transform(name: str) -> Transform:
 # 和暦 → 西暦
 # ---------------------------------------------------------------------------------------
 
-# index: (names accepted, first Gregorian year, first day, last day) — last day inclusive
+
+def _yyyymmdd(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+# 年号コード: (names accepted, first Gregorian year, first day, last day) — last day inclusive
 _ERAS: dict[int, tuple[tuple[str, ...], int, int, int]] = {
-    1: (("1", "M", "明治"), 1868, 18681023, 19120729),
-    2: (("2", "T", "大正"), 1912, 19120730, 19261224),
-    3: (("3", "S", "昭和"), 1926, 19261225, 19890107),
-    4: (("4", "H", "平成"), 1989, 19890108, 20190430),
-    5: (("5", "R", "令和"), 2019, 20190501, 99991231),
+    era.code: (era.names, era.first_year, _yyyymmdd(era.first_day), _yyyymmdd(era.last_day))
+    for era in jp.ERAS
 }
 _ERA_INDEX: dict[str, int] = {name: idx for idx, (names, *_) in _ERAS.items() for name in names}
 _ERA_ALT = "|".join(sorted(_ERA_INDEX, key=len, reverse=True))
@@ -357,8 +332,8 @@ WAREKI_DTYPE = pl.Struct({"value": pl.String, "error": pl.String})
 # ---------------------------------------------------------------------------------------
 
 # weights for the n-th digit from the right of the body (n = 1 … len)
-_KOJIN_WEIGHTS = tuple(n + 1 if n <= 6 else n - 5 for n in range(1, 12))
-_JUMIN_WEIGHTS = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5)
+_KOJIN_WEIGHTS = jp.KOJIN_BANGO_WEIGHTS
+_JUMIN_WEIGHTS = jp.JUMINHYO_CODE_WEIGHTS
 
 
 def _check_digit(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
@@ -368,13 +343,7 @@ def _check_digit(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
     """
     size = len(weights)
     s = body.cast(pl.String)
-    terms = [
-        s.str.slice(size - n, 1).cast(pl.Int64, strict=False) * weight
-        for n, weight in enumerate(weights, 1)
-    ]
-    remainder = reduce(operator.add, terms) % 11
-    # 11 - r, except r <= 1 gives 0: (11 - r) mod 11 maps r=0 to 0, then mod 10 maps r=1 (10) to 0
-    digit = ((-remainder + 11) % 11) % 10
+    digit = jp.check_digit(s.cast(pl.Int64, strict=False), weights)
     return pl.when(s.str.contains(rf"^[0-9]{{{size}}}$")).then(digit)
 
 

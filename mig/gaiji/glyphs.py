@@ -40,7 +40,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mig.errors import ConfigError, InputError, MigError
+from mig.fs import atomic_file
 
 __all__ = [
     "FEATURE_VERSION",
@@ -191,14 +191,8 @@ def _sha256(path: Path) -> str:
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as temporary:
+        write(temporary)
 
 
 # ---------------------------------------------------------------------------------------

@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +41,7 @@ from typing import Literal
 
 from mig.charsets import is_private_use
 from mig.errors import ConfigError
+from mig.fs import write_text
 from mig.gaiji.mj import (
     MalformedCodeError,
     UnknownCharacterError,
@@ -371,11 +370,4 @@ def write_registry(registry: Registry, path: Path) -> None:
             [e.source, e.code, e.mj or "", e.text, e.status, e.decided_by, e.decided_at, e.evidence]
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, buffer.getvalue())

@@ -41,9 +41,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +55,7 @@ import polars as pl
 
 from mig.charsets import private_use_pattern
 from mig.errors import ConfigError, InputError
+from mig.fs import write_text
 from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
 from mig.gaiji.mj import codepoints, mj_table
 from mig.run.manifest import GAIJI_REVIEW_HTML, data_parquet, findings_parquet, load_manifest
@@ -730,21 +729,7 @@ def _entries(
 
 def _write_text(path: Path, text: str, *, bom: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_text(path, text, encoding="utf-8-sig" if bom else "utf-8")
 
 
 def render_template(result: ReviewResult) -> str:

@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +60,7 @@ from mig.errors import (
     OutputExistsError,
     UnknownNameError,
 )
+from mig.fs import PendingDir, json_text, write_bytes
 from mig.gaiji.mj import parse_codepoints
 from mig.gaiji.policy import (
     TARGETS,
@@ -481,7 +480,7 @@ def _refusal(
         "bundle": out.name, "encoding": encoding.name, "gaiji_policy": policy.to_dict(),
         "refused": True, "not_encodable": len(bad), "characters": characters,
     }
-    _atomic_write(report, _json(data))
+    write_bytes(report, _json(data))
     bad.sort(key=lambda c: (-c["count"], c["code"]))
     shown = ", ".join(f"{c['code']} ×{c['count']}" for c in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
@@ -498,13 +497,7 @@ def _refusal(
 
 
 def _json(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    partial.write_bytes(data)
-    partial.replace(path)
+    return json_text(data).encode("utf-8")
 
 
 def _psql(plans: Sequence[_Plan], encoding: _Encoding) -> str:
@@ -776,8 +769,8 @@ def write_bundle(
         check_parquet_schema(plan.parquet, [f.column for f in plan.fields])
     run_id = sha256_file(run_dir / MANIFEST_NAME)
 
-    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
+    pending = PendingDir(out)
+    partial = pending.path
     try:
         for sub in ("data", "ddl", "load"):
             (partial / sub).mkdir(parents=True)
@@ -819,9 +812,9 @@ def write_bundle(
         )
         _write_texts(partial, result, plans, spec, format, run_id, manifest)
         _write_sums(partial)
-        _swap_in(partial, out)
+        pending.commit()
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        pending.discard()
         raise
     with contextlib.suppress(OSError):
         (out.parent / f"{out.name}.gaiji-refused.json").unlink(missing_ok=True)
@@ -896,22 +889,6 @@ def _write_sums(root: Path) -> None:
     files = sorted(p for p in root.rglob("*") if p.is_file())
     lines = [f"{sha256_file(p)}  {p.relative_to(root).as_posix()}\n" for p in files]
     (root / "SHA256SUMS").write_bytes("".join(lines).encode("utf-8"))
-
-
-def _swap_in(partial: Path, out: Path) -> None:
-    """Rename the finished bundle into place; an earlier bundle is moved aside first."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        try:
-            partial.rename(out)
-        except OSError:
-            old.rename(out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        partial.rename(out)
 
 
 def _bundle_target(url: str) -> Target:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from mig.charsets import TEXT_TYPES
 from mig.errors import ConfigError, ExitCode, InputError, MigError
+from mig.fs import PendingFile
 from mig.gaiji.policy import (
     CHANGED_ACTIONS,
     ChangeTally,
@@ -502,44 +503,37 @@ class _Rejects:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._open: dict[str, IO[str]] = {}
+        self._open: dict[str, PendingFile] = {}
 
     def final(self, table: str) -> Path:
         return self.folder / f"{table}.jsonl"
 
-    def _temp(self, table: str) -> Path:
-        return self.folder / f".{table}.jsonl.{os.getpid()}.tmp"
-
     def write(self, table: str, record: dict[str, Any]) -> None:
-        handle = self._open.get(table)
-        if handle is None:
+        pending = self._open.get(table)
+        if pending is None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                handle = self._temp(table).open("w", encoding="utf-8")
+                pending = PendingFile(self.final(table))
             except OSError as exc:
                 raise ConfigError(
                     f"{self.folder}: cannot write the load rejects ({type(exc).__name__})"
                 ) from None
-            self._open[table] = handle
-        handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-
-    def _close(self) -> None:
-        for handle in self._open.values():
-            handle.close()
+            self._open[table] = pending
+        pending.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
     def discard(self) -> None:
         """The load was rolled back: its rejects never happened."""
-        self._close()
-        for table in self._open:
-            self._temp(table).unlink(missing_ok=True)
+        for pending in self._open.values():
+            pending.discard()
         self._open.clear()
 
     def publish(self, tables: Sequence[str]) -> None:
         """Rename each table's rejects into place; drop stale ones of tables with none."""
-        self._close()
+        for pending in self._open.values():
+            pending.close()
         for table in tables:
             if table in self._open:
-                os.replace(self._temp(table), self.final(table))
+                self._open[table].publish()
             else:
                 self.final(table).unlink(missing_ok=True)
         self._open.clear()

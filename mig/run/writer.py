@@ -6,19 +6,18 @@ Its file names and the manifest's schema are :mod:`mig.run.manifest`'s.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mig.errors import ConfigError, InputError, OutputExistsError
+from mig.fs import atomic_dir
+from mig.fs import write_json as write_json  # the run directory's JSON files
 from mig.layout import Item, Layout
 from mig.run.manifest import MANIFEST_NAME as MANIFEST
 from mig.run.manifest import RUN_FOLDERS, FileDigest, file_digest, layout_outputs
@@ -41,17 +40,8 @@ def atomic_run_dir(out: Path, *, force: bool) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"{out.parent}: cannot create: {exc.strerror}") from None
-    temporary = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    try:
+    with atomic_dir(out) as temporary:
         yield temporary
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    temporary.rename(out)
 
 
 def sha256_file(path: Path) -> str:
@@ -74,10 +64,6 @@ def polars_type(item: Item) -> pl.DataType:
     if item.type == "数値":
         return pl.Decimal(item.length, item.scale)
     return pl.String()
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 FINDINGS_ARROW = pa.schema(

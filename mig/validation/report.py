@@ -6,12 +6,12 @@ and even then マイナンバー (個人番号) stays masked.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
 
+from mig.fs import json_text
 from mig.layout import Layout
 from mig.validation.findings import message, severity_table
 
@@ -111,7 +111,7 @@ class Report:
 
     def to_json(self) -> str:
         """Deterministic JSON (sorted keys, two-space indent)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        return json_text(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:

@@ -1,0 +1,182 @@
+"""Japanese domain tables and computations: eras and 和暦, check digits, kana / width tables.
+
+The one place these facts live. :mod:`mig.extract.transforms` builds its Polars
+expressions from them; the demo generator (:mod:`mig.demo.generator`) writes its synthetic
+export with them. Tables are constants built once at import from :mod:`unicodedata`;
+the computations take whole arrays or Polars expressions, never a row at a time.
+
+>>> [(e.name, e.first_day.isoformat()) for e in ERAS[-2:]]
+[('平成', '1989-01-08'), ('令和', '2019-05-01')]
+>>> ERA_BOUNDARIES[-1]
+(datetime.date(2019, 4, 30), datetime.date(2019, 5, 1))
+>>> check_digit(12345678901, KOJIN_BANGO_WEIGHTS)
+8
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from mig.charsets import cp932_repertoire
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = [
+    "ALNUM_FULL_TO_HALF",
+    "ALNUM_HALF_TO_FULL",
+    "ERAS",
+    "ERA_BOUNDARIES",
+    "JUMINHYO_CODE_WEIGHTS",
+    "KANA_FULL_TO_HALF",
+    "KANA_HALF_TO_FULL",
+    "KOJIN_BANGO_WEIGHTS",
+    "Era",
+    "check_digit",
+    "era_codes",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+# ---------------------------------------------------------------------------------------
+# eras (年号) and 和暦
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Era:
+    """One 年号: its 年号コード (the code legacy systems store), names and days (inclusive)."""
+
+    code: int
+    name: str
+    initial: str
+    first_day: date
+    last_day: date
+
+    @property
+    def first_year(self) -> int:
+        """The Gregorian year of 元年."""
+        return self.first_day.year
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """How a legacy date may write the era: 年号コード, initial, name (``4``, ``H``, ``平成``)."""
+        return (str(self.code), self.initial, self.name)
+
+
+ERAS: tuple[Era, ...] = (
+    Era(1, "明治", "M", date(1868, 10, 23), date(1912, 7, 29)),
+    Era(2, "大正", "T", date(1912, 7, 30), date(1926, 12, 24)),
+    Era(3, "昭和", "S", date(1926, 12, 25), date(1989, 1, 7)),
+    Era(4, "平成", "H", date(1989, 1, 8), date(2019, 4, 30)),
+    Era(5, "令和", "R", date(2019, 5, 1), date(9999, 12, 31)),
+)
+"""明治 … 令和 in order; ``ERAS[code - 1]`` is the era of 年号コード ``code``. 明治 is counted
+from 明治元年9月8日 = 1868-10-23 (Gregorian), the day the 一世一元 edict took effect."""
+
+ERA_BOUNDARIES: tuple[tuple[date, date], ...] = tuple(
+    (before.last_day, after.first_day) for before, after in zip(ERAS, ERAS[1:], strict=False)
+)
+"""(last day of an era, first day of the next) for every change of era: 平成31年4月30日 /
+令和元年5月1日 is the last."""
+
+_EPOCH = date(1970, 1, 1)
+
+
+def era_codes(days: IntArray) -> IntArray:
+    """年号コード (1 明治 … 5 令和) of day numbers (days since 1970-01-01); 0 before 明治.
+
+    >>> era_codes(np.array([(date(2019, 4, 30) - _EPOCH).days, (date(2019, 5, 1) - _EPOCH).days]))
+    array([4, 5])
+    """
+    starts = np.array([(era.first_day - _EPOCH).days for era in ERAS], dtype=np.int64)
+    return np.searchsorted(starts, days, side="right").astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------
+# check digits (modulus 11)
+# ---------------------------------------------------------------------------------------
+
+KOJIN_BANGO_WEIGHTS: tuple[int, ...] = tuple(n + 1 if n <= 6 else n - 5 for n in range(1, 12))
+"""個人番号: weight of the n-th digit from the right of the 11-digit body, Qn = n+1 (n ≤ 6), n−5 (n ≥ 7)."""
+
+JUMINHYO_CODE_WEIGHTS: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5)
+"""住民票コード: weight of the n-th digit from the right of the 10-digit body."""
+
+
+@overload
+def check_digit(body: int, weights: tuple[int, ...]) -> int: ...
+@overload
+def check_digit(body: IntArray, weights: tuple[int, ...]) -> IntArray: ...
+@overload
+def check_digit(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr: ...
+def check_digit(body: Any, weights: tuple[int, ...]) -> Any:
+    """The modulus-11 check digit of non-negative integer bodies: 11 − (Σ digit × weight mod 11),
+    0 where the remainder is 0 or 1. ``weights[0]`` applies to the rightmost digit.
+
+    ``body`` is an ``int``, a NumPy integer array or an integer Polars expression; the
+    result is of the same kind (whole arrays at once, no loop over rows).
+
+    >>> check_digit(np.array([1234567890]), JUMINHYO_CODE_WEIGHTS)
+    array([3])
+    """
+    # The body stays the left operand throughout, so a Polars result keeps its name.
+    total = body % 10 * weights[0]
+    rest = body // 10
+    for weight in weights[1:]:
+        total = total + rest % 10 * weight
+        rest = rest // 10
+    # 11 - r, except r ≤ 1 gives 0: (11 - r) mod 11 maps r=0 to 0, then mod 10 maps r=1 (10) to 0
+    return (-(total % 11) + 11) % 11 % 10
+
+
+# ---------------------------------------------------------------------------------------
+# kana and width (全角 / 半角)
+# ---------------------------------------------------------------------------------------
+
+_DAKUTEN_HALF = "\uff9e"  # ﾞ
+_HANDAKUTEN_HALF = "\uff9f"  # ﾟ
+
+
+
+
+def _kana_table() -> dict[str, str]:
+    """半角カナ (U+FF61–FF9F) → 全角, voiced pairs first so they win over the bare base."""
+    singles: dict[str, str] = {}
+    for cp in range(0xFF61, 0xFF9E):
+        singles[chr(cp)] = unicodedata.normalize("NFKC", chr(cp))
+    # stand-alone (semi-)voiced marks become the spacing full-width marks ゛ ゜
+    singles[_DAKUTEN_HALF] = "\u309b"
+    singles[_HANDAKUTEN_HALF] = "\u309c"
+    pairs: dict[str, str] = {}
+    for half, full in singles.items():
+        if len(full) != 1:
+            continue
+        for mark, combining in ((_DAKUTEN_HALF, "\u3099"), (_HANDAKUTEN_HALF, "\u309a")):
+            composed = unicodedata.normalize("NFC", full + combining)
+            # only pairs with a JIS X 0208 precomposed form (ヴ yes, ヷ ヺ no)
+            if len(composed) == 1 and composed in cp932_repertoire():
+                pairs[half + mark] = composed
+    return {**pairs, **singles}
+
+
+KANA_HALF_TO_FULL: dict[str, str] = _kana_table()
+"""半角カナ → 全角: every U+FF61–FF9F character, and a base + ``ﾞ``/``ﾟ`` pair wherever JIS X
+0208 has the precomposed character (``ｶﾞ`` → ガ, ``ｳﾞ`` → ヴ); pairs are listed first.
+A bare ``ﾞ``/``ﾟ`` becomes the spacing mark ゛/゜."""
+
+KANA_FULL_TO_HALF: dict[str, str] = {full: half for half, full in KANA_HALF_TO_FULL.items()}
+"""全角 → 半角カナ, the inverse of :data:`KANA_HALF_TO_FULL` (ガ → ``ｶﾞ``, ー → ``ｰ``)."""
+
+ALNUM_FULL_TO_HALF: dict[str, str] = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
+"""全角英数字 and full-width ASCII symbols (U+FF01–FF5E) → ASCII, 全角スペース → ``' '``."""
+ALNUM_FULL_TO_HALF["\u3000"] = " "
+
+ALNUM_HALF_TO_FULL: dict[str, str] = {v: k for k, v in ALNUM_FULL_TO_HALF.items()}
+"""ASCII 0x21–0x7E → U+FF01–FF5E, ``' '`` → 全角スペース."""
