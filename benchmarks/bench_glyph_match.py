@@ -6,7 +6,7 @@ Noto Sans CJK JP, a gothic, as a stress test) it
 1. takes a seeded sample of N MJ characters that have a plain UCS (実装したUCS) and that
    every chosen test font has (the same sample for every font);
 2. draws them with the test font into Private Use slots U+E000… of a new TrueType font
-   (:func:`mig.gaiji.glyphs.build_pua_font`: outlines copied with a TTGlyphPen, CFF curves
+   (``build_pua_font`` of ``tests/support/fonts.py``: outlines copied with a TTGlyphPen, CFF curves
    converted to quadratic) — a synthetic vendor gaiji font;
 3. identifies every slot against ALL MJ glyphs (58,862, IPAmj明朝) with the workbench's
    glyph similarity (:class:`mig.gaiji.glyphs.GlyphIndex`) — glyph only: no readings,
@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, build_pua_font, glyph_features
+from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features
 from mig.gaiji.mj import mj_table
 
 FONTS: dict[str, tuple[str, Path]] = {
@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--workdir", type=Path, help="where the synthetic fonts go (default: a temp dir)")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from support.fonts import build_pua_font  # test support: synthetic vendor fonts, not shipped
+
 
     chosen = [f.strip() for f in args.fonts.split(",") if f.strip()]
     missing = [f for f in chosen if f not in FONTS or not FONTS[f][1].is_file()]

@@ -18,17 +18,20 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from mig.charsets import cp932_repertoire
 
-if TYPE_CHECKING:
-    import polars as pl
-
 __all__ = [
+    "days_in_month",
+    "juminhyo_code_check_digit",
+    "juminhyo_code_ok",
+    "kojin_bango_check_digit",
+    "kojin_bango_ok",
     "ALNUM_FULL_TO_HALF",
     "ALNUM_HALF_TO_FULL",
     "ERAS",
@@ -180,3 +183,87 @@ ALNUM_FULL_TO_HALF["\u3000"] = " "
 
 ALNUM_HALF_TO_FULL: dict[str, str] = {v: k for k, v in ALNUM_FULL_TO_HALF.items()}
 """ASCII 0x21–0x7E → U+FF01–FF5E, ``' '`` → 全角スペース."""
+
+
+def days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
+    """Days in ``month`` (1–12) of the Gregorian ``year``; null for another month.
+
+    >>> pl.select(days_in_month(pl.lit(2000), pl.lit(2))).item()
+    29
+    """
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    return (
+        pl.when(month == 2)
+        .then(pl.when(leap).then(pl.lit(29)).otherwise(pl.lit(28)))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(pl.lit(30))
+        .when((month >= 1) & (month <= 12))
+        .then(pl.lit(31))
+        .otherwise(pl.lit(None, dtype=pl.Int32))
+        .cast(pl.Int64)
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# check digits
+# ---------------------------------------------------------------------------------------
+
+# weights for the n-th digit from the right of the body (n = 1 … len)
+_KOJIN_WEIGHTS = KOJIN_BANGO_WEIGHTS
+_JUMIN_WEIGHTS = JUMINHYO_CODE_WEIGHTS
+
+
+def _check_digit(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
+    """Check digit (Int64) of an all-digit ``body`` of ``len(weights)`` digits, else null.
+
+    The result keeps the name of ``body`` (every branch is rooted at it).
+    """
+    size = len(weights)
+    s = body.cast(pl.String)
+    digit = check_digit(s.cast(pl.Int64, strict=False), weights)
+    return pl.when(s.str.contains(rf"^[0-9]{{{size}}}$")).then(digit)
+
+
+def _number_ok(e: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
+    s = e.cast(pl.String)
+    size = len(weights) + 1
+    expected = _check_digit(s.str.slice(0, size - 1), weights)
+    actual = s.str.slice(size - 1, 1).cast(pl.Int64, strict=False)
+    matches = s.str.contains(rf"^[0-9]{{{size}}}$") & (expected == actual).fill_null(False)
+    return pl.when(s.is_not_null()).then(matches)
+
+
+def kojin_bango_check_digit(first11: pl.Expr) -> pl.Expr:
+    """The 個人番号 check digit (String) for an 11-digit body; null when not 11 digits.
+
+    >>> pl.select(kojin_bango_check_digit(pl.lit("12345678901"))).item()
+    '8'
+    """
+    return _check_digit(first11, _KOJIN_WEIGHTS).cast(pl.String)
+
+
+def juminhyo_code_check_digit(first10: pl.Expr) -> pl.Expr:
+    """The 住民票コード check digit (String) for a 10-digit body; null when not 10 digits.
+
+    >>> pl.select(juminhyo_code_check_digit(pl.lit("1234567890"))).item()
+    '3'
+    """
+    return _check_digit(first10, _JUMIN_WEIGHTS).cast(pl.String)
+
+
+def kojin_bango_ok(e: pl.Expr) -> pl.Expr:
+    """True when ``e`` is 12 digits whose last is the 個人番号 check digit (null → null).
+
+    >>> pl.select(kojin_bango_ok(pl.lit("123456789018"))).item()
+    True
+    """
+    return _number_ok(e, _KOJIN_WEIGHTS)
+
+
+def juminhyo_code_ok(e: pl.Expr) -> pl.Expr:
+    """True when ``e`` is 11 digits whose last is the 住民票コード check digit (null → null).
+
+    >>> pl.select(juminhyo_code_ok(pl.lit("12345678903"))).item()
+    True
+    """
+    return _number_ok(e, _JUMIN_WEIGHTS)

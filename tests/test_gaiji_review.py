@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.fonts import build_pua_font
 
 from mig.cli import main
 from mig.demo.generator import DEMO_GAIJI, generate_legacy_export
@@ -27,7 +28,6 @@ from mig.gaiji.glyphs import (
     GlyphIndex,
     MJFont,
     VendorFont,
-    build_pua_font,
     find_mj_font,
     glyph_features,
 )

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from support.fonts import build_pua_font
 
 from mig.demo.generator import DEMO_GAIJI, generate_legacy_export
 from mig.errors import ConfigError
 from mig.extract.run import extract
-from mig.gaiji.glyphs import GlyphIndex, MJFont, build_pua_font, find_mj_font
+from mig.gaiji.glyphs import GlyphIndex, MJFont, find_mj_font
 from mig.gaiji.mj import mj_table
 from mig.gaiji.review import review_run
 

@@ -32,9 +32,9 @@ from mig.demo.registry import attach_demo_registry
 from mig.errors import ConfigError, ExitCode, InputError
 from mig.extract.run import extract
 from mig.load import ddl_for, load_run, read_manifest
-from mig.load.run import PAUSE_AFTER_ENV, PAUSE_ENV, PAUSE_SECONDS_ENV
 
 IVS = re.compile("[\U000e0100-\U000e01ef]")
+PAUSED_LOAD = Path(__file__).parent / "support" / "paused_load.py"
 
 
 def _demo_run(base: Path, rows: int, seed: int) -> Path:
@@ -379,11 +379,12 @@ def _kill_after_batches(
     run: Path, url: str, marker: Path, batches: int, *extra: str,
     while_paused: Callable[[], None] | None = None,
 ) -> None:
-    """Start `mig load` with the pause hook; SIGKILL it once ``batches`` batches are written."""
-    env = {**os.environ, PAUSE_ENV: str(marker), PAUSE_AFTER_ENV: str(batches), PAUSE_SECONDS_ENV: "60"}
+    """Start a load that pauses after ``batches`` batches (``support/paused_load.py``, the
+    library's progress hook); SIGKILL it once they are written."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mig", "load", str(run), "--target", url, "--batch-rows", "40", *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, str(PAUSED_LOAD), str(marker), str(batches), str(run), url,
+         "--batch-rows", "40", "--seconds", "60", *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 120

@@ -206,7 +206,7 @@ def frame_block(
     n = buf.shape[0]
 
     def hits(byte: int) -> npt.NDArray[np.bool_]:
-        mask = buf == byte
+        mask: npt.NDArray[np.bool_] = buf == byte
         if char_start is not None:
             mask &= char_start
         return mask
@@ -293,8 +293,8 @@ def split_fields(
         quoted[nonempty] = (buf[field_starts[nonempty]] == q) & (buf[field_ends[nonempty] - 1] == q)
         where = np.flatnonzero(quoted)
         if where.size:
-            inner = values.gather(where)
-            unquoted = inner.str.slice(1, inner.str.len_chars() - 2).str.replace_all(
+            enclosed = values.gather(where)
+            unquoted = enclosed.str.slice(1, enclosed.str.len_chars() - 2).str.replace_all(
                 quote + quote, quote, literal=True
             )
             values = values.scatter(where, unquoted)

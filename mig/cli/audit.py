@@ -1,14 +1,15 @@
-"""``mig audit``: the contract-end handover audit (a thin command over :mod:`mig.audit`)."""
+"""``mig audit``: the contract-end handover audit (a thin command over :func:`mig.audit_package`)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import get_args
 
 import click
 
-from mig.charsets import REPERTOIRES
-from mig.cli import emit_json, json_option, user_errors
+from mig import Repertoire
+from mig.cli.common import emit_json, json_option, user_errors
 from mig.errors import ConfigError, ExitCode
 from mig.fs import write_text
 
@@ -38,7 +39,7 @@ def _write_atomic(path: Path, text: str) -> None:
               help="Read package file FILE (path or name, glob allowed) as a file of LAYOUT.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write the HTML report here.")
 @click.option("--repertoire", default="jisx0213", show_default=True,
-              type=click.Choice(list(REPERTOIRES)),
+              type=click.Choice(get_args(Repertoire)),
               help="Target character repertoire for the 外字 count.")
 @click.option("--require-gaiji-resolved", is_flag=True,
               help="外字 left (Private Use or outside the repertoire) blocks acceptance.")
@@ -57,19 +58,21 @@ def audit(
 
     Exit code 0 when nothing blocks acceptance, 1 when something does.
     """
-    from mig.audit import AuditOptions, Limits, audit_package, render_audit_html
+    import mig
 
     total = int(max_unpacked_gib * 1024**3)
-    options = AuditOptions(
+    options = mig.AuditOptions(
         businesses=businesses,
         mappings=_pairs(mappings),
         repertoire=repertoire,
         require_gaiji_resolved=require_gaiji_resolved,
-        limits=Limits(max_total_bytes=total, max_entry_bytes=total, max_ratio=max_ratio),
+        limits=mig.Limits(max_total_bytes=total, max_entry_bytes=total, max_ratio=max_ratio),
     )
-    report = audit_package(package, options)
+    report = mig.audit_package(package, options)
     data = report.to_dict()
     if report_path is not None:
+        from mig.audit import render_audit_html
+
         _write_atomic(report_path, render_audit_html(data))
     if as_json:
         emit_json(data)

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from mig.cli import emit_json, json_option, user_errors
+from mig.cli.common import emit_json, json_option, user_errors
 
 
 @click.group()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from mig.cli import emit_json, json_option, progress_bar, quiet_option, user_errors
+from mig.cli.common import emit_json, json_option, progress_bar, quiet_option, user_errors
 from mig.errors import ExitCode
 
 __all__ = ["decide", "review"]

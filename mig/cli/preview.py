@@ -1,132 +1,12 @@
-"""``mig preview``: the first decoded records of a legacy file, with each field's byte offset.
-
-Meant for the first look at a new source: is the copybook right, the framing, the charset?
-Every field shows where it lies in the record (offset, size), its picture, its bytes in hex
-and its decoded value, or the reason it does not decode. The values are the file's data:
-they go to the terminal only, never into a log or a report.
-
-The adapter is found through the ``mig.adapters`` entry points (this module does not know
-any adapter); one whose reader has ``preview(limit)`` (the ``copybook`` adapter) gives the
-per-field view, any other shows the first decoded rows.
-"""
+"""``mig preview``: a thin command over :func:`mig.preview`."""
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
-from typing import Any
 
 import click
 
-from mig.charsets import is_control, is_private_use, is_variation_selector
-from mig.cli import emit_json, json_option, user_errors
-from mig.errors import ConfigError
-from mig.extract.mapping import load_mapping
-from mig.registry import get_adapter
-
-PREVIEW_BATCH_BYTES = 1 << 20
-
-
-def preview_source(
-    mapping_path: Path, input_path: Path, *, limit: int = 10, adapter: str | None = None
-) -> dict[str, Any]:
-    """The first ``limit`` records of ``input_path`` as the mapping's adapter decodes them.
-
-    Returns ``{"path", "adapter", "encoding", "columns", "records"}``; each record has
-    ``record`` (number in the file), ``offset``, ``length``, ``type`` (record type, if the
-    adapter knows it), ``reject`` (why it would be rejected, or ``None``) and ``fields``
-    (``name``, ``offset`` within the record, ``size``, ``picture``, ``hex``, ``value``,
-    ``error``).
-    """
-    mapping = load_mapping(mapping_path)
-    name = adapter or mapping.adapter
-    if not name:
-        raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
-    plugin = get_adapter(name)
-    matching = [f for f in mapping.files if any(fnmatch.fnmatch(input_path.name, p) for p in f.inputs)]
-    file_source: dict[str, Any] = dict(getattr(matching[0], "source", {}) or {}) if matching else {}
-    options: dict[str, Any] = {
-        **mapping.source, **file_source, "_mapping_dir": str(mapping_path.parent.resolve()),
-    }
-    reader = plugin.open(input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
-    preview = getattr(reader, "preview", None)
-    if callable(preview):
-        records: list[dict[str, Any]] = preview(limit)
-    else:
-        records = _rows_preview(reader, limit)
-    return {
-        "path": str(input_path),
-        "adapter": name,
-        "encoding": reader.encoding,
-        "columns": list(reader.columns),
-        "records": records,
-    }
-
-
-def _rows_preview(reader: Any, limit: int) -> list[dict[str, Any]]:
-    """Generic preview: the first decoded rows (a loop over at most ``limit`` rows)."""
-    out: list[dict[str, Any]] = []
-    for batch in reader.batches():
-        meta = batch.records.head(limit - len(out))
-        rows = batch.data.head(meta.height)
-        for record, values in zip(meta.iter_rows(named=True), rows.iter_rows(named=True), strict=True):
-            out.append({
-                "record": record["line"], "offset": record["offset"], "length": len(record["raw"]),
-                "type": None, "reject": None,
-                "fields": [{"name": k, "value": v} for k, v in values.items() if k != "row"],
-            })
-        if len(out) >= limit:
-            break
-    return out
-
-
-_HEX_SHOWN = 32
-
-
-def show_value(value: str) -> str:
-    """A value between quotes, with control, Private Use (外字) and variation-selector
-    characters escaped so that they are visible on a terminal.
-
-    >>> show_value("\\ue000田\\u3000")
-    '"\\\\ue000田\u3000"'
-    """
-    def visible(ch: str) -> str:
-        if not (is_control(ch) or is_private_use(ch) or is_variation_selector(ch)):
-            return ch
-        code = ord(ch)
-        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-    return '"' + "".join(visible(ch) for ch in value) + '"'
-
-
-def format_preview(result: dict[str, Any]) -> list[str]:
-    """Text lines of a preview: one header line per record, one line per field."""
-    lines = [f"{result['path']}: adapter {result['adapter']}, charset {result['encoding']}"]
-    for record in result["records"]:
-        head = f"record {record['record']}  offset {record['offset']}  length {record['length']}"
-        if record.get("type"):
-            head += f"  type {record['type']}"
-        if record.get("reject"):
-            reject = record["reject"]
-            head += f"  REJECT {reject['type']}" + (f" ({reject['detail']})" if reject.get("detail") else "")
-        lines.append(head)
-        for f in record["fields"]:
-            value = f.get("value")
-            shown = "(absent)" if f.get("present") is False else ("null" if value is None else show_value(value))
-            error = f"  ! {f['error']}" if f.get("error") else ""
-            if "offset" in f:
-                picture = f["picture"] or f.get("usage", "")
-                usage = f.get("usage", "")
-                if usage and usage not in ("DISPLAY",) and usage not in picture:
-                    picture = f"{picture} {usage}".strip()
-                raw = f.get("hex", "")
-                raw = raw if len(raw) <= _HEX_SHOWN else raw[: _HEX_SHOWN - 1] + "…"
-                lines.append(
-                    f"  {f['offset']:>6} {f['size']:>5}  {f['name']:<24} {picture:<18} {raw:<{_HEX_SHOWN}} {shown}{error}"
-                )
-            else:
-                lines.append(f"  {f['name']:<24} {shown}")
-    return lines
+from mig.cli.common import emit_json, json_option, user_errors
 
 
 @click.command("preview")
@@ -138,9 +18,13 @@ def format_preview(result: dict[str, Any]) -> list[str]:
 @user_errors
 def preview(input_path: Path, mapping_path: Path, limit: int, adapter: str | None, as_json: bool) -> None:
     """Show the first decoded records of INPUT with the byte offset of each field."""
-    result = preview_source(mapping_path, input_path, limit=limit, adapter=adapter)
+    import mig
+
+    result = mig.preview(mapping_path, input_path, limit=limit, adapter=adapter)
     if as_json:
         emit_json(result)
         return
+    from mig.extract.preview import format_preview
+
     for line in format_preview(result):
         click.echo(line)

@@ -101,9 +101,8 @@ def run_demo(
 ) -> DemoResult:
     """Generate a legacy export under ``out``, extract it, and load it into SQLite.
 
-    >>> # doctest: +SKIP
-    >>> result = run_demo(Path("mig-demo"), rows=1000)
-    >>> result.manifest["totals"]["rows_rejected"] > 0
+    >>> result = run_demo(Path("mig-demo"), rows=1000)  # doctest: +SKIP
+    >>> result.manifest["totals"]["rows_rejected"] > 0  # doctest: +SKIP
     True
     """
     if out.exists() and any(out.iterdir()):

@@ -124,9 +124,8 @@ def extract(
 ) -> RunResult:
     """Run the conversion path and write a run directory at ``out``.
 
-    >>> # doctest: +SKIP
-    >>> result = extract(Path("mapping.toml"), [Path("JUMIN.csv")], Path("run"))
-    >>> result.manifest["totals"]["rows_in"] == result.manifest["totals"]["rows_out"] + result.manifest["totals"]["rows_rejected"]
+    >>> result = extract(Path("mapping.toml"), [Path("JUMIN.csv")], Path("run"))  # doctest: +SKIP
+    >>> result.manifest["totals"]["rows_in"] == result.manifest["totals"]["rows_out"] + result.manifest["totals"]["rows_rejected"]  # doctest: +SKIP
     True
     """
     mapping = load_mapping(mapping_path)

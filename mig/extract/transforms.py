@@ -21,6 +21,7 @@ import polars as pl
 
 from mig import jp
 from mig.errors import UnknownNameError
+from mig.jp import days_in_month
 
 Transform = Callable[[pl.Expr], pl.Expr]
 
@@ -178,25 +179,6 @@ def _era_lookup(era: pl.Expr, column: int) -> pl.Expr:
     return era.replace_strict(values, default=None, return_dtype=pl.Int64)
 
 
-def days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
-    """Days in ``month`` (1–12) of the Gregorian ``year``; null for another month.
-
-    >>> pl.select(days_in_month(pl.lit(2000), pl.lit(2))).item()
-    29
-    """
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    return (
-        pl.when(month == 2)
-        .then(pl.when(leap).then(pl.lit(29)).otherwise(pl.lit(28)))
-        .when(month.is_in([4, 6, 9, 11]))
-        .then(pl.lit(30))
-        .when((month >= 1) & (month <= 12))
-        .then(pl.lit(31))
-        .otherwise(pl.lit(None, dtype=pl.Int32))
-        .cast(pl.Int64)
-    )
-
-
 def wareki_stages(date: pl.Expr, era: pl.Expr | None, name: str) -> list[list[pl.Expr]]:
     """The 和暦 conversion as successive column stages ending in a Struct column ``name``.
 
@@ -325,68 +307,3 @@ def wareki_to_seireki(date: pl.Expr, era: pl.Expr | None = None) -> pl.Expr:
 
 
 WAREKI_DTYPE = pl.Struct({"value": pl.String, "error": pl.String})
-
-
-# ---------------------------------------------------------------------------------------
-# check digits
-# ---------------------------------------------------------------------------------------
-
-# weights for the n-th digit from the right of the body (n = 1 … len)
-_KOJIN_WEIGHTS = jp.KOJIN_BANGO_WEIGHTS
-_JUMIN_WEIGHTS = jp.JUMINHYO_CODE_WEIGHTS
-
-
-def _check_digit(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    """Check digit (Int64) of an all-digit ``body`` of ``len(weights)`` digits, else null.
-
-    The result keeps the name of ``body`` (every branch is rooted at it).
-    """
-    size = len(weights)
-    s = body.cast(pl.String)
-    digit = jp.check_digit(s.cast(pl.Int64, strict=False), weights)
-    return pl.when(s.str.contains(rf"^[0-9]{{{size}}}$")).then(digit)
-
-
-def _number_ok(e: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    s = e.cast(pl.String)
-    size = len(weights) + 1
-    expected = _check_digit(s.str.slice(0, size - 1), weights)
-    actual = s.str.slice(size - 1, 1).cast(pl.Int64, strict=False)
-    matches = s.str.contains(rf"^[0-9]{{{size}}}$") & (expected == actual).fill_null(False)
-    return pl.when(s.is_not_null()).then(matches)
-
-
-def kojin_bango_check_digit(first11: pl.Expr) -> pl.Expr:
-    """The 個人番号 check digit (String) for an 11-digit body; null when not 11 digits.
-
-    >>> pl.select(kojin_bango_check_digit(pl.lit("12345678901"))).item()
-    '8'
-    """
-    return _check_digit(first11, _KOJIN_WEIGHTS).cast(pl.String)
-
-
-def juminhyo_code_check_digit(first10: pl.Expr) -> pl.Expr:
-    """The 住民票コード check digit (String) for a 10-digit body; null when not 10 digits.
-
-    >>> pl.select(juminhyo_code_check_digit(pl.lit("1234567890"))).item()
-    '3'
-    """
-    return _check_digit(first10, _JUMIN_WEIGHTS).cast(pl.String)
-
-
-def kojin_bango_ok(e: pl.Expr) -> pl.Expr:
-    """True when ``e`` is 12 digits whose last is the 個人番号 check digit (null → null).
-
-    >>> pl.select(kojin_bango_ok(pl.lit("123456789018"))).item()
-    True
-    """
-    return _number_ok(e, _KOJIN_WEIGHTS)
-
-
-def juminhyo_code_ok(e: pl.Expr) -> pl.Expr:
-    """True when ``e`` is 11 digits whose last is the 住民票コード check digit (null → null).
-
-    >>> pl.select(juminhyo_code_ok(pl.lit("12345678903"))).item()
-    True
-    """
-    return _number_ok(e, _JUMIN_WEIGHTS)

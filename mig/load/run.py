@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,13 +65,6 @@ from mig.run.writer import sha256_file
 BATCH_ROWS = 65_536
 """Rows per Arrow record batch read from a Parquet file (bounds memory)."""
 
-PAUSE_ENV = "MIG_TEST_LOAD_PAUSE"
-"""Test hook only: a file path. When set, the load appends a line to that file after every
-batch written, and after the :data:`PAUSE_AFTER_ENV`-th batch (default 1) it sleeps
-:data:`PAUSE_SECONDS_ENV` seconds (default 30), so a test can kill the process in the
-middle of a load. Never set it in production."""
-PAUSE_AFTER_ENV = "MIG_TEST_LOAD_PAUSE_AFTER"
-PAUSE_SECONDS_ENV = "MIG_TEST_LOAD_PAUSE_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -539,19 +530,6 @@ class _Rejects:
         self._open.clear()
 
 
-def _pause_for_tests() -> None:
-    """The :data:`PAUSE_ENV` hook: let a test kill the process between two batches."""
-    marker = os.environ.get(PAUSE_ENV)
-    if not marker:
-        return
-    with open(marker, "a", encoding="utf-8") as handle:
-        handle.write("batch\n")
-    with open(marker, encoding="utf-8") as handle:
-        written = sum(1 for _ in handle)
-    if written == int(os.environ.get(PAUSE_AFTER_ENV, "1")):
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "30")))
-
-
 def _isolate(
     db: RowIsolatingTarget,
     plan: _Plan,
@@ -641,12 +619,7 @@ def _write(
 
     with parquet:
         if not isinstance(db, RowIsolatingTarget) or rejects is None:
-            def paused(source: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-                for batch in source:
-                    yield batch
-                    _pause_for_tests()
-
-            return db.write_batches(plan.table, plan.columns, paused(batches()), progress), refused
+            return db.write_batches(plan.table, plan.columns, batches(), progress), refused
         written = 0
         row = 0
         encode = db.encode_batch
@@ -655,5 +628,4 @@ def _write(
             row += batch.num_rows
             if progress is not None:
                 progress(batch.num_rows)
-            _pause_for_tests()
         return written, refused

@@ -71,9 +71,8 @@ def validate_files(
 ) -> Report:
     """Validate files in a layout; ``references`` maps a referenced layout id to its file.
 
-    >>> # doctest: +SKIP
-    >>> report = validate_files([Path("run/data/juki-setai.csv")], "juki-setai")
-    >>> report.files[0].rows_in
+    >>> report = validate_files([Path("run/data/juki-setai.csv")], "juki-setai")  # doctest: +SKIP
+    >>> report.files[0].rows_in  # doctest: +SKIP
     1000
     """
     layout = get_layout(layout_id)

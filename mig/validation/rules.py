@@ -27,7 +27,7 @@ from mig.charsets import (
     private_use_pattern,
 )
 from mig.errors import ConfigError, UnknownNameError
-from mig.extract.transforms import days_in_month, juminhyo_code_ok, kojin_bango_ok
+from mig.jp import days_in_month, juminhyo_code_ok, kojin_bango_ok
 from mig.layout import BYTE_ENCODINGS, Item, Layout
 from mig.validation.findings import FINDING_SCHEMA, concat_sorted, empty_findings, findings_where
 

@@ -1,0 +1,79 @@
+"""What every ``mig`` command shares: the error wrapper, JSON output, the progress bar and
+the common options."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from mig.errors import MigError
+from mig.fs import json_text
+
+if TYPE_CHECKING:
+    from mig.run.manifest import ManifestFile
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["emit_json", "json_option", "print_counts", "progress_bar", "quiet_option", "user_errors"]
+
+
+def user_errors(command: F) -> F:
+    """Show a :class:`MigError` as ``mig: error: …`` and exit with its code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except MigError as exc:
+            click.echo(f"mig: error: {exc}", err=True)
+            sys.exit(int(exc.exit_code))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json_text(data), nl=False)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar on stderr; ``None`` when off (not a TTY, or ``--quiet``)."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(path: str, done: int, total: int) -> None:
+            if path not in tasks:
+                tasks[path] = bar.add_task(Path(path).name, total=total)
+            bar.update(tasks[path], completed=done)
+
+        yield advance
+
+
+def print_counts(files: Sequence[ManifestFile], run_dir: Path) -> None:
+    """The per-layout counts table of a run directory (``mig extract``, ``mig demo``)."""
+    from mig.run.manifest import REPORT_HTML
+
+    click.echo(f"{'layout':<14} {'rows_in':>10} {'rows_out':>10} {'rejected':>10}")
+    for f in files:
+        rows_in = "" if f.rows_in is None else f.rows_in
+        click.echo(f"{f.layout:<14} {rows_in:>10} {f.rows_out:>10} {f.rows_rejected:>10}")
+    click.echo(f"run directory: {run_dir}  (report: {run_dir / REPORT_HTML})")
+
+
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")

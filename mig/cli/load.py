@@ -1,0 +1,52 @@
+"""``mig load``: a thin command over :func:`mig.load` (a database, or ``bundle:DIR``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import get_args
+
+import click
+
+from mig import BundleEncoding, GaijiPolicyName
+from mig.cli.common import emit_json, json_option, quiet_option, user_errors
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--target", "-t", required=True, help="Target URL, e.g. sqlite:///mig.db")
+@click.option("--replace", is_flag=True, help="Replace tables that exist.")
+@click.option("--gaiji-policy", type=click.Choice(get_args(GaijiPolicyName)), default="keep", show_default=True,
+              help="What to do with characters the target may not hold: keep IVS, strip variation selectors, shrink (縮退) to JIS X 0213, or fail.")
+@click.option("--shrink-order", help="MJ縮退マップ tables for --gaiji-policy shrink, in order (comma-separated names or aliases: jis,582-1,582-2,koseki,2842-zoku,2842-betsu,2842-mujirushi,5202,jisho,ruisui).")
+@click.option("--rejects", "rejects_dir", type=click.Path(path_type=Path), help="Folder for the rows the target refuses (default RUN_DIR/load-rejects).")
+@click.option("--batch-rows", default=65_536, show_default=True, type=click.IntRange(1, 10_000_000), help="Rows per batch written.")
+@click.option("--encoding", type=click.Choice(get_args(BundleEncoding)), help="bundle:DIR only: data file encoding (default utf-8; utf-8-sig writes a BOM).")
+@click.option("--fixed-width", is_flag=True, help="bundle:DIR only: fixed-width .dat files (byte lengths from the layout; needs --encoding cp932).")
+@quiet_option
+@json_option
+@user_errors
+def load(
+    run_dir: Path, target: str, replace: bool, gaiji_policy: GaijiPolicyName, shrink_order: str | None,
+    rejects_dir: Path | None, batch_rows: int, encoding: BundleEncoding | None, fixed_width: bool,
+    quiet: bool, as_json: bool,
+) -> None:
+    """Load a run directory into a database (exit 1 when the target refused rows), or write a
+    loader bundle with --target bundle:DIR (DDL, data files, psql/SQL*Loader/bcp files)."""
+    import mig
+    from mig.load.bundle import BundleRefusedError
+
+    try:
+        result = mig.load(
+            run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
+            rejects_dir=rejects_dir, batch_rows=batch_rows, encoding=encoding, fixed_width=fixed_width,
+        )
+    except BundleRefusedError as exc:
+        if as_json:
+            emit_json(exc.to_dict())
+        raise
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        click.echo("\n".join(result.summary_lines()))
+    sys.exit(int(result.exit_code))

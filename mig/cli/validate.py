@@ -1,0 +1,57 @@
+"""``mig validate``: a thin command over :func:`mig.validate_files`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mig.cli.common import json_option, user_errors
+from mig.errors import ConfigError, ExitCode
+from mig.fs import write_text
+
+
+def _references(refs: tuple[str, ...]) -> dict[str, Path]:
+    references = {}
+    for ref in refs:
+        name, sep, value = ref.partition("=")
+        if not sep:
+            raise ConfigError(f"--ref {ref!r}: expected LAYOUT=PATH")
+        references[name] = Path(value)
+    return references
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--layout", "-l", "layout_id", required=True, help="Layout id (see `mig layouts list`).")
+@click.option("--ref", "refs", multiple=True, metavar="LAYOUT=PATH", help="File of a referenced layout, for cross-file keys.")
+@click.option("--encoding", help="Encoding of CSV input (default: detected).")
+@click.option("--show-values", is_flag=True, help="Include offending values (個人番号 stays masked).")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="Also write the report as HTML.")
+@json_option
+@user_errors
+def validate(
+    paths: tuple[Path, ...], layout_id: str, refs: tuple[str, ...], encoding: str | None,
+    show_values: bool, report_path: Path | None, as_json: bool,
+) -> None:
+    """Validate intermediate CSV or Parquet files PATHS against a layout."""
+    import mig
+
+    references = _references(refs)
+    report = mig.validate_files(paths, layout_id, references=references, encoding=encoding, show_values=show_values)
+    if report_path:
+        from mig.html.run_report import render_report_html
+
+        write_text(report_path, render_report_html(report.to_dict()))
+    if as_json:
+        click.echo(report.to_json(), nl=False)
+    else:
+        for f in report.files:
+            for s in f.sources:
+                click.echo(f"{s.path}: {f.rows_in} rows, {f.rows_rejected} with errors")
+            for finding in f.findings:
+                rows = ", ".join(map(str, finding.rows))
+                click.echo(f"  {finding.severity:<7} {finding.type:<26} {finding.count:>8}  {finding.message}" + (f"  rows {rows}" if rows else ""))
+    errors = any(x.severity == "error" for f in report.files for x in f.findings)
+    sys.exit(int(ExitCode.FINDINGS if errors else ExitCode.CLEAN))

@@ -1,0 +1,1 @@
+"""Test harnesses and fixtures-as-code the tests (and benchmarks) share; not shipped."""
