@@ -39,7 +39,6 @@ ranked by readings and hints alone. The sheet shows no value from the data; with
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 import unicodedata
@@ -58,6 +57,7 @@ from mig.errors import ConfigError, InputError
 from mig.fs import write_text
 from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
 from mig.gaiji.mj import codepoints, mj_table
+from mig.html.render import render
 from mig.run.manifest import GAIJI_REVIEW_HTML, data_parquet, findings_parquet, load_manifest
 
 __all__ = [
@@ -745,117 +745,10 @@ def render_template(result: ReviewResult) -> str:
     return buffer.getvalue()
 
 
-_CSS = """
-body{font-family:"IPAexGothic","Hiragino Sans","Yu Gothic","Meiryo",system-ui,sans-serif;margin:1.5rem;
-color:#1a1a1a;line-height:1.4}h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.1rem;margin:1.6rem 0 .3rem;
-border-bottom:2px solid #ccc}.meta,.where,.note{color:#555;font-size:.85rem}
-div.cands{display:flex;flex-wrap:wrap;gap:.3rem}div.cell{border:1px solid #ccc;padding:.3rem;
-text-align:center;font-size:.78rem;width:7.2rem}
-img.glyph{width:64px;height:64px;display:block;margin:0 auto .2rem;image-rendering:auto}
-div.vendor{background:#fff4f4}div.vendor img.glyph{border:2px solid #c00000}
-div.cand img.glyph{border:2px solid #0050b0}
-.noglyph{width:64px;height:64px;display:flex;align-items:center;justify-content:center;margin:0 auto;
-border:2px dashed #c00000;color:#c00000;font-size:.75rem}
-.mj{font-weight:bold;font-family:ui-monospace,Consolas,monospace}.cp{font-family:ui-monospace,Consolas,monospace;
-color:#555}.read{max-width:7rem;margin:0 auto}.score{color:#333}label{cursor:pointer}
-.decide{margin:.4rem 0}button{font-size:1rem;padding:.3rem .8rem}
-""".strip()
-
-_SCRIPT = """
-function migExport(){
- const rows=[["source","code","mj","text","decided_by","evidence","count","candidates"]];
- const by=document.getElementById("decided_by").value;
- document.querySelectorAll("section.char").forEach(function(s){
-  const code=s.dataset.code;let mj="";let ev="";
-  const picked=s.querySelector("input[type=radio]:checked");
-  if(picked&&picked.value){mj=picked.value;ev=picked.dataset.evidence;}
-  const other=s.querySelector("input.other").value.trim();
-  if(other){mj=other.toUpperCase();ev="mig gaiji review: entered by hand";}
-  rows.push([s.dataset.source,code,mj,"",mj?by:"",ev,s.dataset.count,s.dataset.candidates]);
- });
- const q=function(v){v=String(v);return /[",\\r\\n]/.test(v)?'"'+v.replace(/"/g,'""')+'"':v;};
- const text="\\ufeff"+rows.map(function(r){return r.map(q).join(",");}).join("\\r\\n")+"\\r\\n";
- const a=document.createElement("a");
- a.href=URL.createObjectURL(new Blob([text],{type:"text/csv;charset=utf-8"}));
- a.download="gaiji-decisions.csv";document.body.appendChild(a);a.click();a.remove();
-}
-""".strip()
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def render_sheet(result: ReviewResult) -> str:
-    """The review sheet as one self-contained HTML page (deterministic)."""
-    parts = [
-        "<!DOCTYPE html>", '<html lang="ja">', "<head>", '<meta charset="utf-8">',
-        "<title>mig 外字 同定シート / gaiji review</title>", f"<style>{_CSS}</style>",
-        f"<script>{_SCRIPT}</script>", "</head>", "<body>",
-        "<h1>外字 同定シート / Gaiji identification sheet</h1>",
-        f'<p class="meta">source: <b>{_e(result.source or "(none: give --source to mig gaiji decide)")}</b>'
-        f" · vendor font: {_e(result.vendor_font or '(none)')} · MJ font: {_e(result.mj_font or '(none)')}"
-        f" · {len(result.entries)} 文字 / characters</p>",
-        '<p class="meta">score = glyph + 0.05 × reading + hints (radical 0.03, strokes 0.02). '
-        "候補を選んで CSV を書き出し、<code>mig gaiji decide</code> で登録します。 "
-        "Pick a candidate per character, export the CSV, then run <code>mig gaiji decide FILE.csv --registry REG.csv</code>.</p>",
-    ]
-    for note in result.notes:
-        parts.append(f'<p class="note">⚠ {_e(note)}</p>')
-    parts.append(
-        '<p class="decide"><label>判定者 / decided by: <input id="decided_by" size="24"></label> '
-        '<button type="button" onclick="migExport()">CSV を書き出す / Export CSV</button></p>'
-    )
-    if not result.entries:
-        parts.append("<p>未解決の外字はありません / No unresolved Private Use characters.</p>")
-    for entry in result.entries:
-        parts.append(_entry_html(result.source, entry))
-    parts += ["</body>", "</html>", ""]
-    return "\n".join(parts)
-
-
-def _entry_html(source: str, e: ReviewEntry) -> str:
-    cand_list = " ".join(f"{c.mj}:{c.score:.3f}" for c in e.candidates)
-    where = "; ".join(
-        f"{o.layout} / {o.item}: {o.count}" + (f" (rows {', '.join(map(str, o.rows))})" if o.rows else "")
-        for o in e.where
-    )
-    cells = []
-    if e.image is not None:
-        est = f"<br>推定画数 ≈ {e.strokes_estimate:.0f} ± 3" if e.strokes_estimate is not None else ""
-        cells.append(
-            f'<div class="cell vendor"><img class="glyph" alt="{_e(e.code)}" src="{e.image}">'
-            f'<span class="mj">{_e(e.code)}</span><br>vendor{est}</div>'
-        )
-    else:
-        cells.append(f'<div class="cell vendor"><div class="noglyph">no glyph</div><span class="mj">{_e(e.code)}</span></div>')
-    for c in e.candidates:
-        code_text = codepoints(c.text) if c.text else "-"
-        radical = f"部首 {c.radical}+{c.inner_strokes if c.inner_strokes is not None else '?'}" if c.radical is not None else "部首 ?"
-        readings = "・".join(c.readings[:6]) + ("…" if len(c.readings) > 6 else "")
-        img = f'<img class="glyph" alt="{_e(c.mj)}" src="{c.image}">' if c.image else '<div class="noglyph">-</div>'
-        evidence = f"mig gaiji review: candidate {c.rank} of {len(e.candidates)} (score {c.score:.3f})"
-        cells.append(
-            f'<div class="cell cand"><label>{img}<span class="mj">{_e(c.mj)}</span><br>'
-            f'<span class="cp">{_e(code_text)}</span><br>{_e(radical)} · 総画 {_e(c.strokes)}<br>'
-            f'<div class="read">{_e(readings)}</div>'
-            f'<span class="score">{c.score:.3f} (g {c.glyph:.3f} r {c.reading:.2f} h {c.hint:.2f})</span><br>'
-            f'<input type="radio" name="pick-{_e(e.code)}" value="{_e(c.mj)}" data-evidence="{_e(evidence)}"> 選ぶ</label></div>'
-        )
-    contexts = ""
-    if e.contexts:
-        contexts = f'<p class="where">カナ: {_e(" / ".join(e.contexts))}</p>'
-    return "\n".join([
-        f'<section class="char" id="c-{_e(e.code)}" data-code="{_e(e.code)}" data-source="{_e(source)}" '
-        f'data-count="{e.count}" data-candidates="{_e(cand_list)}">',
-        f"<h2>{_e(e.code)} <small>({e.count})</small></h2>",
-        f'<p class="where">{_e(where)}</p>',
-        contexts,
-        '<div class="cands">' + "".join(cells) + "</div>",
-        f'<p class="decide"><label><input type="radio" name="pick-{_e(e.code)}" value="" checked> 未決 / undecided</label> · '
-        f'<label>他の MJ 文字図形名 / other: <input class="other" size="10" placeholder="MJ000000"></label></p>',
-        "</section>",
-    ])
+    """The review sheet as one self-contained HTML page (deterministic), rendered from
+    ``mig/html/templates/gaiji_review.html.j2``."""
+    return render("gaiji_review.html.j2", result=result, codepoints=codepoints)
 
 
 # ---------------------------------------------------------------------------------------

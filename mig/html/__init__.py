@@ -1,1 +1,2 @@
-"""HTML reports: shared escaping and number formats, one template per report."""
+"""HTML reports: one Jinja2 environment (:mod:`mig.html.render`), shared value formats
+(:mod:`mig.html.format`), one template per report over one base template and style."""

@@ -1,0 +1,57 @@
+"""The one Jinja2 environment every HTML report renders through.
+
+Templates live in ``mig/html/templates/`` (shipped inside the package, found through the
+package loader both from a checkout and from an installed wheel): ``base.html.j2`` is the
+page skeleton every report extends and ``base.css`` the style every page starts from;
+a report adds its own blocks and, where it needs them, style rules after the base ones.
+
+Every ``{{ value }}`` is escaped (autoescape on). The escaping is :func:`html.escape`
+(``&quot;`` and ``&#x27;`` for quotes) rather than Jinja's default (``&#34;``, ``&#39;``),
+so pages stay byte-identical to the ones mig wrote before it used templates. A value is
+left alone only when it is already markup (a macro's output).
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from mig.html.format import as_int, as_list, is_int, number, text
+
+TEMPLATES = "templates"
+"""The folder of ``mig/html`` that holds the templates and their style sheets."""
+
+
+def _escape(value: Any) -> Any:
+    """Escape one output value (the environment's ``finalize``)."""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(html.escape(text(value), quote=True))
+
+
+@cache
+def environment() -> Environment:
+    """The shared environment: package loader, autoescape, strict undefined, the
+    whitespace control the templates are written for, and the value formats as filters."""
+    env = Environment(
+        loader=PackageLoader("mig.html", TEMPLATES),
+        autoescape=True,
+        finalize=_escape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.filters.update(number=number, text=text, as_int=as_int, as_list=as_list)
+    env.tests.update(int=is_int)
+    return env
+
+
+def render(template: str, /, **context: Any) -> str:
+    """Render one report template with ``context``; same context in, same string out."""
+    return environment().get_template(template).render(**context)
