@@ -72,7 +72,7 @@ from mig.gaiji.policy import (
 )
 from mig.load.ddl import Column, Dialect, columns_for, ddl_for
 from mig.load.run import check_parquet_schema, layout_tables
-from mig.load.targets import Progress, Target, register_target
+from mig.load.targets import Progress, Target, redact_url, register_target
 from mig.run.manifest import MANIFEST_NAME, read_manifest, verify_outputs
 from mig.run.writer import sha256_file
 
@@ -243,7 +243,9 @@ def bundle_path(url: str) -> Path | None:
         return None
     rest = url[len(_PREFIX) :]
     if rest.startswith("//") or not rest:
-        raise ConfigError(f"bad bundle target {url!r}; expected bundle:DIR (a directory path)")
+        raise ConfigError(
+            f"bad bundle target {redact_url(url)!r}; expected bundle:DIR (a directory path)"
+        )
     return Path(rest)
 
 
@@ -911,7 +913,7 @@ def _swap_in(partial: Path, out: Path) -> None:
 def _bundle_target(url: str) -> Target:
     """``open_target("bundle:DIR")``: a bundle is files, not a database to connect to."""
     raise ConfigError(
-        f"{url!r} is a loader bundle, not a database: write it with "
+        f"{redact_url(url)!r} is a loader bundle, not a database: write it with "
         "mig.load.bundle.write_bundle or `mig load RUN --target bundle:DIR`"
     )
 
