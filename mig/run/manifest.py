@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mig.errors import InputError
+from mig.layout import entry_name_problem
 from mig.run.writer import sha256_file
 
 MANIFEST_NAME = "manifest.json"
@@ -91,6 +92,8 @@ def check_table_entry(entry: Any, where: str, label: str = "file entry") -> None
     layout = entry.get("layout")
     if not isinstance(layout, str) or not layout:
         raise fail("'layout' must be a non-empty string")
+    if problem := entry_name_problem(entry):
+        raise fail(problem)
     label = f"{label} ({layout})"
     items = entry.get("items")
     if not isinstance(items, list) or not items:
