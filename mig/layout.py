@@ -6,7 +6,10 @@ Layout files are TOML under ``layouts/<業務>/``; code tables live beside them 
 
 from __future__ import annotations
 
+import re
 import tomllib
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -33,6 +36,56 @@ _LAYOUT_KEYS = {
     "id", "business", "name", "standard", "standard_version", "provenance",
     "description", "byte_encoding", "primary_key", "foreign_keys", "items",
 }
+
+
+LAYOUT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+"""What a layout id may be: it names files (``data/<id>.csv``), a table and SQL literals
+of the loader scripts, so ASCII letters, digits, ``.``, ``_`` and ``-``, at most 63."""
+
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _control_character(text: str) -> str | None:
+    """``U+XXXX`` of the first control, format or line-separator character in ``text``."""
+    for char in text:
+        if unicodedata.category(char) in _CONTROL_CATEGORIES:
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def name_problem(
+    layout_id: object, item_names: Iterable[object] = (), *, id_key: str = "id"
+) -> str | None:
+    """Why a layout id or an item name (項目名称) is unsafe as a file or SQL name, or None.
+
+    A layout id must match :data:`LAYOUT_ID`; an item name may hold spaces, quotes and
+    any printable character (the loaders quote it) but no control character. The reason
+    names the field, never the value.
+
+    >>> name_problem("juki-jumin", ["氏名", "氏名 (カナ)"]) is None
+    True
+    >>> print(name_problem("juki'x", id_key="layout"))
+    'layout' must be ASCII letters, digits, '.', '_' or '-' (at most 63, starting with a letter or digit)
+    >>> print(name_problem("juki-jumin", ["氏名", "住所\\n"]))
+    items[2]: 'name' holds a control character (U+000A)
+    """
+    if isinstance(layout_id, str) and not LAYOUT_ID.fullmatch(layout_id):
+        return (
+            f"{id_key!r} must be ASCII letters, digits, '.', '_' or '-' (at most 63, starting "
+            "with a letter or digit)"
+        )
+    for n, name in enumerate(item_names, 1):
+        found = _control_character(name) if isinstance(name, str) else None
+        if found:
+            return f"items[{n}]: 'name' holds a control character ({found})"
+    return None
+
+
+def entry_name_problem(entry: dict[str, Any]) -> str | None:
+    """:func:`name_problem` of a manifest ``files[]`` entry (``layout`` and ``items[].name``)."""
+    items = entry.get("items")
+    names = [i.get("name") for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    return name_problem(entry.get("layout"), names, id_key="layout")
 
 
 @dataclass(frozen=True)
@@ -162,6 +215,9 @@ def parse_item(raw: dict[str, Any], where: str, codes: dict[str, CodeTable]) -> 
         if key not in raw:
             raise ConfigError(f"{where}: missing key {key!r}")
     name = raw["name"]
+    found = _control_character(name) if isinstance(name, str) else None
+    if found:
+        raise ConfigError(f"{where}: 'name' holds a control character ({found})")
     if raw["type"] not in DATA_TYPES:
         raise ConfigError(
             f"{where} ({name}): unknown type {raw['type']!r}; known: {', '.join(DATA_TYPES)}"
@@ -231,6 +287,8 @@ def load_layout_file(path: Path) -> Layout:
     for key in ("id", "business", "name", "items"):
         if key not in raw:
             raise ConfigError(f"{path}: missing key {key!r}")
+    if problem := name_problem(str(raw["id"])):
+        raise ConfigError(f"{path}: {problem}")
     codes = load_code_tables(path.parent / "codes.toml")
     items = tuple(
         parse_item(item, f"{path.name} item {n}", codes) for n, item in enumerate(raw["items"], 1)

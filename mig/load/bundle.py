@@ -71,8 +71,9 @@ from mig.gaiji.policy import (
     scan_encoding,
 )
 from mig.load.ddl import Column, Dialect, columns_for, ddl_for
+from mig.load.filedb import sql_literal
 from mig.load.run import check_parquet_schema, layout_tables
-from mig.load.targets import Progress, Target, register_target
+from mig.load.targets import Progress, Target, redact_url, register_target
 from mig.run.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -248,7 +249,9 @@ def bundle_path(url: str) -> Path | None:
         return None
     rest = url[len(_PREFIX) :]
     if rest.startswith("//") or not rest:
-        raise ConfigError(f"bad bundle target {url!r}; expected bundle:DIR (a directory path)")
+        raise ConfigError(
+            f"bad bundle target {redact_url(url)!r}; expected bundle:DIR (a directory path)"
+        )
     return Path(rest)
 
 
@@ -512,7 +515,7 @@ def _psql(plans: Sequence[_Plan], encoding: _Encoding) -> str:
     for plan in plans:
         columns = ", ".join(quote(n) for n in plan.names)
         lines.append(
-            f"\\copy {quote(plan.table)} ({columns}) FROM '{plan.data}' WITH "
+            f"\\copy {quote(plan.table)} ({columns}) FROM {sql_literal(plan.data)} WITH "
             f"(FORMAT csv, HEADER true, NULL '', ENCODING '{encoding.postgresql}')"
         )
     return "\n".join(lines) + "\n"
@@ -530,7 +533,7 @@ def _ctl(plan: _Plan, encoding: _Encoding, fmt: str) -> str:
         "LOAD DATA",
         f"CHARACTERSET {encoding.oracle}",
         "LENGTH SEMANTICS BYTE",
-        f"INFILE '{plan.data}' \"STR X'0D0A'\"",
+        f"INFILE {sql_literal(plan.data)} \"STR X'0D0A'\"",
         "INSERT",
         f"INTO TABLE {quote(plan.table)}",
     ]
@@ -559,9 +562,9 @@ def _fmt(plan: _Plan, fmt: str) -> str:
             terminator = "\\r\\n" if n == last else ""
         else:
             terminator = "\\r\\n" if n == last else ","
-        lines.append(
-            f'{n:<4} SQLCHAR 0 {f.width:<5} "{terminator}" {n:<4} {f.column.name} ""'
-        )
+        # bcp maps by column number; the name is a label that may not hold blanks or quotes
+        name = f.column.name if not any(c.isspace() or c == '"' for c in f.column.name) else f"c{n}"
+        lines.append(f'{n:<4} SQLCHAR 0 {f.width:<5} "{terminator}" {n:<4} {name} ""')
     return "\n".join(lines) + "\n"
 
 
@@ -569,17 +572,19 @@ def _sqlserver(plans: Sequence[_Plan], encoding: _Encoding, fmt: str) -> str:
     quote = Dialect.quote
     lines = [
         "-- BULK INSERT of this bundle (SQL Server 2017+), after ddl/sqlserver.sql:",
-        "--   sqlcmd -f 65001 -v BUNDLE=\"C:\\path\\to\\bundle\" -i load\\sqlserver.sql",
+        "--   sqlcmd -I -f 65001 -v BUNDLE=\"C:\\path\\to\\bundle\" -i load\\sqlserver.sql",
+        "-- (-I: QUOTED_IDENTIFIER ON, needed for the \"quoted\" table names; also for ddl/sqlserver.sql)",
         "-- The files must be readable by the server at $(BUNDLE).",
     ]
     for plan in plans:
         options = [f"CODEPAGE = '{encoding.codepage}'", "TABLOCK", "KEEPNULLS"]
         if fmt == "csv":
             options = ["FORMAT = 'CSV'", "FIELDQUOTE = '\"'", "FIRSTROW = 2", *options]
-        options.append(f"FORMATFILE = '$(BUNDLE)\\load\\{plan.layout}.fmt'")
-        data = plan.data.replace("/", "\\")
+        format_file = "$(BUNDLE)\\load\\" + f"{plan.layout}.fmt"
+        options.append(f"FORMATFILE = {sql_literal(format_file)}")
+        data = "$(BUNDLE)\\" + plan.data.replace("/", "\\")
         lines.append(
-            f"BULK INSERT {quote(plan.table)} FROM '$(BUNDLE)\\{data}' WITH ({', '.join(options)});"
+            f"BULK INSERT {quote(plan.table)} FROM {sql_literal(data)} WITH ({', '.join(options)});"
         )
     return "\n".join(lines) + "\n"
 
@@ -653,7 +658,8 @@ def _readme(
         "### SQL Server (BULK INSERT or bcp)",
         "",
         "```",
-        'sqlcmd -f 65001 -v BUNDLE="C:\\path\\to\\bundle" -i load\\sqlserver.sql',
+        'sqlcmd -I -f 65001 -i ddl\\sqlserver.sql',
+        'sqlcmd -I -f 65001 -v BUNDLE="C:\\path\\to\\bundle" -i load\\sqlserver.sql',
         *[
             f"bcp {p.table} in {p.data} -f load/{p.layout}.fmt -C {encoding.codepage} -k"
             + (" -F 2" if fmt == "csv" else "") + " -S … -d … -T"
@@ -661,6 +667,7 @@ def _readme(
         ],
         "```",
         "",
+        "`-I` (QUOTED_IDENTIFIER ON) is needed: table and column names are `\"quoted\"` identifiers.",
         f"Code page {encoding.codepage}. `BULK INSERT … FORMAT = 'CSV'` understands quoted fields "
         "and `YYYYMMDD` dates; the `bcp` utility does not parse `\"` quoting and wants",
         "`yyyy-mm-dd` for DATE columns — use `BULK INSERT` (or a fixed-width bundle) where",
@@ -894,7 +901,7 @@ def _write_sums(root: Path) -> None:
 def _bundle_target(url: str) -> Target:
     """``open_target("bundle:DIR")``: a bundle is files, not a database to connect to."""
     raise ConfigError(
-        f"{url!r} is a loader bundle, not a database: write it with "
+        f"{redact_url(url)!r} is a loader bundle, not a database: write it with "
         "mig.load.bundle.write_bundle or `mig load RUN --target bundle:DIR`"
     )
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mig.errors import UnknownNameError
+from mig.errors import ConfigError, UnknownNameError
 from mig.run.manifest import ManifestTable, parse_table
 
 
@@ -102,7 +102,12 @@ class Dialect:
 
     @staticmethod
     def quote(identifier: str) -> str:
-        """Quote an identifier the SQL-standard way (``"..."``, inner quotes doubled)."""
+        """Quote an identifier the SQL-standard way (``"..."``, inner quotes doubled).
+
+        Right for PostgreSQL, SQLite, DuckDB and SQL Server (``QUOTED_IDENTIFIER ON``:
+        ``sqlcmd -I``). Oracle cannot hold a ``"`` in any identifier: see
+        :func:`identifier_problem`.
+        """
         return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -206,6 +211,22 @@ def known_dialects() -> list[str]:
     return sorted(_DIALECTS)
 
 
+def identifier_problem(identifier: str, dialect: str) -> str | None:
+    """Why ``identifier`` cannot be a quoted identifier in ``dialect`` (None when it can).
+
+    Control characters never reach here (:func:`mig.layout.name_problem` refuses them when
+    a layout or manifest is read); Oracle has no escape for ``"`` inside ``"…"``.
+
+    >>> print(identifier_problem('名 "x"', "oracle"))
+    holds '"', which an Oracle identifier cannot hold
+    >>> identifier_problem('名 "x"', "postgresql") is None
+    True
+    """
+    if dialect == "oracle" and '"' in identifier:
+        return "holds '\"', which an Oracle identifier cannot hold"
+    return None
+
+
 def table_name(layout_id: str) -> str:
     """The table a layout loads into: its id with ``-`` turned into ``_``.
 
@@ -279,6 +300,9 @@ def ddl_for(file_entry: ManifestTable | Mapping[str, Any], dialect: str) -> str:
     quote = Dialect.quote
     table = _table(file_entry)
     columns = columns_for(table, dialect)
+    for n, column in enumerate(columns, 1):
+        if problem := identifier_problem(column.name, dialect):
+            raise ConfigError(f"layout {table.layout}, items[{n}]: 'name' {problem}")
     lines = [f"  {quote(c.name)} {c.sql_type}{' NOT NULL' if c.not_null else ''}" for c in columns]
     keys = sorted((c for c in columns if c.pk), key=lambda c: c.pk)
     if keys:

@@ -27,7 +27,7 @@ import pyarrow as pa
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
 from mig.load.filedb import check_database_path, database_path, remove_database_files, sql_literal
-from mig.load.targets import Progress, register_target
+from mig.load.targets import Progress, redact_url, register_target
 
 if TYPE_CHECKING:
     import duckdb
@@ -94,7 +94,7 @@ class DuckdbTarget:
 
     def __init__(self, url: str) -> None:
         self.path = duckdb_path(url)
-        self.display_url = url
+        self.display_url = redact_url(url)
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._created = False
         self._rolled_back = False

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mig.errors import ConfigError
+from mig.load.targets import redact_url
 
 
 def database_path(url: str, scheme: str, kind: str, suffix: str) -> str:
@@ -24,7 +25,7 @@ def database_path(url: str, scheme: str, kind: str, suffix: str) -> str:
     prefix = f"{scheme}:///"
     if not url.lower().startswith(prefix) or len(url) == len(prefix):
         raise ConfigError(
-            f"bad {kind} URL {url!r}; expected {prefix}relative{suffix} or "
+            f"bad {kind} URL {redact_url(url)!r}; expected {prefix}relative{suffix} or "
             f"{prefix}/absolute{suffix}"
         )
     return url[len(prefix) :]

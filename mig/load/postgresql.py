@@ -54,7 +54,15 @@ import pyarrow.csv as pa_csv
 
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
-from mig.load.targets import Progress, RowError, redact_url, register_target
+from mig.load.targets import (
+    Progress,
+    RowError,
+    redact_text,
+    redact_url,
+    register_target,
+    split_userinfo,
+    url_secrets,
+)
 from mig.version import __version__
 
 if TYPE_CHECKING:
@@ -138,11 +146,24 @@ class PostgresTarget:
 
     def __init__(self, url: str) -> None:
         self.display_url = redact_url(url)
+        parts = split_userinfo(url)
+        if parts is not None and parts[1] is not None and ("@" in parts[1] or "/" in parts[1]):
+            # libpq would end the password at the first '@' and connect to the rest as a
+            # host, echoing part of the password in its error: refuse before that.
+            raise ConfigError(
+                f"bad PostgreSQL URL {self.display_url!r}: percent-encode '@' as %40 and "
+                "'/' as %2F in the user name, password and database name"
+            )
         pg = _psycopg()
         try:
             params = pg.conninfo.conninfo_to_dict(url)
         except pg.ProgrammingError:
             raise ConfigError(f"bad PostgreSQL URL {self.display_url!r}") from None
+        self._secrets = sorted(
+            {*url_secrets(url), *(str(v) for k, v in params.items() if "pass" in k and v)},
+            key=len,
+            reverse=True,
+        )
         params.setdefault("connect_timeout", str(DEFAULT_CONNECT_TIMEOUT))
         params.setdefault("application_name", "mig load")
         params["client_encoding"] = "UTF8"
@@ -158,7 +179,8 @@ class PostgresTarget:
             conn = pg.connect(autocommit=True, **self._params)
         except pg.Error as exc:
             raise ConfigError(
-                f"{self.display_url}: cannot connect to PostgreSQL ({_connect_reason(exc)})"
+                f"{self.display_url}: cannot connect to PostgreSQL "
+                f"({self._redact(_connect_reason(exc))})"
             ) from None
         self._conn = conn
         with self._errors():
@@ -366,6 +388,10 @@ class PostgresTarget:
         conn: psycopg.Connection[Any] = self._conn
         return conn
 
+    def _redact(self, text: str) -> str:
+        """``text`` (a driver or server message) with the URL's credentials masked."""
+        return redact_text(text, self._secrets)
+
     def _fatal(self, exc: Exception, where: str | None = None) -> MigError:
         """A one-line error without the server's value-quoting parts (detail, context)."""
         sqlstate = getattr(exc, "sqlstate", None)
@@ -373,13 +399,15 @@ class PostgresTarget:
         primary = getattr(diag, "message_primary", None) if diag is not None else None
         place = f"{self.display_url}" + (f", {where}" if where else "")
         if sqlstate is None or sqlstate.startswith("08") or primary is None:
-            reason = _first_line(str(exc)) or type(exc).__name__
+            reason = self._redact(_first_line(str(exc))) or type(exc).__name__
             return MigError(f"{place}: lost the connection to PostgreSQL ({reason}); nothing was loaded")
         if sqlstate.startswith(ROW_ERROR_CLASSES):
             constraint = getattr(diag, "constraint_name", None)
             what = f"constraint {constraint}" if constraint else "a data rule"
             return MigError(f"{place}: rows violate {what} (SQLSTATE {sqlstate}); nothing was loaded")
-        error = MigError(f"{place}: PostgreSQL error {sqlstate}: {primary}; nothing was loaded")
+        error = MigError(
+            f"{place}: PostgreSQL error {sqlstate}: {self._redact(primary)}; nothing was loaded"
+        )
         if sqlstate.startswith("42"):  # permissions, missing objects: the user's setup
             error = ConfigError(str(error))
         return error

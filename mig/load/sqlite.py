@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
 from mig.load.filedb import check_database_path, database_path, remove_database_files, sql_literal
-from mig.load.targets import Progress, register_target
+from mig.load.targets import Progress, redact_url, register_target
 
 
 def sqlite_path(url: str) -> str:
@@ -41,7 +41,7 @@ class SqliteTarget:
 
     def __init__(self, url: str) -> None:
         self.path = sqlite_path(url)
-        self.display_url = url
+        self.display_url = redact_url(url)
         self._conn: sqlite3.Connection | None = None
         self._created = False
         self._rolled_back = False

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+from urllib.parse import unquote
 
 import pyarrow as pa
 
@@ -189,10 +190,152 @@ def open_target(url: str) -> Target:
     return factory(url)
 
 
+SECRET_KEYS = re.compile(r"pass|secret|token|pwd|credential|private|sslkey", re.I)
+"""Connection parameters whose value is never shown: ``password``, ``passfile``,
+``sslpassword``, ``sslkey`` (a client key's path), and any key naming a secret. A
+``service`` *name* is shown; mig never reads or shows a service file's content."""
+
+MASK = "***"
+
+_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)(.*)\Z", re.S)
+_URI_PARAM = re.compile(r"([?&])([^&=?#]+)=([^&]*)")
+# libpq's keyword/value form: value bare, or single-quoted with \\ and \' escapes
+_KEYWORD_VALUE = re.compile(
+    r"(?<![^\s])([A-Za-z_][A-Za-z0-9_.\-]*)(\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s']\S*|)", re.S
+)
+
+
+def _is_secret_key(key: str) -> bool:
+    return bool(SECRET_KEYS.search(unquote(key)))
+
+
+def split_userinfo(url: str) -> tuple[str, str | None, str] | None:
+    """A ``scheme://`` URL as ``(scheme://, userinfo, the rest)``; None for any other string.
+
+    The userinfo ends at the **last** ``@``: a password holding an unencoded ``@`` (or
+    ``/``, ``?``) is all userinfo (an ``@`` in the query makes it longer, never shorter).
+    ``scheme:///path`` has no authority, so no userinfo.
+
+    >>> split_userinfo("postgresql://mig:p@ss@db:5432/x?sslmode=require")
+    ('postgresql://', 'mig:p@ss', 'db:5432/x?sslmode=require')
+    >>> split_userinfo("sqlite:///a@b.db")
+    ('sqlite://', None, '/a@b.db')
+    """
+    match = _URI.match(url)
+    if match is None:
+        return None
+    scheme, rest = match.groups()
+    cut = rest.rfind("@")
+    if rest.startswith("/") or cut < 0:
+        return scheme, None, rest
+    return scheme, rest[:cut], rest[cut + 1 :]
+
+
+def _schemeless(text: str) -> tuple[str, str | None, str] | None:
+    """``user:password@host/…`` given without a scheme (not a keyword/value string)."""
+    user = text.partition(":")[0]
+    if "@" not in text or "=" in user or any(c.isspace() for c in user):
+        return None
+    cut = text.rfind("@")
+    return "", text[:cut], text[cut + 1 :]
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every credential value in ``url``, raw and %-decoded, longest first.
+
+    Read every way the URL could be meant: the password of ``user:password@`` (up to the
+    last ``@``), secret query parameters anywhere after ``scheme://``, and secret keys of a
+    keyword/value string (``host=db password='a b'``).
+
+    >>> url_secrets("postgresql://mig:p%40ss@db/x?sslpassword=k3y")
+    ['p%40ss', 'p@ss', 'k3y']
+    """
+    found: list[str] = []
+    parts = split_userinfo(url) or _schemeless(url)
+    if parts is None or not parts[0]:
+        for key, _eq, value in _KEYWORD_VALUE.findall(url):
+            if _is_secret_key(key):
+                found += [value, value.strip("'"), re.sub(r"\\(.)", r"\1", value.strip("'"))]
+    if parts is not None:
+        scheme, userinfo, _rest = parts
+        if userinfo is not None and ":" in userinfo:
+            found.append(userinfo.partition(":")[2])
+        rest = url[len(scheme) :]
+        found += [value for _sep, key, value in _URI_PARAM.findall(rest) if _is_secret_key(key)]
+    values: list[str] = []
+    for value in found:
+        for form in (value, unquote(value)):
+            if form and form not in values:
+                values.append(form)
+    return sorted(values, key=len, reverse=True)
+
+
+def redact_text(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every occurrence of every secret replaced by ``***``.
+
+    Overlapping occurrences are masked as one span, so no part of any secret survives.
+
+    >>> redact_text("failed to resolve host 'ss@db'", ["p@ss", "ss"])
+    "failed to resolve host '***@db'"
+    """
+    spans: list[tuple[int, int]] = []
+    for secret in secrets:
+        if not secret:
+            continue
+        start = text.find(secret)
+        while start >= 0:
+            spans.append((start, start + len(secret)))
+            start = text.find(secret, start + 1)
+    if not spans:
+        return text
+    spans.sort()
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    out, last = [], 0
+    for start, end in merged:
+        out += [text[last:start], MASK]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
 def redact_url(url: str) -> str:
-    """``url`` with the password of any ``user:password@`` part masked.
+    """``url`` with every credential masked: the one way a target is shown anywhere.
+
+    Masked: the password of ``user:password@`` (up to the last ``@``), secret query
+    parameters (``password=``, ``passfile=``, ``sslpassword=``, …: :data:`SECRET_KEYS`,
+    also %-encoded), the same keys of a keyword/value string (``host=db password=…``), and
+    every other occurrence of those values. The user name, host, port, database and a
+    ``service=`` name stay.
 
     >>> redact_url("postgresql://mig:secret@db/x")
     'postgresql://mig:***@db/x'
+    >>> redact_url("postgresql://mig:p@ss@db/x?password=Secret&sslmode=require")
+    'postgresql://mig:***@db/x?password=***&sslmode=require'
+    >>> redact_url("host=db user=mig password='a b' dbname=x")
+    'host=db user=mig password=*** dbname=x'
     """
-    return re.sub(r"^((?:[^:/]+://)?[^:/@]*):[^@/]*@", r"\1:***@", url)
+    masked = redact_text(url, url_secrets(url))
+    parts = split_userinfo(masked)
+    if parts is None:
+        masked = _KEYWORD_VALUE.sub(
+            lambda m: f"{m[1]}{m[2]}{MASK}" if _is_secret_key(m[1]) else m[0], masked
+        )
+        parts = _schemeless(masked)
+        if parts is None:
+            return masked
+    scheme, userinfo, rest = parts
+
+    def params(text: str) -> str:
+        return _URI_PARAM.sub(
+            lambda m: f"{m[1]}{m[2]}={MASK}" if _is_secret_key(m[2]) else m[0], text
+        )
+
+    if userinfo is None:
+        return scheme + params(rest)
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}{params(user)}{':' + MASK if colon else ''}@{params(rest)}"

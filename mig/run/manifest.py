@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeGuard
 
 from mig.errors import InputError
-from mig.layout import Item, Layout
+from mig.layout import Item, Layout, entry_name_problem
 
 # -- names ----------------------------------------------------------------------------------
 
@@ -337,6 +337,8 @@ def parse_table(entry: Any, where: str, label: str = "file entry") -> ManifestTa
     layout = entry.get("layout")
     if not isinstance(layout, str) or not layout:
         raise fail("'layout' must be a non-empty string")
+    if problem := entry_name_problem(entry):
+        raise fail(problem)
     label = f"{label} ({layout})"
     raw_items = entry.get("items")
     if not isinstance(raw_items, list) or not raw_items:
