@@ -15,13 +15,14 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-from fuzzcount import tried
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mig.errors import MigError
 from mig.plugin import SourceBatch, empty_rejects
 from mig.registry import get_adapter
+
+from .fuzzcount import tried
 
 #: A value that must never surface in messages or default-mode reports.
 SECRET = "QZX7SECRET"

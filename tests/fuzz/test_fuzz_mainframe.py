@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-from fuzzcount import tried
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mig_adapters.copybook import CopybookAdapter
@@ -21,6 +20,8 @@ from mig_adapters.copybook.parser import MAX_FIELDS, MAX_RECORD_BYTES, parse_cop
 
 from mig.errors import MigError
 from mig.plugin import SourceBatch, empty_rejects
+
+from .fuzzcount import tried
 
 SECRET = b"\xe2\xd9\xc3\xd9\xc5\xe3"  # "SECRET" in EBCDIC: must not surface in any message
 
