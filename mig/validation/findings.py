@@ -75,6 +75,8 @@ _TYPES = [
     FindingType("column-missing", "{item}: the file has no column for this item", "error"),
     FindingType("column-extra", "{item}: column is not an item of the layout (undeclared)", "warning"),
     FindingType("gaiji-unresolved", "{item}: holds the Private Use (外字) character {detail}, not resolved by a registry", "warning"),
+    # mainframe records (copybook adapter), added later: kept at the end so no code moves
+    FindingType("record-long", "record is longer than its layout {detail} describes; the bytes past it would be lost", "error"),
 ]
 
 FINDING_TYPES: dict[str, FindingType] = {t.code: t for t in _TYPES}

@@ -18,7 +18,10 @@ Optional: ``alphanumeric`` (``mixed`` — PIC X may hold shift codes and double-
 default — or ``sbcs``), ``newline`` for text framing (``lf``, ``crlf``, ``nl`` = 0x15,
 ``ebcdic-lf`` = 0x25, or hex such as ``"0d25"``; default ``lf`` for ASCII/JIS8 charsets,
 ``nl`` for EBCDIC ones), ``short_records`` (``reject`` — default — or ``pad`` with
-spaces), ``comp5`` (``big`` — default — or ``little`` byte order of COMP-5 items),
+spaces), ``long_records`` (variable-length framings: ``reject`` — default, a record longer
+than its layout is a ``record-long`` reject with its bytes — or ``trailing``: accept it and
+count the records and bytes past the layout in the reader's stats, ``trailing_bytes``;
+fixed framing has no such check: the slack of an ``lrecl`` slot is padding), ``comp5`` (``big`` — default — or ``little`` byte order of COMP-5 items),
 ``blank_numbers`` (``null`` — a numeric field of only spaces or 0x00 is empty, the
 default — or ``reject``), ``copybook_format`` (``auto``/``fixed``/``free``),
 ``copybook_encoding``.
@@ -48,9 +51,12 @@ from mig.plugin import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_re
 from mig.validation.findings import FINDING_TYPES, FindingType
 from mig_adapters.copybook.decode import Reasons, RecordDecoder, zoned_family
 from mig_adapters.copybook.framing import FRAMINGS, Block, FramingMode, read_blocks
-from mig_adapters.copybook.parser import Copybook, Field, Record, load_copybook
+from mig_adapters.copybook.parser import MAX_RECORD_BYTES, Copybook, Field, Record, load_copybook
 
 Positions = npt.NDArray[np.int64]
+#: Memory the decoder's record matrix may take per block at least (records × layout size);
+#: a block of more records is decoded in parts.
+DECODE_MATRIX_BYTES = 64 * 1024 * 1024
 
 #: Finding types this adapter reports (record framing and decoding; the last four are the
 #: error codes of mig.codecs.ERRORS). Their templates live once, in mig.validation.findings.
@@ -59,14 +65,14 @@ FINDING_TYPES_COPYBOOK: tuple[FindingType, ...] = tuple(
     for code in (
         "record-truncated", "record-short", "record-type-unknown", "record-type-unread",
         "odo-count-exceeded", "packed-invalid", "zoned-invalid", "binary-invalid",
-        "odd-dbcs-length", "shift-unbalanced", "unmapped-dbcs", "unmapped-sbcs",
+        "odd-dbcs-length", "shift-unbalanced", "unmapped-dbcs", "unmapped-sbcs", "record-long",
     )
 )
 
 _OPTION_KEYS = {
     "copybook", "copybook_format", "copybook_encoding", "charset", "encoding", "framing", "lrecl",
     "newline", "alphanumeric", "record", "record_selector", "record_types", "short_records", "comp5",
-    "blank_numbers",
+    "blank_numbers", "long_records",
 }
 _FRAMING_ALIASES = {"vb": "bdw-rdw", "v": "rdw", "variable": "rdw", "f": "fixed", "fb": "fixed", "lines": "text"}
 _NEWLINES = {"lf": b"\n", "crlf": b"\r\n", "nl": b"\x15", "ebcdic-lf": b"\x25"}
@@ -89,6 +95,7 @@ class CopybookOptions:
     short_records: str
     comp5_little_endian: bool
     blank_numbers_null: bool = True
+    long_records: str = "reject"
     columns: tuple[str, ...] | None = None
     siblings: tuple[str, ...] = ()
 
@@ -147,9 +154,14 @@ class CopybookOptions:
 
         lrecl = options.get("lrecl")
         if lrecl is not None:
-            lrecl = int(lrecl)
+            try:
+                lrecl = int(lrecl)
+            except (TypeError, ValueError):
+                raise ConfigError("copybook adapter: lrecl must be a positive number of bytes") from None
             if lrecl <= 0:
                 raise ConfigError("copybook adapter: lrecl must be a positive number of bytes")
+            if lrecl > MAX_RECORD_BYTES:
+                raise ConfigError(f"copybook adapter: lrecl {lrecl} is over the limit of {MAX_RECORD_BYTES} bytes")
         elif framing == "fixed":
             lrecl = max(r.size for r in copybook.records)
         if framing == "fixed" and lrecl is not None:
@@ -178,6 +190,9 @@ class CopybookOptions:
         short_records = str(options.get("short_records", "reject")).lower()
         if short_records not in ("reject", "pad"):
             raise ConfigError("copybook adapter: short_records must be reject or pad")
+        long_records = str(options.get("long_records", "reject")).lower()
+        if long_records not in ("reject", "trailing"):
+            raise ConfigError("copybook adapter: long_records must be reject or trailing")
         comp5 = str(options.get("comp5", "big")).lower()
         if comp5 not in ("big", "little"):
             raise ConfigError("copybook adapter: comp5 must be big or little")
@@ -205,6 +220,7 @@ class CopybookOptions:
             short_records=short_records,
             comp5_little_endian=comp5 == "little",
             blank_numbers_null=blank_numbers == "null",
+            long_records=long_records,
             columns=tuple(str(c) for c in columns) if columns is not None else None,
             siblings=siblings,
         )
@@ -254,7 +270,8 @@ class CopybookReader:
             raise InputError(str(path), "no such file" if not path.exists() else "not a regular file")
         self._decoder = self._record_decoder(record, options.columns) if record is not None else None
         self._selector = (
-            self._record_decoder(Record("selector", options.selector.end, (options.selector,)), None)
+            self._record_decoder(Record("selector", options.selector.end, (options.selector,)), None,
+                                 long_records="ignore")
             if options.selector is not None else None
         )
         names = list(dict.fromkeys(options.record_types.values()))
@@ -277,11 +294,17 @@ class CopybookReader:
             "gaiji": {},
             "values_nulled": {},
         }
+        if options.long_records == "trailing" and options.framing != "fixed":
+            self._stats["trailing_bytes"] = {"records": 0, "bytes": 0}
 
-    def _record_decoder(self, record: Record, columns: tuple[str, ...] | None) -> RecordDecoder:
+    def _record_decoder(
+        self, record: Record, columns: tuple[str, ...] | None, *, long_records: str | None = None
+    ) -> RecordDecoder:
+        if long_records is None:  # a fixed slot's slack is padding: only variable records are long
+            long_records = "ignore" if self.options.framing == "fixed" else self.options.long_records
         return RecordDecoder(
             record, self.codec, charset=self.options.charset, alphanumeric=self.options.alphanumeric,
-            pad=self.pad, short_records=self.options.short_records, columns=columns,
+            pad=self.pad, short_records=self.options.short_records, long_records=long_records, columns=columns,
             comp5_little_endian=self.options.comp5_little_endian,
             blank_as_null=self.options.blank_numbers_null,
         )
@@ -303,7 +326,14 @@ class CopybookReader:
             yield from read_blocks(
                 handle, self.path, self.options.framing, batch_bytes=self.batch_bytes,
                 lrecl=self.options.lrecl, newline=self.options.newline,
+                max_records=self._max_records(),
             )
+
+    def _max_records(self) -> int:
+        """Records per decoded block: the decoder holds a record-size matrix per record, so a
+        block of many short records and a wide layout is split (a loop per block part)."""
+        widest = max((r.size for r in self.options.copybook.records), default=1)
+        return max(1, max(self.batch_bytes, DECODE_MATRIX_BYTES) // max(widest, 1))
 
     def batches(self) -> Iterator[SourceBatch]:
         if self._decoder is None:
@@ -375,6 +405,11 @@ class CopybookReader:
         failed_mine = decoded.reasons.failed
         accepted_local = ~failed_mine
         self._count(decoded, accepted_local)
+        if "trailing_bytes" in self._stats and decoded.excess is not None:
+            long = accepted_local & (decoded.excess > 0)
+            trailing = self._stats["trailing_bytes"]
+            trailing["records"] += int(long.sum())
+            trailing["bytes"] += int(decoded.excess[long].sum())
 
         yielded = mine | other
         truncated = frames.truncated is not None and self.owner

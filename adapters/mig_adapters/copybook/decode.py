@@ -11,7 +11,9 @@ system left empty: it becomes null, not an error (``blank_numbers = "reject"`` i
 adapter's options makes it an error).
 
 A record fails — and goes to the rejects with its bytes — when it is shorter than its
-layout needs, when an OCCURS DEPENDING ON count is outside its bounds, or when a field it
+layout needs, when it is longer (``record-long``: bytes past the layout would be lost; the
+adapter's ``long_records = "trailing"`` accepts such records and counts their trailing
+bytes instead; fixed-length slots are not checked, their slack is padding), when an OCCURS DEPENDING ON count is outside its bounds, or when a field it
 relies on does not decode (invalid packed nibble or sign, invalid zone, odd double-byte
 run, unbalanced shift, unmapped code). Fields of a REDEFINES alternative are the
 exception: one view of the bytes is expected not to decode, so unless the mapping reads
@@ -96,6 +98,7 @@ class Decoded:
     columns: list[FieldValues]
     reasons: Reasons
     counts: dict[str, Positions]  # ODO table name → occurrences per record
+    excess: Positions | None = None  # bytes past the layout per record (0: none)
 
 
 def zoned_family(charset: str) -> str:
@@ -164,6 +167,7 @@ class RecordDecoder:
         alphanumeric: str = "mixed",
         pad: int = 0x40,
         short_records: str = "reject",
+        long_records: str = "reject",
         columns: Collection[str] | None = None,
         comp5_little_endian: bool = False,
         blank_as_null: bool = True,
@@ -175,6 +179,7 @@ class RecordDecoder:
         self.alphanumeric = alphanumeric
         self.pad = pad
         self.short_records = short_records
+        self.long_records = long_records  # reject | trailing (accept, count) | ignore (fixed slots)
         self.comp5_little_endian = comp5_little_endian
         wanted = set(columns) if columns is not None else None
         counters = {t.counter for t in record.odo_tables}
@@ -249,10 +254,15 @@ class RecordDecoder:
         required = record.size - (np.sum(deficits, axis=0) if deficits else np.zeros(n, dtype=np.int64))
         if self.short_records == "reject":
             reasons.add(lengths < required, "record-short", record.name)
+        excess = np.maximum(lengths - required, 0).astype(np.int64)
+        if self.long_records == "ignore":
+            excess[:] = 0
+        elif self.long_records == "reject":
+            reasons.add(excess > 0, "record-long", record.name)
         for f in self.fields:  # loop over the layout's fields
             if f.name not in decoded:
                 decoded[f.name] = self._field(f, matrix, deficits, counts, reasons)
-        return Decoded([decoded[f.name] for f in self.fields], reasons, counts)
+        return Decoded([decoded[f.name] for f in self.fields], reasons, counts, excess)
 
     def _field(
         self,

@@ -77,6 +77,15 @@ class Frames:
     def count(self) -> int:
         return int(self.raw_starts.size)
 
+    def part(self, start: int, stop: int) -> Frames:
+        """Records ``start`` to ``stop`` of the block; the truncated record stays with the last part."""
+        last = stop >= self.count
+        return Frames(
+            self.raw_starts[start:stop], self.raw_ends[start:stop],
+            self.data_starts[start:stop], self.data_ends[start:stop], self.consumed,
+            self.truncated if last else None, self.truncated_rule if last else "",
+        )
+
 
 def _empty() -> Positions:
     return np.zeros(0, dtype=np.int64)
@@ -404,8 +413,14 @@ def read_blocks(
     newline: bytes = b"\n",
     strip_cr: bool = True,
     max_text_record: int = MAX_TEXT_RECORD,
+    max_records: int | None = None,
 ) -> Iterator[Block]:
-    """Frame a file block by block; memory stays bounded by ``batch_bytes`` plus one record."""
+    """Frame a file block by block; memory stays bounded by ``batch_bytes`` plus one record.
+
+    A text record longer than ``max_text_record`` stops the file (whatever the batch size).
+    A block of more than ``max_records`` records is yielded in parts of at most that many
+    (the parts share the block's bytes).
+    """
     if mode == "fixed":
         if not lrecl or lrecl <= 0:
             raise ValueError("fixed framing needs lrecl")
@@ -440,7 +455,17 @@ def read_blocks(
                                             "— wrong newline option?", offset=offset)
             carry = data
             continue
-        if frames.count or frames.truncated is not None:
+        if mode == "text" and frames.count:
+            over = np.flatnonzero(frames.raw_ends - frames.raw_starts > max_text_record)
+            if over.size:
+                raise InputError(str(path), f"a record runs over {max_text_record} bytes without newline "
+                                            f"{newline.hex()} — wrong newline option?",
+                                 offset=offset + int(frames.raw_starts[over[0]]))
+        if frames.count > (max_records or frames.count):
+            assert max_records is not None
+            for start in range(0, frames.count, max_records):  # loop over parts of a block
+                yield Block(data, frames.part(start, start + max_records), offset, record + start)
+        elif frames.count or frames.truncated is not None:
             yield Block(data, frames, offset, record)
         record += frames.count + (1 if frames.truncated is not None else 0)
         carry = data[frames.consumed:]

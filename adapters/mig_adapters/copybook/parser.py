@@ -54,6 +54,20 @@ ZonedSign = Literal[
 
 MAX_DECIMAL_DIGITS = 31
 MAX_BINARY_DIGITS = 18
+#: Largest record (01 level with every table at its maximum) a copybook may describe. z/OS
+#: QSAM records hold at most 32,760 bytes (a VB record 32,756 after its RDW); this limit
+#: leaves 32 times that for text exports and other systems, and keeps a typing mistake such
+#: as ``PIC X(2000000000)`` or ``OCCURS 0 TO 99999999`` from exhausting memory.
+MAX_RECORD_BYTES = 1024 * 1024
+#: Most elementary items (OCCURS expanded, REDEFINES counted) of one record: each is a column.
+MAX_FIELDS = 16_384
+#: Most digits of a number in a copybook (counts, repetitions): 9 digits exceed every limit.
+_MAX_NUMBER_DIGITS = 9
+
+
+def _number(text: str) -> bool:
+    """Whether ``text`` is an unsigned decimal number of ASCII digits (``isdigit`` also takes ``²``)."""
+    return text.isascii() and text.isdigit()
 
 
 class CopybookSyntaxError(ConfigError):
@@ -486,8 +500,11 @@ class _Entries:
 
     def integer(self, what: str) -> int:
         token = self.next(what)
-        if token.kind != "word" or not token.text.isdigit():
+        if token.kind != "word" or not _number(token.text):
             raise self.parser.error(token, f"expected {what}, found {token.text!r}")
+        if len(token.text.lstrip("0")) > _MAX_NUMBER_DIGITS:
+            raise self.parser.error(token, f"{what}: {len(token.text)}-digit number; a record holds "
+                                           f"at most {MAX_RECORD_BYTES} bytes")
         return int(token.text)
 
     def name(self, what: str) -> Token:
@@ -526,7 +543,7 @@ class _Parser:
             if first.kind == "word" and first.text in ("COPY", "REPLACE", "EXEC"):
                 raise self.error(first, f"{first.text} statements inside a copybook are not supported; "
                                         "expand them first")
-            if first.kind != "word" or not first.text.isdigit():
+            if first.kind != "word" or not _number(first.text) or len(first.text.lstrip("0")) > 2:
                 raise self.error(first, f"expected a level number, found {first.text!r}")
             level = int(first.text)
             if level == 88:
@@ -672,7 +689,7 @@ class Picture:
     signed: bool = False
 
 
-_REPEAT = re.compile(r"(.)\((\d+)\)")
+_REPEAT = re.compile(r"(.)\(([0-9]+)\)")
 
 
 def parse_picture(picture: str) -> Picture:
@@ -688,6 +705,12 @@ def parse_picture(picture: str) -> Picture:
     text = picture.upper()
     if not text:
         raise ValueError("empty PICTURE string")
+    repeats = list(_REPEAT.finditer(text))  # X(n): the length is known before expanding
+    if any(len(m.group(2).lstrip("0")) > _MAX_NUMBER_DIGITS for m in repeats) or (
+        len(text) + sum(int(m.group(2)) - len(m.group(0)) for m in repeats) > MAX_RECORD_BYTES
+    ):
+        raise ValueError(f"PICTURE {picture[:40]!r} is longer than a record can be "
+                         f"({MAX_RECORD_BYTES} bytes)")
     expanded = _REPEAT.sub(lambda m: m.group(1) * int(m.group(2)), text)
     if "(" in expanded or ")" in expanded:
         raise ValueError(f"bad repetition in PICTURE {picture!r}")
@@ -842,6 +865,9 @@ class _Builder:
                     start += (-absolute) % size
             child.offset = start
             self.layout(child, base + start)
+            if base + start + child.size * child.occurs > MAX_RECORD_BYTES:
+                raise self.error(child, f"{child.display_name} ends at byte {base + start + child.size * child.occurs}; "
+                                        f"a record holds at most {MAX_RECORD_BYTES} bytes")
             cursor = max(cursor, start + child.size * child.occurs)
             if child.name is not None:
                 previous[child.name] = child
@@ -922,6 +948,9 @@ class _Builder:
             return
         if node.name is None:
             return  # FILLER: no column
+        if len(out) >= MAX_FIELDS:
+            raise self.error(node, f"the record has more than {MAX_FIELDS} elementary items "
+                                   "(OCCURS counted); at most that many columns")
         kind, size, pic, usage = self.elementary(node)
         assert pic is not None
         sign: ZonedSign = "unsigned"
