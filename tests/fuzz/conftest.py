@@ -10,6 +10,10 @@ import pytest
 
 from .fuzzcount import TRIED
 
+# the coverage-guided targets run by hand (README.md here) and need atheris, which the
+# test extra does not install: never collect them, not even for doctests
+collect_ignore = ["atheris_fuzz.py"]
+
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not TRIED:
