@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mig.charsets import REPERTOIRES
 from mig.html.format import as_int as _int
 from mig.html.format import as_list as _list
 from mig.html.format import is_int as _is_int
@@ -47,6 +48,7 @@ def render_audit_html(report: Mapping[str, Any]) -> str:
         files=files,
         options=options,
         repertoire=_text(options.get("repertoire", "")),
+        repertoire_labels=REPERTOIRES,
         errors=_all_findings(files, findings, severity="error"),
         notices=[f for f in findings if f.get("severity") != "error"],
         warning_counts=sorted(warnings.items()),
