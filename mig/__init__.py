@@ -91,7 +91,7 @@ BundleFormat = Literal["csv", "fixed"]
 """Data file format of a loader bundle (:data:`mig.load.bundle.BUNDLE_FORMATS`)."""
 
 Repertoire = Literal["jisx0213", "cp932", "jisx0213+cp932"]
-"""Target character repertoire of an audit's 外字 count (:mod:`mig.audit.repertoire`)."""
+"""Target character repertoire of an audit's 外字 count (:data:`mig.charsets.REPERTOIRES`)."""
 
 FileProgress = Callable[[str, int, int], None]
 """``progress(path, bytes_done, bytes_total)``, called as input is read."""
