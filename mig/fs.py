@@ -54,7 +54,9 @@ __all__ = [
     "atomic_dir",
     "atomic_file",
     "is_write_failure",
+    "json_owner",
     "json_text",
+    "os_errno",
     "output_dir",
     "writing",
     "write_bytes",
@@ -68,10 +70,22 @@ WRITE_ERRNOS = frozenset(
 )
 
 
+def os_errno(exc: OSError) -> int | None:
+    """The error number of ``exc``, also when a library (Polars) gives it only in the text.
+
+    >>> os_errno(OSError("No space left on device (os error 28)"))
+    28
+    """
+    if exc.errno:
+        return exc.errno
+    found = re.search(r"\(os error ([0-9]{1,4})\)", str(exc)[:1000])
+    return int(found.group(1)) if found else None
+
+
 def is_write_failure(exc: BaseException) -> bool:
     """Whether ``exc`` is an :class:`OSError` that only writing can cause (disk full, read-only)."""
     return isinstance(exc, OutputError) or (
-        isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS
+        isinstance(exc, OSError) and os_errno(exc) in WRITE_ERRNOS
     )
 
 
@@ -98,10 +112,10 @@ def writing(output: Path, *also: Path, every: bool = False) -> Iterator[None]:
     except OSError as exc:
         roots = [Path(output).absolute(), *(Path(p).absolute() for p in also)]
         if (
-            every or exc.errno in WRITE_ERRNOS
+            every or is_write_failure(exc)
             or _within(exc.filename, roots) or _within(exc.filename2, roots)
         ):
-            raise OutputError(str(output), exc.errno) from None
+            raise OutputError(str(output), os_errno(exc)) from None
         raise
 
 _counter = itertools.count()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mig.errors import ExitCode, MigError
-from mig.fs import json_text
+from mig.fs import json_text, os_errno
 
 if TYPE_CHECKING:
     from mig.run.manifest import ManifestFile
@@ -48,7 +48,8 @@ def _sigterm_cleans_up() -> Iterator[None]:
 
 def _os_error_line(exc: OSError) -> str:
     """An unexpected :class:`OSError`: the path and the system's reason, nothing a library added."""
-    reason = os.strerror(exc.errno) if exc.errno else "input/output error"
+    number = os_errno(exc)
+    reason = os.strerror(number) if number else "input/output error"
     where = exc.filename if isinstance(exc.filename, str) and exc.filename.isprintable() else None
     return f"{where}: {reason}" if where else reason
 
