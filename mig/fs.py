@@ -105,12 +105,14 @@ def writing(output: Path, *also: Path, every: bool = False) -> Iterator[None]:
     ``also`` (e.g. its temporary). Others — an input that cannot be read — pass unchanged:
     the output is never blamed for an input, nor the other way round.
     """
+    roots = [Path(output).absolute(), *(Path(p).absolute() for p in also)]
     try:
         yield
-    except OutputError:
+    except OutputError as exc:  # of something inside, e.g. a temporary: name the output
+        if _within(exc.path, roots[1:]):
+            raise OutputError(str(output), exc.errno, exc.strerror) from None
         raise
     except OSError as exc:
-        roots = [Path(output).absolute(), *(Path(p).absolute() for p in also)]
         if (
             every or is_write_failure(exc)
             or _within(exc.filename, roots) or _within(exc.filename2, roots)
