@@ -18,6 +18,11 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     USAGE = 2
     UNREADABLE_INPUT = 3
+    #: The same code: an output that cannot be written (disk full, read-only) is, like an
+    #: unreadable input, a state of the machine rather than of the data or of the options.
+    CANNOT_WRITE = 3
+    INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class MigError(Exception):
@@ -48,7 +53,40 @@ class UnknownNameError(ConfigError):
 
 
 class OutputExistsError(ConfigError):
-    """The output location already holds a run and ``--force`` was not given."""
+    """The output location already holds a run and ``--force`` was not given, or holds
+    something mig will not replace (see :func:`mig.fs.output_dir`)."""
+
+
+class OutputBusyError(ConfigError):
+    """Another mig process is writing the same output (exit code 2); the message names it."""
+
+
+class OutputError(MigError, OSError):
+    """An output that cannot be written — disk full, read-only, no permission (exit code 3).
+
+    The message names the output path and the operating system's reason, never the data.
+    It is also an :class:`OSError` (with ``errno`` and ``strerror``), so callers that handle
+    file errors keep handling it.
+
+    >>> str(OutputError("/mnt/run", 28))
+    '/mnt/run: cannot write: No space left on device'
+    """
+
+    exit_code = ExitCode.CANNOT_WRITE
+
+    def __init__(self, path: str, errno: int | None, reason: str | None = None) -> None:
+        import os
+
+        reason = reason or (os.strerror(errno) if errno else "input/output error")
+        super().__init__(errno, reason)
+        self.path = path
+        self.message = f"{path}: cannot write: {reason}"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type[OutputError], tuple[str, int | None, str | None]]:
+        return (type(self), (self.path, self.errno, self.strerror))
 
 
 class InputError(UserError):

@@ -10,7 +10,7 @@ import click
 
 from mig import Repertoire
 from mig.cli.common import emit_json, json_option, user_errors
-from mig.errors import ConfigError, ExitCode
+from mig.errors import ConfigError, ExitCode, OutputError
 from mig.fs import write_text
 
 
@@ -27,6 +27,8 @@ def _pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 def _write_atomic(path: Path, text: str) -> None:
     try:
         write_text(path, text)
+    except OutputError:  # the disk, not the usage: exit 3 naming the report
+        raise
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the report: {exc.strerror}") from None
 

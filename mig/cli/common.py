@@ -4,7 +4,10 @@ the common options."""
 from __future__ import annotations
 
 import functools
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mig.errors import MigError
-from mig.fs import json_text
+from mig.errors import ExitCode, MigError
+from mig.fs import json_text, os_errno
 
 if TYPE_CHECKING:
     from mig.run.manifest import ManifestFile
@@ -23,16 +26,59 @@ F = TypeVar("F", bound=Callable[..., Any])
 __all__ = ["emit_json", "json_option", "print_counts", "progress_bar", "quiet_option", "user_errors"]
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every partial output is removed on the way out."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_cleans_up() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _os_error_line(exc: OSError) -> str:
+    """An unexpected :class:`OSError`: the path and the system's reason, nothing a library added."""
+    number = os_errno(exc)
+    reason = os.strerror(number) if number else "input/output error"
+    where = exc.filename if isinstance(exc.filename, str) and exc.filename.isprintable() else None
+    return f"{where}: {reason}" if where else reason
+
+
 def user_errors(command: F) -> F:
-    """Show a :class:`MigError` as ``mig: error: …`` and exit with its code."""
+    """Show a :class:`MigError` as ``mig: error: …`` and exit with its code.
+
+    Also one line, never a traceback: an :class:`OSError` nothing else handled (exit 3: a
+    file that could not be read or written), Ctrl-C (exit 130) and SIGTERM (exit 143),
+    after the partial outputs are removed.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with _sigterm_cleans_up():
+                return command(*args, **kwargs)
         except MigError as exc:
             click.echo(f"mig: error: {exc}", err=True)
             sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            click.echo("mig: interrupted; nothing half-written was kept", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
+        except Terminated:
+            click.echo("mig: terminated; nothing half-written was kept", err=True)
+            sys.exit(int(ExitCode.TERMINATED))
+        except OSError as exc:
+            click.echo(f"mig: error: {_os_error_line(exc)}", err=True)
+            sys.exit(int(ExitCode.CANNOT_WRITE))
 
     return wrapper  # type: ignore[return-value]
 

@@ -9,18 +9,20 @@ The directory it writes::
 
 from __future__ import annotations
 
-import shutil
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mig.demo.generator import DemoExport, generate_legacy_export
-from mig.errors import OutputExistsError
 from mig.extract.run import Progress, RunResult, extract
-from mig.fs import write_text
+from mig.fs import Owner, output_dir, write_text, writing
 from mig.load import LoadResult, load_run
 
 MARKER = ".mig-demo"
+MARKER_TEXT = "written by mig demo\n"
+#: A demo directory is recognised by its ``.mig-demo`` file: replaced (``--force``) only then.
+DEMO_OWNER = Owner("demo", MARKER, lambda data: data == MARKER_TEXT.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -105,25 +107,32 @@ def run_demo(
     >>> result.manifest["totals"]["rows_rejected"] > 0  # doctest: +SKIP
     True
     """
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise OutputExistsError(f"{out}: is not empty; use --force to replace an earlier demo")
-        if not (out / MARKER).exists():
-            raise OutputExistsError(f"{out}: is not a mig demo directory; refusing to replace it")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / MARKER, "written by mig demo\n")
-    export = generate_legacy_export(out / "legacy", rows=rows, seed=seed)
-    if gaiji_registry:
-        from mig.demo.registry import attach_demo_registry
+    out = Path(out)
+    with writing(out, every=True):
+        out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    with output_dir(out, DEMO_OWNER, replace=force, option="--force") as building:
+        write_text(building / MARKER, MARKER_TEXT)
+        export = generate_legacy_export(building / "legacy", rows=rows, seed=seed)
+        if gaiji_registry:
+            from mig.demo.registry import attach_demo_registry
 
-        attach_demo_registry(export.mapping)
-    run = extract(
-        export.mapping,
-        [export.setai_csv, export.jumin_csv, export.ido_csv],
-        out / "run",
-        progress=progress,
-    )
+            attach_demo_registry(export.mapping)
+        run = extract(
+            export.mapping,
+            [export.setai_csv, export.jumin_csv, export.ido_csv],
+            building / "run",
+            progress=progress,
+        )
+        loaded = load_run(run.run_dir, f"sqlite:///{(building / 'demo.db').resolve()}")
+    # built under a temporary name: the paths it reports are those it now has
     database = out / "demo.db"
-    loaded = load_run(run.run_dir, f"sqlite:///{database.resolve()}")
+    export = dataclasses.replace(
+        export, out_dir=out / "legacy",
+        **{name: out / "legacy" / getattr(export, name).name
+           for name in ("setai_csv", "jumin_csv", "ido_csv", "mapping")},
+    )
+    run = dataclasses.replace(run, run_dir=out / "run")
+    loaded = dataclasses.replace(
+        loaded, run_dir=str(run.run_dir), target=f"sqlite:///{database.resolve()}"
+    )
     return DemoResult(out=out, export=export, run=run, loaded=loaded, database=database)

@@ -147,7 +147,7 @@ def extract(
     referenced = {
         (fk.layout, fk.target_item) for f in mapping.files for fk in f.layout.foreign_keys
     }
-    with atomic_run_dir(out, force=force) as root:
+    with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root:
         for file_mapping in dependency_order(mapping.files):
             paths = assigned[file_mapping.layout.id]
             if not paths:

@@ -39,7 +39,6 @@ byte-identical bundle (there is no timestamp in it).
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +59,7 @@ from mig.errors import (
     OutputExistsError,
     UnknownNameError,
 )
-from mig.fs import PendingDir, json_text, write_bytes
+from mig.fs import PARTIAL_MARK, is_write_failure, json_owner, json_text, output_dir, write_bytes
 from mig.gaiji.mj import parse_codepoints
 from mig.gaiji.policy import (
     TARGETS,
@@ -436,7 +435,9 @@ def _write_table(
                 rows += batch.num_rows
                 if progress is not None:
                     progress(batch.num_rows)
-        except (pa.ArrowException, OSError):
+        except (pa.ArrowException, OSError) as exc:
+            if is_write_failure(exc):  # the bundle's disk, not the run's Parquet
+                raise
             raise InputError(str(plan.parquet), "not a readable Parquet file") from None
     if first and fmt == "csv":  # an empty layout still gets its header row
         header = pl.DataFrame(schema=dict.fromkeys(names, pl.String)).write_csv(line_terminator=_CRLF)
@@ -717,12 +718,12 @@ def _readme(
 # -- the bundle ---------------------------------------------------------------------------
 
 
+#: A bundle is recognised by its ``bundle.json`` (``"kind": "mig-loader-bundle"``).
+BUNDLE_OWNER = json_owner("loader bundle", "bundle.json", "kind", "mig-loader-bundle")
+
+
 def _is_bundle(path: Path) -> bool:
-    try:
-        data = json.loads((path / "bundle.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("kind") == "mig-loader-bundle"
+    return path.is_dir() and BUNDLE_OWNER.owns(path)
 
 
 def write_bundle(
@@ -776,9 +777,9 @@ def write_bundle(
         check_parquet_schema(plan.parquet, [f.column for f in plan.fields])
     run_id = sha256_file(run_dir / MANIFEST_NAME)
 
-    pending = PendingDir(out)
-    partial = pending.path
-    try:
+    with output_dir(
+        out, BUNDLE_OWNER, replace=replace, option="--replace", protect=[run_dir]
+    ) as partial:
         for sub in ("data", "ddl", "load"):
             (partial / sub).mkdir(parents=True)
         changes, found = ChangeTally(), ChangeTally()
@@ -819,10 +820,6 @@ def write_bundle(
         )
         _write_texts(partial, result, plans, spec, format, run_id, manifest)
         _write_sums(partial)
-        pending.commit()
-    except BaseException:
-        pending.discard()
-        raise
     with contextlib.suppress(OSError):
         (out.parent / f"{out.name}.gaiji-refused.json").unlink(missing_ok=True)
     return BundleResult(
@@ -893,7 +890,7 @@ def _write_texts(
 
 
 def _write_sums(root: Path) -> None:
-    files = sorted(p for p in root.rglob("*") if p.is_file())
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p != root / PARTIAL_MARK)
     lines = [f"{sha256_file(p)}  {p.relative_to(root).as_posix()}\n" for p in files]
     (root / "SHA256SUMS").write_bytes("".join(lines).encode("utf-8"))
 

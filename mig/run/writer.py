@@ -6,7 +6,7 @@ Its file names and the manifest's schema are :mod:`mig.run.manifest`'s.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -15,8 +15,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mig.errors import ConfigError, InputError, OutputExistsError
-from mig.fs import atomic_dir
+from mig.errors import InputError
+from mig.fs import json_owner, output_dir, writing
 from mig.fs import write_json as write_json  # the run directory's JSON files
 from mig.layout import Item, Layout
 from mig.run.manifest import MANIFEST_NAME as MANIFEST
@@ -25,22 +25,21 @@ from mig.run.manifest import RUN_FOLDERS, FileDigest, file_digest, layout_output
 CSV_LINE_END = "\r\n"
 
 
+#: A run directory is recognised by its manifest (``"tool": "mig"``): replaced only if it has one.
+RUN_OWNER = json_owner("run", MANIFEST, "tool", "mig")
+
+
 @contextmanager
-def atomic_run_dir(out: Path, *, force: bool) -> Iterator[Path]:
-    """Yield a temporary directory that becomes ``out`` only if the block completes."""
+def atomic_run_dir(out: Path, *, force: bool, protect: Iterable[Path] = ()) -> Iterator[Path]:
+    """Yield a temporary directory that becomes ``out`` only if the block completes.
+
+    ``out`` may be replaced (``force``) only if it is a run directory mig wrote and holds
+    none of ``protect`` (the inputs and the mapping); see :func:`mig.fs.output_dir`.
+    """
     out = out.resolve() if out.exists() else out.absolute()
-    if out.exists():
-        if not out.is_dir():
-            raise OutputExistsError(f"{out}: exists and is not a directory")
-        holds_run = (out / MANIFEST).exists()
-        if any(out.iterdir()) and not force:
-            what = "already holds a run" if holds_run else "is not empty"
-            raise OutputExistsError(f"{out}: {what}; use --force to replace it")
-    try:
+    with writing(out, every=True):
         out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{out.parent}: cannot create: {exc.strerror}") from None
-    with atomic_dir(out) as temporary:
+    with output_dir(out, RUN_OWNER, replace=force, option="--force", protect=protect) as temporary:
         yield temporary
 
 
