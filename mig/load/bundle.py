@@ -39,7 +39,6 @@ byte-identical bundle (there is no timestamp in it).
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +59,7 @@ from mig.errors import (
     OutputExistsError,
     UnknownNameError,
 )
-from mig.fs import PendingDir, json_text, write_bytes
+from mig.fs import PendingDir, json_text, read_json, write_bytes
 from mig.gaiji.mj import parse_codepoints
 from mig.gaiji.policy import (
     TARGETS,
@@ -96,6 +95,9 @@ __all__ = [
 
 BATCH_ROWS = 65_536
 """Rows per Arrow record batch read from a Parquet file (bounds memory)."""
+
+BUNDLE_JSON_MAX_BYTES = 16 * 1024 * 1024
+"""A ``bundle.json`` larger than this is not taken for one of ours (:func:`_is_bundle`)."""
 
 BUNDLE_DIALECTS: tuple[str, ...] = ("postgresql", "oracle", "sqlserver")
 """The DDL files of every bundle."""
@@ -719,8 +721,8 @@ def _readme(
 
 def _is_bundle(path: Path) -> bool:
     try:
-        data = json.loads((path / "bundle.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json(path / "bundle.json", max_bytes=BUNDLE_JSON_MAX_BYTES)
+    except MigError:
         return False
     return isinstance(data, dict) and data.get("kind") == "mig-loader-bundle"
 
