@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from mig.cli.common import json_option, user_errors
-from mig.errors import ConfigError, ExitCode
+from mig.errors import ConfigError
 from mig.fs import write_text
 
 
@@ -53,5 +53,4 @@ def validate(
             for finding in f.findings:
                 rows = ", ".join(map(str, finding.rows))
                 click.echo(f"  {finding.severity:<7} {finding.type:<26} {finding.count:>8}  {finding.message}" + (f"  rows {rows}" if rows else ""))
-    errors = any(x.severity == "error" for f in report.files for x in f.findings)
-    sys.exit(int(ExitCode.FINDINGS if errors else ExitCode.CLEAN))
+    sys.exit(int(report.exit_code))
