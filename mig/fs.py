@@ -260,3 +260,44 @@ def read_json(
         raise InputError(where, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
     except (ValueError, RecursionError):  # an integer past Python's digit limit; a backstop
         raise InputError(where, "not valid JSON (a number or nesting beyond limits)") from None
+
+
+# -- output paths given by the user (--report, --out) -------------------------------------
+
+
+def check_output_file(
+    path: Path, *, inputs: list[Path] | tuple[Path, ...] = (), option: str = "output"
+) -> None:
+    """Refuse, before any work is done, an output file the command could not write or
+    that would overwrite one of its own ``inputs``.
+
+    ``path`` must not be a directory and its directory must exist. It must not be the same
+    file as an input (:func:`os.path.samefile`, so links count; else the resolved paths),
+    nor an existing file inside an input that is a directory (a package being audited).
+    Each problem is one :class:`~mig.errors.ConfigError` (exit code 2) naming ``option``.
+
+    >>> check_output_file(Path("report.html"), inputs=[Path("report.html")], option="--report")
+    Traceback (most recent call last):
+    mig.errors.ConfigError: --report report.html: is also an input of this command (report.html); choose another file
+    """
+    from mig.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a directory; give a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        problem = "does not exist" if not parent.exists() else "is not a directory"
+        raise ConfigError(f"{option} {path}: the directory {parent} {problem}")
+    target = path.resolve()
+    for source in inputs:
+        source = Path(source)
+        if source.is_dir():
+            clash = path.exists() and target.is_relative_to(source.resolve())
+        else:
+            try:
+                clash = os.path.samefile(path, source)
+            except OSError:  # one of them does not exist (yet)
+                clash = target == source.resolve()
+        if clash:
+            raise ConfigError(f"{option} {path}: is also an input of this command ({source}); choose another file")

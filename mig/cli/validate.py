@@ -9,7 +9,7 @@ import click
 
 from mig.cli.common import json_option, user_errors
 from mig.errors import ConfigError
-from mig.fs import write_text
+from mig.fs import check_output_file, write_text
 
 
 def _references(refs: tuple[str, ...]) -> dict[str, Path]:
@@ -39,6 +39,8 @@ def validate(
     import mig
 
     references = _references(refs)
+    if report_path:
+        check_output_file(report_path, inputs=[*paths, *references.values()], option="--report")
     report = mig.validate_files(paths, layout_id, references=references, encoding=encoding, show_values=show_values)
     if report_path:
         from mig.html.run_report import render_report_html

@@ -54,11 +54,19 @@ import polars as pl
 
 from mig.charsets import private_use_pattern
 from mig.errors import ConfigError, InputError
-from mig.fs import write_text
+from mig.fs import check_output_file, write_text
 from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
 from mig.gaiji.mj import codepoints, mj_table
 from mig.html.render import render
-from mig.run.manifest import GAIJI_REVIEW_HTML, data_parquet, findings_parquet, load_manifest
+from mig.run.manifest import (
+    GAIJI_REVIEW_HTML,
+    MANIFEST_NAME,
+    RUN_FOLDERS,
+    RUN_REPORTS,
+    data_parquet,
+    findings_parquet,
+    load_manifest,
+)
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -613,6 +621,13 @@ def review_run(
         raise ConfigError("--top must be at least 1")
     out = Path(out) if out is not None else run_dir / GAIJI_REVIEW_HTML
     csv_path = out.with_suffix(".csv")
+    if csv_path == out:
+        raise ConfigError(f"--out {out}: give the sheet's .html name; the decisions template is written beside it as .csv")
+    read = [run_dir / MANIFEST_NAME, *(run_dir / d for d in RUN_FOLDERS), *(run_dir / r for r in RUN_REPORTS)]
+    read += [p for p in (vendor_font, mj_font, hints) if p is not None]
+    read += [Path(candidates)] if candidates not in ("all", "juki", "koseki") else []
+    for output in (out, csv_path):
+        check_output_file(output, inputs=read, option="--out")
     vendor = VendorFont(vendor_font) if vendor_font is not None else None
     hint_table = _read_hints(hints)
     names = candidate_names(candidates) if index is None else list(index.names)
