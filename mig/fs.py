@@ -374,6 +374,8 @@ def json_owner(what: str, file: str, key: str, value: str) -> Owner:
     """
 
     def test(data: bytes) -> bool:
+        if json_depth(data) > JSON_MAX_DEPTH:  # the same limit as read_json
+            return False
         try:
             parsed = json.loads(data)
         except (ValueError, RecursionError):
@@ -590,3 +592,127 @@ def output_dir(
                 raise
         finally:
             lock.release()
+
+
+# -- reading JSON that comes from outside (runs, packages, bundles) -------------------------
+
+#: Largest JSON file :func:`read_json` reads unless told otherwise (a manifest of thousands
+#: of inputs is a few MiB).
+JSON_MAX_BYTES = 64 * 1024 * 1024
+#: Deepest nesting of arrays and objects :func:`read_json` accepts (mig's own files: < 10).
+JSON_MAX_DEPTH = 64
+
+# A JSON string (with its escapes); what is left after removing them is structure and scalars.
+_JSON_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply arrays and objects nest in the JSON text ``data`` (brackets inside strings
+    do not count), found by one linear scan without recursion.
+
+    >>> json_depth(b'{"a": [1, {"b": "[[["}]}'), json_depth(b"1"), json_depth(b"[" * 5)
+    (3, 0, 5)
+    """
+    import re
+
+    import numpy as np
+
+    structure = np.frombuffer(re.sub(_JSON_STRING, b'""', data, flags=re.S), dtype=np.uint8)
+    # "[" 0x5B and "{" 0x7B open, "]" 0x5D and "}" 0x7D close: equal after clearing bit 0x20
+    folded = structure & 0xDF
+    step = (folded == 0x5B).astype(np.int32) - (folded == 0x5D)
+    return int(np.cumsum(step, dtype=np.int64).max(initial=0))
+
+
+def read_json(
+    path: Path, *, max_bytes: int | None = None, max_depth: int | None = None, what: str = "JSON file"
+) -> Any:
+    """Read a JSON file that mig did not necessarily write (a run's manifest, a package's
+    control file, a bundle's ``bundle.json``) within limits.
+
+    The size is checked before reading and the nesting depth before parsing, so a hostile
+    file costs at most ``max_bytes`` of memory and no deep recursion. Anything wrong — not
+    found, unreadable, too large, not UTF-8, nested deeper than ``max_depth``, not JSON, an
+    integer too long to convert — is an :class:`~mig.errors.InputError` (exit code 3)
+    naming ``path`` and the rule, never the file's content. ``what`` names the file in the
+    message (``"manifest"``). The limits default to :data:`JSON_MAX_BYTES` and
+    :data:`JSON_MAX_DEPTH`.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / "deep.json").write_text("[" * 100)
+    ...     read_json(Path(tmp) / "deep.json", max_depth=10)
+    Traceback (most recent call last):
+    mig.errors.InputError: .../deep.json: JSON nested deeper than 10 levels
+    """
+    from mig.errors import InputError
+
+    max_bytes = JSON_MAX_BYTES if max_bytes is None else max_bytes
+    max_depth = JSON_MAX_DEPTH if max_depth is None else max_depth
+    path = Path(path)
+    where = str(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InputError(where, f"{what} not found") from None
+    except IsADirectoryError:
+        raise InputError(where, f"{what} expected, found a directory") from None
+    except OSError as exc:
+        raise InputError(where, f"cannot read {what} ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > max_bytes:
+        raise InputError(where, f"{what} larger than {max_bytes} bytes (not read)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(where, f"{what} is not UTF-8", offset=exc.start) from None
+    depth = json_depth(data)
+    if depth > max_depth:
+        raise InputError(where, f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(where, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+    except (ValueError, RecursionError):  # an integer past Python's digit limit; a backstop
+        raise InputError(where, "not valid JSON (a number or nesting beyond limits)") from None
+
+
+# -- output paths given by the user (--report, --out) -------------------------------------
+
+
+def check_output_file(
+    path: Path, *, inputs: list[Path] | tuple[Path, ...] = (), option: str = "output"
+) -> None:
+    """Refuse, before any work is done, an output file the command could not write or
+    that would overwrite one of its own ``inputs``.
+
+    ``path`` must not be a directory and its directory must exist. It must not be the same
+    file as an input (:func:`os.path.samefile`, so links count; else the resolved paths),
+    nor an existing file inside an input that is a directory (a package being audited).
+    Each problem is one :class:`~mig.errors.ConfigError` (exit code 2) naming ``option``.
+
+    >>> check_output_file(Path("report.html"), inputs=[Path("report.html")], option="--report")
+    Traceback (most recent call last):
+    mig.errors.ConfigError: --report report.html: is also an input of this command (report.html); choose another file
+    """
+    from mig.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a directory; give a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        problem = "does not exist" if not parent.exists() else "is not a directory"
+        raise ConfigError(f"{option} {path}: the directory {parent} {problem}")
+    target = path.resolve()
+    for source in inputs:
+        source = Path(source)
+        if source.is_dir():
+            clash = path.exists() and target.is_relative_to(source.resolve())
+        else:
+            try:
+                clash = os.path.samefile(path, source)
+            except OSError:  # one of them does not exist (yet)
+                clash = target == source.resolve()
+        if clash:
+            raise ConfigError(f"{option} {path}: is also an input of this command ({source}); choose another file")

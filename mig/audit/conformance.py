@@ -27,21 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from mig.audit.repertoire import count_expressions, distinct_characters, outside_pattern
 from mig.audit.report import FileAudit, ItemAudit
 from mig.charsets import private_use_pattern
-from mig.errors import InputError, MigError
+from mig.errors import InputError
 from mig.layout import Item, Layout
 from mig.registry import get_adapter
 from mig.validation.batch import validate_batch
+from mig.validation.files import parquet_batches
 from mig.validation.findings import severity_table
 from mig.validation.keys import KeyTracker, unchecked_references
 from mig.validation.report import FindingAccumulator, FindingSummary, file_note
 
 BATCH_BYTES = 32 * 1024 * 1024
-BATCH_ROWS = 200_000
 SAMPLE_ROWS = 10
 WITHHOLD_SHARE = 0.5
 """Extra column names are withheld when fewer than this share of the layout's items
@@ -74,27 +73,9 @@ class FileResult:
 def _batches(path: Path, fmt: str) -> tuple[list[str], str, Iterator[tuple[pl.DataFrame, pl.DataFrame]]]:
     """Columns, encoding and ``(data, framing rejects)`` batches of a CSV or Parquet file."""
     if fmt == "parquet":
-        try:
-            parquet = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises several types for a bad file
-            raise InputError(str(path), f"not a readable Parquet file ({type(exc).__name__})") from None
-        columns = list(parquet.schema_arrow.names)
+        columns, frames = parquet_batches(path)
         no_rejects = pl.DataFrame(schema={"row": pl.Int64, "type": pl.String, "detail": pl.String})
-
-        def parquet_batches() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-            row = 0
-            try:
-                for record_batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                    frame = pl.DataFrame(pl.from_arrow(record_batch))
-                    frame = frame.select(pl.all().cast(pl.String)).with_row_index("row", offset=row + 1)
-                    row += frame.height
-                    yield frame.with_columns(pl.col("row").cast(pl.Int64)), no_rejects
-            except MigError:
-                raise
-            except Exception as exc:
-                raise InputError(str(path), f"Parquet data cannot be read ({type(exc).__name__})") from None
-
-        return columns, "parquet", parquet_batches()
+        return columns, "parquet", ((frame, no_rejects) for frame in frames)
     reader = get_adapter("csv").open(path, {}, batch_bytes=BATCH_BYTES)
     return (
         reader.columns,

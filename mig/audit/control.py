@@ -84,19 +84,35 @@ def parse_manifest(run_dir: Path, codes: dict[str, dict[str, CodeTable]]) -> Man
     return facts
 
 
+#: Digits a ``rows`` or ``bytes`` cell may have (10**18 records or bytes is beyond any file).
+MAX_COUNT_DIGITS = 18
+
+
 def parse_control(path: Path) -> list[Expected]:
-    """Read a ``control.csv`` (format in the module docstring); errors name the line."""
+    """Read a ``control.csv`` (format in the module docstring); errors name the line and
+    the rule, never a cell's content (it may be anything: a vendor's file)."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(CONTROL_FILE, "not UTF-8 text") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse_control(reader)
+    except csv.Error:
+        raise InputError(
+            CONTROL_FILE, "not CSV (a field over the size limit or a stray quote)", line=reader.reader.line_num
+        ) from None
+
+
+def _parse_control(reader: csv.DictReader[str]) -> list[Expected]:
     header = [h.strip() for h in reader.fieldnames or []]
     if "file" not in header or "rows" not in header:
         raise InputError(CONTROL_FILE, "header must name the columns file and rows (sha256, bytes optional)", line=1)
     unknown = sorted(set(header) - {"file", "rows", "sha256", "bytes"})
     if unknown:
-        raise InputError(CONTROL_FILE, f"unknown column(s) {', '.join(unknown)}", line=1)
+        raise InputError(
+            CONTROL_FILE, f"{len(unknown)} unknown column(s); the columns are file, rows, sha256, bytes", line=1
+        )
     reader.fieldnames = header
     expected: list[Expected] = []
     seen: set[str] = set()
@@ -115,8 +131,10 @@ def parse_control(path: Path) -> list[Expected]:
         counts: dict[str, int | None] = {}
         for key in ("rows", "bytes"):
             cell = values.get(key, "")
-            if cell and not (cell.isascii() and cell.isdigit()):
-                raise InputError(CONTROL_FILE, f"{key} must be a non-negative integer", line=line)
+            if cell and not (cell.isascii() and cell.isdigit() and len(cell) <= MAX_COUNT_DIGITS):
+                raise InputError(
+                    CONTROL_FILE, f"{key} must be a non-negative integer of at most {MAX_COUNT_DIGITS} digits", line=line
+                )
             counts[key] = int(cell) if cell else None
         digest = values.get("sha256", "").lower() or None
         if digest is not None and (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest)):

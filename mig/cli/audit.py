@@ -11,7 +11,7 @@ import click
 from mig import Repertoire
 from mig.cli.common import emit_json, json_option, user_errors
 from mig.errors import ConfigError, ExitCode, OutputError
-from mig.fs import write_text
+from mig.fs import check_output_file, write_text
 
 
 def _pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -62,6 +62,8 @@ def audit(
     """
     import mig
 
+    if report_path is not None:
+        check_output_file(report_path, inputs=[package], option="--report")
     total = int(max_unpacked_gib * 1024**3)
     options = mig.AuditOptions(
         businesses=businesses,

@@ -15,7 +15,6 @@ from mig.cli.common import (
     quiet_option,
     user_errors,
 )
-from mig.errors import ExitCode
 
 
 @click.command()
@@ -46,4 +45,4 @@ def extract(
         emit_json({"run_dir": str(result.run_dir), "manifest": result.manifest})
     else:
         print_counts(result.run_manifest.files, result.run_dir)
-    sys.exit(int(ExitCode.FINDINGS if result.has_findings else ExitCode.CLEAN))
+    sys.exit(int(result.report.exit_code))

@@ -108,7 +108,13 @@ def registry_add(
     as_json: bool,
 ) -> None:
     """Add one entry to the registry file PATH (created when missing; written atomically)."""
-    from mig.gaiji.registry import Registry, load_registry, make_entry, write_registry
+    from mig.gaiji.registry import (
+        Registry,
+        RegistryError,
+        load_registry,
+        make_entry,
+        write_registry,
+    )
 
     registry = load_registry(path) if path.exists() else Registry()
     entry = make_entry(
@@ -122,6 +128,13 @@ def registry_add(
         evidence=evidence,
         origin="--",
     )
+    confirmed = registry.confirmed(entry.source, entry.code)
+    if entry.status == "proposed" and confirmed is not None:
+        # a confirmed decision supersedes proposed entries: this one would be dropped
+        raise RegistryError(
+            f"{path}: refused: {entry.source} {entry.code} already has a confirmed decision, "
+            f"{confirmed.describe()}; a proposed entry would be ignored (nothing written)"
+        )
     registry = registry.add(entry)
     write_registry(registry, path)
     if as_json:

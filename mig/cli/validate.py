@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from mig.cli.common import json_option, user_errors
-from mig.errors import ConfigError, ExitCode
-from mig.fs import write_text
+from mig.errors import ConfigError
+from mig.fs import check_output_file, write_text
 
 
 def _references(refs: tuple[str, ...]) -> dict[str, Path]:
@@ -39,6 +39,8 @@ def validate(
     import mig
 
     references = _references(refs)
+    if report_path:
+        check_output_file(report_path, inputs=[*paths, *references.values()], option="--report")
     report = mig.validate_files(paths, layout_id, references=references, encoding=encoding, show_values=show_values)
     if report_path:
         from mig.html.run_report import render_report_html
@@ -53,5 +55,4 @@ def validate(
             for finding in f.findings:
                 rows = ", ".join(map(str, finding.rows))
                 click.echo(f"  {finding.severity:<7} {finding.type:<26} {finding.count:>8}  {finding.message}" + (f"  rows {rows}" if rows else ""))
-    errors = any(x.severity == "error" for f in report.files for x in f.findings)
-    sys.exit(int(ExitCode.FINDINGS if errors else ExitCode.CLEAN))
+    sys.exit(int(report.exit_code))

@@ -66,6 +66,27 @@ class UnknownCharacterError(ConfigError):
     """A well-formed query that names no record of the MJ table (one line, exit code 2)."""
 
 
+MAX_QUERY_CHARS = 64
+"""The longest query :func:`lookup` accepts (``U+908A U+E010F`` is 14 characters)."""
+
+SHOWN_CHARS = 20
+"""How much of a malformed query or code a message shows (:func:`shown`)."""
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a one-line message: whole when short, else its first
+    :data:`SHOWN_CHARS` characters and its length (a 100 kB argument is never echoed).
+
+    >>> shown("J+XYZ1")
+    "'J+XYZ1'"
+    >>> shown("x" * 100_000)
+    "'xxxxxxxxxxxxxxxxxxxx'…(100000 characters)"
+    """
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}…({len(text)} characters)"
+
+
 def codepoints(text: str) -> str:
     """``text`` as space-separated ``U+`` code points (never shows the characters).
 
@@ -87,7 +108,7 @@ def parse_codepoints(notation: str) -> str:
     """
     if not _UPLUS_SEQ_RE.match(notation.strip()):
         raise MalformedCodeError(
-            f"malformed code point notation {notation!r} (expected U+XXXX, e.g. U+908A U+E010F)"
+            f"malformed code point notation {shown(notation)} (expected U+XXXX, e.g. U+908A U+E010F)"
         )
     chars = []
     for part in re.findall(r"U\+([0-9A-F]{4,6})", notation, re.IGNORECASE):
@@ -191,7 +212,7 @@ def normalise_mj_name(name: str) -> str:
     """
     stripped = name.strip()
     if not _MJ_RE.match(stripped):
-        raise MalformedCodeError(f"malformed MJ文字図形名 {name!r} (expected MJ followed by 6 digits)")
+        raise MalformedCodeError(f"malformed MJ文字図形名 {shown(name)} (expected MJ followed by 6 digits)")
     return stripped.upper()
 
 
@@ -275,6 +296,11 @@ def lookup(query: str) -> list[dict[str, Any]]:
     ...
     mig.gaiji.mj.MalformedCodeError: malformed query 'J+XYZ1': give a character, MJ文字図形名 (MJ000001), J+XXXX, a 6-digit 戸籍統一文字番号, an 8-digit 登記統一文字番号, 面-区-点 or U+XXXX
     """
+    if len(query) > MAX_QUERY_CHARS:
+        raise MalformedCodeError(
+            f"query of {len(query)} characters refused: give one character (with its variation "
+            f"selector) or a code such as MJ026199, J+BD6B or U+908A U+E010F (at most {MAX_QUERY_CHARS})"
+        )
     q = query.strip()
     if _MJ_RE.match(q):
         return _by("mj", q.upper(), "MJ文字図形名")
@@ -298,6 +324,6 @@ def _character(text: str, query: str) -> str:
     if len(text) == 2 and not is_variation_selector(text[0]) and is_variation_selector(text[1]):
         return text
     raise MalformedCodeError(
-        f"malformed query {query!r}: give a character, MJ文字図形名 (MJ000001), J+XXXX, "
+        f"malformed query {shown(query)}: give a character, MJ文字図形名 (MJ000001), J+XXXX, "
         "a 6-digit 戸籍統一文字番号, an 8-digit 登記統一文字番号, 面-区-点 or U+XXXX"
     )

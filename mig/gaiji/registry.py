@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -50,6 +50,7 @@ from mig.gaiji.mj import (
     mj_text,
     normalise_mj_name,
     parse_codepoints,
+    shown,
 )
 
 __all__ = [
@@ -71,6 +72,9 @@ STATUSES: tuple[str, ...] = ("confirmed", "proposed")
 COLUMNS: tuple[str, ...] = (
     "source", "code", "mj", "text", "status", "decided_by", "decided_at", "evidence",
 )
+
+MAX_REGISTRY_BYTES = 256 * 1024 * 1024
+"""A registry file larger than this is refused unread (a large one is a few MiB)."""
 
 _SOURCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _UCODE_RE = re.compile(r"^U\+([0-9A-F]{4,6})$", re.IGNORECASE)
@@ -121,13 +125,13 @@ def normalise_code(code: str) -> str:
     if match:
         cp = int(match.group(1), 16)
         if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
-            raise MalformedCodeError(f"code {code!r} is not a Unicode scalar value")
+            raise MalformedCodeError(f"code {shown(code)} is not a Unicode scalar value")
         return f"U+{cp:04X}"
     match = _VENDOR_RE.match(stripped)
     if match:
         return "0x" + match.group(1).upper()
     raise MalformedCodeError(
-        f"malformed code {code!r} (expected a code point U+E000 or a vendor code 0x80A1)"
+        f"malformed code {shown(code)} (expected a code point U+E000 or a vendor code 0x80A1)"
     )
 
 
@@ -234,7 +238,7 @@ def make_entry(
     where = f"{origin}: " if origin else ""
     source = source.strip()
     if not _SOURCE_RE.match(source):
-        raise RegistryError(f"{where}source {source!r} must be letters, digits, '.', '_' or '-'")
+        raise RegistryError(f"{where}source {shown(source)} must be letters, digits, '.', '_' or '-'")
     try:
         code = normalise_code(code)
         mj_name = normalise_mj_name(mj) if mj and mj.strip() else None
@@ -265,14 +269,14 @@ def make_entry(
     if any(is_private_use(c) for c in raw_text):
         raise RegistryError(f"{where}{source} {code}: text must not hold Private Use characters")
     if status not in STATUSES:
-        raise RegistryError(f"{where}status {status!r} must be one of {', '.join(STATUSES)}")
+        raise RegistryError(f"{where}status {shown(status)} must be one of {', '.join(STATUSES)}")
     decided_at = decided_at.strip()
     if decided_at:
         try:
             datetime.fromisoformat(decided_at) if "T" in decided_at or " " in decided_at else date.fromisoformat(decided_at)
         except ValueError:
             raise RegistryError(
-                f"{where}decided_at {decided_at!r} is not an ISO 8601 date or date-time"
+                f"{where}decided_at {shown(decided_at)} is not an ISO 8601 date or date-time"
             ) from None
     if status == "confirmed" and not (decided_by.strip() and decided_at):
         raise RegistryError(f"{where}{source} {code}: a confirmed entry needs decided_by and decided_at")
@@ -304,26 +308,48 @@ def load_registry(path: Path) -> Registry:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        if path.exists() and not path.is_file():
+            raise RegistryError(f"{path}: not a registry: not a regular file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_REGISTRY_BYTES + 1)
     except OSError as exc:
         raise RegistryError(f"{path}: cannot read registry: {exc.strerror}") from None
+    if len(raw) > MAX_REGISTRY_BYTES:
+        raise RegistryError(f"{path}: not a registry: larger than {MAX_REGISTRY_BYTES} bytes")
+    # A path may name any file (``/etc/shadow``): what it holds is never echoed, only what
+    # was expected and the shape of what was found.
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RegistryError(f"{path}: registry is not UTF-8 (byte {exc.start})") from None
+        raise RegistryError(f"{path}: not a registry: not UTF-8 text (byte {exc.start})") from None
+    if "\0" in text:
+        raise RegistryError(f"{path}: not a registry: binary data (NUL bytes), expected UTF-8 CSV")
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise RegistryError(f"{path}: empty registry (no header line)")
-    header = [h.strip() for h in header]
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    if missing or unknown or len(set(header)) != len(header):
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise RegistryError(f"{path}: empty registry (no header line)")
+        header = [h.strip() for h in header]
+        missing = [c for c in COLUMNS if c not in header]
+        unknown = [c for c in header if c not in COLUMNS]
+        if missing or unknown or len(set(header)) != len(header):
+            raise RegistryError(
+                f"{path}: not a registry: the first line must be the header {','.join(COLUMNS)}; "
+                f"found {len(header)} field(s)"
+                + (", none of them a registry column" if len(missing) == len(COLUMNS)
+                   else f", missing {', '.join(missing)}" if missing else "")
+                + (f", {len(unknown)} unknown" if unknown and len(missing) < len(COLUMNS) else "")
+                + (", a name twice" if len(set(header)) != len(header) else "")
+            )
+        return Registry(_combine(_entries(path, header, reader)))
+    except csv.Error:
         raise RegistryError(
-            f"{path}: registry header must be {','.join(COLUMNS)}"
-            + (f" (missing {', '.join(missing)})" if missing else "")
-            + (f" (unknown {', '.join(unknown)})" if unknown else "")
-        )
+            f"{path}: not a registry: line {reader.line_num} is not CSV the registry format allows "
+            "(a field over the size limit or a stray quote)"
+        ) from None
+
+
+def _entries(path: Path, header: list[str], reader: Iterator[list[str]]) -> list[RegistryEntry]:
     entries: list[RegistryEntry] = []
     for line_no, row in enumerate(reader, start=2):
         if not row or all(not cell.strip() for cell in row):
@@ -344,7 +370,7 @@ def load_registry(path: Path) -> Registry:
                 origin=f"{path.name}:{line_no}",
             )
         )
-    return Registry(_combine(entries))
+    return entries
 
 
 def load_registries(paths: Iterable[Path]) -> Registry:

@@ -54,11 +54,19 @@ import polars as pl
 
 from mig.charsets import private_use_pattern
 from mig.errors import ConfigError, InputError
-from mig.fs import write_text
+from mig.fs import check_output_file, write_text
 from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
-from mig.gaiji.mj import codepoints, mj_table
+from mig.gaiji.mj import MalformedCodeError, codepoints, mj_table, normalise_mj_name, shown
 from mig.html.render import render
-from mig.run.manifest import GAIJI_REVIEW_HTML, data_parquet, findings_parquet, load_manifest
+from mig.run.manifest import (
+    GAIJI_REVIEW_HTML,
+    MANIFEST_NAME,
+    RUN_FOLDERS,
+    RUN_REPORTS,
+    data_parquet,
+    findings_parquet,
+    load_manifest,
+)
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -359,18 +367,29 @@ def candidate_names(scope: str) -> list[str]:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError):
         raise InputError(str(path), "cannot read candidate list (UTF-8 text expected)") from None
-    names = []
-    for line in lines:
+    names: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
         name = line.split("#", 1)[0].strip().upper()
         if name:
-            names.append(name)
+            names.append((number, name))
     known = set(table["mj"].to_list())
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(f"{path}: {len(unknown)} name(s) not in the MJ table, first {unknown[0]!r}")
+    unknown = [(number, n) for number, n in names if n not in known]
+    if unknown:  # the line, not its content: the path may name any file
+        number, name = unknown[0]
+        what = "not in the MJ table" if _is_mj_name(name) else "not an MJ文字図形名 (MJ and 6 digits)"
+        raise ConfigError(f"{path}:{number}: {what}; {len(unknown)} such line(s)")
     if not names:
         raise ConfigError(f"{path}: no MJ文字図形名 listed")
-    return sorted(set(names))
+    return sorted({n for _, n in names})
+
+
+def _is_mj_name(name: str) -> bool:
+    """Whether ``name`` has the form of an MJ文字図形名."""
+    try:
+        normalise_mj_name(name)
+    except MalformedCodeError:
+        return False
+    return True
 
 
 def _read_hints(path: Path | None) -> pl.DataFrame:
@@ -613,6 +632,13 @@ def review_run(
         raise ConfigError("--top must be at least 1")
     out = Path(out) if out is not None else run_dir / GAIJI_REVIEW_HTML
     csv_path = out.with_suffix(".csv")
+    if csv_path == out:
+        raise ConfigError(f"--out {out}: give the sheet's .html name; the decisions template is written beside it as .csv")
+    read = [run_dir / MANIFEST_NAME, *(run_dir / d for d in RUN_FOLDERS), *(run_dir / r for r in RUN_REPORTS)]
+    read += [p for p in (vendor_font, mj_font, hints) if p is not None]
+    read += [Path(candidates)] if candidates not in ("all", "juki", "koseki") else []
+    for output in (out, csv_path):
+        check_output_file(output, inputs=read, option="--out")
     vendor = VendorFont(vendor_font) if vendor_font is not None else None
     hint_table = _read_hints(hints)
     names = candidate_names(candidates) if index is None else list(index.names)
@@ -791,6 +817,8 @@ def apply_decisions(
     from mig.gaiji.registry import Registry, load_registry, make_entry, write_registry
 
     decisions, registry_path = Path(decisions), Path(registry_path)
+    if decisions.exists() and not decisions.is_file():
+        raise InputError(str(decisions), "not a regular file")
     try:
         text = decisions.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -798,15 +826,21 @@ def apply_decisions(
     except UnicodeDecodeError as exc:
         raise InputError(str(decisions), "decisions file is not UTF-8", offset=exc.start) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if "code" not in header or not ({"mj", "text"} & set(header)):
-        raise InputError(str(decisions), "decisions CSV needs a code column and an mj or text column")
-    reader.fieldnames = header
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        if "code" not in header or not ({"mj", "text"} & set(header)):
+            raise InputError(str(decisions), "decisions CSV needs a code column and an mj or text column")
+        reader.fieldnames = header
+        rows = list(reader)
+    except csv.Error:
+        raise InputError(
+            str(decisions), "not a decisions CSV (a field over the size limit or a stray quote)", line=reader.reader.line_num
+        ) from None
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     registry = load_registry(registry_path) if registry_path.exists() else Registry()
     added = unchanged = skipped = 0
     codes: list[str] = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(rows, start=2):
         values = {k: (v or "").strip() for k, v in row.items() if k is not None}
         mj_name, text_value = values.get("mj", ""), values.get("text", "")
         if not mj_name and not text_value:
@@ -815,7 +849,7 @@ def apply_decisions(
         where = f"{decisions.name}:{line}"
         code = values.get("code", "")
         if not _CODE_RE.match(code):
-            raise InputError(str(decisions), f"malformed code {code!r} (expected U+E000 or 0x80A1)", line=line)
+            raise InputError(str(decisions), f"malformed code {shown(code)} (expected U+E000 or 0x80A1)", line=line)
         row_source = values.get("source") or source
         if not row_source:
             raise ConfigError(f"{where}: no source (give the source column or --source)")

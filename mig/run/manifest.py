@@ -24,7 +24,6 @@ manifest of a newer version than :data:`FORMAT_VERSION` is refused with a one-li
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeGuard
 
 from mig.errors import InputError
+from mig.fs import read_json
 from mig.layout import Item, Layout, entry_name_problem
 
 # -- names ----------------------------------------------------------------------------------
@@ -493,19 +493,9 @@ def _read_json(run_dir: Path) -> tuple[Path, Any]:
     if not run_dir.is_dir():
         raise InputError(str(run_dir), "run directory not found")
     path = run_dir / MANIFEST_NAME
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(where, "manifest not found; is this a run directory?") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(where, f"cannot read manifest ({type(exc).__name__})") from None
-    try:
-        return path, json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(where, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
-    except RecursionError:
-        raise InputError(where, "not valid JSON (nested too deeply)") from None
+    if not path.exists():
+        raise InputError(str(path), "manifest not found; is this a run directory?")
+    return path, read_json(path, what="manifest")
 
 
 def _parse_manifest(data: Any, where: str) -> Manifest:

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mig.errors import ConfigError, InputError
+from mig.errors import ConfigError, InputError, MigError
 from mig.layout import Layout, get_layout
 from mig.plugin import empty_rejects
 from mig.registry import get_adapter
@@ -27,29 +28,61 @@ BATCH_ROWS = 200_000
 BATCH_BYTES = 32 * 1024 * 1024
 
 
-def _parquet_batches(path: Path) -> tuple[list[str], Iterator[pl.DataFrame]]:
+def parquet_batches(path: Path) -> tuple[list[str], Iterator[pl.DataFrame]]:
+    """The columns of an intermediate Parquet file and its rows as text batches (``row``
+    counted from 1, every column cast to text), read ``BATCH_ROWS`` at a time.
+
+    Everything about the file that makes it unreadable is an :class:`~mig.errors.InputError`
+    (exit code 3) naming the file, and the column where it is about one: not Parquet at all,
+    a nested column (list, struct, map — an intermediate file holds text and numbers), binary
+    values that are not UTF-8 text, data that cannot be decoded. Nested columns are found
+    from the schema, before any row is read.
+    """
+    where = str(path)
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a bad file
-        raise InputError(str(path), f"not a readable Parquet file: {exc}") from None
-    columns = list(parquet.schema_arrow.names)
+        raise InputError(where, f"not a readable Parquet file ({type(exc).__name__})") from None
+    schema = parquet.schema_arrow
+    for arrow_field in schema:
+        if pa.types.is_nested(arrow_field.type):
+            raise InputError(
+                where,
+                f"column {arrow_field.name!r} has the nested Parquet type {arrow_field.type}; "
+                "an intermediate file's columns hold text or numbers",
+            )
+
+    def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+        columns = []
+        for name in frame.columns:  # per column, to name the one that cannot be text
+            try:
+                columns.append(frame.get_column(name).cast(pl.String))
+            except pl.exceptions.PolarsError:
+                raise InputError(
+                    where, f"column {name!r} ({schema.field(name).type}) holds values that are not UTF-8 text"
+                ) from None
+        return pl.DataFrame(columns)
 
     def batches() -> Iterator[pl.DataFrame]:
         row = 0
-        for record_batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-            frame = pl.from_arrow(record_batch)
-            assert isinstance(frame, pl.DataFrame)
-            frame = frame.select(pl.all().cast(pl.String)).with_row_index("row", offset=row + 1)
-            row += frame.height
-            yield frame.with_columns(pl.col("row").cast(pl.Int64))
+        try:
+            for record_batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+                frame = as_text(pl.DataFrame(pl.from_arrow(record_batch)))
+                frame = frame.with_row_index("row", offset=row + 1)
+                row += frame.height
+                yield frame.with_columns(pl.col("row").cast(pl.Int64))
+        except MigError:
+            raise
+        except Exception as exc:  # pyarrow / polars: a damaged page, an unsupported encoding
+            raise InputError(where, f"Parquet data cannot be read ({type(exc).__name__})") from None
 
-    return columns, batches()
+    return list(schema.names), batches()
 
 
 def read_key_column(path: Path, item: str, encoding: str | None = None) -> pl.Series:
     """The distinct non-empty values of ``item`` in an intermediate CSV or Parquet file."""
     if path.suffix.lower() == ".parquet":
-        columns, batches = _parquet_batches(path)
+        columns, batches = parquet_batches(path)
         frames = [b.select(item) for b in batches] if item in columns else None
     else:
         reader = get_adapter("csv").open(path, {"encoding": encoding} if encoding else {}, batch_bytes=BATCH_BYTES)
@@ -107,7 +140,7 @@ def _validate_one(
     accumulator = FindingAccumulator(show_values)
     rows_in = rows_rejected = 0
     if path.suffix.lower() == ".parquet":
-        columns, frames = _parquet_batches(path)
+        columns, frames = parquet_batches(path)
         used_encoding = "parquet"
         no_rejects = empty_rejects().select("row", "type", "detail")
         batches: Iterator[tuple[pl.DataFrame, pl.DataFrame]] = ((f, no_rejects) for f in frames)

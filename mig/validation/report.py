@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from mig.errors import ExitCode
 from mig.fs import json_text
 from mig.layout import Layout
 from mig.validation.findings import message, severity_table
@@ -98,6 +99,25 @@ class Report:
     @property
     def has_findings(self) -> bool:
         return any(f.findings for f in self.files)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The exit code of ``mig extract`` and ``mig validate`` for this report: 1 when a
+        record was rejected or a finding has severity ``error``; 0 when the findings are
+        warnings only (the README's "Exit codes").
+
+        >>> report = Report("validate", "0", "", False, [FileReport("x", "x")])
+        >>> int(report.exit_code)
+        0
+        >>> report.files[0].findings.append(FindingSummary("column-extra", "warning", "x", 0, [], ""))
+        >>> int(report.exit_code)
+        0
+        >>> report.files[0].rows_rejected = 1
+        >>> int(report.exit_code)
+        1
+        """
+        errors = any(f.rows_rejected or any(x.severity == "error" for x in f.findings) for f in self.files)
+        return ExitCode.FINDINGS if errors else ExitCode.CLEAN
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
