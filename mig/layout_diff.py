@@ -7,8 +7,8 @@ renamed. Code tables are compared through the items that use them.
 
 >>> from mig.layout import get_layout
 >>> diff = diff_layouts(get_layout("juki-jumin"), get_layout("kihon-juki-jumin"))
->>> [(d.kind, d.item or d.table) for d in diff.differences][:2]
-[('item-changed', '団体コード'), ('item-changed', '宛名番号')]
+>>> [(d.kind, d.old_item, d.item) for d in diff.differences if d.kind == "item-renamed"]
+[('item-renamed', '氏名カナ', '氏名フリガナ')]
 """
 
 from __future__ import annotations
