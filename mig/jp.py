@@ -43,6 +43,9 @@ __all__ = [
     "Era",
     "check_digit",
     "era_codes",
+    "weighted_remainder",
+    "CHECK_DIGITS",
+    "CheckDigit",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -129,14 +132,30 @@ def check_digit(body: Any, weights: tuple[int, ...]) -> Any:
     >>> check_digit(np.array([1234567890]), JUMINHYO_CODE_WEIGHTS)
     array([3])
     """
+    # 11 - r, except r ≤ 1 gives 0: (11 - r) mod 11 maps r=0 to 0, then mod 10 maps r=1 (10) to 0
+    return (-weighted_remainder(body, weights) + 11) % 11 % 10
+
+
+@overload
+def weighted_remainder(body: int, weights: tuple[int, ...]) -> int: ...
+@overload
+def weighted_remainder(body: IntArray, weights: tuple[int, ...]) -> IntArray: ...
+@overload
+def weighted_remainder(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr: ...
+def weighted_remainder(body: Any, weights: tuple[int, ...]) -> Any:
+    """Σ digit × weight mod 11 of non-negative integer bodies, ``weights[0]`` on the rightmost
+    digit; digits left of ``len(weights)`` are ignored (leading zeros add nothing).
+
+    >>> weighted_remainder(13101, (2, 3, 4, 5, 6))  # 1·6 + 3·5 + 1·4 + 0·3 + 1·2 = 27
+    5
+    """
     # The body stays the left operand throughout, so a Polars result keeps its name.
     total = body % 10 * weights[0]
     rest = body // 10
     for weight in weights[1:]:
         total = total + rest % 10 * weight
         rest = rest // 10
-    # 11 - r, except r ≤ 1 gives 0: (11 - r) mod 11 maps r=0 to 0, then mod 10 maps r=1 (10) to 0
-    return (-(total % 11) + 11) % 11 % 10
+    return total % 11
 
 
 # ---------------------------------------------------------------------------------------
@@ -205,32 +224,107 @@ def days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
 
 
 # ---------------------------------------------------------------------------------------
-# check digits
+# check digits: the named checks of layout items (``check = "…"``)
 # ---------------------------------------------------------------------------------------
 
-# weights for the n-th digit from the right of the body (n = 1 … len)
-_KOJIN_WEIGHTS = KOJIN_BANGO_WEIGHTS
-_JUMIN_WEIGHTS = JUMINHYO_CODE_WEIGHTS
 
+@dataclass(frozen=True)
+class CheckDigit:
+    """A modulus-11 check digit: the last digit of a number checks the digits before it (the body).
 
-def _check_digit(body: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    """Check digit (Int64) of an all-digit ``body`` of ``len(weights)`` digits, else null.
-
-    The result keeps the name of ``body`` (every branch is rooted at it).
+    ``weights[n - 1]`` multiplies the n-th digit from the right of the body; ``digits[r]`` is
+    the check digit when the weighted sum leaves remainder ``r`` (0–10), ``None`` where no
+    digit is valid (a body with that remainder cannot carry a check digit, so every number
+    built on it fails). ``body_digits`` is the fixed length of the body, or ``None`` for a
+    serial of any length from 1 to ``len(weights)`` digits (leading zeros included).
     """
-    size = len(weights)
-    s = body.cast(pl.String)
-    digit = check_digit(s.cast(pl.Int64, strict=False), weights)
-    return pl.when(s.str.contains(rf"^[0-9]{{{size}}}$")).then(digit)
+
+    name: str
+    weights: tuple[int, ...]
+    digits: tuple[int | None, ...]
+    body_digits: int | None
+    rule: str
+    """The rule in one line, as the specification states it."""
+
+    def of(self, body: int) -> int | None:
+        """The check digit of one body (for examples, tests and test data), None if none is valid.
+
+        >>> CHECK_DIGITS["地方公共団体コード"].of(13101)
+        6
+        """
+        return self.digits[weighted_remainder(body, self.weights)]
+
+    def digit(self, body: pl.Expr) -> pl.Expr:
+        """The check digit (Int64) of a String ``body`` of digits; null where the body has the
+        wrong shape or no digit is valid. The result keeps the name of ``body``.
+
+        >>> pl.select(CHECK_DIGITS["宛名番号"].digit(pl.lit("1234567"))).item()
+        4
+        """
+        s = body.cast(pl.String)
+        remainder = weighted_remainder(s.cast(pl.Int64, strict=False), self.weights)
+        digit = remainder.replace_strict(
+            {r: d for r, d in enumerate(self.digits) if d is not None}, default=None, return_dtype=pl.Int64
+        )
+        return pl.when(s.str.contains(f"^{self._body_pattern}$")).then(digit)
+
+    def ok(self, value: pl.Expr) -> pl.Expr:
+        """True when ``value`` is a body plus its check digit, False otherwise, null for null.
+
+        >>> pl.select(CHECK_DIGITS["地方公共団体コード"].ok(pl.lit("131016"))).item()
+        True
+        """
+        s = value.cast(pl.String)
+        expected = self.digit(s.str.head(-1))
+        actual = s.str.tail(1).cast(pl.Int64, strict=False)
+        matches = s.str.contains(f"^{self._body_pattern}[0-9]$") & (expected == actual).fill_null(False)
+        return pl.when(s.is_not_null()).then(matches)
+
+    @property
+    def _body_pattern(self) -> str:
+        if self.body_digits is not None:
+            return f"[0-9]{{{self.body_digits}}}"
+        return f"[0-9]{{1,{len(self.weights)}}}"
 
 
-def _number_ok(e: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    s = e.cast(pl.String)
-    size = len(weights) + 1
-    expected = _check_digit(s.str.slice(0, size - 1), weights)
-    actual = s.str.slice(size - 1, 1).cast(pl.Int64, strict=False)
-    matches = s.str.contains(rf"^[0-9]{{{size}}}$") & (expected == actual).fill_null(False)
-    return pl.when(s.is_not_null()).then(matches)
+_ELEVEN_MINUS = tuple(11 - r for r in range(11))
+"""11 − remainder, before each rule says what remainders 0 and 1 (11 and 10) become."""
+
+CHECK_DIGITS: dict[str, CheckDigit] = {
+    check.name: check
+    for check in (
+        CheckDigit(
+            "個人番号", KOJIN_BANGO_WEIGHTS, (0, 0, *_ELEVEN_MINUS[2:]), 11,
+            "11 digits; weights n+1 (n ≤ 6), n−5 (n ≥ 7) for the n-th digit from the right; "
+            "11 − remainder, 0 when the remainder is 0 or 1",
+        ),
+        CheckDigit(
+            "住民票コード", JUMINHYO_CODE_WEIGHTS, (0, 0, *_ELEVEN_MINUS[2:]), 10,
+            "10 digits; weights 2–7, 2–5 from the right; 11 − remainder, 0 when the remainder is 0 or 1",
+        ),
+        CheckDigit(
+            "宛名番号", (2, 3, 4, 5, 6, 7) * 3, (0, None, *_ELEVEN_MINUS[2:]), None,
+            "a serial of 1–18 digits; モジュラス11, weights 2–7 from the right (repeating); "
+            "11 − remainder, 0 when the remainder is 0; a serial leaving remainder 1 has no check digit",
+        ),
+        CheckDigit(
+            "世帯番号", (2, 3, 4, 5, 6, 7) * 3, (0, None, *_ELEVEN_MINUS[2:]), None,
+            "as 宛名番号 (住民記録システム標準仕様書)",
+        ),
+        CheckDigit(
+            "地方公共団体コード", (2, 3, 4, 5, 6), tuple(d % 10 for d in _ELEVEN_MINUS), 5,
+            "5 digits; weights 6, 5, 4, 3, 2 from the left; (11 − remainder) mod 10",
+        ),
+    )
+}
+"""Every named check a layout item may declare (``check = "宛名番号"``), by name: the one
+table the layout model (:data:`mig.layout.CHECK_RULES`) and the validation rules read.
+
+>>> [name for name in CHECK_DIGITS]
+['個人番号', '住民票コード', '宛名番号', '世帯番号', '地方公共団体コード']
+>>> CHECK_DIGITS["宛名番号"].of(23) is None  # 3·2 + 2·3 = 12, remainder 1
+True
+"""
 
 
 def kojin_bango_check_digit(first11: pl.Expr) -> pl.Expr:
@@ -239,7 +333,7 @@ def kojin_bango_check_digit(first11: pl.Expr) -> pl.Expr:
     >>> pl.select(kojin_bango_check_digit(pl.lit("12345678901"))).item()
     '8'
     """
-    return _check_digit(first11, _KOJIN_WEIGHTS).cast(pl.String)
+    return CHECK_DIGITS["個人番号"].digit(first11).cast(pl.String)
 
 
 def juminhyo_code_check_digit(first10: pl.Expr) -> pl.Expr:
@@ -248,7 +342,7 @@ def juminhyo_code_check_digit(first10: pl.Expr) -> pl.Expr:
     >>> pl.select(juminhyo_code_check_digit(pl.lit("1234567890"))).item()
     '3'
     """
-    return _check_digit(first10, _JUMIN_WEIGHTS).cast(pl.String)
+    return CHECK_DIGITS["住民票コード"].digit(first10).cast(pl.String)
 
 
 def kojin_bango_ok(e: pl.Expr) -> pl.Expr:
@@ -257,7 +351,7 @@ def kojin_bango_ok(e: pl.Expr) -> pl.Expr:
     >>> pl.select(kojin_bango_ok(pl.lit("123456789018"))).item()
     True
     """
-    return _number_ok(e, _KOJIN_WEIGHTS)
+    return CHECK_DIGITS["個人番号"].ok(e)
 
 
 def juminhyo_code_ok(e: pl.Expr) -> pl.Expr:
@@ -266,4 +360,4 @@ def juminhyo_code_ok(e: pl.Expr) -> pl.Expr:
     >>> pl.select(juminhyo_code_ok(pl.lit("12345678903"))).item()
     True
     """
-    return _number_ok(e, _JUMIN_WEIGHTS)
+    return CHECK_DIGITS["住民票コード"].ok(e)

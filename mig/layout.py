@@ -2,10 +2,16 @@
 
 Layout files are TOML under ``layouts/<業務>/``; code tables live beside them in
 ``codes.toml``. The format is documented in README.md ("Layout files").
+
+The catalogue is the packaged ``layouts/`` plus layout packs: directories registered by
+installed packages under the ``mig.layouts`` entry-point group (:mod:`mig.registry`) and the
+directories of ``MIG_LAYOUTS_PATH``. Wherever a layout id is taken, a layout file path is
+taken too (:func:`get_layout`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import unicodedata
@@ -16,16 +22,21 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from mig.errors import ConfigError, UnknownNameError
+from mig.jp import CHECK_DIGITS
 from mig.resources import data_dir
 
 DataType = Literal["全角文字", "半角文字", "混在文字", "数字", "数値", "日付", "年月", "コード"]
-CheckRule = Literal["個人番号", "住民票コード"]
+CheckRule = str
+"""The name of a check digit of :data:`mig.jp.CHECK_DIGITS` (``"個人番号"``, ``"宛名番号"`` …)."""
+Origin = Literal["imported", "modelled", "own", "unstated"]
+"""What a layout file's ``provenance`` starts with (``"modelled: …"``): see :attr:`Layout.origin`."""
 Unknown = Literal["none", "day", "month"]
 """Which parts of a 日付 may be 不詳 (written ``00``): none, the day, or month and day."""
 
 DATA_TYPES: tuple[str, ...] = get_args(DataType)
-CHECK_RULES: tuple[str, ...] = get_args(CheckRule)
+CHECK_RULES: tuple[str, ...] = tuple(CHECK_DIGITS)
 UNKNOWN_PARTS: tuple[str, ...] = get_args(Unknown)
+ORIGINS: tuple[str, ...] = get_args(Origin)[:-1]
 BYTE_ENCODINGS = ("cp932", "utf-8")
 
 _ITEM_KEYS = {
@@ -147,6 +158,21 @@ class Layout:
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     path: str = ""
+    source: str = ""
+    """Where the catalogue found the file: ``packaged``, a ``mig.layouts`` entry point,
+    ``MIG_LAYOUTS_PATH`` or ``file`` (given by path)."""
+
+    @property
+    def origin(self) -> Origin:
+        """What :attr:`provenance` says of the file, from its first word: ``imported`` from an
+        official workbook, ``modelled`` on a standard, a municipality's ``own`` layout, or
+        ``unstated``.
+
+        >>> get_layout("juki-setai").origin
+        'modelled'
+        """
+        word = self.provenance.split(":", 1)[0].strip()
+        return cast(Origin, word) if word in ORIGINS else "unstated"
 
     @property
     def item_names(self) -> list[str]:
@@ -251,7 +277,7 @@ def parse_item(raw: dict[str, Any], where: str, codes: dict[str, CodeTable]) -> 
         bytes=raw.get("bytes"),
         required=bool(raw.get("required", False)),
         code_table=code_table,
-        check=cast("CheckRule | None", raw.get("check")),
+        check=raw.get("check"),
         unknown=cast(Unknown, unknown),
         extension=bool(raw.get("extension", False)),
         description=str(raw.get("description", "")),
@@ -324,36 +350,126 @@ def load_layout_file(path: Path) -> Layout:
     return layout
 
 
+LAYOUTS_PATH_ENV = "MIG_LAYOUTS_PATH"
+"""Directories of layout packs (``os.pathsep``-separated), after the packaged ones and the
+``mig.layouts`` entry points."""
+
+
+@dataclass(frozen=True)
+class LayoutSource:
+    """A directory of layout files and what put it in the catalogue."""
+
+    label: str
+    root: Path
+
+
+def layout_sources() -> list[LayoutSource]:
+    """The directories of the catalogue: packaged, ``mig.layouts`` entry points, ``MIG_LAYOUTS_PATH``.
+
+    >>> layout_sources()[0].label
+    'packaged'
+    """
+    from mig.registry import layout_pack_dirs
+
+    sources = [LayoutSource("packaged", data_dir("layouts"))]
+    sources += [LayoutSource(label, root) for label, root in layout_pack_dirs()]
+    for part in os.environ.get(LAYOUTS_PATH_ENV, "").split(os.pathsep):
+        if part:
+            sources.append(LayoutSource(f"{LAYOUTS_PATH_ENV} {part}", Path(part)))
+    return sources
+
+
 @cache
-def _registry(root: str) -> dict[str, Layout]:
+def _scan(source: LayoutSource) -> dict[str, Layout]:
+    """The layouts of one directory: ``*.toml`` in it and in its folders (``codes.toml`` excepted)."""
+    if not source.root.is_dir():
+        raise ConfigError(f"layout directory {source.root} ({source.label}) does not exist")
     layouts: dict[str, Layout] = {}
-    for path in sorted(Path(root).glob("*/*.toml")):
+    files = sorted(source.root.glob("*.toml")) + sorted(source.root.glob("*/*.toml"))
+    for path in files:
         if path.name == "codes.toml":
             continue
-        layout = load_layout_file(path)
+        layout = replace(load_layout_file(path), source=source.label)
         if layout.id in layouts:
             raise ConfigError(f"layout id {layout.id!r} is defined twice ({layouts[layout.id].path}, {path})")
         layouts[layout.id] = layout
     return layouts
 
 
-def list_layouts(root: Path | None = None) -> list[Layout]:
-    """All packaged layouts, ordered by id.
+def _catalogue(root: Path | None) -> dict[str, Layout]:
+    sources = [LayoutSource("packaged", root)] if root is not None else layout_sources()
+    layouts: dict[str, Layout] = {}
+    for source in sources:
+        for layout_id, layout in _scan(source).items():
+            if (first := layouts.get(layout_id)) is not None:
+                raise ConfigError(
+                    f"layout id {layout_id!r} comes from two sources: {first.source} ({first.path}) "
+                    f"and {layout.source} ({layout.path}); uninstall or rename one"
+                )
+            layouts[layout_id] = layout
+    return layouts
+
+
+def list_layouts(
+    root: Path | None = None,
+    *,
+    standard: str | None = None,
+    version: str | None = None,
+    business: str | None = None,
+) -> list[Layout]:
+    """The catalogue's layouts, ordered by id; ``standard``, ``version`` (of the standard) and
+    ``business`` (業務) keep those that match exactly. A filter value no layout has raises
+    :class:`~mig.errors.UnknownNameError` listing the values that exist.
+
+    ``root`` replaces the whole catalogue by one directory.
 
     >>> [layout.id for layout in list_layouts()][:3]
     ['juki-ido', 'juki-jumin', 'juki-setai']
+    >>> [layout.id for layout in list_layouts(standard="基本データリスト")]
+    ['kihon-juki-jumin']
     """
-    registry = _registry(str(root or data_dir("layouts")))
-    return [registry[k] for k in sorted(registry)]
+    registry = _catalogue(root)
+    found = [registry[k] for k in sorted(registry)]
+    for kind, attribute, wanted in (
+        ("standard", "standard", standard),
+        ("standard version", "standard_version", version),
+        ("業務", "business", business),
+    ):
+        if wanted is None:
+            continue
+        known = {getattr(layout, attribute) for layout in registry.values()}
+        if wanted not in known:
+            raise UnknownNameError(kind, wanted, known)
+        found = [layout for layout in found if getattr(layout, attribute) == wanted]
+    return found
 
 
-def get_layout(layout_id: str, root: Path | None = None) -> Layout:
-    """Return the layout ``layout_id``; an unknown id lists the ids that exist.
+def is_layout_path(ref: str) -> bool:
+    """Whether a layout reference names a file (it ends in ``.toml`` or holds a path
+    separator) rather than a catalogue id.
+
+    >>> is_layout_path("juki-jumin"), is_layout_path("packs/x.toml"), is_layout_path("x.toml")
+    (False, True, True)
+    """
+    return ref.endswith(".toml") or "/" in ref or os.sep in ref
+
+
+def get_layout(layout_id: str, root: Path | None = None, *, base: Path | None = None) -> Layout:
+    """Return the layout ``layout_id``: a catalogue id, or a layout file path
+    (:func:`is_layout_path`; relative to ``base`` when given). An unknown id lists the ids
+    that exist; a path that is not a file is a :class:`~mig.errors.ConfigError`.
 
     >>> get_layout("juki-setai").business
     '住民基本台帳'
     """
-    registry = _registry(str(root or data_dir("layouts")))
+    if is_layout_path(layout_id):
+        path = Path(layout_id)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        if not path.is_file():
+            raise ConfigError(f"layout file {path} does not exist")
+        return replace(load_layout_file(path), source="file")
+    registry = _catalogue(root)
     try:
         return registry[layout_id]
     except KeyError:

@@ -45,7 +45,7 @@ def run_dir(export, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: 
 def test_layouts_list_and_show() -> None:
     listed = run("layouts", "list", "--json")
     assert listed.exit_code == 0
-    assert [x["id"] for x in json.loads(listed.stdout)] == ["juki-ido", "juki-jumin", "juki-setai"]
+    assert [x["id"] for x in json.loads(listed.stdout)][:3] == ["juki-ido", "juki-jumin", "juki-setai"]
     shown = run("layouts", "show", "juki-jumin", "--json")
     assert shown.exit_code == 0
     layout = json.loads(shown.stdout)
@@ -58,7 +58,7 @@ def test_layouts_list_and_show() -> None:
 def test_unknown_layout_lists_what_exists() -> None:
     result = run("layouts", "show", "juki-nope")
     assert result.exit_code == 2
-    assert "known: juki-ido, juki-jumin, juki-setai" in one_line_error(result)
+    assert "known: juki-ido, juki-jumin, juki-setai, " in one_line_error(result)
 
 
 def test_adapters_list() -> None:

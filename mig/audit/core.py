@@ -452,9 +452,14 @@ def _businesses(options: AuditOptions, classified: list[_Classified], state: _Au
 def _verdicts(state: _Audit, businesses: set[str], data: list[_Classified],
               layouts: dict[str, Layout]) -> list[BusinessAudit]:
     audits = []
+    present = [layouts[lid] for lid in sorted({c.layout for c in data} | state.refused_layouts) if lid in layouts]
     for business in sorted(businesses):
         statuses = []
-        for layout in sorted((x for x in layouts.values() if x.business == business), key=lambda x: x.id):
+        of_business = [x for x in layouts.values() if x.business == business]
+        # a package holds one standard (and version) of a 業務: expect that one's layouts
+        standards = {(x.standard, x.standard_version) for x in present if x.business == business}
+        expected = [x for x in of_business if not standards or (x.standard, x.standard_version) in standards]
+        for layout in sorted(expected, key=lambda x: x.id):
             files = sorted(c.entry.path for c in data if c.layout == layout.id and c.entry.path in
                            {f.path for f in state.files})
             if files:

@@ -24,7 +24,7 @@ def _references(refs: tuple[str, ...]) -> dict[str, Path]:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--layout", "-l", "layout_id", required=True, help="Layout id (see `mig layouts list`).")
+@click.option("--layout", "-l", "layout_id", required=True, help="Layout id (see `mig layouts list`) or layout file path.")
 @click.option("--ref", "refs", multiple=True, metavar="LAYOUT=PATH", help="File of a referenced layout, for cross-file keys.")
 @click.option("--encoding", help="Encoding of CSV input (default: detected).")
 @click.option("--show-values", is_flag=True, help="Include offending values (個人番号 stays masked).")

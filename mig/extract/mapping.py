@@ -109,7 +109,7 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
         _no_unknown_keys(file_raw, _FILE_KEYS, where)
         if "layout" not in file_raw:
             raise ConfigError(f"{where}: missing key 'layout'")
-        layout = get_layout(str(file_raw["layout"]), layouts_root)
+        layout = get_layout(str(file_raw["layout"]), layouts_root, base=path.parent)  # an id or a path
         extensions = [
             parse_item({**ext, "extension": True}, f"{where} extension {m}", layout.codes)
             for m, ext in enumerate(file_raw.get("extensions", []), 1)

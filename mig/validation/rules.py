@@ -27,7 +27,7 @@ from mig.charsets import (
     private_use_pattern,
 )
 from mig.errors import ConfigError, UnknownNameError
-from mig.jp import days_in_month, juminhyo_code_ok, kojin_bango_ok
+from mig.jp import CHECK_DIGITS, days_in_month
 from mig.layout import BYTE_ENCODINGS, Item, Layout
 from mig.validation.findings import FINDING_SCHEMA, concat_sorted, empty_findings, findings_where
 
@@ -175,10 +175,11 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
             raise UnknownNameError(f"code table (item {item.name})", item.code_table, layout.codes)
         known = pl.Series(list(table.codes), dtype=pl.String)
         rules.append(_Rule(item.name, "code-unknown", table.name, ~v.is_in(known.implode())))
-    if item.check == "個人番号":
-        rules.append(_Rule(item.name, "checkdigit", item.check, ~kojin_bango_ok(v)))
-    elif item.check == "住民票コード":
-        rules.append(_Rule(item.name, "checkdigit", item.check, ~juminhyo_code_ok(v)))
+    if item.check is not None:
+        check = CHECK_DIGITS.get(item.check)
+        if check is None:
+            raise UnknownNameError(f"check (item {item.name})", item.check, CHECK_DIGITS)
+        rules.append(_Rule(item.name, "checkdigit", item.check, ~check.ok(v)))
 
     present = v.is_not_null() & (v != "")
     guarded = [_Rule(r.item, r.type, r.detail, (present & r.expr).fill_null(False), r.each) for r in rules]
