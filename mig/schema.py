@@ -119,7 +119,7 @@ class AnyValue(Shape):
 
 @dataclass(frozen=True)
 class Str(Shape):
-    """A string; ``choices`` (names from the schema, shown in errors) restrict it."""
+    """A string; ``choices`` (names from the schema, shown in errors; exact case) restrict it."""
 
     choices: tuple[str, ...] = ()
     nonempty: bool = False
@@ -137,7 +137,7 @@ class Str(Shape):
         super().walk(value, path)
         if self.nonempty and not value.strip():
             raise ConfigError(f"{path.text()}: expected a non-empty string")
-        if self.choices and value.lower() not in self.choices:
+        if self.choices and value not in self.choices:
             raise ConfigError(f"{path.text()}: expected {self.expected}")
 
 

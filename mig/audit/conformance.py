@@ -105,7 +105,7 @@ def _batches(path: Path, fmt: str) -> tuple[list[str], str, Iterator[tuple[pl.Da
 
 _VALUE_BEARING = (
     # a header that is really a data record would put values into the report
-    (re.compile(r"^header names a column twice: .*$", re.S), "header names a column twice (names withheld)"),
+    (re.compile(r"^header names a column twice\b.*$", re.S), "header names a column twice (names withheld)"),
     # the undecodable bytes are a fragment of a value
     (re.compile(r"^bytes [0-9a-f]+ are "), "bytes are "),
 )
