@@ -93,9 +93,9 @@ def test_validate_withholds_the_names_of_a_headerless_file(tmp_path: Path) -> No
     no_record_value(html.read_text(encoding="utf-8"))
     assert json.loads(result.stdout)["files"][0]["unmapped_columns"] == []
     no_record_value(result.output)
-    text = CliRunner().invoke(main, ["validate", "--layout", "juki-setai", str(data)])
-    assert "columns-withheld" in text.stdout
-    no_record_value(text.output)
+    plain = CliRunner().invoke(main, ["validate", "--layout", "juki-setai", str(data)])
+    assert "columns-withheld" in plain.stdout
+    no_record_value(plain.output)
 
 
 def test_validate_still_names_extra_columns_of_a_real_header(tmp_path: Path) -> None:
