@@ -105,6 +105,15 @@ def test_keys_that_are_not_plain_words_are_quoted_on_one_line(tmp_path: Path) ->
     assert "\n" not in str(info.value)
 
 
+def test_reserved_and_unknown_option_names_are_shown_on_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:  # found by the mapping fuzz target
+        load_mapping(write(tmp_path, FILE + 'source = { "_x\\n" = 1 }\n'))
+    assert str(info.value).endswith('reserved for mig: "_x\\n"')
+    with pytest.raises(ConfigError) as info:
+        OptionsSchema("x", {}).check({"a\nb": 1})
+    assert str(info.value).startswith('x adapter: unknown option(s) "a\\nb"; known: ')
+
+
 def test_integers_are_taken_as_their_digits_where_text_is_expected(tmp_path: Path) -> None:
     mapping = load_mapping(write(tmp_path, '[code_maps."事由"]\n110 = 1\n' + FILE + textwrap.dedent("""
         [files.items]

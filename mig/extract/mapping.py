@@ -22,7 +22,7 @@ from mig.errors import ConfigError, UnknownNameError
 from mig.extract.transforms import get_transform, wareki_to_seireki
 from mig.gaiji.resolve import GaijiSettings, gaiji_settings
 from mig.layout import Item, Layout, get_layout, parse_item
-from mig.schema import AnyValue, Bool, Int, ListOf, MapOf, OneOf, Str, Table, Text, check
+from mig.schema import AnyValue, Bool, Int, ListOf, MapOf, OneOf, Str, Table, Text, check, key_text
 from mig.validation.findings import FINDING_SCHEMA, empty_findings, severity_table
 
 SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
@@ -179,7 +179,7 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
 
 def _no_reserved_keys(options: dict[str, Any], where: str) -> None:
     """Adapter options starting with ``_`` are context set by mig, never by a mapping."""
-    reserved = sorted(k for k in options if str(k).startswith("_"))
+    reserved = sorted(key_text(k) for k in options if str(k).startswith("_"))
     if reserved:
         raise ConfigError(f"{where}: option names starting with '_' are reserved for mig: {', '.join(reserved)}")
 
