@@ -80,7 +80,7 @@ def test_installed_top_level_names_are_not_generic() -> None:
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", (
         "mig.version", "mig.errors", "mig.resources", "mig.charsets", "mig.jp", "mig.fs",
-        "mig.layout", "mig.plugin", "mig.registry", "mig.codecs", "mig.i18n",
+        "mig.layout", "mig.plugin", "mig.registry", "mig.codecs", "mig.i18n", "mig.schema",
     )),
     ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html")),
     ("pipelines", ("mig.extract", "mig.load", "mig.audit")),
