@@ -32,7 +32,7 @@ layout = "juki-setai"
 "異動事由" = { column = "JIYU" }
 """
 #: The first record of a file whose header line is missing: a person's data.
-RECORD = ["000123", "山田太郎", "東京都千代田区霞が関1-2-3", "20200401", "01"]
+RECORD = ["987654321", "山田太郎", "東京都千代田区霞が関1-2-3", "19720229", "QZX7"]
 SETAI_ITEMS = ["団体コード", "世帯番号", "世帯主宛名番号", "世帯主氏名", "世帯主氏名カナ", "郵便番号", "住所",
                "方書", "世帯となった年月日", "異動事由", "世帯員数", "最終更新年月日"]
 
