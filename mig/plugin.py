@@ -9,6 +9,16 @@ An adapter is registered under the entry-point group ``mig.adapters``; the built
 The entry point names a class (or object) implementing :class:`Adapter`. ``open`` returns a
 :class:`SourceReader`; its batches carry the decoded records as String columns plus the
 framing metadata the pipeline needs to keep its promise that nothing is lost.
+
+An adapter declares its ``[source]`` options as an :class:`OptionsSchema` (option name →
+shape, from :mod:`mig.schema`: ``Str``, ``Int``, ``Bool``, ``Text``, ``ListOf``, ``MapOf``,
+…) and checks the options it is given with it before using them, so that a mistake such
+as ``header = "no"`` is one line naming the option and the expected type::
+
+    OPTIONS = OptionsSchema("myvendor", {"encoding": Str(), "header": Bool()})
+
+    def open(self, path, options, *, batch_bytes):
+        OPTIONS.check(options)   # ConfigError: myvendor adapter option header: expected true or false, …
 """
 
 from __future__ import annotations
@@ -20,6 +30,27 @@ from typing import Any, Protocol, runtime_checkable
 
 import polars as pl
 
+from mig.errors import ConfigError
+from mig.schema import (
+    AnyValue,
+    Bool,
+    Int,
+    ListOf,
+    MapOf,
+    OneOf,
+    Shape,
+    Str,
+    Table,
+    Text,
+    check,
+    key_text,
+)
+
+__all__ = [
+    "RECORD_SCHEMA", "REJECT_EXTRA_SCHEMA", "Adapter", "AnyValue", "Bool", "Int", "ListOf", "MapOf",
+    "OneOf", "OptionsSchema", "Shape", "SourceBatch", "SourceReader", "Str", "Table", "Text", "empty_rejects",
+]
+
 #: Columns every batch's ``records`` frame carries, one row per input record.
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),  # record id: 1-based data-record number within the source file
@@ -30,6 +61,34 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 
 #: Extra columns of a batch's ``rejects`` frame (records the adapter could not frame).
 REJECT_EXTRA_SCHEMA: dict[str, pl.DataType] = {"type": pl.String(), "detail": pl.String()}
+
+
+@dataclass(frozen=True)
+class OptionsSchema:
+    """The ``[source]`` options an adapter understands: option name → :class:`~mig.schema.Shape`.
+
+    :meth:`check` refuses unknown options (names starting with ``_`` are context set by
+    mig and pass) and any value of the wrong type, naming the option and the expected
+    type, never the value. Defaults and cross-option rules stay the adapter's.
+
+    >>> OptionsSchema("csv", {"header": Bool()}).check({"header": "no"})
+    Traceback (most recent call last):
+    ...
+    mig.errors.ConfigError: csv adapter option header: expected true or false, not a string
+    """
+
+    adapter: str
+    options: Mapping[str, Shape]
+
+    def check(self, options: Mapping[str, Any]) -> None:
+        unknown = sorted(key_text(k) for k in options if not str(k).startswith("_") and k not in self.options)
+        if unknown:
+            raise ConfigError(
+                f"{self.adapter} adapter: unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(self.options))}"
+            )
+        given = {k: v for k, v in options.items() if k in self.options and v is not None}
+        check(given, Table(self.options), f"{self.adapter} adapter option")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,17 @@ import polars as pl
 import pyarrow as pa
 
 from mig.errors import ConfigError, InputError, UnknownNameError
-from mig.plugin import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
+from mig.plugin import (
+    RECORD_SCHEMA,
+    REJECT_EXTRA_SCHEMA,
+    Bool,
+    ListOf,
+    OneOf,
+    OptionsSchema,
+    SourceBatch,
+    Str,
+    empty_rejects,
+)
 
 Bytes = npt.NDArray[np.uint8]
 Positions = npt.NDArray[np.int64]
@@ -45,7 +55,14 @@ ENCODINGS = {
     "utf-16-be": "utf-16-be",
 }
 _SJIS_FAMILY = {"cp932", "shift_jis"}
-_OPTION_KEYS = {"encoding", "delimiter", "quote", "header", "columns"}
+#: The ``[source]`` options of this adapter and their types.
+OPTIONS = OptionsSchema("csv", {
+    "encoding": Str(),
+    "delimiter": Str(),
+    "quote": OneOf((Str(), Bool())),  # false or "": no quoting
+    "header": Bool(),
+    "columns": ListOf(Str()),  # the column names when header = false
+})
 _DETECT_BYTES = 256 * 1024
 #: A quoted field may span lines, but an unclosed quote must not swallow the whole file.
 _MAX_RECORD_BYTES = 8 * 1024 * 1024
@@ -63,12 +80,7 @@ class CsvOptions:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> CsvOptions:
-        unknown = {k for k in options if not str(k).startswith("_")} - _OPTION_KEYS
-        if unknown:
-            raise ConfigError(
-                f"csv adapter: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(_OPTION_KEYS))}"
-            )
+        OPTIONS.check(options)
         encoding = options.get("encoding")
         if encoding is not None:
             encoding = str(encoding).lower()
@@ -78,13 +90,15 @@ class CsvOptions:
         if delimiter == "\\t":
             delimiter = "\t"
         quote = options.get("quote", '"')
-        quote = str(quote) if quote else None
+        if quote is True:
+            raise ConfigError("csv adapter: quote = true: give the quote character, or false for none")
+        quote = quote or None
         for label, value in (("delimiter", delimiter), ("quote", quote)):
             if value is not None and (len(value) != 1 or ord(value) > 0x7E or value in "\r\n"):
                 raise ConfigError(f"csv adapter: {label} must be one ASCII character, not {value!r}")
         if quote == delimiter:
             raise ConfigError("csv adapter: delimiter and quote must differ")
-        header = bool(options.get("header", True))
+        header = options.get("header", True)
         columns = options.get("columns")
         if not header and not columns:
             raise ConfigError("csv adapter: header = false needs columns = [...]")
@@ -93,7 +107,7 @@ class CsvOptions:
             delimiter=delimiter,
             quote=quote,
             header=header,
-            columns=[str(c) for c in columns] if columns else None,
+            columns=list(columns) if columns else None,
         )
 
 
@@ -457,9 +471,16 @@ class CsvReader:
             self._header_pending = False
             header_fields = split_fields(text, fields, np.arange(records) == 0, int(field_counts[0]), self.options.quote)
             self.columns = [s[0].strip().lstrip("\ufeff") for s in header_fields]
-            duplicates = sorted({c for c in self.columns if self.columns.count(c) > 1})
-            if duplicates:
-                raise InputError(str(self.path), f"header names a column twice: {', '.join(duplicates)}", line=1)
+            first_seen: dict[str, int] = {}
+            for position, name in enumerate(self.columns, 1):  # once per file, over the header
+                if name in first_seen:
+                    # positions, not the name: a file without a header line has data there
+                    raise InputError(
+                        str(self.path),
+                        f"header names a column twice (fields {first_seen[name]} and {position})",
+                        line=1,
+                    )
+                first_seen[name] = position
             first = 1
         expected = len(self.columns)
         index = np.arange(records)

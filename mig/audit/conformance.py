@@ -37,14 +37,12 @@ from mig.registry import get_adapter
 from mig.validation.batch import validate_batch
 from mig.validation.files import parquet_batches
 from mig.validation.findings import severity_table
+from mig.validation.header import HeaderMatch
 from mig.validation.keys import KeyTracker, unchecked_references
 from mig.validation.report import FindingAccumulator, FindingSummary, file_note
 
 BATCH_BYTES = 32 * 1024 * 1024
 SAMPLE_ROWS = 10
-WITHHOLD_SHARE = 0.5
-"""Extra column names are withheld when fewer than this share of the layout's items
-matched the header: the first record was probably data, and its values must not leak."""
 
 
 @dataclass
@@ -86,7 +84,7 @@ def _batches(path: Path, fmt: str) -> tuple[list[str], str, Iterator[tuple[pl.Da
 
 _VALUE_BEARING = (
     # a header that is really a data record would put values into the report
-    (re.compile(r"^header names a column twice: .*$", re.S), "header names a column twice (names withheld)"),
+    (re.compile(r"^header names a column twice\b.*$", re.S), "header names a column twice (names withheld)"),
     # the undecodable bytes are a fragment of a value
     (re.compile(r"^bytes [0-9a-f]+ are "), "bytes are "),
 )
@@ -141,19 +139,15 @@ def audit_file(
     declared = [e for e in extensions if e.name not in layout.item_names]
     full = layout.with_extensions(declared) if declared else layout
     names = full.item_names
-    missing = [n for n in names if n not in columns]
-    extra = [c for c in columns if c not in names]
-    matched = len(names) - len(missing)
-    withhold = bool(extra) and matched < WITHHOLD_SHARE * len(layout.items)
+    header = HeaderMatch.of(columns, names)
+    missing = list(header.missing)
     severities = severity_table()
     accumulator = FindingAccumulator(show_values=False)
     notes: list[FindingSummary] = [file_note("column-missing", n) for n in missing]
-    if withhold:
-        audit.columns_withheld = len(extra)
-        extra_shown: list[str] = []
-    else:
-        extra_shown = extra
-        notes += [file_note("column-extra", c) for c in extra]
+    # the first line's own names only when it is a header (else they are a record's values)
+    audit.columns_withheld = header.withheld
+    extra_shown = list(header.shown_extra)
+    notes += [file_note("column-extra", c) for c in extra_shown]
     scan = [c for c in columns if c in names] + extra_shown
     gaiji = {c: GaijiCount() for c in scan}
     checked = dict.fromkeys(names, 0)

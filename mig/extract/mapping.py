@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,47 @@ from mig.errors import ConfigError, UnknownNameError
 from mig.extract.transforms import get_transform, wareki_to_seireki
 from mig.gaiji.resolve import GaijiSettings, gaiji_settings
 from mig.layout import Item, Layout, get_layout, parse_item
+from mig.schema import AnyValue, Bool, Int, ListOf, MapOf, OneOf, Str, Table, Text, check, key_text
 from mig.validation.findings import FINDING_SCHEMA, empty_findings, severity_table
 
 SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
-_ITEM_KEYS = set(SOURCE_KINDS) | {"separator", "index", "era", "columns", "transforms", "code_map"}
-_TOP_KEYS = {"adapter", "source", "severity", "code_maps", "files", "description", "gaiji"}
-_FILE_KEYS = {"layout", "inputs", "items", "extensions", "source"}
 
+# The shape of a mapping file, checked before anything is built from it (mig.schema): a
+# wrong type is one ConfigError naming the key path and the expected type, never the value.
+ITEM_SCHEMA = Table({
+    "column": Str(), "const": Text(), "concat": ListOf(Str(), nonempty=True), "split": Str(),
+    "wareki": Str(), "hook": Str(), "separator": Str(), "index": Int(), "era": Str(),
+    "columns": ListOf(Str()), "transforms": ListOf(Str()), "code_map": Str(),
+})
+#: A declared extension item: the item table of a layout file (mig.layout.parse_item).
+EXTENSION_SCHEMA = Table(
+    {
+        "no": Int(minimum=0), "name": Str(nonempty=True), "type": Str(), "length": Int(minimum=1),
+        "scale": Int(minimum=0), "bytes": Int(minimum=1), "required": Bool(), "code_table": Str(),
+        "check": Str(), "unknown": Str(), "extension": Bool(), "description": Str(),
+    },
+    required=frozenset({"name", "type", "length"}),
+)
+FILE_SCHEMA = Table(
+    {
+        "layout": Str(nonempty=True),
+        "inputs": OneOf((Str(), ListOf(Str()))),
+        # a bare string is short for { column = "X" }
+        "items": MapOf(OneOf((Str(), ITEM_SCHEMA))),
+        "extensions": ListOf(EXTENSION_SCHEMA),
+        "source": MapOf(AnyValue()),  # adapter options: the adapter's schema checks them
+    },
+    required=frozenset({"layout"}),
+)
+MAPPING_SCHEMA = Table({
+    "adapter": Str(),
+    "description": Str(),
+    "source": MapOf(AnyValue()),  # adapter options: the adapter's schema checks them
+    "severity": MapOf(Str()),  # finding type → severity: names checked by severity_table
+    "code_maps": MapOf(MapOf(Text())),
+    "files": ListOf(FILE_SCHEMA, label="files"),
+    "gaiji": MapOf(AnyValue()),  # checked by its owner, mig.gaiji.resolve.gaiji_settings
+})
 
 @dataclass(frozen=True)
 class ItemMapping:
@@ -44,6 +78,8 @@ class ItemMapping:
     hook: str | None = None
     transforms: tuple[str, ...] = ()
     code_map: str | None = None
+    #: The hook's expression, built and checked once when the mapping is loaded.
+    hook_expr: pl.Expr | None = field(default=None, compare=False, repr=False)
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -98,18 +134,14 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
         raw = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a valid UTF-8 TOML mapping: {exc}") from None
-    _no_unknown_keys(raw, _TOP_KEYS, str(path))
+    check(raw, MAPPING_SCHEMA, path.name)
     code_maps = {
-        str(name): {str(k): str(v) for k, v in table.items()}
-        for name, table in raw.get("code_maps", {}).items()
+        name: {k: str(v) for k, v in table.items()} for name, table in raw.get("code_maps", {}).items()
     }
     files = []
     for n, file_raw in enumerate(raw.get("files", []), 1):
         where = f"{path.name} [[files]] {n}"
-        _no_unknown_keys(file_raw, _FILE_KEYS, where)
-        if "layout" not in file_raw:
-            raise ConfigError(f"{where}: missing key 'layout'")
-        layout = get_layout(str(file_raw["layout"]), layouts_root, base=path.parent)  # an id or a path
+        layout = get_layout(file_raw["layout"], layouts_root, base=path.parent)  # an id or a path
         extensions = [
             parse_item({**ext, "extension": True}, f"{where} extension {m}", layout.codes)
             for m, ext in enumerate(file_raw.get("extensions", []), 1)
@@ -119,16 +151,12 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
         if isinstance(inputs, str):
             inputs = [inputs]
         items = tuple(
-            _parse_item_mapping(str(target), spec, layout, code_maps, where)
+            _parse_item_mapping(target, spec, layout, code_maps, where)
             for target, spec in file_raw.get("items", {}).items()
         )
         file_source = file_raw.get("source", {})
-        if not isinstance(file_source, dict):
-            raise ConfigError(f"{where}: source must be a table of adapter options")
         _no_reserved_keys(file_source, f"{where} source")
-        files.append(FileMapping(
-            layout=layout, inputs=tuple(str(i) for i in inputs), items=items, source=dict(file_source),
-        ))
+        files.append(FileMapping(layout=layout, inputs=tuple(inputs), items=items, source=dict(file_source)))
     if not files:
         raise ConfigError(f"{path}: no [[files]] — nothing to map")
     _no_reserved_keys(raw.get("source", {}), f"{path.name} [source]")
@@ -138,9 +166,9 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
     mapping = Mapping(
         path=str(path),
         sha256=hashlib.sha256(data).hexdigest(),
-        adapter=str(raw.get("adapter", "")),
+        adapter=raw.get("adapter", ""),
         source=dict(raw.get("source", {})),
-        severity={str(k): str(v) for k, v in raw.get("severity", {}).items()},
+        severity=dict(raw.get("severity", {})),
         code_maps=code_maps,
         files=tuple(files),
         gaiji=gaiji_settings(raw["gaiji"], path) if "gaiji" in raw else None,
@@ -151,29 +179,19 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
 
 def _no_reserved_keys(options: dict[str, Any], where: str) -> None:
     """Adapter options starting with ``_`` are context set by mig, never by a mapping."""
-    reserved = sorted(k for k in options if str(k).startswith("_"))
+    reserved = sorted(key_text(k) for k in options if str(k).startswith("_"))
     if reserved:
         raise ConfigError(f"{where}: option names starting with '_' are reserved for mig: {', '.join(reserved)}")
 
 
-def _no_unknown_keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = set(raw) - allowed
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
-        )
-
-
 def _parse_item_mapping(
-    target: str, spec: Any, layout: Layout, code_maps: dict[str, dict[str, str]], where: str
+    target: str, spec: str | dict[str, Any], layout: Layout, code_maps: dict[str, dict[str, str]], where: str
 ) -> ItemMapping:
+    """One item of ``[files.items]``, its shape already checked against :data:`ITEM_SCHEMA`."""
     where = f"{where} item {target!r}"
     if isinstance(spec, str):
         spec = {"column": spec}
-    if not isinstance(spec, dict):
-        raise ConfigError(f"{where}: expected a table like {{ column = \"X\" }}")
     layout.item(target)  # unknown target names list the layout's items
-    _no_unknown_keys(spec, _ITEM_KEYS, where)
     kinds = [k for k in SOURCE_KINDS if k in spec]
     if len(kinds) != 1:
         raise ConfigError(f"{where}: give exactly one of {', '.join(SOURCE_KINDS)}")
@@ -181,39 +199,39 @@ def _parse_item_mapping(
     value = spec[kind]
     columns: tuple[str, ...] = ()
     const = hook = None
+    hook_expr: pl.Expr | None = None
     if kind in ("column", "split", "wareki"):
-        columns = (str(value),)
+        columns = (value,)
     elif kind == "concat":
-        if not isinstance(value, list) or not value:
-            raise ConfigError(f"{where}: concat takes a list of columns")
-        columns = tuple(str(v) for v in value)
+        columns = tuple(value)
     elif kind == "const":
         const = str(value)
     else:
-        hook = str(value)
-        columns = tuple(str(c) for c in spec.get("columns", []))
-        _load_hook(hook, where)
-    transforms = tuple(str(t) for t in spec.get("transforms", []))
+        hook = value
+        columns = tuple(spec.get("columns", []))
+        hook_expr = compile_hook(hook, columns, where)
+    transforms = tuple(spec.get("transforms", []))
     for name in transforms:
         get_transform(name)
     code_map = spec.get("code_map")
     if code_map is not None and code_map not in code_maps:
-        raise UnknownNameError(f"code map (in {where})", str(code_map), code_maps)
+        raise UnknownNameError(f"code map (in {where})", code_map, code_maps)
     return ItemMapping(
         target=target,
         kind=kind,
         columns=columns,
         const=const,
-        separator=str(spec.get("separator", "")),
-        index=int(spec.get("index", 0)),
-        era=str(spec["era"]) if spec.get("era") else None,
+        separator=spec.get("separator", ""),
+        index=spec.get("index", 0),
+        era=spec.get("era") or None,
         hook=hook,
         transforms=transforms,
-        code_map=str(code_map) if code_map is not None else None,
+        code_map=code_map,
+        hook_expr=hook_expr,
     )
 
 
-def _load_hook(reference: str, where: str) -> Callable[..., pl.Expr]:
+def _load_hook(reference: str, where: str) -> Callable[..., Any]:
     module_name, _, function_name = reference.partition(":")
     if not module_name or not function_name:
         raise ConfigError(f"{where}: hook must be 'package.module:function', not {reference!r}")
@@ -221,9 +239,39 @@ def _load_hook(reference: str, where: str) -> Callable[..., pl.Expr]:
         function = getattr(importlib.import_module(module_name), function_name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"{where}: cannot load hook {reference!r}: {exc}") from None
+    except Exception as exc:  # the hook's module fails on import: its own bug, named by type
+        raise ConfigError(f"{where}: cannot load hook {reference!r}: importing it raised {type(exc).__name__}") from None
     if not callable(function):
         raise ConfigError(f"{where}: hook {reference!r} is not callable")
     return function  # type: ignore[no-any-return]
+
+
+def compile_hook(reference: str, columns: Sequence[str], where: str) -> pl.Expr:
+    """Load hook ``reference`` (``package.module:function``), call it once with one
+    ``polars.Expr`` per source column and check what it returns: a Polars expression that
+    evaluates on String columns. Done when the mapping is loaded, never per batch or row;
+    a hook that breaks the contract is one :class:`ConfigError` naming it.
+    """
+    function = _load_hook(reference, where)
+    try:
+        expr = function(*[pl.col(c) for c in columns])
+    except Exception as exc:  # the hook's own bug; no data is involved yet
+        raise ConfigError(
+            f"{where}: hook {reference} raised {type(exc).__name__} when called with "
+            f"{len(columns)} column expression(s)"
+        ) from None
+    if not isinstance(expr, pl.Expr):
+        raise ConfigError(
+            f"{where}: hook {reference} returned {type(expr).__name__}, not a polars expression (polars.Expr)"
+        )
+    try:  # on no rows: the expression's columns and types, never a value
+        pl.DataFrame(schema=dict.fromkeys(columns, pl.String)).select(expr.cast(pl.String))
+    except Exception as exc:
+        raise ConfigError(
+            f"{where}: hook {reference} returned an expression that does not evaluate on the "
+            f"String column(s) {', '.join(columns) or '(none)'} ({type(exc).__name__})"
+        ) from None
+    return expr
 
 
 def _empty(expr: pl.Expr) -> pl.Expr:
@@ -262,7 +310,7 @@ def _compile_item(
         checks.append((error == "wareki-out-of-era", "wareki-out-of-era", None))
     else:
         assert item.hook is not None
-        value = _load_hook(item.hook, item.target)(*[pl.col(c) for c in item.columns])
+        value = item.hook_expr if item.hook_expr is not None else compile_hook(item.hook, item.columns, item.target)
     value = value.cast(pl.String)
     for name in item.transforms:
         value = get_transform(name)(value)

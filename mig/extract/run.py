@@ -39,6 +39,7 @@ from mig.run.manifest import (
 from mig.run.writer import LayoutWriter, atomic_run_dir
 from mig.validation.batch import validate_batch
 from mig.validation.findings import message
+from mig.validation.header import HeaderMatch
 from mig.validation.keys import KeyTracker, unchecked_references
 from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary
 from mig.version import __version__
@@ -172,10 +173,9 @@ def extract(
                     ],
                 }
                 reader = plugin.open(path, options, batch_bytes=batch_bytes)
-                _check_columns(path, reader.columns, file_mapping)
-                used = set(file_mapping.source_columns)
+                header = _check_columns(path, reader.columns, file_mapping)
                 file_report.unmapped_columns.extend(
-                    c for c in reader.columns if c not in used and c not in file_report.unmapped_columns
+                    c for c in header.shown_extra if c not in file_report.unmapped_columns
                 )
                 total = path.stat().st_size
                 rows_in = 0
@@ -247,13 +247,26 @@ def _bytes_done(batch: SourceBatch) -> int:
     return int(offsets.get_column("offset").max() or 0) if offsets.height else 0  # type: ignore[arg-type]
 
 
-def _check_columns(path: Path, columns: list[str], file_mapping: FileMapping) -> None:
-    missing = [c for c in file_mapping.source_columns if c not in columns]
-    if missing:
-        raise ConfigError(
-            f"{path.name}: header does not match the mapping for {file_mapping.layout.id}: "
-            f"missing column(s) {', '.join(missing)}; the file has {', '.join(columns)}"
+def _check_columns(path: Path, columns: list[str], file_mapping: FileMapping) -> HeaderMatch:
+    """The source's columns against those the mapping reads; a missing one stops the run.
+
+    The message names only the mapping's columns, never the file's: a file without its
+    header line has a data record there (see :mod:`mig.validation.header`).
+    """
+    header = HeaderMatch.of(columns, file_mapping.source_columns)
+    if header.missing:
+        where = f"{path.name}: header does not match the mapping for {file_mapping.layout.id}"
+        if header.plausible:
+            raise ConfigError(f"{where}: missing column(s) {', '.join(header.missing)}")
+        shown = ", ".join(header.missing[:_MISSING_SHOWN]) + (
+            f" … ({len(header.missing)} in all)" if len(header.missing) > _MISSING_SHOWN else ""
         )
+        raise ConfigError(f"{where}: {header.not_a_header()}; missing column(s) {shown}")
+    return header
+
+
+#: Missing mapping columns named when the first line is no header at all (they may be many).
+_MISSING_SHOWN = 8
 
 
 def _offset_rows(batch: SourceBatch, base: int) -> SourceBatch:

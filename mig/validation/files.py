@@ -20,6 +20,7 @@ from mig.plugin import empty_rejects
 from mig.registry import get_adapter
 from mig.validation.batch import validate_batch
 from mig.validation.findings import severity_table
+from mig.validation.header import HeaderMatch
 from mig.validation.keys import KeyTracker, unchecked_references
 from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary, file_note
 from mig.version import __version__
@@ -148,13 +149,16 @@ def _validate_one(
         reader = get_adapter("csv").open(path, {"encoding": encoding} if encoding else {}, batch_bytes=BATCH_BYTES)
         columns, used_encoding = reader.columns, reader.encoding
         batches = ((b.data, b.rejects.select("row", "type", "detail")) for b in reader.batches())
-    missing = [name for name in layout.item_names if name not in columns]
-    extra = [c for c in columns if c not in layout.item_names]
-    file_report.unmapped_columns = extra
+    header = HeaderMatch.of(columns, layout.item_names)
+    missing = list(header.missing)
+    # the file's own names only when its first line is a header (else they are a record)
+    file_report.unmapped_columns = list(header.shown_extra)
     for name in missing:
         file_report.findings.append(file_note("column-missing", name))
-    for name in extra:
+    for name in header.shown_extra:
         file_report.findings.append(file_note("column-extra", name))
+    if header.withheld:
+        file_report.findings.append(file_note("columns-withheld", "", str(header.withheld)))
     primary_keys = KeyTracker(layout) if layout.primary_key else None
     for frame, framing in batches:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)

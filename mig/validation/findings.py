@@ -77,6 +77,8 @@ _TYPES = [
     FindingType("gaiji-unresolved", "{item}: holds the Private Use (外字) character {detail}, not resolved by a registry", "warning"),
     # mainframe records (copybook adapter), added later: kept at the end so no code moves
     FindingType("record-long", "record is longer than its layout {detail} describes; the bytes past it would be lost", "error"),
+    # a first line that is no header: its words may be data, so they are only counted
+    FindingType("columns-withheld", "{detail} column name(s) not in the layout withheld: the first line does not look like a header", "warning"),
 ]
 
 FINDING_TYPES: dict[str, FindingType] = {t.code: t for t in _TYPES}

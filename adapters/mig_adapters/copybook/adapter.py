@@ -47,7 +47,16 @@ import pyarrow as pa
 
 from mig.codecs import CHARSETS, GAIJI_SOURCE, get_codec
 from mig.errors import ConfigError, InputError, UnknownNameError
-from mig.plugin import RECORD_SCHEMA, REJECT_EXTRA_SCHEMA, SourceBatch, empty_rejects
+from mig.plugin import (
+    RECORD_SCHEMA,
+    REJECT_EXTRA_SCHEMA,
+    Int,
+    MapOf,
+    OptionsSchema,
+    SourceBatch,
+    Str,
+    empty_rejects,
+)
 from mig.validation.findings import FINDING_TYPES, FindingType
 from mig_adapters.copybook.decode import Reasons, RecordDecoder, zoned_family
 from mig_adapters.copybook.framing import FRAMINGS, Block, FramingMode, read_blocks
@@ -69,11 +78,25 @@ FINDING_TYPES_COPYBOOK: tuple[FindingType, ...] = tuple(
     )
 )
 
-_OPTION_KEYS = {
-    "copybook", "copybook_format", "copybook_encoding", "charset", "encoding", "framing", "lrecl",
-    "newline", "alphanumeric", "record", "record_selector", "record_types", "short_records", "comp5",
-    "blank_numbers", "long_records",
-}
+#: The ``[source]`` options of this adapter and their types (values are checked in parse).
+OPTIONS = OptionsSchema("copybook", {
+    "copybook": Str(nonempty=True),
+    "copybook_format": Str(choices=("auto", "fixed", "free")),
+    "copybook_encoding": Str(),
+    "charset": Str(),
+    "encoding": Str(),
+    "framing": Str(),
+    "lrecl": Int(minimum=1),
+    "newline": Str(),
+    "alphanumeric": Str(),
+    "record": Str(),
+    "record_selector": Str(),
+    "record_types": MapOf(Str()),
+    "short_records": Str(),
+    "long_records": Str(),
+    "comp5": Str(),
+    "blank_numbers": Str(),
+})
 _FRAMING_ALIASES = {"vb": "bdw-rdw", "v": "rdw", "variable": "rdw", "f": "fixed", "fb": "fixed", "lines": "text"}
 _NEWLINES = {"lf": b"\n", "crlf": b"\r\n", "nl": b"\x15", "ebcdic-lf": b"\x25"}
 
@@ -101,12 +124,7 @@ class CopybookOptions:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> CopybookOptions:
-        unknown = {k for k in options if not str(k).startswith("_")} - _OPTION_KEYS
-        if unknown:
-            raise ConfigError(
-                f"copybook adapter: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(_OPTION_KEYS))}"
-            )
+        OPTIONS.check(options)
         if not options.get("copybook"):
             raise ConfigError("copybook adapter: give the copybook file: copybook = \"NAME.cpy\" in [source]")
         path = Path(str(options["copybook"]))
