@@ -82,7 +82,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "mig.version", "mig.errors", "mig.resources", "mig.charsets", "mig.jp", "mig.fs",
         "mig.layout", "mig.plugin", "mig.registry", "mig.codecs", "mig.i18n",
     )),
-    ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html")),
+    ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html", "mig.layout_import")),
     ("pipelines", ("mig.extract", "mig.load", "mig.audit")),
     ("demo", ("mig.demo",)),
     ("façade", ("mig",)),  # mig/__init__.py only

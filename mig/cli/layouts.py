@@ -53,3 +53,5 @@ def layouts_show(layout_id: str, as_json: bool) -> None:
         )
         size = f"{item.length},{item.scale}" if item.scale else str(item.length)
         click.echo(f"  {item.no:>3} {item.name:<16} {item.type:<6} {size:>6}  {extra}")
+
+import mig.cli.layouts_import  # noqa: E402,F401  (registers `mig layouts import` on this group)
