@@ -70,14 +70,14 @@ def sheets(draw: st.DrawFn) -> SheetSpec:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(sheets(), min_size=1, max_size=3, unique_by=lambda s: s.name), st.booleans())
 def test_random_grids_import_or_fail_with_a_config_error(book: list[SheetSpec], inline: bool) -> None:
-    tried("layout-import-grid")
+    tried("layout-import (random grids)")
     with tempfile.TemporaryDirectory() as tmp:
         path = write_xlsx(Path(tmp) / "住民基本台帳_基本データリスト.xlsx", book, shared_strings=not inline)
         try:
             mig.import_layouts(path)
         except ConfigError:
             return
-        tried("layout-import-grid imported")
+        tried("layout-import (grids that imported, written and read back)")
         written = mig.import_layouts(path, Path(tmp) / "out")
         for imported in written.layouts:  # what was written reads back as the same items
             assert imported.layout.items
