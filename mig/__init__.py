@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     )
     from mig.extract.run import RunResult
     from mig.layout import Item, Layout, get_layout, list_layouts
+    from mig.layout_import import ImportResult
     from mig.load.bundle import BundleRefusedError, BundleResult
     from mig.load.run import LoadResult
     from mig.validation.report import Report
@@ -73,6 +74,7 @@ __all__ = [
     "audit_package",
     "extract",
     "get_layout",
+    "import_layouts",
     "list_layouts",
     "load",
     "preview",
@@ -226,6 +228,39 @@ def run_demo(
     from mig.demo.run import run_demo as run
 
     return run(out, rows=rows, seed=seed, force=force, progress=progress, gaiji_registry=gaiji_registry)
+
+
+def import_layouts(
+    workbook: Path,
+    out: Path | None = None,
+    *,
+    standard: str | None = None,
+    version: str | None = None,
+    business: str | None = None,
+    id_prefix: str | None = None,
+    columns: Path | None = None,
+) -> ImportResult:
+    """Read a specification workbook (.xlsx) into layouts and code tables
+    (:mod:`mig.layout_import`) and, with ``out``, write them there as layout files. The
+    zip is opened with the audit's hostile-zip reader (entry sizes and ratios bounded)."""
+    from mig.audit.package import EntryError, Limits, ZipPackage
+    from mig.errors import ConfigError, InputError
+    from mig.layout_import import load_overrides, read_workbook, sniff, write_import
+
+    sniff(workbook)
+    overrides = load_overrides(columns) if columns is not None else None
+    limits = Limits(max_total_bytes=2 * 1024**3, max_entry_bytes=1024**3, max_entries=10_000)
+    try:
+        with ZipPackage(workbook, limits) as package:
+            result = read_workbook(
+                workbook, package, standard=standard, version=version, business=business,
+                id_prefix=id_prefix, overrides=overrides,
+            )
+    except InputError as exc:  # not a zip after all: a usage error like any bad workbook
+        raise ConfigError(str(exc)) from None
+    except EntryError as exc:
+        raise ConfigError(f"{workbook}: a part of the workbook was refused: {exc.detail}") from None
+    return write_import(result, out) if out is not None else result
 
 
 _LAZY = {

@@ -83,7 +83,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "mig.layout", "mig.layout_diff", "mig.plugin", "mig.registry", "mig.codecs", "mig.i18n",
         "mig.schema",
     )),
-    ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html")),
+    ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html", "mig.layout_import")),
     ("pipelines", ("mig.extract", "mig.load", "mig.audit")),
     ("demo", ("mig.demo",)),
     ("façade", ("mig",)),  # mig/__init__.py only

@@ -100,3 +100,6 @@ def layouts_diff(old: str, new: str, as_json: bool) -> None:
         counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items())
         click.echo(f"{len(diff.differences)} differences" + (f": {counts}" if counts else ""))
     sys.exit(int(ExitCode.CLEAN if diff.equal else ExitCode.FINDINGS))
+
+
+import mig.cli.layouts_import  # noqa: E402,F401  (registers `mig layouts import` on this group)
