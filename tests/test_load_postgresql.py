@@ -450,3 +450,30 @@ def test_kill_during_first_load_leaves_nothing(run_a: Path, pg_url: str, conn: A
     done = mig("load", str(run_a), "--target", pg_url)
     assert done.returncode == 0, done.stderr
     assert_equal_to_parquet(conn, run_a)
+
+
+def _random_kill_points(run: Path, count: int, seed: int) -> list[int]:
+    """``count`` distinct batch numbers (of 40 rows) inside the whole load of ``run``,
+    drawn with a fixed seed so that a failure reproduces."""
+    import random
+
+    total = sum(-(-int(f["rows_out"]) // 40) for f in read_manifest(run)["files"])
+    return sorted(random.Random(seed).sample(range(1, total), count))
+
+
+def test_kill_9_at_random_points_of_a_replacing_load(
+    run_a: Path, run_b: Path, pg_url: str, conn: Any, tmp_path: Path
+) -> None:
+    """Wherever in the load the process dies — which table, which batch — the target is
+    exactly as it was before, and the next load completes."""
+    database = pg_url.rsplit("/", 1)[1]
+    load_run(run_a, pg_url, replace=True)
+    before = snapshot(conn)
+    points = _random_kill_points(run_b, 3, seed=11)
+    for n, after in enumerate(points):
+        _kill_after_batches(run_b, pg_url, tmp_path / f"batches-{n}", after, "--replace")
+        _wait_gone(conn, database)
+        assert snapshot(conn) == before, f"killed after batch {after} of {points}"
+    done = mig("load", str(run_b), "--target", pg_url, "--replace")
+    assert done.returncode == 0, done.stderr
+    assert_equal_to_parquet(conn, run_b)
