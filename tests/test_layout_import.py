@@ -238,3 +238,36 @@ def test_xml_entities_are_never_expanded(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         mig.import_layouts(hostile)
     assert "/etc/hostname" not in str(caught.value)
+
+
+def test_two_revisions_diff_with_exactly_their_changes(tmp_path: Path) -> None:
+    """Import both revisions of the workbook, then `mig layouts diff` each pair of files:
+    exactly the four changes of revision 2 (and the imported files say they are imported)."""
+    runner = CliRunner()
+    for revision in (1, 2):
+        source = tmp_path / f"src{revision}"
+        source.mkdir()
+        book = juki_workbook(source, revision)
+        done = runner.invoke(main, ["layouts", "import", str(book), "--out", str(tmp_path / f"v{revision}")])
+        assert done.exit_code == 0, done.output
+    found = {}
+    for name in ("layout-01.toml", "layout-02.toml"):
+        old, new = tmp_path / "v1" / name, tmp_path / "v2" / name
+        assert load_layout_file(new).origin == "imported"
+        done = runner.invoke(main, ["layouts", "diff", str(old), str(new), "--json"])
+        assert done.exit_code == 1, done.output
+        found[name] = [
+            {k: v for k, v in d.items() if k != "new" or d["kind"] != "item-added"}
+            for d in json.loads(done.output)["differences"]
+        ]
+    assert found["layout-01.toml"] == [
+        {"kind": "item-changed", "item": "氏名", "field": "length", "old": "60", "new": "100"},
+        {"kind": "item-added", "item": "国籍"},
+        {"kind": "code-added", "table": "性別", "code": "3", "new": "その他"},
+    ]
+    assert found["layout-02.toml"] == [
+        {"kind": "item-renamed", "item": "世帯主名", "old_item": "世帯主氏名", "old": "2"},
+    ]
+    same = runner.invoke(main, ["layouts", "diff", str(tmp_path / "v1" / "layout-02.toml"),
+                                str(tmp_path / "v1" / "layout-02.toml")])
+    assert same.exit_code == 0, same.output

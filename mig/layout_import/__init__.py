@@ -158,7 +158,7 @@ def read_workbook(
         raise ConfigError(f"{source}: no recognisable layout sheet ({listing})")
     codes = _code_tables(entries)
     provenance = (
-        f"imported by mig layouts import from {source.name} (sha256 {sha256[:16]}); "
+        f"imported: by mig layouts import from {source.name} (sha256 {sha256[:16]}); "
         "check it against the official workbook before a migration"
     )
     layouts: list[ImportedLayout] = []
