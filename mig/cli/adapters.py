@@ -78,3 +78,19 @@ def adapters_check(name: str, samples: tuple[Path, ...], options: tuple[str, ...
             click.echo(f"adapter {name}: all {len(results)} checks passed")
     if failed:
         sys.exit(int(ExitCode.FINDINGS))
+
+
+@adapters.command("new")
+@click.argument("name")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The project folder to create (default ./mig-NAME); never an existing one.")
+@user_errors
+def adapters_new(name: str, out: Path | None) -> None:
+    """Write a pip-installable plugin project for adapter NAME: a fixed-width text adapter
+    with a sample file, its tests (mig's conformance kit) and a README."""
+    from mig.registry import adapter_names
+    from mig.scaffold import new_adapter
+
+    target = new_adapter(name, out, installed=adapter_names())
+    click.echo(f"wrote {target}")
+    click.echo(f"next: cd {target} && pip install -e '.[test]' && pytest")
