@@ -55,7 +55,8 @@ from mig.errors import ConfigError, InputError
 from mig.plugin import Adapter, SourceBatch
 
 __all__ = [
-    "BATCH_SIZES", "CHECKS", "AdapterConformance", "CheckResult", "check_adapter", "read_source",
+    "BATCH_SIZES", "CHECKS", "AdapterConformance", "CheckResult", "Collected", "bytes_problems",
+    "check_adapter", "conservation_problems", "read_source",
 ]
 
 #: Batch sizes compared by ``batch-sizes``: mig's default, then smaller ones down to a few bytes.
