@@ -221,6 +221,13 @@ def test_new_never_writes_into_an_existing_folder(tmp_path: Path) -> None:
     assert list(empty.iterdir()) == []
 
 
+def test_new_refuses_a_missing_parent_folder(tmp_path: Path) -> None:
+    result = run("adapters", "new", "vendor", "--out", str(tmp_path / "no" / "p"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"mig: error: {tmp_path / 'no'}: no such folder"
+    assert not (tmp_path / "no").exists()
+
+
 def test_new_is_deterministic(tmp_path: Path) -> None:
     a = new_adapter("vendor", tmp_path / "a")
     b = new_adapter("vendor", tmp_path / "b")

@@ -41,7 +41,7 @@ LINE = st.one_of(
 def test_scaffold_adapter_conserves_every_line(
     scaffolded: ModuleType, lines: list[str], end: str, last: bool, batch: int
 ) -> None:
-    tried("scaffold-adapter")
+    tried("scaffold adapter (lines)")
     text = end.join(lines) + (end if last and lines else "")
     content = text.encode("utf-8")
     with tempfile.TemporaryDirectory() as tmp:
