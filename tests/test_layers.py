@@ -85,6 +85,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     )),
     ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html", "mig.layout_import")),
     ("pipelines", ("mig.extract", "mig.load", "mig.audit")),
+    # the plugin kit: conformance checks (may call the pipelines' contract) and the scaffold
+    ("kit", ("mig.testing", "mig.scaffold")),
     ("demo", ("mig.demo",)),
     ("façade", ("mig",)),  # mig/__init__.py only
     ("cli", ("mig.cli", "mig.__main__")),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
 from mig.cli.common import emit_json, json_option, user_errors
@@ -25,3 +28,69 @@ def adapters_list(as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['name']:<10} {row['description']}")
+
+
+def _option_value(text: str) -> object:
+    """``--option`` value: a TOML value (``300``, ``true``, ``["a"]``, ``{"1" = "X"}``) or else a string."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+@adapters.command("check")
+@click.argument("name")
+@click.argument("samples", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A [source] option for the adapter (a TOML value or plain text); repeatable.")
+@json_option
+@user_errors
+def adapters_check(name: str, samples: tuple[Path, ...], options: tuple[str, ...], as_json: bool) -> None:
+    """Run the conformance checks (mig.testing) on the installed adapter NAME with SAMPLE files.
+
+    Relative paths in options are taken from the current folder. Exit 1 names every
+    failed check; 0 when all pass.
+    """
+    from mig.errors import ConfigError, ExitCode
+    from mig.registry import get_adapter
+    from mig.testing import check_adapter
+
+    given: dict[str, object] = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option {item!r}: expected KEY=VALUE")
+        given[key.strip()] = _option_value(value.strip())
+    results = check_adapter(get_adapter(name), list(samples), given)
+    failed = [r.check for r in results if not r.ok]
+    if as_json:
+        emit_json({"adapter": name, "ok": not failed, "failed": failed, "checks": [r.as_dict() for r in results]})
+    else:
+        for r in results:
+            click.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.check}")
+            for line in r.problems:
+                click.echo(f"       {line}")
+        if failed:
+            click.echo(f"mig: adapter {name}: failed check(s): {', '.join(failed)}", err=True)
+        else:
+            click.echo(f"adapter {name}: all {len(results)} checks passed")
+    if failed:
+        sys.exit(int(ExitCode.FINDINGS))
+
+
+@adapters.command("new")
+@click.argument("name")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The project folder to create (default ./mig-NAME); never an existing one.")
+@user_errors
+def adapters_new(name: str, out: Path | None) -> None:
+    """Write a pip-installable plugin project for adapter NAME: a fixed-width text adapter
+    with a sample file, its tests (mig's conformance kit) and a README."""
+    from mig.registry import adapter_names
+    from mig.scaffold import new_adapter
+
+    target = new_adapter(name, out, installed=adapter_names())
+    click.echo(f"wrote {target}")
+    click.echo(f"next: cd {target} && pip install -e '.[test]' && pytest")
