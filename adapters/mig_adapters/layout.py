@@ -24,9 +24,8 @@ from typing import Any
 
 import polars as pl
 
-from mig.errors import ConfigError, InputError
 from mig.layout import Layout, get_layout, load_layout_file
-from mig.plugin import RECORD_SCHEMA, SourceBatch, empty_rejects
+from mig.plugin import RECORD_SCHEMA, ConfigError, InputError, SourceBatch, empty_rejects
 from mig_adapters.csv import CsvOptions, CsvReader
 
 _OWN_KEYS = {"layout"}
@@ -81,6 +80,7 @@ class LayoutCsvReader:
         self.encoding = self._csv.encoding
         check_columns(path, self._csv.columns, layout)
         self.columns = list(self._csv.columns)
+        self.raw_is_file_bytes = self._csv.raw_is_file_bytes
 
     def batches(self) -> Iterator[SourceBatch]:
         yield from self._csv.batches()
@@ -90,6 +90,8 @@ class LayoutParquetReader:
     """A Parquet file of the source layout (mig's ``data/<layout>.parquet`` or the like)."""
 
     encoding = "parquet"
+    #: rows are written out as CSV records: their raw bytes and offsets are not the file's
+    raw_is_file_bytes = False
 
     def __init__(self, path: Path, layout: Layout, options: Mapping[str, Any], *, batch_bytes: int) -> None:
         import pyarrow.parquet as pq
