@@ -53,10 +53,12 @@ manifest), :class:`ReportsCoverage` (lets mig prove no record was skipped).
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import polars as pl
 
@@ -75,7 +77,6 @@ from mig.schema import (
     check,
     key_text,
 )
-from mig.validation.findings import SEVERITIES, FindingType, Severity
 
 __all__ = [
     "API_VERSION", "RECORD_SCHEMA", "REJECT_EXTRA_SCHEMA", "SEVERITIES", "Adapter", "AdapterContractError",
@@ -86,6 +87,48 @@ __all__ = [
 
 #: The version of this interface. Adapters written against it keep working while it stays 1.
 API_VERSION = 1
+
+#: How serious a finding is: ``error`` sends the record to the rejects, ``warning`` keeps it.
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+
+_CODE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+def _template_fields(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError:
+        return {"{"}
+
+
+@dataclass(frozen=True)
+class FindingType:
+    """A kind of finding: its code, what it means, and how serious it is by default.
+
+    ``template`` (English) and ``template_ja`` (Japanese; empty: the English one) may use
+    ``{item}`` and ``{detail}``, never a value. mig's own types are in
+    :mod:`mig.validation.findings`; an adapter declares its own in ``finding_types``.
+
+    >>> FindingType("Bad Code", "x", "error")
+    Traceback (most recent call last):
+    ...
+    mig.errors.ConfigError: finding type 'Bad Code': a code is lower-case words joined by '-'
+    """
+
+    code: str
+    template: str
+    severity: Severity
+    template_ja: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
+            raise ConfigError(f"finding type {self.code!r}: a code is lower-case words joined by '-'")
+        if self.severity not in SEVERITIES:
+            raise ConfigError(f"finding type {self.code}: severity must be one of {', '.join(SEVERITIES)}")
+        for template in (self.template, self.template_ja):
+            if not isinstance(template, str) or not _template_fields(template) <= {"item", "detail"}:
+                raise ConfigError(f"finding type {self.code}: a template may use only {{item}} and {{detail}}")
 
 #: Columns every batch's ``records`` frame carries, one row per input record.
 RECORD_SCHEMA: dict[str, pl.DataType] = {

@@ -20,7 +20,6 @@ from typing import Any
 
 from mig.errors import AdapterContractError, ConfigError, UnknownNameError
 from mig.plugin import API_VERSION, Adapter, FindingType, OptionsSchema, SourceReader
-from mig.validation.findings import declare_finding_types
 
 ENTRY_POINT_GROUP = "mig.adapters"
 TARGETS_GROUP = "mig.targets"
@@ -94,7 +93,8 @@ def describe_adapter(
     if isinstance(declared, (str, bytes)) or not isinstance(declared, Iterable):
         raise ConfigError(f"adapter {name!r}: finding_types must be a list of mig.plugin.FindingType")
     types = tuple(declared)
-    declare_finding_types(name, types)
+    if not all(isinstance(t, FindingType) for t in types):
+        raise ConfigError(f"adapter {name!r}: finding_types must be a list of mig.plugin.FindingType")
     version = getattr(adapter, "version", None)
     return AdapterInfo(
         name=name,

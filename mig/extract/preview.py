@@ -22,6 +22,7 @@ from mig.errors import ConfigError
 from mig.extract.mapping import load_mapping
 from mig.plugin import Previewable
 from mig.registry import adapter_info, open_reader
+from mig.validation.findings import declare_finding_types
 
 PREVIEW_BATCH_BYTES = 1 << 20
 
@@ -42,6 +43,7 @@ def preview_source(
     if not name:
         raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
     plugin = adapter_info(name)
+    declare_finding_types(plugin.name, plugin.finding_types)
     matching = [f for f in mapping.files if any(fnmatch.fnmatch(input_path.name, p) for p in f.inputs)]
     file_source: dict[str, Any] = dict(getattr(matching[0], "source", {}) or {}) if matching else {}
     options: dict[str, Any] = {

@@ -39,7 +39,7 @@ from mig.run.manifest import (
 )
 from mig.run.writer import LayoutWriter, atomic_run_dir
 from mig.validation.batch import validate_batch
-from mig.validation.findings import message
+from mig.validation.findings import declare_finding_types, message
 from mig.validation.header import HeaderMatch
 from mig.validation.keys import KeyTracker, unchecked_references
 from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary
@@ -141,6 +141,7 @@ def extract(
     if adapter and mapping.adapter and adapter_name != mapping.adapter:
         raise ConfigError(f"--adapter {adapter_name} differs from the mapping's adapter {mapping.adapter!r}")
     plugin = given if given is not None else adapter_info(adapter_name)
+    declare_finding_types(plugin.name, plugin.finding_types)
     if not inputs:
         raise ConfigError("no input files given")
     assigned = assign_inputs(mapping, inputs)

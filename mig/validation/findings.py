@@ -9,34 +9,18 @@ Values never appear in findings unless the user asks for them (``--show-values``
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal, get_args
 
 import polars as pl
 
 from mig.errors import ConfigError, UnknownNameError
+from mig.plugin import SEVERITIES, FindingType, Severity
 
-Severity = Literal["error", "warning"]
-SEVERITIES: tuple[str, ...] = get_args(Severity)
-
-
-@dataclass(frozen=True)
-class FindingType:
-    """A kind of finding: its code, what it means, and how serious it is by default.
-
-    ``template`` (English) and ``template_ja`` (Japanese; empty: the English one) may use
-    ``{item}`` and ``{detail}``, never a value. An adapter declares its own types (see
-    :mod:`mig.plugin`); mig's own are in the table below.
-    """
-
-    code: str
-    template: str
-    severity: Severity
-    template_ja: str = ""
-
+__all__ = [
+    "COMMON_ADAPTER_TYPES", "FINDING_SCHEMA", "FINDING_TYPES", "SEVERITIES", "FindingType", "Severity",
+    "concat_sorted", "declare_finding_types", "empty_findings", "finding_type", "findings_where",
+    "known_finding_types", "message", "severity_table",
+]
 
 _TYPES = [
     # source framing (adapter)
@@ -88,23 +72,12 @@ COMMON_ADAPTER_TYPES: frozenset[str] = frozenset({"ragged-row", "unbalanced-quot
 _DECLARED: dict[str, tuple[str, FindingType]] = {}
 _INSTALLED_LOADED = False
 
-_CODE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
-_FIELDS = {"item", "detail"}
-
-
-def _template_fields(template: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError:
-        return {"{"}
-
-
 def declare_finding_types(owner: str, types: Iterable[FindingType]) -> None:
     """Merge an adapter's declared finding types into the registry.
 
-    A code must be lower-case words joined by ``-``, not one of mig's own, and not
-    declared differently by another adapter; templates may use only ``{item}`` and
-    ``{detail}``. Declaring the same type again is a no-op.
+    A code must not be one of mig's own nor declared differently by another adapter (the
+    form of a code and its templates is checked by :class:`~mig.plugin.FindingType`
+    itself). Declaring the same type again is a no-op.
 
     >>> declare_finding_types("demo", [FindingType("demo-odd", "record is odd ({detail})", "error")])
     >>> message("demo-odd", "", "3")
@@ -113,15 +86,8 @@ def declare_finding_types(owner: str, types: Iterable[FindingType]) -> None:
     for t in types:
         if not isinstance(t, FindingType):
             raise ConfigError(f"adapter {owner}: finding_types must hold mig.plugin.FindingType, not {type(t).__name__}")
-        if not _CODE.fullmatch(t.code):
-            raise ConfigError(f"adapter {owner}: finding type {t.code!r} is not lower-case words joined by '-'")
         if t.code in FINDING_TYPES:
             raise ConfigError(f"adapter {owner}: finding type {t.code} is mig's own; report it without declaring it")
-        if t.severity not in SEVERITIES:
-            raise ConfigError(f"adapter {owner}: severity of finding type {t.code} must be one of {', '.join(SEVERITIES)}")
-        for template in (t.template, t.template_ja):
-            if not _template_fields(template) <= _FIELDS:
-                raise ConfigError(f"adapter {owner}: template of finding type {t.code} may use only {{item}} and {{detail}}")
         earlier = _DECLARED.get(t.code)
         if earlier is not None and earlier[0] != owner and earlier[1] != t:
             raise ConfigError(f"adapter {owner}: finding type {t.code} is already declared by adapter {earlier[0]}")
