@@ -44,8 +44,9 @@ class AdapterInfo:
     @property
     def label(self) -> str:
         """``adapter NAME (DIST VERSION)``: how errors name the adapter."""
-        origin = " ".join(p for p in (self.distribution, self.version) if p)
-        return f"adapter {self.name}" + (f" ({origin})" if origin else " (not installed)")
+        if self.distribution is None:  # given as an object (library API), not an entry point
+            return f"adapter {self.name} (not installed" + (f", version {self.version})" if self.version else ")")
+        return f"adapter {self.name} ({self.distribution}" + (f" {self.version})" if self.version else ")")
 
     def get(self) -> Adapter:
         """The adapter; a broken one raises its one-line error."""

@@ -135,7 +135,7 @@ def extract(
     """
     mapping = load_mapping(mapping_path)
     given = describe_adapter(adapter) if adapter is not None and not isinstance(adapter, str) else None
-    adapter_name = given.name if given is not None else (adapter or mapping.adapter)
+    adapter_name = given.name if given is not None else (adapter if isinstance(adapter, str) else None) or mapping.adapter
     if not adapter_name:
         raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
     if adapter and mapping.adapter and adapter_name != mapping.adapter:
