@@ -42,7 +42,8 @@ set ``api_version = 1`` to say which it was written against.
 **The contract mig enforces** on every batch (:mod:`mig.extract.contract`; a violation
 stops the run with :class:`AdapterContractError`, exit 2): ``row`` ids unique and
 increasing across batches; ``data`` and ``records`` hold the same rows in the same order;
-every reject has a ``type``, a ``detail`` and non-empty ``raw`` bytes; offsets increasing
+every reject has a ``type``, a ``detail`` (null when the type says it all) and non-empty
+``raw`` bytes; offsets increasing
 and (when :attr:`SourceReader.raw_is_file_bytes`) within the file; declared finding types
 only; and, for a reader that is :class:`ReportsCoverage`, nothing skipped.
 

@@ -219,3 +219,32 @@ def test_check_end_counts_records() -> None:
     with pytest.raises(AdapterContractError, match="counts 3 record\\(s\\) but returned 2"):
         check_end(Counted(), s)
     check_end(object(), s)  # no coverage reported: nothing to check
+
+
+def drive(name: str, path: Path, options: dict[str, object], batch_bytes: int) -> ContractState:
+    from mig.registry import open_reader
+
+    info = adapter_info(name)
+    reader = open_reader(info, path, options, batch_bytes=batch_bytes)
+    s = ContractState.of(info, path, reader)
+    for made in reader.batches():
+        check_batch(made, s)
+    check_end(reader, s)
+    return s
+
+
+@pytest.mark.parametrize("batch_bytes", [7, 64, 1 << 20])
+def test_csv_reports_coverage_and_keeps_the_contract(tmp_path: Path, batch_bytes: int) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"\xef\xbb\xbfA,B\r\n1,2\r\n\r\n3,4,5\r\nx\x00,y\r\n6,7")
+    s = drive("csv", path, {"encoding": "utf-8"}, batch_bytes)
+    assert s.rows == 5 and s.raw_bytes + 3 + len(b"A,B\r\n") == path.stat().st_size
+
+
+def test_copybook_reports_its_record_count_and_keeps_the_contract() -> None:
+    committed = Path(__file__).parent / "data" / "mainframe"
+    s = drive("copybook", committed / "JUKI.DAT", {
+        "copybook": str(committed / "JUKI.cpy"), "charset": "jef-ebcdik", "lrecl": 300, "record": "JUMIN-REC",
+        "record_selector": "REC-KBN", "record_types": {"1": "SETAI-REC", "2": "JUMIN-REC"},
+    }, 1 << 12)
+    assert s.rows == 41

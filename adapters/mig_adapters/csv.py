@@ -26,6 +26,7 @@ from mig.plugin import (
     REJECT_EXTRA_SCHEMA,
     Bool,
     ConfigError,
+    Coverage,
     InputError,
     ListOf,
     OneOf,
@@ -348,11 +349,17 @@ class CsvReader:
         if sample.startswith(codecs.BOM_UTF8) and self._codec == "utf-8":
             self._bom = len(codecs.BOM_UTF8)
         self._fh.seek(self._bom)
+        self._other_bytes = self._bom  # bytes in no record: the BOM and the header line
         self.columns: list[str] = options.columns or []
         self._header_pending = options.header
         self._first_batch: SourceBatch | None = None
         if options.header:
             self._first_batch = self._read_header()
+
+    def coverage(self) -> Coverage:
+        """Bytes in no record (the BOM, the header line): mig checks the records and rejects
+        cover the rest of the file (complete once :meth:`batches` is exhausted)."""
+        return Coverage(other_bytes=self._other_bytes)
 
     # -- framing ---------------------------------------------------------------------------
 
@@ -487,6 +494,7 @@ class CsvReader:
                     )
                 first_seen[name] = position
             first = 1
+            self._other_bytes += int(framing.next_starts[0])
         expected = len(self.columns)
         index = np.arange(records)
         data_rows = index >= first

@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from mig.layout import Layout, get_layout, load_layout_file
-from mig.plugin import RECORD_SCHEMA, ConfigError, InputError, SourceBatch, empty_rejects
+from mig.plugin import RECORD_SCHEMA, ConfigError, Coverage, InputError, SourceBatch, empty_rejects
 from mig_adapters.csv import CsvOptions, CsvReader
 
 _OWN_KEYS = {"layout"}
@@ -84,6 +84,9 @@ class LayoutCsvReader:
 
     def batches(self) -> Iterator[SourceBatch]:
         yield from self._csv.batches()
+
+    def coverage(self) -> Coverage:
+        return self._csv.coverage()
 
 
 class LayoutParquetReader:

@@ -11,7 +11,8 @@ The rules:
 - ``data`` has a ``row`` column; ``records`` and ``rejects`` have their schema's columns;
 - ``data`` and ``records`` hold the same rows in the same order;
 - ``row`` ids are non-null, unique and increasing within a batch and across batches;
-- every reject has a non-empty ``type``, a ``detail`` and non-empty ``raw`` bytes;
+- every reject has a non-empty ``type``, a ``detail`` column (a String; null where the type
+  says it all, as the csv adapter's ``embedded-nul``) and non-empty ``raw`` bytes;
 - offsets are non-null, increasing with the row, and (for a reader whose raw bytes are the
   file's) the record lies within the file;
 - a reject's type is mig's framing type or one the adapter declares;
@@ -106,13 +107,12 @@ def check_batch(batch: SourceBatch, state: ContractState) -> None:
     # rejects: a type, a detail and the record's bytes
     bad = rejects.select(
         (pl.col("type").is_null() | (pl.col("type") == "")).sum().alias("type"),
-        pl.col("detail").is_null().sum().alias("detail"),
         (pl.col("size").is_null() | (pl.col("size") == 0)).sum().alias("raw"),
     ).row(0, named=True)
     if bad["type"]:
         raise state.fail(f"{bad['type']} reject(s) without a finding type")
-    if bad["detail"]:
-        raise state.fail(f"{bad['detail']} reject(s) without a detail (an empty string is allowed, null is not)")
+    if batch.rejects.schema["detail"] not in (pl.String, pl.Null):
+        raise state.fail("rejects' detail is not a String column")
     if bad["raw"]:
         raise state.fail(f"{bad['raw']} reject(s) with empty raw bytes: a reject keeps the record's original bytes")
     unknown = rejects.select(pl.col("type").unique().sort()).get_column("type")
