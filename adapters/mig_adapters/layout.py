@@ -25,11 +25,28 @@ from typing import Any
 import polars as pl
 
 from mig.layout import Layout, get_layout, load_layout_file
-from mig.plugin import RECORD_SCHEMA, ConfigError, Coverage, InputError, SourceBatch, empty_rejects
+from mig.plugin import (
+    RECORD_SCHEMA,
+    ConfigError,
+    Coverage,
+    InputError,
+    Option,
+    OptionsSchema,
+    SourceBatch,
+    Str,
+    empty_rejects,
+)
+from mig_adapters.csv import OPTIONS as CSV_OPTIONS
 from mig_adapters.csv import CsvOptions, CsvReader
 
 _OWN_KEYS = {"layout"}
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+#: ``layout`` and, for CSV files, the csv adapter's options (Parquet takes none of them).
+OPTIONS = OptionsSchema("layout", {
+    "layout": Option(Str(nonempty=True), help="the source layout: an id, or a layout file (relative to the mapping)"),
+    **CSV_OPTIONS.options,
+})
 
 
 def source_layout(options: Mapping[str, Any]) -> Layout:
@@ -148,6 +165,7 @@ class LayoutAdapter:
 
     name = "layout"
     description = "intermediate files of a standard layout (CSV with 項目名称 headers, Parquet), read by its items"
+    options = OPTIONS
 
     def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> LayoutCsvReader | LayoutParquetReader:
         layout = source_layout(options)
