@@ -248,3 +248,27 @@ def test_copybook_reports_its_record_count_and_keeps_the_contract() -> None:
         "record_selector": "REC-KBN", "record_types": {"1": "SETAI-REC", "2": "JUMIN-REC"},
     }, 1 << 12)
     assert s.rows == 41
+
+
+def refusing_target(url: str) -> object:
+    """A load-target factory that refuses every URL: proves the dispatch reached it."""
+    raise ConfigError(f"refusing target reached for {url.split(':')[0]}")
+
+
+def test_load_targets_come_from_the_mig_targets_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import entry_points
+
+    from mig.load import known_targets, open_target
+
+    builtin = {ep.name: ep.value for ep in entry_points(group="mig.targets")}
+    assert builtin["sqlite"] == "mig.load.sqlite:SqliteTarget" and "bundle" in builtin
+    site = broken_adapters.install(tmp_path / "site", targets={
+        "refusing": "tests.test_plugin_contract:refusing_target", "gone": "mig_no_such_target:Target",
+    })
+    monkeypatch.syspath_prepend(str(site))
+    assert {"refusing", "gone", "sqlite", "postgresql", "duckdb"} <= set(known_targets())
+    with pytest.raises(ConfigError, match="refusing target reached for refusing"):
+        open_target("refusing://x")
+    with pytest.raises(ConfigError, match=r"load target gone \(broken-plugins\) failed to load: ModuleNotFoundError"):
+        open_target("gone://x")
+    assert type(open_target(f"sqlite:///{tmp_path / 'x.db'}")).__name__ == "SqliteTarget"

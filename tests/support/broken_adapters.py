@@ -156,9 +156,10 @@ BROKEN = {
 GOOD = {"lines": "LineAdapter", "own-type": "DeclaresOwnType"}
 
 
-def install(site: Path, extra: Mapping[str, str] | None = None) -> Path:
+def install(site: Path, extra: Mapping[str, str] | None = None, targets: Mapping[str, str] | None = None) -> Path:
     """Write a ``.dist-info`` for these adapters under ``site`` (put it on ``sys.path`` or
-    ``PYTHONPATH``): the entry points pip would write for a plugin distribution."""
+    ``PYTHONPATH``): the entry points pip would write for a plugin distribution; ``extra``
+    adds adapters, ``targets`` load targets (``mig.targets``)."""
     info = site / f"{DIST.replace('-', '_')}-{DIST_VERSION}.dist-info"
     info.mkdir(parents=True, exist_ok=True)
     (info / "METADATA").write_text(
@@ -168,5 +169,8 @@ def install(site: Path, extra: Mapping[str, str] | None = None) -> Path:
     points |= {name: f"tests.support.broken_adapters:{cls}" for name, cls in GOOD.items()}
     points |= dict(extra or {})
     lines = "".join(f"{name} = {value}\n" for name, value in points.items())
-    (info / "entry_points.txt").write_text(f"[mig.adapters]\n{lines}", encoding="utf-8")
+    text = f"[mig.adapters]\n{lines}"
+    if targets:
+        text += "\n[mig.targets]\n" + "".join(f"{name} = {value}\n" for name, value in targets.items())
+    (info / "entry_points.txt").write_text(text, encoding="utf-8")
     return site
