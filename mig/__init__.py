@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from mig.layout_import import ImportResult
     from mig.load.bundle import BundleRefusedError, BundleResult
     from mig.load.run import LoadResult
+    from mig.plugin import Adapter
     from mig.validation.report import Report
 
 __all__ = [
@@ -110,7 +111,7 @@ def extract(
     inputs: Sequence[Path],
     out: Path,
     *,
-    adapter: str | None = None,
+    adapter: str | Adapter | None = None,
     encoding: str | None = None,
     force: bool = False,
     show_values: bool = False,
@@ -120,7 +121,9 @@ def extract(
     """Convert legacy export files into the run directory ``out`` (decode → map → validate).
 
     ``encoding`` overrides the source encoding of the mapping (``cp932``, ``shift_jis``,
-    ``euc-jp``, ``utf-8``, ``utf-8-sig``, ``utf-16`` …); ``adapter`` its adapter.
+    ``euc-jp``, ``utf-8``, ``utf-8-sig``, ``utf-16`` …); ``adapter`` its adapter: an
+    installed adapter's name, or an adapter object (see :mod:`mig.plugin`) used without
+    an entry point.
     """
     from mig.extract.run import extract as run_extract
 

@@ -116,3 +116,11 @@ class InputError(UserError):
             where.append(f"byte {offset}")
         location = f" ({', '.join(where)})" if where else ""
         super().__init__(f"{path}{location}: {rule}")
+
+
+class AdapterContractError(ConfigError):
+    """An adapter broke the plugin contract (:mod:`mig.extract.contract`): exit code 2.
+
+    The message names the adapter, its distribution and version, the batch and the rule,
+    never a value; nothing half-written is kept.
+    """

@@ -1,4 +1,4 @@
-"""What an extractor plugin provides — the one module that declares the plugin interface.
+"""What an extractor plugin provides — the one module a plugin imports (API version 1).
 
 An adapter is registered under the entry-point group ``mig.adapters``; the built-in ones
 (``mig_adapters``) go through exactly the same group, e.g. in a plugin's pyproject.toml::
@@ -17,20 +17,53 @@ as ``header = "no"`` is one line naming the option and the expected type::
 
     OPTIONS = OptionsSchema("myvendor", {"encoding": Str(), "header": Bool()})
 
-    def open(self, path, options, *, batch_bytes):
-        OPTIONS.check(options)   # ConfigError: myvendor adapter option header: expected true or false, …
+    class MyVendorAdapter:
+        name = "myvendor"
+        description = "…"
+        version = "1.2.0"          # optional; default: the distribution's version
+        options = OPTIONS          # optional; mig checks options against it before open
+        finding_types = (FindingType("myvendor-bad-trailer", "trailer record is {detail}", "error",
+                                     template_ja="トレーラレコードが {detail}"),)
+
+        def open(self, path, options, *, batch_bytes): ...
+
+mig checks the options an adapter declares before calling ``open`` (unknown ones and
+wrong types are a one-line :class:`ConfigError`); an adapter without ``options`` checks
+its own. Every finding type an adapter puts in its rejects must be mig's own framing type
+(``ragged-row``, ``unbalanced-quote``, ``embedded-nul``) or one it declares in
+``finding_types``; mig merges the declared ones into its findings registry.
+
+**Compatibility.** :data:`API_VERSION` is 1: ``open(path, options, *, batch_bytes)``
+returning a reader whose ``batches()`` yield :class:`SourceBatch`. Every declaration above
+is optional with a default, and new optional declarations or capabilities keep the version;
+a change that would break an adapter written against version 1 raises it. An adapter may
+set ``api_version = 1`` to say which it was written against.
+
+**The contract mig enforces** on every batch (:mod:`mig.extract.contract`; a violation
+stops the run with :class:`AdapterContractError`, exit 2): ``row`` ids unique and
+increasing across batches; ``data`` and ``records`` hold the same rows in the same order;
+every reject has a ``type``, a ``detail`` (null when the type says it all) and non-empty
+``raw`` bytes; offsets increasing
+and (when :attr:`SourceReader.raw_is_file_bytes`) within the file; declared finding types
+only; and, for a reader that is :class:`ReportsCoverage`, nothing skipped.
+
+**Optional capabilities** of a reader, checked with ``isinstance``: :class:`Previewable`
+(``mig preview`` shows its own per-field view), :class:`HasStats` (recorded in the
+manifest), :class:`ReportsCoverage` (lets mig prove no record was skipped).
 """
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import polars as pl
 
-from mig.errors import ConfigError
+from mig.errors import AdapterContractError, ConfigError, InputError, UnknownNameError
 from mig.schema import (
     AnyValue,
     Bool,
@@ -47,9 +80,56 @@ from mig.schema import (
 )
 
 __all__ = [
-    "RECORD_SCHEMA", "REJECT_EXTRA_SCHEMA", "Adapter", "AnyValue", "Bool", "Int", "ListOf", "MapOf",
-    "OneOf", "OptionsSchema", "Shape", "SourceBatch", "SourceReader", "Str", "Table", "Text", "empty_rejects",
+    "API_VERSION", "RECORD_SCHEMA", "REJECT_EXTRA_SCHEMA", "SEVERITIES", "Adapter", "AdapterContractError",
+    "AnyValue", "Bool", "ConfigError", "Coverage", "FindingType", "HasStats", "InputError", "Int", "ListOf",
+    "MapOf", "OneOf", "Option", "OptionsSchema", "Previewable", "ReportsCoverage", "Severity", "Shape",
+    "SourceBatch", "SourceReader", "Str", "Table", "Text", "UnknownNameError", "empty_rejects",
 ]
+
+#: The version of this interface. Adapters written against it keep working while it stays 1.
+API_VERSION = 1
+
+#: How serious a finding is: ``error`` sends the record to the rejects, ``warning`` keeps it.
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+
+_CODE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+def _template_fields(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError:
+        return {"{"}
+
+
+@dataclass(frozen=True)
+class FindingType:
+    """A kind of finding: its code, what it means, and how serious it is by default.
+
+    ``template`` (English) and ``template_ja`` (Japanese; empty: the English one) may use
+    ``{item}`` and ``{detail}``, never a value. mig's own types are in
+    :mod:`mig.validation.findings`; an adapter declares its own in ``finding_types``.
+
+    >>> FindingType("Bad Code", "x", "error")
+    Traceback (most recent call last):
+    ...
+    mig.errors.ConfigError: finding type 'Bad Code': a code is lower-case words joined by '-'
+    """
+
+    code: str
+    template: str
+    severity: Severity
+    template_ja: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
+            raise ConfigError(f"finding type {self.code!r}: a code is lower-case words joined by '-'")
+        if self.severity not in SEVERITIES:
+            raise ConfigError(f"finding type {self.code}: severity must be one of {', '.join(SEVERITIES)}")
+        for template in (self.template, self.template_ja):
+            if not isinstance(template, str) or not _template_fields(template) <= {"item", "detail"}:
+                raise ConfigError(f"finding type {self.code}: a template may use only {{item}} and {{detail}}")
 
 #: Columns every batch's ``records`` frame carries, one row per input record.
 RECORD_SCHEMA: dict[str, pl.DataType] = {
@@ -64,8 +144,19 @@ REJECT_EXTRA_SCHEMA: dict[str, pl.DataType] = {"type": pl.String(), "detail": pl
 
 
 @dataclass(frozen=True)
+class Option:
+    """One documented option: its shape, its default (shown, not applied: the adapter's
+    own code applies it) and a one-line help (``mig adapters show``)."""
+
+    shape: Shape
+    default: Any = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class OptionsSchema:
-    """The ``[source]`` options an adapter understands: option name → :class:`~mig.schema.Shape`.
+    """The ``[source]`` options an adapter understands: option name → :class:`~mig.schema.Shape`
+    (or an :class:`Option` giving the shape with its default and help).
 
     :meth:`check` refuses unknown options (names starting with ``_`` are context set by
     mig and pass) and any value of the wrong type, naming the option and the expected
@@ -78,7 +169,20 @@ class OptionsSchema:
     """
 
     adapter: str
-    options: Mapping[str, Shape]
+    options: Mapping[str, Shape | Option]
+
+    def shape(self, name: str) -> Shape:
+        entry = self.options[name]
+        return entry.shape if isinstance(entry, Option) else entry
+
+    def describe(self) -> list[dict[str, Any]]:
+        """``name``, ``type`` (the expected-type phrase), ``default`` and ``help`` per option, by name."""
+        rows = []
+        for name in sorted(self.options):
+            entry = self.options[name]
+            option = entry if isinstance(entry, Option) else Option(entry)
+            rows.append({"name": name, "type": option.shape.expected, "default": option.default, "help": option.help})
+        return rows
 
     def check(self, options: Mapping[str, Any]) -> None:
         unknown = sorted(key_text(k) for k in options if not str(k).startswith("_") and k not in self.options)
@@ -88,7 +192,7 @@ class OptionsSchema:
                 f"known: {', '.join(sorted(self.options))}"
             )
         given = {k: v for k, v in options.items() if k in self.options and v is not None}
-        check(given, Table(self.options), f"{self.adapter} adapter option")
+        check(given, Table({name: self.shape(name) for name in self.options}), f"{self.adapter} adapter option")
 
 
 @dataclass(frozen=True)
@@ -113,7 +217,13 @@ class SourceBatch:
 
 @runtime_checkable
 class SourceReader(Protocol):
-    """An opened source file."""
+    """An opened source file.
+
+    Optional attribute ``raw_is_file_bytes`` (default ``True``): the records' ``raw`` and
+    ``offset`` are the file's own bytes and positions. A reader that re-encodes (UTF-16
+    text read as UTF-8, Parquet rows written out as CSV) sets it ``False``; mig then does
+    not check the records' offsets against the file's size or coverage.
+    """
 
     path: Path
     encoding: str
@@ -125,8 +235,54 @@ class SourceReader(Protocol):
 
 
 @runtime_checkable
+class Previewable(Protocol):
+    """A reader that shows its own preview (``mig preview``): per record ``record``,
+    ``offset``, ``length``, ``type``, ``reject`` and ``fields`` (see :mod:`mig.extract.preview`)."""
+
+    def preview(self, limit: int) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class HasStats(Protocol):
+    """A reader that reports what it saw: a JSON-able dict, complete once its batches are
+    read; ``mig extract`` records it in the manifest's inputs entry."""
+
+    @property
+    def stats(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a reader knows about the whole file once its batches are read.
+
+    ``records``: how many records this reader was due to return (data + rejects); mig
+    checks it equals what came. ``other_bytes``: the bytes of the file in no record (a
+    header line, a BOM, a trailer, separators between records, records left to another
+    reader); mig checks ``raw`` bytes of records + rejects + ``other_bytes`` == the file's
+    size. ``None``: not reported.
+    """
+
+    records: int | None = None
+    other_bytes: int | None = None
+
+
+@runtime_checkable
+class ReportsCoverage(Protocol):
+    """A reader that lets mig prove no record was skipped (see :class:`Coverage`)."""
+
+    def coverage(self) -> Coverage: ...
+
+
+@runtime_checkable
 class Adapter(Protocol):
-    """An extractor plugin: reads one legacy format."""
+    """An extractor plugin: reads one legacy format.
+
+    Optional declarations (defaults when absent): ``version`` (the distribution's
+    version), ``api_version`` (:data:`API_VERSION`), ``options`` (an
+    :class:`OptionsSchema`; without it the adapter checks its own options) and
+    ``finding_types`` (the :class:`FindingType` s its rejects may carry besides mig's
+    framing types).
+    """
 
     name: str
     description: str
@@ -142,8 +298,8 @@ class Adapter(Protocol):
         ``_siblings`` (the ``source`` tables of the other ``[[files]]`` that read the same
         input file, e.g. other record types of a mainframe file).
 
-        A reader may expose ``stats`` (a JSON-able dict, complete once its batches are
-        read); ``mig extract`` records it in the manifest's inputs entry.
+        A reader may have the optional capabilities :class:`HasStats`,
+        :class:`Previewable` and :class:`ReportsCoverage`.
 
         Raise :class:`mig.errors.InputError` for unreadable input and
         :class:`mig.errors.ConfigError` for bad options.

@@ -51,8 +51,10 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from mig.errors import ConfigError, InputError
+from mig.errors import AdapterContractError, ConfigError, InputError
+from mig.extract.contract import ContractState, check_batch, check_end
 from mig.plugin import Adapter, SourceBatch
+from mig.registry import describe_adapter
 
 __all__ = [
     "BATCH_SIZES", "CHECKS", "AdapterConformance", "CheckResult", "Collected", "bytes_problems",
@@ -99,9 +101,18 @@ class Collected:
     problems: list[str] = field(default_factory=list)
 
 
-def _contract_checks(batch: SourceBatch, adapter: Adapter, batch_number: int) -> None:
-    """HOOK: the run-time batch contract (``mig.extract.contract``) is called here, on every
-    batch the kit reads; a violation raises and is reported under the check being run."""
+def _contract(adapter: Adapter, path: Path, reader: Any) -> ContractState:
+    """The run-time plugin contract (:mod:`mig.extract.contract`, what ``mig extract`` checks
+    on every batch) for one reader: the kit checks it on every batch it reads."""
+    return ContractState.of(describe_adapter(adapter), path, reader)
+
+
+def _checked(check: Callable[..., None], *args: Any) -> None:
+    """Run one contract check; a violation is a kit failure, never an accepted ConfigError."""
+    try:
+        check(*args)
+    except AdapterContractError as exc:
+        raise _ContractBroken(str(exc)) from None
 
 
 def _frames(batches: list[SourceBatch], part: str) -> pl.DataFrame:
@@ -118,13 +129,15 @@ def read_source(
     reader = adapter.open(path, dict(options), batch_bytes=batch_bytes)
     batches: list[SourceBatch] = []
     problems: list[str] = []
+    contract = _contract(adapter, path, reader)
     for number, batch in enumerate(reader.batches(), start=1):
-        _contract_checks(batch, adapter, number)
+        _checked(check_batch, batch, contract)
         if batch.data.height != batch.records.height:
             problems.append(
                 f"batch {number}: data has {batch.data.height} rows but records {batch.records.height}"
             )
         batches.append(batch)
+    _checked(check_end, reader, contract)
     try:
         return Collected(_frames(batches, "data"), _frames(batches, "records"), _frames(batches, "rejects"), problems)
     except pl.exceptions.PolarsError as exc:
@@ -135,8 +148,15 @@ class _KitFailure(Exception):
     """A failure the kit found while reading (the message names no value)."""
 
 
+class _ContractBroken(_KitFailure):
+    """The adapter broke the run-time plugin contract (the message names the rule)."""
+
+
 def _where(exc: BaseException) -> str:
-    """``TypeName at file.py:LINE``: where an unexpected exception came from, never its message."""
+    """``TypeName at file.py:LINE``: where an unexpected exception came from, never its message
+    (a contract violation says its rule, which names no value)."""
+    if isinstance(exc, _ContractBroken):
+        return f"contract violation: {exc}"
     tb = exc.__traceback__
     last = None
     while tb is not None:
@@ -247,6 +267,8 @@ def _guarded(run: Callable[[], Collected]) -> tuple[Collected | None, str | None
         return run(), None
     except (InputError, ConfigError) as exc:
         return None, f"{type(exc).__name__}"
+    except _ContractBroken as exc:
+        return None, f"unexpected contract violation: {exc}"
     except _KitFailure as exc:
         return None, str(exc)
     except Exception as exc:  # the kit reports any failure of the adapter, never raises it
@@ -372,8 +394,9 @@ def _peak(adapter: Adapter, path: Path, opts: Mapping[str, Any], batch: int) -> 
     tracemalloc.start()
     try:
         reader = adapter.open(path, dict(opts), batch_bytes=batch)
-        for number, b in enumerate(reader.batches(), start=1):
-            _contract_checks(b, adapter, number)
+        contract = _contract(adapter, path, reader)
+        for b in reader.batches():
+            _checked(check_batch, b, contract)
             del b
         return tracemalloc.get_traced_memory()[1]
     finally:

@@ -18,7 +18,7 @@ from mig_adapters.copybook.parser import MAX_FIELDS, MAX_RECORD_BYTES, CopybookS
 from mig.codecs import get_codec
 from mig.errors import ConfigError, ExitCode, InputError
 from mig.plugin import SourceBatch, empty_rejects
-from mig.validation.findings import FINDING_TYPES, message
+from mig.validation.findings import finding_type, message
 
 JEF = get_codec("jef-ebcdik")
 
@@ -105,7 +105,7 @@ def test_fixed_slots_keep_their_slack_and_other_framings_their_stats_unchanged(t
 
 
 def test_record_long_message_holds_no_value() -> None:
-    assert FINDING_TYPES["record-long"].severity == "error"
+    assert finding_type("record-long").severity == "error"  # declared by the copybook adapter
     assert message("record-long", "", "REC") == (
         "record is longer than its layout REC describes; the bytes past it would be lost")
 

@@ -21,16 +21,20 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from mig.errors import ConfigError, InputError, UnknownNameError
 from mig.plugin import (
     RECORD_SCHEMA,
     REJECT_EXTRA_SCHEMA,
     Bool,
+    ConfigError,
+    Coverage,
+    InputError,
     ListOf,
     OneOf,
+    Option,
     OptionsSchema,
     SourceBatch,
     Str,
+    UnknownNameError,
     empty_rejects,
 )
 
@@ -57,11 +61,11 @@ ENCODINGS = {
 _SJIS_FAMILY = {"cp932", "shift_jis"}
 #: The ``[source]`` options of this adapter and their types.
 OPTIONS = OptionsSchema("csv", {
-    "encoding": Str(),
-    "delimiter": Str(),
-    "quote": OneOf((Str(), Bool())),  # false or "": no quoting
-    "header": Bool(),
-    "columns": ListOf(Str()),  # the column names when header = false
+    "encoding": Option(Str(), help="cp932, shift_jis, euc-jp, utf-8, utf-16 …; detected when not given"),
+    "delimiter": Option(Str(), ",", "field separator (one character; \\t for TSV)"),
+    "quote": Option(OneOf((Str(), Bool())), '"', 'quote character; false or "" for no quoting'),
+    "header": Option(Bool(), True, "the first record names the columns"),
+    "columns": Option(ListOf(Str()), help="the column names when header = false"),
 })
 _DETECT_BYTES = 256 * 1024
 #: A quoted field may span lines, but an unclosed quote must not swallow the whole file.
@@ -339,15 +343,23 @@ class CsvReader:
             self.encoding = options.encoding
         self._codec = ENCODINGS[self.encoding]
         self._transcode = self._codec.startswith("utf-16")
+        #: UTF-16 is read as UTF-8 text: offsets and raw bytes are that text's (see mig.plugin)
+        self.raw_is_file_bytes = not self._transcode
         self._bom = 0
         if sample.startswith(codecs.BOM_UTF8) and self._codec == "utf-8":
             self._bom = len(codecs.BOM_UTF8)
         self._fh.seek(self._bom)
+        self._other_bytes = self._bom  # bytes in no record: the BOM and the header line
         self.columns: list[str] = options.columns or []
         self._header_pending = options.header
         self._first_batch: SourceBatch | None = None
         if options.header:
             self._first_batch = self._read_header()
+
+    def coverage(self) -> Coverage:
+        """Bytes in no record (the BOM, the header line): mig checks the records and rejects
+        cover the rest of the file (complete once :meth:`batches` is exhausted)."""
+        return Coverage(other_bytes=self._other_bytes)
 
     # -- framing ---------------------------------------------------------------------------
 
@@ -482,6 +494,7 @@ class CsvReader:
                     )
                 first_seen[name] = position
             first = 1
+            self._other_bytes += int(framing.next_starts[0])
         expected = len(self.columns)
         index = np.arange(records)
         data_rows = index >= first
@@ -559,6 +572,7 @@ class CsvAdapter:
 
     name = "csv"
     description = "CSV / TSV package exports (CP932, Shift_JIS, EUC-JP, UTF-8 with or without BOM, UTF-16)"
+    options = OPTIONS
 
     def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> CsvReader:
         return CsvReader(path, CsvOptions.parse(options), batch_bytes=batch_bytes)

@@ -24,13 +24,29 @@ from typing import Any
 
 import polars as pl
 
-from mig.errors import ConfigError, InputError
 from mig.layout import Layout, get_layout, load_layout_file
-from mig.plugin import RECORD_SCHEMA, SourceBatch, empty_rejects
+from mig.plugin import (
+    RECORD_SCHEMA,
+    ConfigError,
+    Coverage,
+    InputError,
+    Option,
+    OptionsSchema,
+    SourceBatch,
+    Str,
+    empty_rejects,
+)
+from mig_adapters.csv import OPTIONS as CSV_OPTIONS
 from mig_adapters.csv import CsvOptions, CsvReader
 
 _OWN_KEYS = {"layout"}
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+#: ``layout`` and, for CSV files, the csv adapter's options (Parquet takes none of them).
+OPTIONS = OptionsSchema("layout", {
+    "layout": Option(Str(nonempty=True), help="the source layout: an id, or a layout file (relative to the mapping)"),
+    **CSV_OPTIONS.options,
+})
 
 
 def source_layout(options: Mapping[str, Any]) -> Layout:
@@ -81,15 +97,21 @@ class LayoutCsvReader:
         self.encoding = self._csv.encoding
         check_columns(path, self._csv.columns, layout)
         self.columns = list(self._csv.columns)
+        self.raw_is_file_bytes = self._csv.raw_is_file_bytes
 
     def batches(self) -> Iterator[SourceBatch]:
         yield from self._csv.batches()
+
+    def coverage(self) -> Coverage:
+        return self._csv.coverage()
 
 
 class LayoutParquetReader:
     """A Parquet file of the source layout (mig's ``data/<layout>.parquet`` or the like)."""
 
     encoding = "parquet"
+    #: rows are written out as CSV records: their raw bytes and offsets are not the file's
+    raw_is_file_bytes = False
 
     def __init__(self, path: Path, layout: Layout, options: Mapping[str, Any], *, batch_bytes: int) -> None:
         import pyarrow.parquet as pq
@@ -143,6 +165,7 @@ class LayoutAdapter:
 
     name = "layout"
     description = "intermediate files of a standard layout (CSV with 項目名称 headers, Parquet), read by its items"
+    options = OPTIONS
 
     def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> LayoutCsvReader | LayoutParquetReader:
         layout = source_layout(options)

@@ -42,6 +42,7 @@ from mig.codecs.numeric import (
     unpack_binary,
     unpack_packed,
     unpack_zoned,
+    zoned_family,
 )
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "unpack_binary",
     "unpack_packed",
     "unpack_zoned",
+    "zoned_family",
 ]

@@ -187,7 +187,14 @@ def pack_packed(
 # zoned decimal
 
 
-def _zoned_family(charset: str) -> str:
+def zoned_family(charset: str) -> str:
+    """``ascii`` for charsets whose single-byte digits are ASCII (0x30–0x39), else ``ebcdic``.
+
+    Decided by the codec's own table, not its name: ``jef-ascii`` has EBCDIC digits.
+
+    >>> zoned_family("jef-ascii"), zoned_family("jips-j-jis8")
+    ('ebcdic', 'ascii')
+    """
     if charset in ("ebcdic", "ascii"):
         return charset
     from mig.codecs.decoders import get_codec
@@ -220,7 +227,7 @@ def unpack_zoned(
     fields = _check(fields)
     if sign not in ZONED_SIGNS:
         raise ConfigError(f"zoned sign must be one of {', '.join(ZONED_SIGNS)}, not {sign!r}")
-    family = _zoned_family(charset)
+    family = zoned_family(charset)
     n, width = fields.shape
     separate = sign.endswith("separate")
     if width == 0 or (separate and width < 2):
@@ -299,7 +306,7 @@ def pack_zoned(
     ``values`` as for :func:`pack_packed`: real numbers, or a NumPy integer array of
     already-unscaled integers.
     """
-    family = _zoned_family(charset)
+    family = zoned_family(charset)
     separate = sign.endswith("separate")
     count = width - 1 if separate else width
     digits, negative = _digit_matrix(_unscaled(values, scale), count)

@@ -20,7 +20,9 @@ from typing import Any
 from mig.charsets import is_control, is_private_use, is_variation_selector
 from mig.errors import ConfigError
 from mig.extract.mapping import load_mapping
-from mig.registry import get_adapter
+from mig.plugin import Previewable
+from mig.registry import adapter_info, open_reader
+from mig.validation.findings import declare_finding_types
 
 PREVIEW_BATCH_BYTES = 1 << 20
 
@@ -40,16 +42,16 @@ def preview_source(
     name = adapter or mapping.adapter
     if not name:
         raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
-    plugin = get_adapter(name)
+    plugin = adapter_info(name)
+    declare_finding_types(plugin.name, plugin.finding_types)
     matching = [f for f in mapping.files if any(fnmatch.fnmatch(input_path.name, p) for p in f.inputs)]
     file_source: dict[str, Any] = dict(getattr(matching[0], "source", {}) or {}) if matching else {}
     options: dict[str, Any] = {
         **mapping.source, **file_source, "_mapping_dir": str(mapping_path.parent.resolve()),
     }
-    reader = plugin.open(input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
-    preview = getattr(reader, "preview", None)
-    if callable(preview):
-        records: list[dict[str, Any]] = preview(limit)
+    reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
+    if isinstance(reader, Previewable):
+        records: list[dict[str, Any]] = reader.preview(limit)
     else:
         records = _rows_preview(reader, limit)
     return {

@@ -18,12 +18,13 @@ from typing import Any
 import polars as pl
 
 from mig.errors import ConfigError, InputError
+from mig.extract.contract import ContractState, check_batch, check_end
 from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping
 from mig.gaiji.resolve import resolve_frame
 from mig.html.run_report import render_report_html
 from mig.layout import Layout
-from mig.plugin import SourceBatch
-from mig.registry import get_adapter
+from mig.plugin import Adapter, HasStats, SourceBatch
+from mig.registry import adapter_info, describe_adapter, open_reader
 from mig.run.manifest import (
     REPORT_HTML,
     REPORT_JSON,
@@ -38,7 +39,7 @@ from mig.run.manifest import (
 )
 from mig.run.writer import LayoutWriter, atomic_run_dir
 from mig.validation.batch import validate_batch
-from mig.validation.findings import message
+from mig.validation.findings import declare_finding_types, message
 from mig.validation.header import HeaderMatch
 from mig.validation.keys import KeyTracker, unchecked_references
 from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary
@@ -116,7 +117,7 @@ def extract(
     inputs: Sequence[Path],
     out: Path,
     *,
-    adapter: str | None = None,
+    adapter: str | Adapter | None = None,
     force: bool = False,
     show_values: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
@@ -125,17 +126,22 @@ def extract(
 ) -> RunResult:
     """Run the conversion path and write a run directory at ``out``.
 
+    ``adapter`` is an installed adapter's name, or an adapter object (used as is, without
+    an entry point: its declarations are checked as an installed one's).
+
     >>> result = extract(Path("mapping.toml"), [Path("JUMIN.csv")], Path("run"))  # doctest: +SKIP
     >>> result.manifest["totals"]["rows_in"] == result.manifest["totals"]["rows_out"] + result.manifest["totals"]["rows_rejected"]  # doctest: +SKIP
     True
     """
     mapping = load_mapping(mapping_path)
-    adapter_name = adapter or mapping.adapter
+    given = describe_adapter(adapter) if adapter is not None and not isinstance(adapter, str) else None
+    adapter_name = given.name if given is not None else (adapter if isinstance(adapter, str) else None) or mapping.adapter
     if not adapter_name:
         raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
-    if adapter and mapping.adapter and adapter != mapping.adapter:
-        raise ConfigError(f"--adapter {adapter} differs from the mapping's adapter {mapping.adapter!r}")
-    plugin = get_adapter(adapter_name)
+    if adapter and mapping.adapter and adapter_name != mapping.adapter:
+        raise ConfigError(f"--adapter {adapter_name} differs from the mapping's adapter {mapping.adapter!r}")
+    plugin = given if given is not None else adapter_info(adapter_name)
+    declare_finding_types(plugin.name, plugin.finding_types)
     if not inputs:
         raise ConfigError("no input files given")
     assigned = assign_inputs(mapping, inputs)
@@ -172,7 +178,8 @@ def extract(
                         if f is not file_mapping and path in assigned[f.layout.id]
                     ],
                 }
-                reader = plugin.open(path, options, batch_bytes=batch_bytes)
+                reader = open_reader(plugin, path, options, batch_bytes=batch_bytes)
+                contract = ContractState.of(plugin, path, reader)
                 header = _check_columns(path, reader.columns, file_mapping)
                 file_report.unmapped_columns.extend(
                     c for c in header.shown_extra if c not in file_report.unmapped_columns
@@ -180,6 +187,7 @@ def extract(
                 total = path.stat().st_size
                 rows_in = 0
                 for batch in reader.batches():
+                    check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
                     batch = _offset_rows(batch, row_base)
                     rows_in += batch.rows_in
                     accepted = _process_batch(
@@ -190,6 +198,7 @@ def extract(
                         collected[item].append(accepted.get_column(item).drop_nulls())
                     if progress is not None:
                         progress(str(path), _bytes_done(batch), total)
+                check_end(reader, contract)
                 file_report.sources.append(
                     SourceSummary(path.name, reader.encoding, row_base + 1, row_base + rows_in)
                 )
@@ -197,7 +206,7 @@ def extract(
                 manifest_inputs.append(
                     ManifestInput(
                         path=path.name, sha256=digest.sha256, bytes=digest.bytes, layout=layout.id,
-                        encoding=reader.encoding, adapter_stats=getattr(reader, "stats", None) or None,
+                        encoding=reader.encoding, adapter_stats=dict(reader.stats) if isinstance(reader, HasStats) and reader.stats else None,
                     )
                 )
                 row_base += rows_in

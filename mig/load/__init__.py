@@ -4,16 +4,14 @@
 >>> "sqlite" in known_targets()
 True
 
-Targets are chosen by URL scheme (:func:`register_target`); table definitions come from
-the manifest's items per SQL dialect (:func:`ddl_for`, :func:`register_dialect`).
+Targets are chosen by URL scheme: the entry-point group ``mig.targets`` (the built-in
+sqlite, duckdb, postgresql/postgres and bundle targets register there too), or
+:func:`register_target` at run time; table definitions come from the manifest's items per
+SQL dialect (:func:`ddl_for`, :func:`register_dialect`).
 """
 
 from __future__ import annotations
 
-from mig.load import bundle as _bundle  # noqa: F401  (bundle:DIR, see write_bundle)
-from mig.load import duckdb as _duckdb  # noqa: F401  (registers duckdb://; driver imported on use)
-from mig.load import postgresql as _postgresql  # noqa: F401  (postgresql:// and postgres://)
-from mig.load import sqlite as _sqlite  # noqa: F401  (registers the sqlite:// target)
 from mig.load.ddl import (
     Column,
     ColumnShape,

@@ -72,7 +72,7 @@ from mig.gaiji.policy import (
 from mig.load.ddl import Column, Dialect, columns_for, ddl_for
 from mig.load.filedb import sql_literal
 from mig.load.run import check_parquet_schema, layout_tables
-from mig.load.targets import Progress, Target, redact_url, register_target
+from mig.load.targets import Progress, Target, redact_url
 from mig.run.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -895,12 +895,10 @@ def _write_sums(root: Path) -> None:
     (root / "SHA256SUMS").write_bytes("".join(lines).encode("utf-8"))
 
 
-def _bundle_target(url: str) -> Target:
+def bundle_target(url: str) -> Target:
     """``open_target("bundle:DIR")``: a bundle is files, not a database to connect to."""
     raise ConfigError(
         f"{redact_url(url)!r} is a loader bundle, not a database: write it with "
         "mig.load.bundle.write_bundle or `mig load RUN --target bundle:DIR`"
     )
 
-
-register_target("bundle", _bundle_target)

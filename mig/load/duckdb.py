@@ -27,7 +27,7 @@ import pyarrow as pa
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
 from mig.load.filedb import check_database_path, database_path, remove_database_files, sql_literal
-from mig.load.targets import Progress, redact_url, register_target
+from mig.load.targets import Progress, redact_url
 
 if TYPE_CHECKING:
     import duckdb
@@ -279,5 +279,3 @@ class DuckdbTarget:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ConfigError(f"{self.path}: DuckDB error ({first})") from None
 
-
-register_target("duckdb", DuckdbTarget)

@@ -59,7 +59,6 @@ from mig.load.targets import (
     RowError,
     redact_text,
     redact_url,
-    register_target,
     split_userinfo,
     url_secrets,
 )
@@ -442,6 +441,3 @@ def _connect_reason(exc: Exception) -> str:
             reasons.append(gist)
     return "; ".join(reasons)[:300] or type(exc).__name__
 
-
-register_target("postgresql", PostgresTarget)
-register_target("postgres", PostgresTarget)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
 from mig.load.filedb import check_database_path, database_path, remove_database_files, sql_literal
-from mig.load.targets import Progress, redact_url, register_target
+from mig.load.targets import Progress, redact_url
 
 
 def sqlite_path(url: str) -> str:
@@ -171,5 +171,3 @@ class SqliteTarget:
         except sqlite3.Error as exc:
             raise ConfigError(f"{self.path}: SQLite error ({exc})") from None
 
-
-register_target("sqlite", SqliteTarget)

@@ -1,8 +1,10 @@
 """Load targets: a small protocol and a registry of URL schemes.
 
 A target is created from its URL without touching anything; :meth:`Target.connect`
-opens it. :func:`open_target` picks the class by the URL's scheme, so a PostgreSQL or
-DuckDB target slots in with one :func:`register_target` call.
+opens it. :func:`open_target` picks the class by the URL's scheme: a target plugin
+registers its scheme in the entry-point group ``mig.targets`` (``myscheme =
+"mig_mytarget:MyTarget"``, a class or function taking the URL), exactly as the built-in
+ones do; :func:`register_target` adds one at run time (it wins over an entry point).
 """
 
 from __future__ import annotations
@@ -161,8 +163,10 @@ def unregister_target(scheme: str) -> None:
 
 
 def known_targets() -> list[str]:
-    """The registered URL schemes, sorted."""
-    return sorted(_TARGETS)
+    """The registered URL schemes (entry points and run-time registrations), sorted."""
+    from mig.registry import target_entry_points
+
+    return sorted(set(_TARGETS) | set(target_entry_points()))
 
 
 def url_scheme(url: str) -> str:
@@ -186,7 +190,12 @@ def open_target(url: str) -> Target:
     scheme = url_scheme(url)
     factory = _TARGETS.get(scheme)
     if factory is None:
-        raise UnknownNameError("load target", scheme, _TARGETS)
+        from mig.registry import load_target_factory, target_entry_points
+
+        points = target_entry_points()
+        if scheme not in points:
+            raise UnknownNameError("load target", scheme, known_targets())
+        factory = load_target_factory(points[scheme])
     return factory(url)
 
 

@@ -9,44 +9,24 @@ Values never appear in findings unless the user asks for them (``--show-values``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
+from collections.abc import Iterable
 
 import polars as pl
 
 from mig.errors import ConfigError, UnknownNameError
+from mig.plugin import SEVERITIES, FindingType, Severity
 
-Severity = Literal["error", "warning"]
-SEVERITIES: tuple[str, ...] = get_args(Severity)
-
-
-@dataclass(frozen=True)
-class FindingType:
-    """A kind of finding: its code, what it means, and how serious it is by default."""
-
-    code: str
-    template: str
-    severity: Severity
-
+__all__ = [
+    "COMMON_ADAPTER_TYPES", "FINDING_SCHEMA", "FINDING_TYPES", "SEVERITIES", "FindingType", "Severity",
+    "concat_sorted", "declare_finding_types", "empty_findings", "finding_type", "findings_where",
+    "known_finding_types", "message", "severity_table",
+]
 
 _TYPES = [
     # source framing (adapter)
     FindingType("ragged-row", "record has {detail} fields; the header has a different count", "error"),
     FindingType("unbalanced-quote", "record opens a quote it never closes", "error"),
     FindingType("embedded-nul", "record holds a NUL byte", "error"),
-    # mainframe records (copybook adapter; the last four are mig.codecs.ERRORS)
-    FindingType("record-truncated", "last record is cut short by the end of the file ({detail})", "error"),
-    FindingType("record-short", "record is shorter than its layout {detail} needs", "error"),
-    FindingType("record-type-unknown", "record type field {detail} holds a value no record type is declared for", "error"),
-    FindingType("record-type-unread", "record of type {detail}, which no [[files]] of the mapping reads", "error"),
-    FindingType("odo-count-exceeded", "OCCURS DEPENDING ON count of {detail} is outside its bounds", "error"),
-    FindingType("packed-invalid", "{detail}: packed decimal (COMP-3) with an invalid digit or sign nibble", "error"),
-    FindingType("zoned-invalid", "{detail}: zoned decimal with an invalid digit, zone or sign", "error"),
-    FindingType("binary-invalid", "{detail}: binary number does not fit its picture", "error"),
-    FindingType("odd-dbcs-length", "{detail}: double-byte text with an odd number of bytes", "error"),
-    FindingType("shift-unbalanced", "{detail}: shift-out (to double-byte) without shift-in", "error"),
-    FindingType("unmapped-dbcs", "{detail}: double-byte code outside the character set's table", "error"),
-    FindingType("unmapped-sbcs", "{detail}: single-byte code outside the character set's table", "error"),
     # mapping
     FindingType("code-unmapped", "{item}: source code has no entry in code map {detail}", "error"),
     FindingType("wareki-invalid", "{item}: not a recognisable 和暦 date", "error"),
@@ -75,13 +55,78 @@ _TYPES = [
     FindingType("column-missing", "{item}: the file has no column for this item", "error"),
     FindingType("column-extra", "{item}: column is not an item of the layout (undeclared)", "warning"),
     FindingType("gaiji-unresolved", "{item}: holds the Private Use (外字) character {detail}, not resolved by a registry", "warning"),
-    # mainframe records (copybook adapter), added later: kept at the end so no code moves
-    FindingType("record-long", "record is longer than its layout {detail} describes; the bytes past it would be lost", "error"),
     # a first line that is no header: its words may be data, so they are only counted
     FindingType("columns-withheld", "{detail} column name(s) not in the layout withheld: the first line does not look like a header", "warning"),
 ]
 
+#: mig's own finding types (mapping, validation, and the framing types any adapter may
+#: report: ragged-row, unbalanced-quote, embedded-nul). Adapters' own types are declared by
+#: the adapter and merged in by :func:`declare_finding_types`; look a code up with
+#: :func:`finding_type` or :func:`known_finding_types`, which see both.
 FINDING_TYPES: dict[str, FindingType] = {t.code: t for t in _TYPES}
+
+#: Framing finding types any adapter may put in its rejects without declaring them.
+COMMON_ADAPTER_TYPES: frozenset[str] = frozenset({"ragged-row", "unbalanced-quote", "embedded-nul"})
+
+#: Declared by adapters: code → (adapter name, type).
+_DECLARED: dict[str, tuple[str, FindingType]] = {}
+_INSTALLED_LOADED = False
+
+def declare_finding_types(owner: str, types: Iterable[FindingType]) -> None:
+    """Merge an adapter's declared finding types into the registry.
+
+    A code must not be one of mig's own nor declared differently by another adapter (the
+    form of a code and its templates is checked by :class:`~mig.plugin.FindingType`
+    itself). Declaring the same type again is a no-op.
+
+    >>> declare_finding_types("demo", [FindingType("demo-odd", "record is odd ({detail})", "error")])
+    >>> message("demo-odd", "", "3")
+    'record is odd (3)'
+    """
+    for t in types:
+        if not isinstance(t, FindingType):
+            raise ConfigError(f"adapter {owner}: finding_types must hold mig.plugin.FindingType, not {type(t).__name__}")
+        if t.code in FINDING_TYPES:
+            raise ConfigError(f"adapter {owner}: finding type {t.code} is mig's own; report it without declaring it")
+        earlier = _DECLARED.get(t.code)
+        if earlier is not None and earlier[0] != owner and earlier[1] != t:
+            raise ConfigError(f"adapter {owner}: finding type {t.code} is already declared by adapter {earlier[0]}")
+        _DECLARED[t.code] = (owner, t)
+
+
+def _load_installed() -> None:
+    """Merge the declared types of every installed adapter once (a broken one is skipped:
+    ``mig adapters list`` shows it)."""
+    global _INSTALLED_LOADED
+    if _INSTALLED_LOADED:
+        return
+    _INSTALLED_LOADED = True
+    from mig.registry import adapter_infos
+
+    for info in adapter_infos():
+        if info.error is None:
+            try:
+                declare_finding_types(info.name, info.finding_types)
+            except ConfigError:
+                continue
+
+
+def known_finding_types() -> dict[str, FindingType]:
+    """mig's own finding types, then those declared by adapters (installed or in use)."""
+    if not _INSTALLED_LOADED:
+        _load_installed()
+    return {**FINDING_TYPES, **{code: t for code, (_, t) in _DECLARED.items()}}
+
+
+def finding_type(code: str) -> FindingType:
+    """The finding type ``code`` (mig's own or an adapter's); an unknown one lists the known."""
+    found = FINDING_TYPES.get(code) or (_DECLARED[code][1] if code in _DECLARED else None)
+    if found is not None:
+        return found
+    known = known_finding_types()
+    if code not in known:
+        raise UnknownNameError("finding type", code, known)
+    return known[code]
 
 FINDING_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
@@ -142,10 +187,11 @@ def findings_where(
 
 def severity_table(overrides: dict[str, str] | None = None) -> pl.DataFrame:
     """Type code → severity, with a mapping file's overrides applied."""
-    severities = {code: t.severity for code, t in FINDING_TYPES.items()}
+    known = known_finding_types()
+    severities = {code: t.severity for code, t in known.items()}
     for code, severity in (overrides or {}).items():
-        if code not in FINDING_TYPES:
-            raise UnknownNameError("finding type", code, FINDING_TYPES)
+        if code not in known:
+            raise UnknownNameError("finding type", code, known)
         if severity not in SEVERITIES:
             raise ConfigError(f"severity of {code} must be one of {', '.join(SEVERITIES)}")
         severities[code] = severity  # type: ignore[assignment]
@@ -157,4 +203,4 @@ def severity_table(overrides: dict[str, str] | None = None) -> pl.DataFrame:
 
 def message(type_code: str, item: str, detail: str | None) -> str:
     """Render a finding's message from its template; values never appear in it."""
-    return FINDING_TYPES[type_code].template.format(item=item or "record", detail=detail or "")
+    return finding_type(type_code).template.format(item=item or "record", detail=detail or "")

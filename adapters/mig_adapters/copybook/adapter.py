@@ -45,20 +45,24 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from mig.codecs import CHARSETS, GAIJI_SOURCE, get_codec
-from mig.errors import ConfigError, InputError, UnknownNameError
+from mig.codecs import CHARSETS, GAIJI_SOURCE, get_codec, zoned_family
 from mig.plugin import (
     RECORD_SCHEMA,
     REJECT_EXTRA_SCHEMA,
+    ConfigError,
+    Coverage,
+    FindingType,
+    InputError,
     Int,
     MapOf,
+    Option,
     OptionsSchema,
     SourceBatch,
     Str,
+    UnknownNameError,
     empty_rejects,
 )
-from mig.validation.findings import FINDING_TYPES, FindingType
-from mig_adapters.copybook.decode import Reasons, RecordDecoder, zoned_family
+from mig_adapters.copybook.decode import Reasons, RecordDecoder
 from mig_adapters.copybook.framing import FRAMINGS, Block, FramingMode, read_blocks
 from mig_adapters.copybook.parser import MAX_RECORD_BYTES, Copybook, Field, Record, load_copybook
 
@@ -68,34 +72,54 @@ Positions = npt.NDArray[np.int64]
 DECODE_MATRIX_BYTES = 64 * 1024 * 1024
 
 #: Finding types this adapter reports (record framing and decoding; the last four are the
-#: error codes of mig.codecs.ERRORS). Their templates live once, in mig.validation.findings.
-FINDING_TYPES_COPYBOOK: tuple[FindingType, ...] = tuple(
-    FINDING_TYPES[code]
-    for code in (
-        "record-truncated", "record-short", "record-type-unknown", "record-type-unread",
-        "odo-count-exceeded", "packed-invalid", "zoned-invalid", "binary-invalid",
-        "odd-dbcs-length", "shift-unbalanced", "unmapped-dbcs", "unmapped-sbcs", "record-long",
-    )
+#: error codes of mig.codecs.ERRORS), declared to mig through ``finding_types``.
+FINDING_TYPES_COPYBOOK: tuple[FindingType, ...] = (
+    FindingType("record-truncated", "last record is cut short by the end of the file ({detail})", "error",
+                "最後のレコードがファイルの終わりで途切れています ({detail})"),
+    FindingType("record-short", "record is shorter than its layout {detail} needs", "error",
+                "レコードがレイアウト {detail} に必要な長さより短い"),
+    FindingType("record-type-unknown", "record type field {detail} holds a value no record type is declared for", "error",
+                "レコード区分 {detail} の値に対応するレコード型が宣言されていません"),
+    FindingType("record-type-unread", "record of type {detail}, which no [[files]] of the mapping reads", "error",
+                "レコード型 {detail} はマッピングのどの [[files]] も読みません"),
+    FindingType("odo-count-exceeded", "OCCURS DEPENDING ON count of {detail} is outside its bounds", "error",
+                "{detail} の OCCURS DEPENDING ON の回数が範囲外です"),
+    FindingType("packed-invalid", "{detail}: packed decimal (COMP-3) with an invalid digit or sign nibble", "error",
+                "{detail}: パック10進数 (COMP-3) の数字または符号が不正です"),
+    FindingType("zoned-invalid", "{detail}: zoned decimal with an invalid digit, zone or sign", "error",
+                "{detail}: ゾーン10進数の数字・ゾーン・符号が不正です"),
+    FindingType("binary-invalid", "{detail}: binary number does not fit its picture", "error",
+                "{detail}: 2進数が PICTURE の桁に収まりません"),
+    FindingType("odd-dbcs-length", "{detail}: double-byte text with an odd number of bytes", "error",
+                "{detail}: 2バイト文字のバイト数が奇数です"),
+    FindingType("shift-unbalanced", "{detail}: shift-out (to double-byte) without shift-in", "error",
+                "{detail}: シフトアウト (2バイトへ) に対応するシフトインがありません"),
+    FindingType("unmapped-dbcs", "{detail}: double-byte code outside the character set's table", "error",
+                "{detail}: 文字コード表にない2バイトコードです"),
+    FindingType("unmapped-sbcs", "{detail}: single-byte code outside the character set's table", "error",
+                "{detail}: 文字コード表にない1バイトコードです"),
+    FindingType("record-long", "record is longer than its layout {detail} describes; the bytes past it would be lost", "error",
+                "レコードがレイアウト {detail} より長く、超過したバイトが失われます"),
 )
 
 #: The ``[source]`` options of this adapter and their types (values are checked in parse).
 OPTIONS = OptionsSchema("copybook", {
-    "copybook": Str(nonempty=True),
-    "copybook_format": Str(choices=("auto", "fixed", "free")),
-    "copybook_encoding": Str(),
-    "charset": Str(),
-    "encoding": Str(),
-    "framing": Str(),
-    "lrecl": Int(minimum=1),
-    "newline": Str(),
-    "alphanumeric": Str(),
-    "record": Str(),
-    "record_selector": Str(),
-    "record_types": MapOf(Str()),
-    "short_records": Str(),
-    "long_records": Str(),
-    "comp5": Str(),
-    "blank_numbers": Str(),
+    "copybook": Option(Str(nonempty=True), help="the copybook file; relative to the mapping file's directory"),
+    "copybook_format": Option(Str(choices=("auto", "fixed", "free")), "auto", "source format of the copybook"),
+    "copybook_encoding": Option(Str(), help="encoding of the copybook file itself"),
+    "charset": Option(Str(), help="the file's mainframe character set (required; one of mig.codecs.CHARSETS); --encoding overrides it"),
+    "encoding": Option(Str(), help="alias of charset"),
+    "framing": Option(Str(), "fixed", "record framing: fixed, rdw, bdw-rdw or text"),
+    "lrecl": Option(Int(minimum=1), help="fixed framing: record length (default: the longest 01 level)"),
+    "newline": Option(Str(), help="text framing: lf, crlf, nl, ebcdic-lf or hex (default by charset)"),
+    "alphanumeric": Option(Str(), "mixed", "PIC X holds shift codes and double-byte runs (mixed) or not (sbcs)"),
+    "record": Option(Str(), help="the 01 level this [[files]] reads"),
+    "record_selector": Option(Str(), help="field whose value tells the record type"),
+    "record_types": Option(MapOf(Str()), help="record_selector value → 01 level"),
+    "short_records": Option(Str(), "reject", "a record shorter than its layout: reject, or pad with spaces"),
+    "long_records": Option(Str(), "reject", "variable framings: a longer record is rejected, or its trailing bytes counted"),
+    "comp5": Option(Str(), "big", "byte order of COMP-5 items: big or little"),
+    "blank_numbers": Option(Str(), "null", "a numeric field of only spaces or 0x00: null, or reject"),
 })
 _FRAMING_ALIASES = {"vb": "bdw-rdw", "v": "rdw", "variable": "rdw", "f": "fixed", "fb": "fixed", "lines": "text"}
 _NEWLINES = {"lf": b"\n", "crlf": b"\r\n", "nl": b"\x15", "ebcdic-lf": b"\x25"}
@@ -333,6 +357,13 @@ class CopybookReader:
         the charset and its 外字 source tag, 外字 per column, values nulled per column."""
         return self._stats
 
+    def coverage(self) -> Coverage:
+        """Every record of the file came back (data or rejects), when this reader is the
+        file's only one; records shared with sibling readers are not counted here."""
+        if self.options.siblings:
+            return Coverage()
+        return Coverage(records=int(self._stats["records_in_file"]))
+
     # reading -----------------------------------------------------------------------------
 
     def _blocks(self) -> Iterator[Block]:
@@ -553,6 +584,8 @@ class CopybookAdapter:
 
     name = "copybook"
     description = "Mainframe files described by a COBOL copybook: fixed, RDW, VB, text; JEF/KEIS/JIPS/IBM DBCS"
+    options = OPTIONS
+    finding_types = FINDING_TYPES_COPYBOOK
 
     def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> CopybookReader:
         return CopybookReader(path, CopybookOptions.parse(options), batch_bytes=batch_bytes)

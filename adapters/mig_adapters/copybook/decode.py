@@ -101,16 +101,6 @@ class Decoded:
     excess: Positions | None = None  # bytes past the layout per record (0: none)
 
 
-def zoned_family(charset: str) -> str:
-    """``ascii`` for charsets whose single-byte digits are ASCII (0x30–0x39), else ``ebcdic``.
-
-    Decided by the codec's own table, not its name: ``jef-ascii`` has EBCDIC digits.
-    """
-    from mig.codecs.numeric import _zoned_family
-
-    return _zoned_family(charset)
-
-
 def record_matrix(
     buf: Bytes, starts: Positions, lengths: Positions, width: int, pad: int
 ) -> Bytes:
