@@ -240,3 +240,38 @@ def test_huge_text_node_stops_at_the_limit_with_bounded_memory(tmp_path: Path, i
     finally:
         tracemalloc.stop()
     assert peak < 24 * 1024 * 1024  # a few windows of the limit, not the 50 MB node
+
+
+def test_one_record_per_repeated_child_keyed_to_its_parent(tmp_path: Path) -> None:
+    path = tmp_path / "x.xml"
+    people = "".join(
+        f'<j:住民 宛名番号="{p}"><j:氏名>n{p}</j:氏名>'
+        + "".join(f'<j:履歴 連番="{k}"><j:日付>2024010{k}</j:日付></j:履歴>' for k in range(1, p % 3 + 2))
+        + "</j:住民>\n"
+        for p in range(1, 30)
+    )
+    path.write_text(f'<j:r xmlns:j="urn:j"><j:住民一覧>\n{people}</j:住民一覧></j:r>', encoding="utf-8")
+    options = {"record": "/j:r/j:住民一覧/j:住民/j:履歴", "namespaces": {"j": "urn:j"},
+               "columns": {"KOJIN": "../@宛名番号", "SEQ": "@連番", "YMD": "j:日付"}}
+    expected = [(str(p), str(k), f"2024010{k}") for p in range(1, 30) for k in range(1, p % 3 + 2)]
+    for batch_bytes in (50, 1 << 20):
+        assert rows_of(read(path, options, batch_bytes=batch_bytes)) == expected
+
+
+def test_mig_preview_shows_the_first_records_with_their_columns(tmp_path: Path) -> None:
+    path = tmp_path / "x.xml"
+    path.write_bytes(document([("1", "山田", "東京", "20240101"), ("2", "佐藤", "", "")], "shift_jis").encode("shift_jis"))
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'adapter = "xml"\n[source]\nrecord = "/j:移行データ/j:世帯一覧/j:世帯"\n'
+        'namespaces = { j = "urn:example:juki", a = "urn:example:addr" }\n'
+        "columns = { NO = \"@番号\", NAME = \"j:世帯主/j:氏名\" }\n"
+        '[[files]]\nlayout = "juki-setai"\ninputs = ["*.xml"]\n[files.items]\n"世帯番号" = { column = "NO" }\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["preview", "-m", str(mapping), str(path), "-n", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith("adapter xml, charset shift_jis")
+    assert lines[1].startswith("record 6  offset ")
+    assert [line.split() for line in lines[2:]] == [["NO", '"1"'], ["NAME", '"山田"']]
