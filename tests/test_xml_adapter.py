@@ -135,7 +135,7 @@ def test_malformed_mid_file_fails_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "x.xml"
     path.write_text(broken, encoding="utf-8")
     end_of_record_30 = broken[:broken.index("</j:世帯>", cut)].count("\n") + 1
-    with pytest.raises(InputError, match=rf"\(line {end_of_record_30}\): malformed XML: Opening and ending tag mismatch"):
+    with pytest.raises(InputError, match=rf"\(line {end_of_record_30}\): malformed XML: tag name mismatch"):
         read(path, batch_bytes=64)
 
 

@@ -439,7 +439,7 @@ class XmlReader:
                     str(self.path), f"record framing disagrees with the parser ({len(elements)} elements, "
                     f"{scan.starts.shape[0]} spans)", line=lines_before + 1, offset=offset,
                 )
-            batch, row = self._make_batch(region, scan, elements, offset, row)
+            batch, row = self._make_batch(region, scan, elements, offset, lines_before, row)
             if batch is not None:
                 yield batch
             if root is not None:
@@ -464,7 +464,7 @@ class XmlReader:
             if final:
                 parser.close()
         except etree.XMLSyntaxError as exc:
-            raise InputError(str(self.path), f"malformed XML: {exc.msg}", line=exc.lineno) from None
+            raise InputError(str(self.path), f"malformed XML: {_rule(exc)}", line=exc.lineno) from None
         return list(parser.read_events())
 
     def _decode(self, region: bytes, offset: int, lines_before: int) -> bytes:
@@ -499,7 +499,7 @@ class XmlReader:
             )
 
     def _make_batch(
-        self, region: bytes, scan: Scan, elements: list[Any], offset: int, row: int
+        self, region: bytes, scan: Scan, elements: list[Any], offset: int, lines_before: int, row: int
     ) -> tuple[SourceBatch | None, int]:
         selected = [i for i, e in enumerate(elements) if _path(e) == self.options.record]
         if not selected:
@@ -507,10 +507,8 @@ class XmlReader:
                 element.clear()
             return None, row
         values: list[list[str]] = [[] for _ in self._xpaths]
-        lines = []
         for i in selected:  # one step per record: evaluate its column XPaths, then free it
             element = elements[i]
-            lines.append(element.sourceline or 0)
             for column, xpath in zip(values, self._xpaths, strict=True):
                 column.append(str(xpath(element)))
         for element in elements:
@@ -518,10 +516,12 @@ class XmlReader:
         index = np.asarray(selected, dtype=np.int64)
         starts, ends = scan.starts[index], scan.ends[index]
         rows = row + np.arange(1, index.shape[0] + 1, dtype=np.int64)
+        line_feeds = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 0x0A)
+        lines = lines_before + np.searchsorted(line_feeds, starts) + 1
         records = pl.DataFrame(
             {
                 "row": rows,
-                "line": np.asarray(lines, dtype=np.int64),
+                "line": lines.astype(np.int64),
                 "offset": starts + offset,
                 "raw": pl.Series("raw", _gather(region, starts, ends)),
             },
@@ -566,6 +566,20 @@ class XmlReader:
             events=("start",), encoding="utf-8", resolve_entities=False, no_network=True,
             load_dtd=False, huge_tree=False, recover=True,
         )
+
+
+def _rule(exc: etree.XMLSyntaxError) -> str:
+    """The parser's rule without its text, which can quote names and values of the file.
+
+    >>> try:
+    ...     etree.fromstring("<a><b></a>")
+    ... except etree.XMLSyntaxError as exc:
+    ...     _rule(exc)
+    'tag name mismatch'
+    """
+    last = exc.error_log.last_error if exc.error_log else None
+    name = last.type_name if last is not None else ""
+    return name.removeprefix("ERR_").replace("_", " ").lower() or "not well-formed"
 
 
 def _depth(element: Any) -> int:
