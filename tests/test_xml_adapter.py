@@ -275,3 +275,21 @@ def test_mig_preview_shows_the_first_records_with_their_columns(tmp_path: Path) 
     assert lines[0].endswith("adapter xml, charset shift_jis")
     assert lines[1].startswith("record 6  offset ")
     assert [line.split() for line in lines[2:]] == [["NO", '"1"'], ["NAME", '"山田"']]
+
+
+def test_values_holding_the_batch_separators_are_read_the_slow_way(tmp_path: Path) -> None:
+    records = [("1", "a\ufdd0b", "\ufdd1", "x"), ("2", "山田", "東京", "y")]
+    path = tmp_path / "x.xml"
+    path.write_text(document(records), encoding="utf-8")
+    assert rows_of(read(path)) == records  # not split at the separators inside the values
+    path.write_text(document(records[1:]), encoding="utf-8")
+    assert rows_of(read(path)) == records[1:]
+
+
+def test_column_xpaths_cannot_reach_outside_the_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.xml"
+    secret.write_text("<s>TOP-SECRET-VALUE</s>", encoding="utf-8")
+    path = tmp_path / "x.xml"
+    path.write_text(document([("1", "a", "b", "c")]), encoding="utf-8")
+    with pytest.raises(ConfigError, match="column NAME: not a valid XPath"):
+        read(path, {**OPTIONS, "columns": {"NAME": f"document('{secret.as_uri()}')"}})

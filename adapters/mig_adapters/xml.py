@@ -167,6 +167,27 @@ def _compile_columns(columns: Mapping[str, str], namespaces: Mapping[str, str]) 
     return compiled
 
 
+#: Field and record separators of the batch stylesheet's text output: Unicode noncharacters,
+#: reserved for a program's internal use. A window whose text holds one is read the slow way.
+_FIELD, _RECORD = "\ufdd0", "\ufdd1"
+_XSL = "http://www.w3.org/1999/XSL/Transform"
+
+
+def _stylesheet(record: str, columns: Mapping[str, str], namespaces: Mapping[str, str]) -> etree.XSLT:
+    """One XSLT pass over the tree gives every record's column values as one text:
+    values separated by :data:`_FIELD`, records ended by :data:`_RECORD`."""
+    xsl = f"{{{_XSL}}}"
+    nsmap: dict[str | None, str] = {"migxsl": _XSL, **{k: v for k, v in namespaces.items() if k != "migxsl"}}
+    sheet = etree.Element(xsl + "stylesheet", nsmap=nsmap, version="1.0")
+    etree.SubElement(sheet, xsl + "output", method="text", encoding="UTF-8")
+    template = etree.SubElement(sheet, xsl + "template", match="/")
+    loop = etree.SubElement(template, xsl + "for-each", select=record)
+    for position, expression in enumerate(columns.values(), 1):
+        etree.SubElement(loop, xsl + "value-of", select=expression)
+        etree.SubElement(loop, xsl + "text").text = _RECORD if position == len(columns) else _FIELD
+    return etree.XSLT(sheet, access_control=etree.XSLTAccessControl.DENY_ALL)
+
+
 def declared_encoding(head: bytes) -> tuple[str | None, int]:
     """The encoding a document's first bytes announce (BOM, then the XML declaration),
     and the length of a UTF-8 BOM to skip. ``None``: nothing declared (UTF-8 by default).
@@ -334,6 +355,7 @@ class XmlReader:
         self.batch_bytes = max(int(batch_bytes), 1)
         self.columns: list[str] = list(options.columns)
         self._xpaths = _compile_columns(options.columns, options.namespaces)
+        self._xslt = _stylesheet(options.record_text, options.columns, options.namespaces)
         try:
             self._fh: BinaryIO = path.open("rb")
         except OSError as exc:
@@ -426,7 +448,7 @@ class XmlReader:
                     line=lines_before + buf.count(b"\n", 0, scan.cut) + 1,
                     offset=offset + scan.cut,
                 )
-            events = self._feed(parser, region, offset, lines_before, final=final)
+            events, text = self._feed(parser, region, offset, lines_before, final=final)
             elements = []
             for event, element in events:  # C-filtered: the root and the record's local name
                 if event == "start":
@@ -439,7 +461,8 @@ class XmlReader:
                     str(self.path), f"record framing disagrees with the parser ({len(elements)} elements, "
                     f"{scan.starts.shape[0]} spans)", line=lines_before + 1, offset=offset,
                 )
-            batch, row = self._make_batch(region, scan, elements, offset, lines_before, row)
+            fast = _FIELD.encode() not in text and _RECORD.encode() not in text
+            batch, row = self._make_batch(region, scan, elements, offset, lines_before, row, fast=fast)
             if batch is not None:
                 yield batch
             if root is not None:
@@ -456,7 +479,7 @@ class XmlReader:
 
     def _feed(
         self, parser: etree.XMLPullParser, region: bytes, offset: int, lines_before: int, *, final: bool
-    ) -> list[tuple[str, Any]]:
+    ) -> tuple[list[tuple[str, Any]], bytes]:
         text = self._decode(region, offset, lines_before)
         try:
             if text:
@@ -465,7 +488,7 @@ class XmlReader:
                 parser.close()
         except etree.XMLSyntaxError as exc:
             raise InputError(str(self.path), f"malformed XML: {_rule(exc)}", line=exc.lineno) from None
-        return list(parser.read_events())
+        return list(parser.read_events()), text
 
     def _decode(self, region: bytes, offset: int, lines_before: int) -> bytes:
         if self._transcode:
@@ -499,20 +522,18 @@ class XmlReader:
             )
 
     def _make_batch(
-        self, region: bytes, scan: Scan, elements: list[Any], offset: int, lines_before: int, row: int
+        self, region: bytes, scan: Scan, elements: list[Any], offset: int, lines_before: int, row: int,
+        *, fast: bool,
     ) -> tuple[SourceBatch | None, int]:
         selected = [i for i, e in enumerate(elements) if _path(e) == self.options.record]
-        if not selected:
-            for element in elements:
-                element.clear()
-            return None, row
-        values: list[list[str]] = [[] for _ in self._xpaths]
-        for i in selected:  # one step per record: evaluate its column XPaths, then free it
-            element = elements[i]
-            for column, xpath in zip(values, self._xpaths, strict=True):
-                column.append(str(xpath(element)))
-        for element in elements:
+        columns = self._values([elements[i] for i in selected], fast=fast) if selected else []
+        for element in elements:  # finished: free them and take them out of the tree
             element.clear()
+            parent = element.getparent()
+            if parent is not None:
+                parent.remove(element)
+        if not selected:
+            return None, row
         index = np.asarray(selected, dtype=np.int64)
         starts, ends = scan.starts[index], scan.ends[index]
         rows = row + np.arange(1, index.shape[0] + 1, dtype=np.int64)
@@ -527,12 +548,28 @@ class XmlReader:
             },
             schema=RECORD_SCHEMA,
         )
-        data = pl.DataFrame(
-            [pl.Series("row", rows)]
-            + [pl.Series(name, column, dtype=pl.String) for name, column in zip(self.columns, values, strict=True)]
-        )
+        data = pl.DataFrame([pl.Series("row", rows)] + columns)
         self.stats["records"] += index.shape[0]
         return SourceBatch(data, records, empty_rejects()), int(rows[-1])
+
+    def _values(self, records: list[Any], *, fast: bool) -> list[pl.Series]:
+        """The column values of ``records`` (the records now in the tree, in order)."""
+        names = self.columns
+        if fast:
+            # One XSLT pass over the tree (it holds this window's records and their open
+            # ancestors only), split with Polars.
+            text = str(self._xslt(records[0].getroottree()))
+            if text.count(_RECORD) == len(records) and text.endswith(_RECORD):
+                lines = pl.Series("v", text[: -len(_RECORD)].split(_RECORD), dtype=pl.String)
+                if len(names) == 1:
+                    return [lines.alias(names[0])]
+                fields = lines.str.split_exact(_FIELD, len(names) - 1).struct.unnest()
+                return [fields[:, i].alias(name) for i, name in enumerate(names)]
+        values: list[list[str]] = [[] for _ in names]
+        for element in records:  # the slow way: one XPath call per record and column
+            for column, xpath in zip(values, self._xpaths, strict=True):
+                column.append(str(xpath(element)))
+        return [pl.Series(name, column, dtype=pl.String) for name, column in zip(names, values, strict=True)]
 
     def _paths_seen(self, limit: int = 20) -> list[str]:
         """Distinct element paths (with the document's prefixes) near the start of the file."""
