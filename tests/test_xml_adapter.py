@@ -293,3 +293,23 @@ def test_column_xpaths_cannot_reach_outside_the_file(tmp_path: Path) -> None:
     path.write_text(document([("1", "a", "b", "c")]), encoding="utf-8")
     with pytest.raises(ConfigError, match="column NAME: not a valid XPath"):
         read(path, {**OPTIONS, "columns": {"NAME": f"document('{secret.as_uri()}')"}})
+
+
+def test_malformed_mid_file_leaves_no_run_directory(tmp_path: Path) -> None:
+    records = [(f"{i:06d}", "山田", "東京", "") for i in range(30_000)]  # a few MiB: several batches
+    text = document(records)
+    cut = text.index('<j:世帯 番号="029000"')
+    path = tmp_path / "x.xml"
+    path.write_text(text[:cut] + text[cut:].replace("東京</a:住所>", "東京", 1), encoding="utf-8")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'adapter = "xml"\n[source]\nrecord = "/j:移行データ/j:世帯一覧/j:世帯"\n'
+        'namespaces = { j = "urn:example:juki", a = "urn:example:addr" }\ncolumns = { NO = "@番号" }\n'
+        '[[files]]\nlayout = "juki-setai"\ninputs = ["*.xml"]\n[files.items]\n"世帯番号" = { column = "NO" }\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["extract", "-m", str(mapping), str(path), "--out", str(tmp_path / "run"), "--batch-mb", "1"])
+    assert result.exit_code == ExitCode.UNREADABLE_INPUT
+    line = text[:cut].count("\n") + 1
+    assert f"x.xml (line {line + 3}): malformed XML: tag name mismatch" in result.output
+    assert not (tmp_path / "run").exists()  # the records before the error are not kept

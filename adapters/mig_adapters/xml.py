@@ -86,6 +86,9 @@ _PLAIN_DOCTYPE = re.compile(rb"<!DOCTYPE\s+[^\s>\[]+\s*>")
 #: A whole start tag, quotes respected (used only where a quoted value holds '>' or the
 #: other quote character).
 _START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
+#: An ``&`` that is not one of XML's five predefined entities or a character reference:
+#: with no DTD, an undeclared entity (libxml2's push parser lets some pass unreported).
+_BAD_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _QNAME = re.compile(r"^(?:([^\W\d][\w.-]*):)?([^\W\d][\w.-]*)$")
 
@@ -219,6 +222,7 @@ class Scan:
     ends: Positions
     max_depth: int
     max_depth_at: int  # position of the deepest start tag (-1: none)
+    bad_reference_at: int  # position of an undeclared entity reference before cut (-1: none)
 
 
 def scan_window(
@@ -308,7 +312,12 @@ def scan_window(
         cut = min(cut, int(starts[open_records][0]))
     done = ~open_records & (starts < cut)
     depth_at_cut = depth0 + int(delta[lt < cut].sum())
-    return Scan(cut, depth_at_cut, starts[done], ends[done], deepest, deepest_at)
+    bad_reference_at = -1
+    if b"&" in buf:
+        bad = np.array([m.start() for m in _BAD_REFERENCE.finditer(buf, 0, cut)], dtype=np.int64)
+        bad = bad[~_inside(bad, sp_starts, sp_ends, inclusive_start=True)]
+        bad_reference_at = int(bad[0]) if bad.size else -1
+    return Scan(cut, depth_at_cut, starts[done], ends[done], deepest, deepest_at, bad_reference_at)
 
 
 def _inside(points: Positions, starts: Positions, ends: Positions, *, inclusive_start: bool) -> npt.NDArray[np.bool_]:
@@ -441,6 +450,12 @@ class XmlReader:
                     line=lines_before + buf.count(b"\n", 0, scan.max_depth_at) + 1,
                     offset=offset + scan.max_depth_at,
                 )
+            if scan.bad_reference_at >= 0:
+                raise InputError(
+                    str(self.path), "malformed XML: undeclared entity reference (mig never expands entities)",
+                    line=lines_before + buf.count(b"\n", 0, scan.bad_reference_at) + 1,
+                    offset=offset + scan.bad_reference_at,
+                )
             if not final and len(buf) - scan.cut > self.options.max_record_bytes:
                 raise InputError(
                     str(self.path),
@@ -449,6 +464,11 @@ class XmlReader:
                     offset=offset + scan.cut,
                 )
             events, text = self._feed(parser, region, offset, lines_before, final=final)
+            if final and scan.depth_at_cut != 0:
+                raise InputError(
+                    str(self.path), "malformed XML: the document ends inside an element",
+                    line=lines_before + buf.count(b"\n") + 1,
+                )
             elements = []
             for event, element in events:  # C-filtered: the root and the record's local name
                 if event == "start":
