@@ -313,3 +313,34 @@ def test_malformed_mid_file_leaves_no_run_directory(tmp_path: Path) -> None:
     line = text[:cut].count("\n") + 1
     assert f"x.xml (line {line + 3}): malformed XML: tag name mismatch" in result.output
     assert not (tmp_path / "run").exists()  # the records before the error are not kept
+
+
+def resident_kib_per_batch(path: Path, batch_bytes: int) -> tuple[int, list[int]]:
+    """(records read, resident KiB after each batch) of a fresh process reading ``path``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import re, sys\nfrom pathlib import Path\nfrom mig.registry import get_adapter\n"
+        "opts = {'record': '/r/l/i', 'columns': {'N': '@n', 'A': 'a', 'B': 'b/c'}}\n"
+        f"reader = get_adapter('xml').open(Path(sys.argv[1]), opts, batch_bytes={batch_bytes})\n"
+        "n, marks = 0, []\n"
+        "for batch in reader.batches():\n"
+        "    n += batch.data.height\n"
+        "    marks.append(re.search(r'VmRSS:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1))\n"
+        "print(n, *marks)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout
+    rows, *marks = out.split()
+    return int(rows), [int(m) for m in marks]
+
+
+def test_memory_is_bounded_by_the_batch_not_the_file(tmp_path: Path) -> None:
+    record = '<i n="1"><a>山田　太郎</a><b><c>東京都千代田区</c></b></i>\n'.encode()
+    count = 400_000  # about 26 MB, read in 1 MiB batches
+    path = tmp_path / "large.xml"
+    path.write_bytes(b"<r><l>\n" + record * count + b"</l></r>\n")
+    rows, marks = resident_kib_per_batch(path, 1 << 20)
+    assert rows == count and len(marks) > 20
+    # Kept elements would add several times the 21 MB read after the fifth batch.
+    assert max(marks[5:]) - marks[5] < 12 * 1024
