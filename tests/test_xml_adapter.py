@@ -156,6 +156,8 @@ def test_record_path_matching_nothing_lists_paths_seen(tmp_path: Path) -> None:
         ({"record": "/j:a[1]"}, "absolute path of element names"),
         ({"record": "/z:a"}, "prefix z: is not in namespaces"),
         ({"max_depth": "deep"}, "max_depth: expected a positive integer"),
+        ({"namespaces": {"": "urn:d"}}, "'' is not a usable prefix"),
+        ({"namespaces": {"j:k": "urn:d"}}, "'j:k' is not a usable prefix"),
         ({"unknown": 1}, "unknown option"),
     ],
 )

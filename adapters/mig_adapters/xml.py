@@ -107,6 +107,13 @@ class XmlOptions:
     def parse(cls, options: Mapping[str, Any]) -> XmlOptions:
         OPTIONS.check(options)
         namespaces = {str(k): str(v) for k, v in (options.get("namespaces") or {}).items()}
+        for prefix in namespaces:
+            match = _QNAME.match(prefix)
+            if match is None or match.group(1) is not None or prefix == "migxsl":
+                raise ConfigError(
+                    f"xml adapter: namespaces: {prefix!r} is not a usable prefix (a name such as j; "
+                    "an unprefixed step matches elements in no namespace)"
+                )
         record_text = options.get("record")
         if not record_text:
             raise ConfigError('xml adapter: give the record element path, e.g. record = "/export/list/item"')
@@ -180,7 +187,7 @@ def _stylesheet(record: str, columns: Mapping[str, str], namespaces: Mapping[str
     """One XSLT pass over the tree gives every record's column values as one text:
     values separated by :data:`_FIELD`, records ended by :data:`_RECORD`."""
     xsl = f"{{{_XSL}}}"
-    nsmap: dict[str | None, str] = {"migxsl": _XSL, **{k: v for k, v in namespaces.items() if k != "migxsl"}}
+    nsmap: dict[str | None, str] = {"migxsl": _XSL, **namespaces}
     sheet = etree.Element(xsl + "stylesheet", nsmap=nsmap, version="1.0")
     etree.SubElement(sheet, xsl + "output", method="text", encoding="UTF-8")
     template = etree.SubElement(sheet, xsl + "template", match="/")
@@ -188,7 +195,10 @@ def _stylesheet(record: str, columns: Mapping[str, str], namespaces: Mapping[str
     for position, expression in enumerate(columns.values(), 1):
         etree.SubElement(loop, xsl + "value-of", select=expression)
         etree.SubElement(loop, xsl + "text").text = _RECORD if position == len(columns) else _FIELD
-    return etree.XSLT(sheet, access_control=etree.XSLTAccessControl.DENY_ALL)
+    try:
+        return etree.XSLT(sheet, access_control=etree.XSLTAccessControl.DENY_ALL)
+    except etree.XSLTParseError as exc:  # an XPath valid alone but not in a stylesheet
+        raise ConfigError(f"xml adapter: columns: not usable as XPath ({exc})") from None
 
 
 def declared_encoding(head: bytes) -> tuple[str | None, int]:
