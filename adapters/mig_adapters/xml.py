@@ -187,7 +187,8 @@ def _stylesheet(record: str, columns: Mapping[str, str], namespaces: Mapping[str
     """One XSLT pass over the tree gives every record's column values as one text:
     values separated by :data:`_FIELD`, records ended by :data:`_RECORD`."""
     xsl = f"{{{_XSL}}}"
-    nsmap: dict[str | None, str] = {"migxsl": _XSL, **namespaces}
+    nsmap: dict[str | None, str] = {"migxsl": _XSL}
+    nsmap.update(namespaces)
     sheet = etree.Element(xsl + "stylesheet", nsmap=nsmap, version="1.0")
     etree.SubElement(sheet, xsl + "output", method="text", encoding="UTF-8")
     template = etree.SubElement(sheet, xsl + "template", match="/")
