@@ -20,8 +20,10 @@ tags — their exact byte spans — come out of array operations. The window is 
 the last complete record, decoded with the same codecs as the CSV adapter (CP932 user-
 defined 外字 → Private Use U+E000…) and fed to an ``lxml`` pull parser, which checks
 well-formedness, resolves namespaces and confirms which candidate elements the record
-path selects; their column XPaths are evaluated and the elements cleared. Memory holds
-one window, the open ancestors and one batch of values, whatever the file size.
+path selects. One XSLT pass over the tree (which holds only this window's records and their
+open ancestors) evaluates every record's column XPaths into one text, split into columns
+by Polars; then the records are removed from the tree. Memory holds one window, the open
+ancestors and one batch of values, whatever the file size.
 
 Safe by default: the parser never loads a DTD, resolves entities or touches the network
 (``load_dtd``, ``resolve_entities``, ``no_network``; ``huge_tree`` off), and a document
