@@ -56,6 +56,7 @@ from lxml import etree
 from mig.errors import ConfigError, InputError, UnknownNameError
 from mig.plugin import (
     RECORD_SCHEMA,
+    Coverage,
     Int,
     MapOf,
     OptionsSchema,
@@ -403,9 +404,20 @@ class XmlReader:
         self._transcode = self._codec.startswith("utf-16")
         self._fh.seek(self._bom)
         self.stats: dict[str, Any] = {"records": 0}
+        #: UTF-16 files are read as UTF-8 text: then ``raw`` holds that text's bytes
+        self.raw_is_file_bytes = not self._transcode
+        self._record_bytes = 0
         local = self._local_name = options.record[-1].rsplit("}", 1)[-1]
         self._local = local.encode("utf-8" if self._transcode else self._codec)
         self._depth = len(options.record)
+
+    def coverage(self) -> Coverage:
+        """The bytes outside every record (the declaration, wrapper elements, whitespace and
+        comments between records) once the batches are read: records are found by the
+        element structure of the whole file, so nothing between them is a record."""
+        if not self.raw_is_file_bytes:
+            return Coverage()
+        return Coverage(other_bytes=self.path.stat().st_size - self._record_bytes)
 
     def batches(self) -> Iterator[SourceBatch]:
         try:
@@ -519,9 +531,10 @@ class XmlReader:
                 parser.feed(text)
             if final:
                 parser.close()
+            # libxml2 may report an error only as the events are read
+            return list(parser.read_events()), text
         except etree.XMLSyntaxError as exc:
             raise InputError(str(self.path), f"malformed XML: {_rule(exc)}", line=exc.lineno) from None
-        return list(parser.read_events()), text
 
     def _decode(self, region: bytes, offset: int, lines_before: int) -> bytes:
         if self._transcode:
@@ -583,6 +596,7 @@ class XmlReader:
         )
         data = pl.DataFrame([pl.Series("row", rows)] + columns)
         self.stats["records"] += index.shape[0]
+        self._record_bytes += int((ends - starts).sum())
         return SourceBatch(data, records, empty_rejects()), int(rows[-1])
 
     def _values(self, records: list[Any], *, fast: bool) -> list[pl.Series]:
