@@ -51,10 +51,10 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from mig.errors import AdapterContractError, ConfigError, InputError
+from mig.errors import AdapterContractError, ConfigError, InputError, MigError
 from mig.extract.contract import ContractState, check_batch, check_end
 from mig.plugin import Adapter, ReportsCoverage, SourceBatch
-from mig.registry import describe_adapter
+from mig.registry import AdapterInfo, adapter_info, describe_adapter
 
 __all__ = [
     "BATCH_SIZES", "CHECKS", "AdapterConformance", "CheckResult", "Collected", "bytes_problems",
@@ -108,7 +108,19 @@ class Collected:
 def _contract(adapter: Adapter, path: Path, reader: Any) -> ContractState:
     """The run-time plugin contract (:mod:`mig.extract.contract`, what ``mig extract`` checks
     on every batch) for one reader: the kit checks it on every batch it reads."""
-    return ContractState.of(describe_adapter(adapter), path, reader)
+    return ContractState.of(_info(adapter), path, reader)
+
+
+def _info(adapter: Adapter) -> AdapterInfo:
+    """The adapter as mig sees it: its installed entry point (distribution and version, as
+    ``mig extract`` names it) when it is the installed one, else the object alone."""
+    try:
+        info = adapter_info(str(getattr(adapter, "name", "")))
+    except MigError:
+        info = None
+    if info is not None and type(info.adapter) is type(adapter):
+        return info
+    return describe_adapter(adapter)
 
 
 def _checked(check: Callable[..., None], *args: Any) -> None:

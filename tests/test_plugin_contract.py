@@ -272,3 +272,20 @@ def test_load_targets_come_from_the_mig_targets_entry_points(tmp_path: Path, mon
     with pytest.raises(ConfigError, match=r"load target gone \(broken-plugins\) failed to load: ModuleNotFoundError"):
         open_target("gone://x")
     assert type(open_target(f"sqlite:///{tmp_path / 'x.db'}")).__name__ == "SqliteTarget"
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_mig_adapters_check_names_the_broken_contract(tmp_path: Path, plugins: Path, name: str) -> None:
+    """The conformance kit applies the same run-time contract: each broken adapter fails
+    `mig adapters check` (exit 1) with the violated rule named, no traceback."""
+    _, data = write_case(tmp_path, name)
+    result = CliRunner().invoke(main, ["adapters", "check", name, str(data), "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    problems = [p for c in report["checks"] for p in c["problems"]]
+    assert report["failed"] and any(
+        f"adapter {name} ({DIST} {DIST_VERSION}) broke the plugin contract" in p and BROKEN[name][1] in p
+        for p in problems
+    ), problems
+    assert "Traceback" not in result.output and "山田" not in result.output
+
