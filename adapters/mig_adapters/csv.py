@@ -319,6 +319,25 @@ def split_fields(
     return [values.gather_every(columns, offset=j) for j in range(columns)]
 
 
+def read_blocks(
+    handle: BinaryIO, batch_bytes: int, path: Path, encoding: str, *, transcode: bool
+) -> Iterator[tuple[bytes, bool]]:
+    """(block, final) pairs of ``batch_bytes`` raw bytes of an open file; with ``transcode``
+    (UTF-16) the blocks are the text re-encoded as UTF-8. Shared by the csv and xml readers."""
+    decoder = codecs.getincrementaldecoder(ENCODINGS[encoding])() if transcode else None
+    while True:
+        block = handle.read(batch_bytes)
+        final = len(block) < batch_bytes
+        if decoder is not None:
+            try:
+                block = decoder.decode(block, final=final).encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(str(path), f"bytes are not valid {encoding}: {exc.reason}") from None
+        yield block, final
+        if final:
+            return
+
+
 class CsvReader:
     """A CSV file opened for batch reading."""
 
@@ -384,19 +403,7 @@ class CsvReader:
             self._fh.close()
 
     def _blocks(self) -> Iterator[tuple[bytes, bool]]:
-        """Yield (block, final) pairs of raw bytes, transcoding UTF-16 to UTF-8."""
-        decoder = codecs.getincrementaldecoder(self._codec)() if self._transcode else None
-        while True:
-            block = self._fh.read(self.batch_bytes)
-            final = len(block) < self.batch_bytes
-            if decoder is not None:
-                try:
-                    block = decoder.decode(block, final=final).encode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise InputError(str(self.path), f"bytes are not valid {self.encoding}: {exc.reason}") from None
-            yield block, final
-            if final:
-                return
+        return read_blocks(self._fh, self.batch_bytes, self.path, self.encoding, transcode=self._transcode)
 
     def _batches_raw(self) -> Iterator[SourceBatch]:
         delimiter = ord(self.options.delimiter)

@@ -64,7 +64,7 @@ from mig.plugin import (
     Str,
     empty_rejects,
 )
-from mig_adapters.csv import ENCODINGS
+from mig_adapters.csv import ENCODINGS, read_blocks
 
 Positions = npt.NDArray[np.int64]
 
@@ -426,19 +426,7 @@ class XmlReader:
             self._fh.close()
 
     def _blocks(self) -> Iterator[tuple[bytes, bool]]:
-        """(block, final) pairs of raw bytes; UTF-16 transcoded to UTF-8."""
-        decoder = codecs.getincrementaldecoder(self._codec)() if self._transcode else None
-        while True:
-            block = self._fh.read(self.batch_bytes)
-            final = len(block) < self.batch_bytes
-            if decoder is not None:
-                try:
-                    block = decoder.decode(block, final=final).encode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise InputError(str(self.path), f"bytes are not valid {self.encoding}: {exc.reason}") from None
-            yield block, final
-            if final:
-                return
+        return read_blocks(self._fh, self.batch_bytes, self.path, self.encoding, transcode=self._transcode)
 
     def _parser(self) -> etree.XMLPullParser:
         root = self.options.record[0]
