@@ -320,12 +320,12 @@ class PendingDir:
 
 
 @contextmanager
-def atomic_dir(out: Path) -> Iterator[Path]:
+def atomic_dir(out: Path, owner: Owner | None = None) -> Iterator[Path]:
     """Yield a temporary directory that becomes ``out`` only if the block completes.
 
     Nothing is checked about ``out``: for a directory a user names, use :func:`output_dir`.
     """
-    pending = PendingDir(out)
+    pending = PendingDir(out, owner)
     try:
         yield pending.path
         pending.commit()
@@ -583,13 +583,8 @@ def output_dir(
         try:
             _clean_leftovers(out, owner, say)
             _check_replaceable(out, owner, replace=replace, option=option, protect=protect)
-            pending = PendingDir(out, owner)
-            try:
-                yield pending.path
-                pending.commit()
-            except BaseException:
-                pending.discard()
-                raise
+            with atomic_dir(out, owner) as path:
+                yield path
         finally:
             lock.release()
 
