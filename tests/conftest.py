@@ -35,6 +35,20 @@ import pytest
 POSTGRES_URL_ENV = "MIG_TEST_POSTGRES_URL"
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests read English messages whatever the developer's locale; a test that wants
+    Japanese sets ``LANG`` itself or passes ``--lang ja``."""
+    from mig.i18n import set_lang
+
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    set_lang(None)
+    yield
+    set_lang(None)
+
+
 def in_ci() -> bool:
     """Whether the tests run in CI (``CI`` set to true/1/yes), where skips are failures."""
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")

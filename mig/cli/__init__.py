@@ -55,7 +55,18 @@ class MigGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from mig.i18n import set_lang
+
+    set_lang(value)  # type: ignore[arg-type]  # click.Choice allows only ja / en
+    return value
+
+
 @click.group(cls=MigGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mig")
+@click.option(
+    "--lang", type=click.Choice(["ja", "en"]), default=None, expose_value=False, is_eager=True,
+    callback=_set_lang, help="Language of messages (ja / en); default from LC_ALL, LC_MESSAGES, LANG.",
+)
 def main() -> None:
     """mig — 中間標準レイアウト migration toolkit (extract, validate, load, 外字)."""

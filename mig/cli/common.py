@@ -17,6 +17,7 @@ import click
 
 from mig.errors import ExitCode, MigError
 from mig.fs import json_text, os_errno
+from mig.i18n import text
 
 if TYPE_CHECKING:
     from mig.run.manifest import ManifestFile
@@ -68,16 +69,16 @@ def user_errors(command: F) -> F:
             with _sigterm_cleans_up():
                 return command(*args, **kwargs)
         except MigError as exc:
-            click.echo(f"mig: error: {exc}", err=True)
+            click.echo(text("cli.error", message=exc), err=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
-            click.echo("mig: interrupted; nothing half-written was kept", err=True)
+            click.echo("mig: " + text("cli.interrupted"), err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
         except Terminated:
-            click.echo("mig: terminated; nothing half-written was kept", err=True)
+            click.echo("mig: " + text("cli.terminated"), err=True)
             sys.exit(int(ExitCode.TERMINATED))
         except OSError as exc:
-            click.echo(f"mig: error: {_os_error_line(exc)}", err=True)
+            click.echo(text("cli.error", message=_os_error_line(exc)), err=True)
             sys.exit(int(ExitCode.CANNOT_WRITE))
 
     return wrapper  # type: ignore[return-value]

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from mig.errors import ConfigError, UnknownNameError
+from mig.i18n import Lang, current_lang, text
 from mig.plugin import SEVERITIES, FindingType, Severity
 
 __all__ = [
@@ -22,41 +23,46 @@ __all__ = [
     "known_finding_types", "message", "severity_table",
 ]
 
+def _own(code: str, severity: Severity) -> FindingType:
+    """One of mig's own types, its templates from the message catalogue (``findings.<code>``)."""
+    return FindingType(code, text(f"findings.{code}", lang="en"), severity, text(f"findings.{code}", lang="ja"))
+
+
 _TYPES = [
     # source framing (adapter)
-    FindingType("ragged-row", "record has {detail} fields; the header has a different count", "error"),
-    FindingType("unbalanced-quote", "record opens a quote it never closes", "error"),
-    FindingType("embedded-nul", "record holds a NUL byte", "error"),
+    _own("ragged-row", "error"),
+    _own("unbalanced-quote", "error"),
+    _own("embedded-nul", "error"),
     # mapping
-    FindingType("code-unmapped", "{item}: source code has no entry in code map {detail}", "error"),
-    FindingType("wareki-invalid", "{item}: not a recognisable 和暦 date", "error"),
-    FindingType("wareki-out-of-era", "{item}: date lies outside its era (e.g. 平成31年5月1日)", "error"),
-    FindingType("split-missing", "{item}: split produced no part {detail}", "warning"),
+    _own("code-unmapped", "error"),
+    _own("wareki-invalid", "error"),
+    _own("wareki-out-of-era", "error"),
+    _own("split-missing", "warning"),
     # validation
-    FindingType("required-missing", "{item}: required value is empty", "error"),
-    FindingType("length-exceeded", "{item}: longer than {detail} characters", "error"),
-    FindingType("bytes-exceeded", "{item}: longer than {detail} bytes", "error"),
+    _own("required-missing", "error"),
+    _own("length-exceeded", "error"),
+    _own("bytes-exceeded", "error"),
     # warning: the intermediate files are UTF-8; a target that cannot hold the character is
     # handled at load time by the 外字 policy (縮退 or fail), not by rejecting the person.
-    FindingType("not-encodable", "{item}: holds a character the byte encoding {detail} cannot hold", "warning"),
-    FindingType("type-digits", "{item}: 数字 item holds a character other than 0-9", "error"),
-    FindingType("type-number", "{item}: not a 数値 of the declared digits and scale ({detail})", "error"),
-    FindingType("charclass-zenkaku", "{item}: 全角文字 item holds a half-width character", "error"),
-    FindingType("charclass-hankaku", "{item}: 半角文字 item holds a full-width or non-ASCII character", "error"),
-    FindingType("charclass-control", "{item}: holds a control character", "error"),
-    FindingType("date-invalid", "{item}: not a real calendar date (YYYYMMDD)", "error"),
-    FindingType("date-unknown-not-allowed", "{item}: 不詳 date part where the layout allows none", "error"),
-    FindingType("yearmonth-invalid", "{item}: not a real year and month (YYYYMM)", "error"),
-    FindingType("code-unknown", "{item}: code not in code table {detail}", "error"),
-    FindingType("checkdigit", "{item}: check digit does not match ({detail})", "error"),
-    FindingType("key-duplicate", "{item}: key ({detail}) already used by an earlier record", "error"),
-    FindingType("fk-missing", "{item}: no matching {detail}", "error"),
-    FindingType("fk-not-checked", "{item}: reference to {detail} not checked (file not given)", "warning"),
-    FindingType("column-missing", "{item}: the file has no column for this item", "error"),
-    FindingType("column-extra", "{item}: column is not an item of the layout (undeclared)", "warning"),
-    FindingType("gaiji-unresolved", "{item}: holds the Private Use (外字) character {detail}, not resolved by a registry", "warning"),
+    _own("not-encodable", "warning"),
+    _own("type-digits", "error"),
+    _own("type-number", "error"),
+    _own("charclass-zenkaku", "error"),
+    _own("charclass-hankaku", "error"),
+    _own("charclass-control", "error"),
+    _own("date-invalid", "error"),
+    _own("date-unknown-not-allowed", "error"),
+    _own("yearmonth-invalid", "error"),
+    _own("code-unknown", "error"),
+    _own("checkdigit", "error"),
+    _own("key-duplicate", "error"),
+    _own("fk-missing", "error"),
+    _own("fk-not-checked", "warning"),
+    _own("column-missing", "error"),
+    _own("column-extra", "warning"),
+    _own("gaiji-unresolved", "warning"),
     # a first line that is no header: its words may be data, so they are only counted
-    FindingType("columns-withheld", "{detail} column name(s) not in the layout withheld: the first line does not look like a header", "warning"),
+    _own("columns-withheld", "warning"),
 ]
 
 #: mig's own finding types (mapping, validation, and the framing types any adapter may
@@ -201,6 +207,16 @@ def severity_table(overrides: dict[str, str] | None = None) -> pl.DataFrame:
     )
 
 
-def message(type_code: str, item: str, detail: str | None) -> str:
-    """Render a finding's message from its template; values never appear in it."""
-    return finding_type(type_code).template.format(item=item or "record", detail=detail or "")
+def message(type_code: str, item: str, detail: str | None, lang: Lang | None = None) -> str:
+    """Render a finding's message in ``lang`` (default: the current language) from its
+    template; values never appear in it (an empty Japanese template falls back to English).
+
+    >>> message("required-missing", "氏名", None, lang="ja")
+    '氏名: 必須項目が空欄です'
+    >>> message("required-missing", "氏名", None, lang="en")
+    '氏名: required value is empty'
+    """
+    chosen = lang or current_lang()
+    found = finding_type(type_code)
+    template = (found.template_ja or found.template) if chosen == "ja" else found.template
+    return template.format(item=item or text("findings.record", lang=chosen), detail=detail or "")
