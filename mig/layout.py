@@ -24,6 +24,7 @@ from typing import Any, Literal, cast, get_args
 from mig.errors import ConfigError, UnknownNameError
 from mig.jp import CHECK_DIGITS
 from mig.resources import data_dir
+from mig.schema import unknown_keys_error
 
 DataType = Literal["全角文字", "半角文字", "混在文字", "数字", "数値", "日付", "年月", "コード"]
 CheckRule = str
@@ -233,10 +234,7 @@ def parse_item(raw: dict[str, Any], where: str, codes: dict[str, CodeTable]) -> 
     """Build an :class:`Item` from its TOML table, naming ``where`` in any error."""
     unknown_keys = set(raw) - _ITEM_KEYS
     if unknown_keys:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown_keys))}; "
-            f"allowed: {', '.join(sorted(_ITEM_KEYS))}"
-        )
+        raise unknown_keys_error(where, unknown_keys, _ITEM_KEYS)
     for key in ("name", "type", "length"):
         if key not in raw:
             raise ConfigError(f"{where}: missing key {key!r}")
@@ -306,10 +304,7 @@ def load_layout_file(path: Path) -> Layout:
     raw = _read_toml(path)
     unknown_keys = set(raw) - _LAYOUT_KEYS
     if unknown_keys:
-        raise ConfigError(
-            f"{path}: unknown key(s) {', '.join(sorted(unknown_keys))}; "
-            f"allowed: {', '.join(sorted(_LAYOUT_KEYS))}"
-        )
+        raise unknown_keys_error(str(path), unknown_keys, _LAYOUT_KEYS)
     for key in ("id", "business", "name", "items"):
         if key not in raw:
             raise ConfigError(f"{path}: missing key {key!r}")

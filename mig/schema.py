@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -59,6 +59,16 @@ def key_text(key: Any) -> str:
     """
     text = str(key)
     return text if _BARE_KEY.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
+def unknown_keys_error(where: str, unknown: Iterable[Any], allowed: Iterable[str]) -> ConfigError:
+    """The one-line error for keys a table does not allow; every key shown on one line.
+
+    >>> str(unknown_keys_error("m.toml [gaiji]", ["\\n", "x"], ["source", "registry"]))
+    'm.toml [gaiji]: unknown key(s) "\\\\n", x; allowed: registry, source'
+    """
+    names = ", ".join(sorted(key_text(k) for k in unknown))
+    return ConfigError(f"{where}: unknown key(s) {names}; allowed: {', '.join(sorted(allowed))}")
 
 
 @dataclass(frozen=True)
@@ -225,11 +235,9 @@ class Table(Shape):
 
     def walk(self, value: Any, path: _Path) -> None:
         super().walk(value, path)
-        unknown = sorted(key_text(k) for k in value if k not in self.fields)
+        unknown = [k for k in value if k not in self.fields]
         if unknown:
-            raise ConfigError(
-                f"{path.text()}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(self.fields))}"
-            )
+            raise unknown_keys_error(path.text(), unknown, self.fields)
         for name in sorted(self.required):
             if name not in value:
                 raise ConfigError(f"{path.text()}: missing key {name!r}")

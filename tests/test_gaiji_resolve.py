@@ -130,6 +130,10 @@ def test_gaiji_settings(tmp_path: Path) -> None:
     assert entry["registries"][0]["path"] == "r.csv" and len(entry["registries"][0]["sha256"]) == 64
     with pytest.raises(ConfigError, match="unknown key"):
         gaiji_settings({"source": "x", "registy": "r.csv"}, mapping)
+    # a key holding a line end is shown escaped: the error stays one line (found by the fuzz suite)
+    with pytest.raises(ConfigError, match=r'unknown key\(s\) "\\n"; allowed') as raised:
+        gaiji_settings({"\n": "x"}, mapping)
+    assert "\n" not in str(raised.value)
     with pytest.raises(ConfigError, match="give source"):
         gaiji_settings({"registry": "reg/r.csv"}, mapping)
     with pytest.raises(ConfigError, match="does not exist"):

@@ -48,6 +48,7 @@ from mig.errors import ConfigError
 from mig.gaiji.mj import juki_texts, koseki_texts
 from mig.gaiji.registry import Registry, load_registries
 from mig.layout import Layout
+from mig.schema import unknown_keys_error
 
 __all__ = [
     "UNRESOLVED",
@@ -212,9 +213,7 @@ def gaiji_settings(raw: Any, mapping_path: Path) -> GaijiSettings:
         raise ConfigError(f"{where}: expected a table with source and registry")
     unknown = set(raw) - _SETTINGS_KEYS
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_SETTINGS_KEYS))}"
-        )
+        raise unknown_keys_error(where, unknown, _SETTINGS_KEYS)
     source = raw.get("source")
     if not isinstance(source, str) or not source.strip():
         raise ConfigError(f"{where}: give source = \"…\", the registry source of this export's 外字")

@@ -26,6 +26,7 @@ from typing import Any
 from mig.errors import ConfigError
 from mig.layout import DATA_TYPES
 from mig.layout_import.ooxml import Sheet, cell_address
+from mig.schema import unknown_keys_error
 
 #: Header text (normalised: NFKC, no spaces, ASCII lower-case) → field.
 HEADER_SYNONYMS: dict[str, str] = {
@@ -123,9 +124,9 @@ class Overrides:
 
     @classmethod
     def parse(cls, raw: dict[str, Any], where: str) -> Overrides:
-        unknown = sorted(set(raw) - set(cls.KEYS))
+        unknown = set(raw) - set(cls.KEYS)
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(cls.KEYS)}")
+            raise unknown_keys_error(where, unknown, cls.KEYS)
 
         def table(key: str) -> dict[str, str]:
             value = raw.get(key, {})
