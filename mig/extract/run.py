@@ -38,11 +38,11 @@ from mig.run.manifest import (
     write_manifest,
 )
 from mig.run.writer import LayoutWriter, atomic_run_dir
-from mig.validation.batch import validate_batch
+from mig.validation.batch import BatchResult, validate_batch
 from mig.validation.findings import declare_finding_types, message
 from mig.validation.header import HeaderMatch
-from mig.validation.keys import KeyTracker, unchecked_references
-from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary
+from mig.validation.keys import KeyTracker, rejected_keys, unchecked_references
+from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary, record_text
 from mig.version import __version__
 
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
@@ -151,6 +151,7 @@ def extract(
     manifest_files: list[ManifestFile] = []
     manifest_inputs: list[ManifestInput] = []
     keys: dict[str, pl.Series | None] = {f.layout.id: None for f in mapping.files}
+    rejected_keys_of: dict[str, pl.DataFrame] = {}
     referenced = {
         (fk.layout, fk.target_item) for f in mapping.files for fk in f.layout.foreign_keys
     }
@@ -165,6 +166,7 @@ def extract(
             findings_total = FindingAccumulator(show_values)
             key_items = sorted(item for lid, item in referenced if lid == layout.id)
             collected: dict[str, list[pl.Series]] = {item: [] for item in key_items}
+            collected_rejected: dict[str, list[pl.DataFrame]] = {item: [] for item in key_items}
             row_base = 0
             primary_keys = KeyTracker(layout)
             for path in paths:
@@ -190,12 +192,14 @@ def extract(
                     check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
                     batch = _offset_rows(batch, row_base)
                     rows_in += batch.rows_in
-                    accepted = _process_batch(
-                        batch, path, file_mapping, mapping, severities, keys, writer,
-                        findings_total, show_values, primary_keys,
+                    mapped, result = _process_batch(
+                        batch, path, reader.encoding, file_mapping, mapping, severities, keys,
+                        rejected_keys_of, writer, findings_total, show_values, primary_keys,
                     )
                     for item in key_items:
-                        collected[item].append(accepted.get_column(item).drop_nulls())
+                        collected[item].append(result.accepted.get_column(item).drop_nulls())
+                        if result.rejected_rows.len():
+                            collected_rejected[item].append(rejected_keys(mapped, result.rejected_rows, item))
                     if progress is not None:
                         progress(str(path), _bytes_done(batch), total)
                 check_end(reader, contract)
@@ -215,6 +219,9 @@ def extract(
             for item in key_items:
                 parts = collected[item]
                 keys[layout.id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
+                gone = collected_rejected[item]
+                if gone:  # first row per key over all batches (the batches come in row order)
+                    rejected_keys_of[layout.id] = pl.concat(gone).unique(subset="key", keep="first", maintain_order=True)
             outputs = writer.close()
             file_report.rows_in = row_base
             file_report.rows_out = writer.rows_out
@@ -292,28 +299,35 @@ def _offset_rows(batch: SourceBatch, base: int) -> SourceBatch:
 def _process_batch(
     batch: SourceBatch,
     path: Path,
+    encoding: str,
     file_mapping: FileMapping,
     mapping: Mapping,
     severities: pl.DataFrame,
     keys: dict[str, pl.Series | None],
+    rejected_keys_of: dict[str, pl.DataFrame],
     writer: LayoutWriter,
     findings_total: FindingAccumulator,
     show_values: bool,
     primary_keys: KeyTracker,
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, BatchResult]:
+    """Map, resolve, validate and write one batch; the mapped frame and what it came to."""
     layout = file_mapping.layout
-    mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps)
+    mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps, show_values=show_values)
     mapped = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})
+    framing = batch.rejects
+    if show_values and framing.height:
+        framing = framing.with_columns(record_text(framing.get_column("raw"), encoding).alias("value"))
     result = validate_batch(
         mapped, layout,
         severities=severities, references=keys, primary_keys=primary_keys,
-        framing=batch.rejects, mapping_findings=mapping_findings, show_values=show_values,
+        framing=framing, mapping_findings=mapping_findings, show_values=show_values,
+        rejected_references=rejected_keys_of,
     )
     writer.write_accepted(result.accepted.drop("row"))
     writer.write_rejects(_rejects(batch, result.rejected_rows, result.errors, path, layout))
     writer.write_findings(result.findings)
     findings_total.add(result.findings)
-    return result.accepted
+    return mapped, result
 
 
 def _rejects(
