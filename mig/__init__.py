@@ -117,20 +117,25 @@ def extract(
     show_values: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     progress: FileProgress | None = None,
+    limit: int | None = None,
+    excel: bool = False,
 ) -> RunResult:
     """Convert legacy export files into the run directory ``out`` (decode → map → validate).
 
     ``encoding`` overrides the source encoding of the mapping (``cp932``, ``shift_jis``,
     ``euc-jp``, ``utf-8``, ``utf-8-sig``, ``utf-16`` …); ``adapter`` its adapter: an
     installed adapter's name, or an adapter object (see :mod:`mig.plugin`) used without
-    an entry point.
+    an entry point. ``limit``: a trial on the first ``limit`` records of each input (the
+    manifest marks the run partial). ``excel``: also write, per layout, a UTF-8-with-BOM
+    CSV of the findings for spreadsheets (and of the rejects' decoded fields with
+    ``show_values``).
     """
     from mig.extract.run import extract as run_extract
 
     return run_extract(
         mapping, list(inputs), out, adapter=adapter, force=force, show_values=show_values,
         batch_bytes=batch_bytes, source_overrides={"encoding": encoding} if encoding else None,
-        progress=progress,
+        progress=progress, limit=limit, excel=excel,
     )
 
 

@@ -22,6 +22,7 @@ from mig import jp
 from mig.errors import ConfigError, UnknownNameError
 from mig.extract.transforms import get_transform, wareki_to_seireki
 from mig.gaiji.resolve import GaijiSettings, gaiji_settings
+from mig.i18n import text
 from mig.layout import Item, Layout, get_layout, parse_item
 from mig.schema import AnyValue, Bool, Int, ListOf, MapOf, OneOf, Str, Table, Text, check, key_text
 from mig.validation.findings import FINDING_SCHEMA, severity_table
@@ -452,6 +453,26 @@ def apply_mapping(
     if show_values:
         found = mask_values(found, file_mapping.layout)
     return mapped, found
+
+
+def require_mapped(mapping: Mapping) -> None:
+    """Every required item of every ``[[files]]`` has a mapping, or one :class:`ConfigError`
+    listing those that have none (before any row is read: otherwise each record would be
+    rejected as ``required-missing``).
+
+    >>> from mig.layout import Item, Layout
+    >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "氏名", "全角文字", 10, required=True),))
+    >>> require_mapped(Mapping("m.toml", "", "csv", {}, {}, {}, (FileMapping(layout, ("*",), ()),)))
+    Traceback (most recent call last):
+    ...
+    mig.errors.ConfigError: m.toml [[files]] 1 (t): required item(s) with no mapping: 氏名
+    """
+    for n, file in enumerate(mapping.files, 1):
+        mapped = {item.target for item in file.items}
+        unmapped = [item.name for item in file.layout.items if item.required and item.name not in mapped]
+        if unmapped:
+            where = f"{Path(mapping.path).name} [[files]] {n} ({file.layout.id})"
+            raise ConfigError(text("extract.required-unmapped", where=where, items=", ".join(unmapped)))
 
 
 def identity_mapping(layout: Layout) -> FileMapping:

@@ -119,6 +119,41 @@ class Report:
         errors = any(f.rows_rejected or any(x.severity == "error" for x in f.findings) for f in self.files)
         return ExitCode.FINDINGS if errors else ExitCode.CLEAN
 
+    def rejection_reasons(self) -> dict[str, int]:
+        """Findings of severity ``error`` per type over all files (the reasons records were
+        rejected; a record with two reasons counts under each), sorted by type.
+
+        >>> r = Report("extract", "0", "", False, [FileReport("x", "x", findings=[
+        ...     FindingSummary("checkdigit", "error", "k", 2, [], ""),
+        ...     FindingSummary("column-extra", "warning", "c", 0, [], "")])])
+        >>> r.rejection_reasons()
+        {'checkdigit': 2}
+        """
+        counts: dict[str, int] = {}
+        for file in self.files:
+            for finding in file.findings:
+                if finding.severity == "error":
+                    counts[finding.type] = counts.get(finding.type, 0) + finding.count
+        return dict(sorted(counts.items()))
+
+    def findings_summary(self) -> dict[str, Any]:
+        """The findings in brief, for ``--json``: counts per severity, per type and
+        severity, and the unresolved 外字 (item, code point, count) — never a value."""
+        by_type: dict[str, dict[str, int]] = {}
+        for file in self.files:
+            for finding in file.findings:
+                entry = by_type.setdefault(finding.type, {"error": 0, "warning": 0})
+                entry[finding.severity] = entry.get(finding.severity, 0) + finding.count
+        return {
+            "total": self.to_dict()["findings_total"],
+            "by_type": dict(sorted(by_type.items())),
+            "rejection_reasons": self.rejection_reasons(),
+            "gaiji_unresolved": [
+                {"layout": file.layout, "item": g["item"], "code": g.get("code"), "count": g["count"]}
+                for file in self.files for g in file.gaiji
+            ],
+        }
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["totals"] = self.totals
