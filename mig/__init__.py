@@ -168,11 +168,16 @@ def load(
     encoding: BundleEncoding | None = None,
     fixed_width: bool = False,
     progress: RowProgress | None = None,
+    allow_partial: bool = False,
 ) -> LoadResult | BundleResult:
     """Load a run directory into ``target``: a database URL (``sqlite:///x.db``,
     ``duckdb:///x.duckdb``, ``postgresql://…``) or ``bundle:DIR`` for a loader bundle
-    (see :func:`mig.load.dispatch.load`)."""
+    (see :func:`mig.load.dispatch.load`). A trial run (``mig extract --limit``) is refused
+    (:class:`ConfigError`) unless ``allow_partial``."""
     from mig.load.dispatch import load as run_load
+    from mig.run.manifest import refuse_partial
+
+    refuse_partial(run_dir, allow=allow_partial)
 
     return run_load(
         run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,

@@ -500,6 +500,24 @@ def verify_outputs(run_dir: Path, manifest: Manifest | Mapping[str, Any]) -> Non
             raise InputError(str(path), "does not match manifest (sha256 differs)")
 
 
+def refuse_partial(run_dir: Path, *, allow: bool = False) -> None:
+    """Refuse a trial run (``mig extract --limit``) unless ``allow``: a
+    :class:`~mig.errors.ConfigError` (exit 2) naming the limit. A run directory that cannot
+    be read is left for the caller to report.
+    """
+    if allow:
+        return
+    from mig.errors import ConfigError, MigError
+    from mig.i18n import text
+
+    try:
+        partial = load_manifest(run_dir).partial
+    except MigError:
+        return
+    if partial is not None:
+        raise ConfigError(text("extract.partial-refused", run_dir=run_dir, limit=partial.limit))
+
+
 # -- writing --------------------------------------------------------------------------------
 
 
