@@ -217,13 +217,17 @@ def audit_package(package: Path, options: AuditOptions | None = None) -> AuditRe
 
 
 def preview(
-    mapping: Path, input_path: Path, *, limit: int = 10, adapter: str | None = None
+    mapping: Path, input_path: Path, *, limit: int = 10, adapter: str | None = None, mapped: bool = False
 ) -> dict[str, Any]:
     """The first ``limit`` records of a legacy file as the mapping's adapter decodes them,
-    with each field's byte offset (:func:`mig.extract.preview.preview_source`). The values
-    are the file's data: show them to the user, never log them."""
-    from mig.extract.preview import preview_source
+    with each field's byte offset (:func:`mig.extract.preview.preview_source`); with
+    ``mapped``, taken through the mapping and the layout's rules instead: each item beside
+    its source fields, and the findings (:func:`mig.extract.preview.preview_mapped`). The
+    values are the file's data: show them to the user, never log them."""
+    from mig.extract.preview import preview_mapped, preview_source
 
+    if mapped:
+        return preview_mapped(mapping, input_path, limit=limit, adapter=adapter)
     return preview_source(mapping, input_path, limit=limit, adapter=adapter)
 
 

@@ -207,3 +207,33 @@ def test_excel_without_values_writes_no_rejects_sheet(hostile: tuple[Path, Path]
     body = "\n".join(",".join(r) for r in findings[1:])
     assert "HYPERLINK" not in body and "大阪" not in body
     assert "異動事由: 元のコードがコード変換表にありません（事由: \"=1+2\"）" in body
+
+
+def test_preview_mapped_shows_items_beside_their_sources(export: DemoExport) -> None:
+    ragged = min(export.broken_rows["ragged-row"])
+    unknown = min(r for r in export.broken_rows["unknown-code"])
+    limit = max(ragged, unknown)
+    result = run("preview", "--mapped", "-m", str(export.mapping), "-n", str(limit), str(export.jumin_csv))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{export.jumin_csv} → juki-jumin: adapter csv, charset cp932"
+    assert sum(1 for line in lines if line.startswith("record ")) == limit
+    with io.StringIO(export.jumin_csv.read_bytes().decode("cp932"), newline="") as text:
+        first = next(csv.DictReader(text))
+    assert f'  宛名番号 = "{first["KOJIN_NO"]}"  ← KOJIN_NO "{first["KOJIN_NO"]}"' in lines
+    assert '  団体コード = "131016"  ← (constant)' in lines
+    assert '  個人番号 = "●●●●●●●●●●●●"  ← MYNUMBER "●●●●●●●●●●●●"' in lines
+    assert first["MYNUMBER"] not in result.stdout
+    assert f"record {ragged}  line {ragged + 1}  REJECT ragged-row (30)" in lines
+    assert '  ! error code-unmapped: 性別: source code has no entry in the code map (性別: "X")  ["X"]' in lines
+    as_json = json.loads(run("preview", "--mapped", "--json", "-m", str(export.mapping), "-n", "2", str(export.jumin_csv)).stdout)
+    assert [r["record"] for r in as_json["records"]] == [1, 2]
+    assert {i["name"] for i in as_json["records"][0]["items"]} >= {"宛名番号", "生年月日", "性別"}
+
+
+def test_preview_mapped_refuses_a_mapping_missing_required_items(export: DemoExport, tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(re.sub(r'^"氏名" = .*\n', "", export.mapping.read_text(encoding="utf-8"), flags=re.MULTILINE), encoding="utf-8")
+    result = run("preview", "--mapped", "-m", str(mapping), str(export.jumin_csv))
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("required item(s) with no mapping: 氏名")

@@ -219,7 +219,7 @@ def extract(
                 for batch in batches:
                     check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
                     if limit is not None:
-                        batch = _first_records(batch, limit - rows_in)
+                        batch = first_records(batch, limit - rows_in)
                     batch = _offset_rows(batch, row_base)
                     rows_in += batch.rows_in
                     mapped, result = _process_batch(
@@ -296,8 +296,9 @@ def extract(
     return RunResult(out, manifest, report)
 
 
-def _first_records(batch: SourceBatch, wanted: int) -> SourceBatch:
-    """The batch's first ``wanted`` records (by record id, data and rejects alike)."""
+def first_records(batch: SourceBatch, wanted: int) -> SourceBatch:
+    """The batch's first ``wanted`` records (by record id, data and rejects alike): a trial
+    (``--limit``) or a preview reads no further."""
     if batch.rows_in <= wanted:
         return batch
     first_ids = pl.concat([batch.records.select("row"), batch.rejects.select("row")]).get_column("row")
