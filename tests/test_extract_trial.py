@@ -13,6 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mig.cli import main
 from mig.demo.generator import DemoExport, generate_legacy_export
@@ -237,3 +239,43 @@ def test_preview_mapped_refuses_a_mapping_missing_required_items(export: DemoExp
     result = run("preview", "--mapped", "-m", str(mapping), str(export.jumin_csv))
     assert result.exit_code == 2
     assert result.stderr.strip().endswith("required item(s) with no mapping: 氏名")
+
+
+def test_values_and_sheets_do_not_depend_on_the_batch_size(export: DemoExport, tmp_path: Path) -> None:
+    paths = [export.setai_csv, export.jumin_csv, export.ido_csv]
+    big = extract(export.mapping, paths, tmp_path / "big", show_values=True, excel=True)
+    small = extract(export.mapping, paths, tmp_path / "small", show_values=True, excel=True, batch_bytes=900)
+    for layout in ("juki-setai", "juki-jumin", "juki-ido"):
+        for name in (f"excel/{layout}-findings.csv", f"excel/{layout}-rejects.csv",
+                     f"findings/{layout}.parquet", f"rejects/{layout}.jsonl"):
+            assert (big.run_dir / name).read_bytes() == (small.run_dir / name).read_bytes(), name
+    assert big.report.to_dict()["files"] == small.report.to_dict()["files"]
+
+
+def test_progress_names_the_phases(export: DemoExport, tmp_path: Path) -> None:
+    seen: list[str] = []
+    extract(export.mapping, [export.setai_csv, export.jumin_csv], tmp_path / "run",
+            progress=lambda label, done, total: seen.append(label) if not seen or seen[-1] != label else None)
+    assert seen == ["juki-setai ← SETAI.csv", "juki-jumin ← JUMIN.csv", "writing reports"]
+
+
+@pytest.fixture(scope="module")
+def full_setai(export: DemoExport, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return extract(export.mapping, [export.setai_csv], tmp_path_factory.mktemp("full") / "run").run_dir
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(limit=st.integers(min_value=1, max_value=400), batch=st.integers(min_value=300, max_value=20_000))
+def test_a_trial_is_the_head_of_the_full_run(
+    export: DemoExport, full_setai: Path, tmp_path_factory: pytest.TempPathFactory, limit: int, batch: int
+) -> None:
+    out = tmp_path_factory.mktemp("trial") / "run"
+    result = extract(export.mapping, [export.setai_csv], out, limit=limit, batch_bytes=batch)
+    entry = result.run_manifest.file("juki-setai")
+    full = json.loads((full_setai / "manifest.json").read_text(encoding="utf-8"))["files"][0]
+    assert entry is not None and entry.rows_in == min(limit, full["rows_in"])
+    assert entry.rows_in == entry.rows_out + entry.rows_rejected
+    assert result.run_manifest.partial is not None and result.run_manifest.partial.limit == limit
+    head = (full_setai / "data" / "juki-setai.csv").read_bytes().split(b"\r\n")
+    mine = (out / "data" / "juki-setai.csv").read_bytes().split(b"\r\n")
+    assert mine[:-1] == head[: len(mine) - 1]  # the accepted rows are the full run's first ones
