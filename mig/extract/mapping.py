@@ -296,17 +296,18 @@ class _Check:
 
 
 #: A code is named in a finding's detail (without ``--show-values``) only when it looks
-#: like a code: short printable ASCII. A longer or non-ASCII value mapped through a code
-#: map by mistake (a name column, say) may be personal data: then only the map is named.
-_SHOWN_CODE = r"^[\x21-\x7E]{1,12}$"
+#: like a code: at most six printable ASCII characters. A longer or non-ASCII value mapped
+#: through a code map by mistake (a name, a date, a number column) may be personal data:
+#: then only the map is named.
+_SHOWN_CODE = r"^[\x21-\x7E]{1,6}$"
 
 
 def code_unmapped_detail(code_map: str, code: pl.Expr) -> pl.Expr:
     """The detail of ``code-unmapped``: the code map and, when it looks like a code, the code.
 
-    >>> df = pl.DataFrame({"c": ["X", "山田太郎"]})
+    >>> df = pl.DataFrame({"c": ["X", "山田太郎", "19540710"]})
     >>> df.select(code_unmapped_detail("性別", pl.col("c"))).to_series().to_list()
-    ['性別: "X"', '性別']
+    ['性別: "X"', '性別', '性別']
     """
     return (
         pl.when(code.str.contains(_SHOWN_CODE))

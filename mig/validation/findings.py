@@ -213,7 +213,8 @@ def severity_table(overrides: dict[str, str] | None = None) -> pl.DataFrame:
 
 def message(type_code: str, item: str, detail: str | None, lang: Lang | None = None) -> str:
     """Render a finding's message in ``lang`` (default: the current language) from its
-    template; values never appear in it (an empty Japanese template falls back to English).
+    template and ``detail``, which names non-personal facts only (an empty Japanese
+    template falls back to English); values never appear in it.
 
     >>> message("required-missing", "氏名", None, lang="ja")
     '氏名: 必須項目が空欄です'
