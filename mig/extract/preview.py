@@ -129,7 +129,7 @@ def preview_mapped(
             })
         sources = {r["row"]: r for r in batch.data.iter_rows(named=True)}
         items = {r["row"]: r for r in mapped.iter_rows(named=True)}
-        metas = [(r, None) for r in batch.records.iter_rows(named=True)]
+        metas: list[tuple[dict[str, Any], dict[str, Any] | None]] = [(r, None) for r in batch.records.iter_rows(named=True)]
         metas += [(r, {"type": r["type"], "detail": r["detail"]}) for r in batch.rejects.iter_rows(named=True)]
         for meta, reject in sorted(metas, key=lambda m: m[0]["row"]):
             row = meta["row"]
