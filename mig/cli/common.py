@@ -134,6 +134,7 @@ def run_summary_lines(report: Report, manifest: Manifest) -> list[str]:
     totals = manifest.totals
     conserved = totals.rows_in == totals.rows_out + totals.rows_rejected
     reasons = report.rejection_reasons()
+    separator = text("extract.list-separator")
     lines = [
         text(
             "extract.conserved", rows_in=totals.rows_in, rows_out=totals.rows_out,
@@ -141,7 +142,7 @@ def run_summary_lines(report: Report, manifest: Manifest) -> list[str]:
         ),
         text(
             "extract.rejected-because",
-            reasons=", ".join(text("extract.reason", type=k, count=v) for k, v in reasons.items()),
+            reasons=separator.join(text("extract.reason", type=k, count=v) for k, v in reasons.items()),
         ) if reasons else text("extract.rejected-none"),
     ]
     gaiji = [g for f in report.files for g in f.gaiji]
@@ -151,7 +152,7 @@ def run_summary_lines(report: Report, manifest: Manifest) -> list[str]:
             unresolved=sum(g["count"] for g in gaiji),
         ))
     if gaiji:
-        entries = ", ".join(
+        entries = separator.join(
             text("extract.gaiji-entry", item=g["item"], code=g.get("code") or "", count=g["count"]) for g in gaiji
         )
         lines.append(text("extract.gaiji-left", entries=entries))
