@@ -25,7 +25,8 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> DemoExport:
 
 def run(export: DemoExport, out: Path, *, show_values: bool) -> RunResult:
     return extract(
-        export.mapping, [export.setai_csv, export.jumin_csv, export.ido_csv], out, show_values=show_values
+        export.mapping, [export.setai_csv, export.jumin_csv, export.ido_csv], out, show_values=show_values,
+        excel=True,
     )
 
 
@@ -85,7 +86,11 @@ def test_individual_numbers_never_leave_the_source(shown: RunResult, export: Dem
     findings = pl.read_parquet(shown.run_dir / "findings" / "juki-jumin.parquet")
     shown_values = set(findings.get_column("value").drop_nulls().to_list())
     texts = [(shown.run_dir / "report.json").read_text(encoding="utf-8"), "\n".join(shown_values)]
+    texts += [p.read_text(encoding="utf-8-sig") for p in sorted((shown.run_dir / "excel").iterdir())]
+    assert len(texts) == 2 + 6  # findings and rejects sheets of three layouts
     assert not any(n in t for n in numbers for t in texts)
+    rejects = (shown.run_dir / "excel" / "juki-jumin-rejects.csv").read_text(encoding="utf-8-sig")
+    assert rejects.count(MASK) >= len(export.broken_rows["ragged-row"]) + 2  # MYNUMBER column and record texts
 
 
 def test_without_show_values_the_code_and_era_are_named_but_no_value(hidden: RunResult, export: DemoExport) -> None:
