@@ -197,10 +197,15 @@ def write_bundle(
     replace: bool = False,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: RowProgress | None = None,
+    allow_partial: bool = False,
 ) -> BundleResult:
     """Write the loader bundle of a run directory to the directory ``out`` (DDL, data
-    files, psql / SQL*Loader / bcp control files, sha256)."""
+    files, psql / SQL*Loader / bcp control files, sha256). A trial run (``mig extract
+    --limit``) is refused (:class:`ConfigError`) unless ``allow_partial``."""
     from mig.load.bundle import write_bundle as run_write_bundle
+    from mig.run.manifest import refuse_partial
+
+    refuse_partial(run_dir, allow=allow_partial)
 
     return run_write_bundle(
         run_dir, out, encoding=encoding, format=format, gaiji_policy=gaiji_policy,

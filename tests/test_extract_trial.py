@@ -279,3 +279,15 @@ def test_a_trial_is_the_head_of_the_full_run(
     head = (full_setai / "data" / "juki-setai.csv").read_bytes().split(b"\r\n")
     mine = (out / "data" / "juki-setai.csv").read_bytes().split(b"\r\n")
     assert mine[:-1] == head[: len(mine) - 1]  # the accepted rows are the full run's first ones
+
+
+def test_the_library_refuses_a_partial_run_too(export: DemoExport, tmp_path: Path) -> None:
+    import mig
+
+    run_dir = extract(export.mapping, [export.setai_csv], tmp_path / "run", limit=3).run_dir
+    with pytest.raises(mig.ConfigError, match="a trial run"):
+        mig.write_bundle(run_dir, tmp_path / "bundle")
+    with pytest.raises(mig.ConfigError, match="a trial run"):
+        mig.load(run_dir, f"sqlite:///{tmp_path / 'x.db'}")
+    assert not (tmp_path / "bundle").exists() and not (tmp_path / "x.db").exists()
+    assert mig.write_bundle(run_dir, tmp_path / "bundle", allow_partial=True).exit_code == 0
