@@ -417,7 +417,7 @@ def apply_mapping(
     by_target = {item.target: item for item in file_mapping.items}
     values: list[pl.Expr] = [pl.col("row")]
     flags: list[pl.Expr] = []
-    flag_meta: list[tuple[str, str, str]] = []
+    flag_meta: list[tuple[str, str, _Check]] = []
     staged: dict[str, pl.Expr] = {}
     for item in file_mapping.layout.items:
         spec = by_target.get(item.name)
@@ -428,23 +428,22 @@ def apply_mapping(
         values.append(value.alias(item.name))
         for n, rule in enumerate(checks):
             name = f"__flag_{len(flag_meta)}_{n}"
-            fired = rule.condition.fill_null(False)
-            flags.append(fired.alias(name))
-            # detail and source only where the check fired (null elsewhere: nothing kept)
-            flags.append(pl.when(fired).then(rule.detail.cast(pl.String)).alias(f"{name}_detail"))
-            if show_values:
-                flags.append(pl.when(fired).then(rule.source.cast(pl.String)).alias(f"{name}_value"))
-            flag_meta.append((name, item.name, rule.type))
+            flags.append(rule.condition.fill_null(False).alias(name))
+            flag_meta.append((name, item.name, rule))
     result = data.lazy().with_columns(list(staged.values())).select(values + flags).collect()
+    fired = result.select(pl.col(name).any() for name, _, _ in flag_meta).row(0, named=True) if flag_meta else {}
+    # details and source values only for the rows a check fired on (few): the source
+    # records are filtered first, so nothing is computed over the whole batch twice
     findings = [
-        result.lazy().filter(pl.col(name)).select(
+        data.filter(result.get_column(name)).lazy().with_columns(list(staged.values())).select(
             pl.col("row"),
             pl.lit(target, dtype=pl.String).alias("item"),
-            pl.lit(type_code, dtype=pl.String).alias("type"),
-            pl.col(f"{name}_detail").alias("detail"),
-            *([pl.col(f"{name}_value").alias("value")] if show_values else []),
+            pl.lit(rule.type, dtype=pl.String).alias("type"),
+            rule.detail.cast(pl.String).alias("detail"),
+            *([rule.source.cast(pl.String).alias("value")] if show_values else []),
         )
-        for name, target, type_code in flag_meta
+        for name, target, rule in flag_meta
+        if fired[name]
     ]
     mapped = result.select(["row"] + file_mapping.layout.item_names)
     schema = {**FINDING_SCHEMA, **({"value": pl.String()} if show_values else {})}
