@@ -117,20 +117,25 @@ def extract(
     show_values: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     progress: FileProgress | None = None,
+    limit: int | None = None,
+    excel: bool = False,
 ) -> RunResult:
     """Convert legacy export files into the run directory ``out`` (decode → map → validate).
 
     ``encoding`` overrides the source encoding of the mapping (``cp932``, ``shift_jis``,
     ``euc-jp``, ``utf-8``, ``utf-8-sig``, ``utf-16`` …); ``adapter`` its adapter: an
     installed adapter's name, or an adapter object (see :mod:`mig.plugin`) used without
-    an entry point.
+    an entry point. ``limit``: a trial on the first ``limit`` records of each input (the
+    manifest marks the run partial). ``excel``: also write, per layout, a UTF-8-with-BOM
+    CSV of the findings for spreadsheets (and of the rejects' decoded fields with
+    ``show_values``).
     """
     from mig.extract.run import extract as run_extract
 
     return run_extract(
         mapping, list(inputs), out, adapter=adapter, force=force, show_values=show_values,
         batch_bytes=batch_bytes, source_overrides={"encoding": encoding} if encoding else None,
-        progress=progress,
+        progress=progress, limit=limit, excel=excel,
     )
 
 
@@ -163,11 +168,16 @@ def load(
     encoding: BundleEncoding | None = None,
     fixed_width: bool = False,
     progress: RowProgress | None = None,
+    allow_partial: bool = False,
 ) -> LoadResult | BundleResult:
     """Load a run directory into ``target``: a database URL (``sqlite:///x.db``,
     ``duckdb:///x.duckdb``, ``postgresql://…``) or ``bundle:DIR`` for a loader bundle
-    (see :func:`mig.load.dispatch.load`)."""
+    (see :func:`mig.load.dispatch.load`). A trial run (``mig extract --limit``) is refused
+    (:class:`ConfigError`) unless ``allow_partial``."""
     from mig.load.dispatch import load as run_load
+    from mig.run.manifest import refuse_partial
+
+    refuse_partial(run_dir, allow=allow_partial)
 
     return run_load(
         run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
@@ -187,10 +197,15 @@ def write_bundle(
     replace: bool = False,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: RowProgress | None = None,
+    allow_partial: bool = False,
 ) -> BundleResult:
     """Write the loader bundle of a run directory to the directory ``out`` (DDL, data
-    files, psql / SQL*Loader / bcp control files, sha256)."""
+    files, psql / SQL*Loader / bcp control files, sha256). A trial run (``mig extract
+    --limit``) is refused (:class:`ConfigError`) unless ``allow_partial``."""
     from mig.load.bundle import write_bundle as run_write_bundle
+    from mig.run.manifest import refuse_partial
+
+    refuse_partial(run_dir, allow=allow_partial)
 
     return run_write_bundle(
         run_dir, out, encoding=encoding, format=format, gaiji_policy=gaiji_policy,
@@ -207,13 +222,17 @@ def audit_package(package: Path, options: AuditOptions | None = None) -> AuditRe
 
 
 def preview(
-    mapping: Path, input_path: Path, *, limit: int = 10, adapter: str | None = None
+    mapping: Path, input_path: Path, *, limit: int = 10, adapter: str | None = None, mapped: bool = False
 ) -> dict[str, Any]:
     """The first ``limit`` records of a legacy file as the mapping's adapter decodes them,
-    with each field's byte offset (:func:`mig.extract.preview.preview_source`). The values
-    are the file's data: show them to the user, never log them."""
-    from mig.extract.preview import preview_source
+    with each field's byte offset (:func:`mig.extract.preview.preview_source`); with
+    ``mapped``, taken through the mapping and the layout's rules instead: each item beside
+    its source fields, and the findings (:func:`mig.extract.preview.preview_mapped`). The
+    values are the file's data: show them to the user, never log them."""
+    from mig.extract.preview import preview_mapped, preview_source
 
+    if mapped:
+        return preview_mapped(mapping, input_path, limit=limit, adapter=adapter)
     return preview_source(mapping, input_path, limit=limit, adapter=adapter)
 
 

@@ -29,6 +29,14 @@ BOOK = """\
 """
 
 
+
+# The required items of juki-setai a test mapping does not read from the file: a mapping
+# leaving one unmapped is refused before any row is read.
+SETAI_REQUIRED_CONSTS = (
+    '"団体コード" = { const = "131016" }\n"世帯主氏名" = { const = "山田　太郎" }\n"住所" = { const = "東京都" }\n'
+    '"世帯となった年月日" = { const = "20200401" }\n"異動事由" = { const = "01" }\n'
+)
+
 def text(value: str) -> bytes:
     return bytes(JEF.encode_sbcs([value], len(value))[0])
 
@@ -190,7 +198,8 @@ def test_mig_extract_with_a_huge_picture_exits_2_naming_file_line_column(tmp_pat
     (tmp_path / "REC.DAT").write_bytes(b"\x40" * 10)
     (tmp_path / "m.toml").write_text(
         'adapter = "copybook"\n[source]\ncopybook = "REC.cpy"\ncharset = "jef-ebcdik"\n'
-        '[[files]]\nlayout = "juki-setai"\n[files.items]\n"世帯番号" = { column = "A" }\n', encoding="utf-8")
+        '[[files]]\nlayout = "juki-setai"\n[files.items]\n"世帯番号" = { column = "A" }\n' + SETAI_REQUIRED_CONSTS,
+        encoding="utf-8")
     result = CliRunner().invoke(main, ["extract", "-m", str(tmp_path / "m.toml"), "-o", str(tmp_path / "run"),
                                        str(tmp_path / "REC.DAT"), "-q"])
     assert result.exit_code == ExitCode.USAGE, result.output

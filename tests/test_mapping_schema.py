@@ -22,7 +22,12 @@ from mig.schema import MapOf, OneOf, Table, Text, check
 
 HEAD = 'adapter = "csv"\n'
 FILE = '[[files]]\nlayout = "juki-setai"\n'
-GOOD = FILE + '[files.items]\n"団体コード" = { const = "131016" }\n"世帯番号" = { column = "NO" }\n'
+GOOD = FILE + (
+    '[files.items]\n"団体コード" = { const = "131016" }\n"世帯番号" = { column = "NO" }\n'
+    # the other required items of juki-setai: a mapping leaving one unmapped is refused
+    '"世帯主氏名" = { const = "山田　太郎" }\n"住所" = { const = "東京都" }\n'
+    '"世帯となった年月日" = { const = "20200401" }\n"異動事由" = { const = "01" }\n'
+)
 #: A value that must never be echoed by a shape error.
 MARK = "QZX7MARK"
 

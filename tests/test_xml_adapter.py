@@ -29,6 +29,18 @@ OPTIONS: dict[str, object] = {
 TEXT = "あいうアイウｱｲｳ山田太郎ー　ABCabc0123<>&\"']]表ソ能"
 
 
+
+# The required items a test mapping does not read from the file, as constants: a mapping
+# that leaves a required item unmapped is refused before any row is read.
+SETAI_REQUIRED = (
+    '"団体コード" = { const = "131016" }\n"世帯主氏名" = { const = "山田　太郎" }\n"住所" = { const = "東京都" }\n'
+    '"世帯となった年月日" = { const = "20200401" }\n"異動事由" = { const = "01" }\n'
+)
+IDO_REQUIRED = (
+    '"団体コード" = { const = "131016" }\n"異動連番" = { const = "1" }\n"異動事由" = { const = "01" }\n'
+    '"異動年月日" = { const = "20200401" }\n'
+)
+
 def document(records: list[tuple[str, str, str, str]], encoding: str = "utf-8", *, extras: bool = False) -> str:
     """A namespaced export of (no, name, addr, ymd) records, with distractors around them."""
     out = [f'<?xml version="1.0" encoding="{encoding}"?>\n',
@@ -199,7 +211,8 @@ def test_entities_and_dtds_are_refused_never_read(tmp_path: Path, doctype: str, 
     mapping = tmp_path / "m.toml"
     mapping.write_text(
         'adapter = "xml"\n[source]\nrecord = "/r/i"\ncolumns = { N = "@n" }\n'
-        '[[files]]\nlayout = "juki-ido"\ninputs = ["*.xml"]\n[files.items]\n"宛名番号" = { column = "N" }\n',
+        '[[files]]\nlayout = "juki-ido"\ninputs = ["*.xml"]\n[files.items]\n"宛名番号" = { column = "N" }\n'
+        + IDO_REQUIRED,
         encoding="utf-8",
     )
     result = CliRunner().invoke(main, ["extract", "-m", str(mapping), str(path), "--out", str(tmp_path / "run")])
@@ -268,7 +281,8 @@ def test_mig_preview_shows_the_first_records_with_their_columns(tmp_path: Path) 
         'adapter = "xml"\n[source]\nrecord = "/j:移行データ/j:世帯一覧/j:世帯"\n'
         'namespaces = { j = "urn:example:juki", a = "urn:example:addr" }\n'
         "columns = { NO = \"@番号\", NAME = \"j:世帯主/j:氏名\" }\n"
-        '[[files]]\nlayout = "juki-setai"\ninputs = ["*.xml"]\n[files.items]\n"世帯番号" = { column = "NO" }\n',
+        '[[files]]\nlayout = "juki-setai"\ninputs = ["*.xml"]\n[files.items]\n"世帯番号" = { column = "NO" }\n'
+        + SETAI_REQUIRED,
         encoding="utf-8",
     )
     result = CliRunner().invoke(main, ["preview", "-m", str(mapping), str(path), "-n", "1"])
@@ -307,7 +321,8 @@ def test_malformed_mid_file_leaves_no_run_directory(tmp_path: Path) -> None:
     mapping.write_text(
         'adapter = "xml"\n[source]\nrecord = "/j:移行データ/j:世帯一覧/j:世帯"\n'
         'namespaces = { j = "urn:example:juki", a = "urn:example:addr" }\ncolumns = { NO = "@番号" }\n'
-        '[[files]]\nlayout = "juki-setai"\ninputs = ["*.xml"]\n[files.items]\n"世帯番号" = { column = "NO" }\n',
+        '[[files]]\nlayout = "juki-setai"\ninputs = ["*.xml"]\n[files.items]\n"世帯番号" = { column = "NO" }\n'
+        + SETAI_REQUIRED,
         encoding="utf-8",
     )
     result = CliRunner().invoke(main, ["extract", "-m", str(mapping), str(path), "--out", str(tmp_path / "run"), "--batch-mb", "1"])

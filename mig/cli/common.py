@@ -20,11 +20,15 @@ from mig.fs import json_text, os_errno
 from mig.i18n import text
 
 if TYPE_CHECKING:
-    from mig.run.manifest import ManifestFile
+    from mig.run.manifest import Manifest, ManifestFile
+    from mig.validation.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["emit_json", "json_option", "print_counts", "progress_bar", "quiet_option", "user_errors"]
+__all__ = [
+    "emit_json", "json_option", "print_counts", "print_run_summary", "progress_bar", "quiet_option",
+    "run_json", "run_summary_lines", "user_errors",
+]
 
 
 class Terminated(BaseException):
@@ -103,10 +107,11 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
     ) as bar:
         tasks: dict[str, Any] = {}
 
-        def advance(path: str, done: int, total: int) -> None:
-            if path not in tasks:
-                tasks[path] = bar.add_task(Path(path).name, total=total)
-            bar.update(tasks[path], completed=done)
+        def advance(label: str, done: int, total: int) -> None:
+            # label: the phase (``juki-jumin ← JUMIN.csv``, "writing reports"); a path its name
+            if label not in tasks:
+                tasks[label] = bar.add_task(Path(label).name if os.sep in label else label, total=total or None)
+            bar.update(tasks[label], completed=done)
 
         yield advance
 
@@ -120,6 +125,52 @@ def print_counts(files: Sequence[ManifestFile], run_dir: Path) -> None:
         rows_in = "" if f.rows_in is None else f.rows_in
         click.echo(f"{f.layout:<14} {rows_in:>10} {f.rows_out:>10} {f.rows_rejected:>10}")
     click.echo(f"run directory: {run_dir}  (report: {run_dir / REPORT_HTML})")
+
+
+def run_summary_lines(report: Report, manifest: Manifest) -> list[str]:
+    """What a run came to, after its counts: conservation, why records were rejected, the
+    外字 left — the one summary ``mig extract`` and ``mig demo`` both print. Names types,
+    items and code points, never a value."""
+    totals = manifest.totals
+    conserved = totals.rows_in == totals.rows_out + totals.rows_rejected
+    reasons = report.rejection_reasons()
+    separator = text("extract.list-separator")
+    lines = [
+        text(
+            "extract.conserved", rows_in=totals.rows_in, rows_out=totals.rows_out,
+            rows_rejected=totals.rows_rejected, mark="✓" if conserved else "✗",
+        ),
+        text(
+            "extract.rejected-because",
+            reasons=separator.join(text("extract.reason", type=k, count=v) for k, v in reasons.items()),
+        ) if reasons else text("extract.rejected-none"),
+    ]
+    gaiji = [g for f in report.files for g in f.gaiji]
+    if manifest.gaiji is not None:
+        lines.append(text(
+            "extract.gaiji-registry", source=manifest.gaiji.source, confirmed=manifest.gaiji.confirmed,
+            unresolved=sum(g["count"] for g in gaiji),
+        ))
+    if gaiji:
+        entries = separator.join(
+            text("extract.gaiji-entry", item=g["item"], code=g.get("code") or "", count=g["count"]) for g in gaiji
+        )
+        lines.append(text("extract.gaiji-left", entries=entries))
+    if manifest.partial is not None:
+        lines.append(text("extract.partial", limit=manifest.partial.limit))
+    return lines
+
+
+def print_run_summary(report: Report, manifest: Manifest, run_dir: Path) -> None:
+    """The counts table and :func:`run_summary_lines` of a run (``mig extract``, ``mig demo``)."""
+    print_counts(manifest.files, run_dir)
+    for line in run_summary_lines(report, manifest):
+        click.echo(line)
+
+
+def run_json(report: Report, manifest: Manifest, run_dir: Path) -> dict[str, Any]:
+    """``mig extract --json``: the run directory, its manifest and the findings in brief."""
+    return {"run_dir": str(run_dir), "manifest": manifest.to_dict(), "findings": report.findings_summary()}
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")

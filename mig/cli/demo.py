@@ -9,7 +9,7 @@ import click
 from mig.cli.common import (
     emit_json,
     json_option,
-    print_counts,
+    print_run_summary,
     progress_bar,
     quiet_option,
     user_errors,
@@ -35,7 +35,5 @@ def demo(out: Path, rows: int, seed: int, force: bool, gaiji_registry: bool, qui
         emit_json(result.to_dict())
         return
     click.echo(f"legacy export: {result.export_dir}")
-    print_counts(result.run.run_manifest.files, result.run_dir)
+    print_run_summary(result.run.report, result.run.run_manifest, result.run_dir)
     click.echo(f"loaded into:   {result.database}")
-    for line in result.summary_lines():
-        click.echo(line)

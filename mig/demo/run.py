@@ -49,34 +49,7 @@ class DemoResult:
 
     def rejection_reasons(self) -> dict[str, int]:
         """Rejected rows per finding type (errors only), over all files."""
-        counts: dict[str, int] = {}
-        for file in self.run.report.files:
-            for finding in file.findings:
-                if finding.severity == "error":
-                    counts[finding.type] = counts.get(finding.type, 0) + finding.count
-        return dict(sorted(counts.items()))
-
-    def summary_lines(self) -> list[str]:
-        manifest = self.run.run_manifest
-        totals = manifest.totals
-        conserved = totals.rows_in == totals.rows_out + totals.rows_rejected
-        lines = [
-            f"rows_in {totals.rows_in} = rows_out {totals.rows_out} + rows_rejected "
-            f"{totals.rows_rejected}  {'✓' if conserved else '✗'}",
-            "rejected because: " + ", ".join(f"{k} {v}" for k, v in self.rejection_reasons().items()),
-        ]
-        gaiji = [g for f in self.run.report.files for g in f.gaiji]
-        if manifest.gaiji is not None:
-            lines.append(
-                f"外字 registry {manifest.gaiji.source}: "
-                f"{manifest.gaiji.confirmed} confirmed; unresolved {sum(g['count'] for g in gaiji)}"
-            )
-        if gaiji:
-            lines.append(
-                "外字 (unresolved, kept as Private Use characters): "
-                + ", ".join(f"{g['item']} {g.get('code') or ''} {g['count']} rows" for g in gaiji)
-            )
-        return lines
+        return self.run.report.rejection_reasons()
 
     def to_dict(self) -> dict[str, Any]:
         manifest = self.run.run_manifest

@@ -18,12 +18,15 @@ from typing import Any
 
 import polars as pl
 
+from mig import jp
 from mig.errors import ConfigError, UnknownNameError
 from mig.extract.transforms import get_transform, wareki_to_seireki
 from mig.gaiji.resolve import GaijiSettings, gaiji_settings
+from mig.i18n import text
 from mig.layout import Item, Layout, get_layout, parse_item
 from mig.schema import AnyValue, Bool, Int, ListOf, MapOf, OneOf, Str, Table, Text, check, key_text
-from mig.validation.findings import FINDING_SCHEMA, empty_findings, severity_table
+from mig.validation.findings import FINDING_SCHEMA, severity_table
+from mig.validation.report import mask_values
 
 SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
 
@@ -278,15 +281,79 @@ def _empty(expr: pl.Expr) -> pl.Expr:
     return expr.is_null() | (expr == "")
 
 
+@dataclass(frozen=True)
+class _Check:
+    """A mapping check: where ``condition`` holds, a finding of ``type``.
+
+    ``detail`` names non-personal facts only (a code map and the code it lacks, a split
+    index); ``source`` is the source value that caused it, shown with ``--show-values`` only.
+    """
+
+    condition: pl.Expr
+    type: str
+    detail: pl.Expr
+    source: pl.Expr
+
+
+#: A code is named in a finding's detail (without ``--show-values``) only when it looks
+#: like a code: at most six printable ASCII characters. A longer or non-ASCII value mapped
+#: through a code map by mistake (a name, a date, a number column) may be personal data:
+#: then only the map is named.
+_SHOWN_CODE = r"^[\x21-\x7E]{1,6}$"
+
+
+def code_unmapped_detail(code_map: str, code: pl.Expr) -> pl.Expr:
+    """The detail of ``code-unmapped``: the code map and, when it looks like a code, the code.
+
+    >>> df = pl.DataFrame({"c": ["X", "山田太郎", "19540710"]})
+    >>> df.select(code_unmapped_detail("性別", pl.col("c"))).to_series().to_list()
+    ['性別: "X"', '性別', '性別']
+    """
+    return (
+        pl.when(code.str.contains(_SHOWN_CODE))
+        .then(pl.format('{}: "{}"', pl.lit(code_map), code))
+        .otherwise(pl.lit(code_map))
+    )
+
+
+_ERA_NAMES = {
+    **{str(e.code): e.name for e in jp.ERAS},
+    **{e.initial: e.name for e in jp.ERAS},
+    **{e.initial.lower(): e.name for e in jp.ERAS},
+    **{e.name: e.name for e in jp.ERAS},
+}
+_ERA_TOKEN = "^[ 　]*(" + "|".join(e.name for e in jp.ERAS) + "|[0-9A-Za-z])"
+
+
+def era_name(text: pl.Expr) -> pl.Expr:
+    """The era a 和暦 text (or era column) starts with, by name: an era is no personal data.
+
+    >>> df = pl.DataFrame({"d": ["H310501", "平成31年5月1日", "4", "x"]})
+    >>> df.select(era_name(pl.col("d"))).to_series().to_list()
+    ['平成', '平成', '平成', None]
+    """
+    token = text.cast(pl.String).str.extract(_ERA_TOKEN, 1)
+    return token.replace_strict(_ERA_NAMES, default=None, return_dtype=pl.String)
+
+
+def _source_text(columns: Sequence[str]) -> pl.Expr:
+    """The source value(s) an item reads, as one text: several joined by a space."""
+    exprs = [pl.col(c).cast(pl.String).fill_null("") for c in columns]
+    if not exprs:
+        return pl.lit(None, dtype=pl.String)
+    return exprs[0] if len(exprs) == 1 else pl.concat_str(exprs, separator=" ")
+
+
 def _compile_item(
     item: ItemMapping, code_maps: dict[str, dict[str, str]], staged: dict[str, pl.Expr]
-) -> tuple[pl.Expr, list[tuple[pl.Expr, str, str | None]]]:
-    """The item's value expression and its (condition, finding type, detail) checks.
+) -> tuple[pl.Expr, list[_Check]]:
+    """The item's value expression and its checks.
 
     Expressions worth computing once (a 和暦 conversion feeds both a value and a check)
     are added to ``staged`` as named columns evaluated in a first step.
     """
-    checks: list[tuple[pl.Expr, str, str | None]] = []
+    checks: list[_Check] = []
+    none = pl.lit(None, dtype=pl.String)
     if item.kind == "column":
         value = pl.col(item.columns[0])
     elif item.kind == "const":
@@ -298,7 +365,7 @@ def _compile_item(
     elif item.kind == "split":
         source = pl.col(item.columns[0])
         value = source.str.split(item.separator or " ").list.get(item.index, null_on_oob=True)
-        checks.append((~_empty(source) & value.is_null(), "split-missing", str(item.index)))
+        checks.append(_Check(~_empty(source) & value.is_null(), "split-missing", pl.lit(str(item.index)), source))
     elif item.kind == "wareki":
         era = pl.col(item.era) if item.era else None
         name = f"__wareki_{len(staged)}"
@@ -306,8 +373,11 @@ def _compile_item(
         converted = pl.col(name)
         value = converted.struct.field("value")
         error = converted.struct.field("error")
-        checks.append((error == "wareki-invalid", "wareki-invalid", None))
-        checks.append((error == "wareki-out-of-era", "wareki-out-of-era", None))
+        # the era column first: 和暦 reads era then date (``4 310501``)
+        shown = _source_text(((item.era,) if item.era else ()) + item.columns)
+        checks.append(_Check(error == "wareki-invalid", "wareki-invalid", none, shown))
+        era_text = pl.col(item.era) if item.era else pl.col(item.columns[0])
+        checks.append(_Check(error == "wareki-out-of-era", "wareki-out-of-era", era_name(era_text), shown))
     else:
         assert item.hook is not None
         value = item.hook_expr if item.hook_expr is not None else compile_hook(item.hook, item.columns, item.target)
@@ -319,23 +389,35 @@ def _compile_item(
         mapped = value.replace_strict(
             list(table), list(table.values()), default=None, return_dtype=pl.String
         )
-        checks.append((~_empty(value) & mapped.is_null(), "code-unmapped", item.code_map))
+        checks.append(
+            _Check(
+                ~_empty(value) & mapped.is_null(), "code-unmapped",
+                code_unmapped_detail(item.code_map, value), value,
+            )
+        )
         value = mapped
     return pl.when(_empty(value)).then(None).otherwise(value), checks
 
 
 def apply_mapping(
-    data: pl.DataFrame, file_mapping: FileMapping, code_maps: dict[str, dict[str, str]]
+    data: pl.DataFrame,
+    file_mapping: FileMapping,
+    code_maps: dict[str, dict[str, str]],
+    *,
+    show_values: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Map a batch of source records (``row`` + String columns) onto the layout.
 
     Returns the standard-layout frame (``row`` + one String column per item, empty values
-    as null) and the mapping's findings.
+    as null) and the mapping's findings. With ``show_values`` the findings carry a
+    ``value`` column: the source value that caused each (before mapping: the code the code
+    map lacks, the 和暦 text with its era), 個人番号 masked
+    (:func:`~mig.validation.report.mask_values`).
     """
     by_target = {item.target: item for item in file_mapping.items}
     values: list[pl.Expr] = [pl.col("row")]
     flags: list[pl.Expr] = []
-    flag_meta: list[tuple[str, str, str, str | None]] = []
+    flag_meta: list[tuple[str, str, _Check]] = []
     staged: dict[str, pl.Expr] = {}
     for item in file_mapping.layout.items:
         spec = by_target.get(item.name)
@@ -344,24 +426,53 @@ def apply_mapping(
             continue
         value, checks = _compile_item(spec, code_maps, staged)
         values.append(value.alias(item.name))
-        for n, (condition, type_code, detail) in enumerate(checks):
+        for n, rule in enumerate(checks):
             name = f"__flag_{len(flag_meta)}_{n}"
-            flags.append(condition.fill_null(False).alias(name))
-            flag_meta.append((name, item.name, type_code, detail))
+            flags.append(rule.condition.fill_null(False).alias(name))
+            flag_meta.append((name, item.name, rule))
     result = data.lazy().with_columns(list(staged.values())).select(values + flags).collect()
+    fired = result.select(pl.col(name).any() for name, _, _ in flag_meta).row(0, named=True) if flag_meta else {}
+    # details and source values only for the rows a check fired on (few): the source
+    # records are filtered first, so nothing is computed over the whole batch twice
     findings = [
-        result.lazy().filter(pl.col(name)).select(
+        data.filter(result.get_column(name)).lazy().with_columns(list(staged.values())).select(
             pl.col("row"),
             pl.lit(target, dtype=pl.String).alias("item"),
-            pl.lit(type_code, dtype=pl.String).alias("type"),
-            pl.lit(detail, dtype=pl.String).alias("detail"),
+            pl.lit(rule.type, dtype=pl.String).alias("type"),
+            rule.detail.cast(pl.String).alias("detail"),
+            *([rule.source.cast(pl.String).alias("value")] if show_values else []),
         )
-        for name, target, type_code, detail in flag_meta
+        for name, target, rule in flag_meta
+        if fired[name]
     ]
     mapped = result.select(["row"] + file_mapping.layout.item_names)
+    schema = {**FINDING_SCHEMA, **({"value": pl.String()} if show_values else {})}
     if not findings:
-        return mapped, empty_findings()
-    return mapped, pl.concat(pl.collect_all(findings)).cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+        return mapped, pl.DataFrame(schema=schema)
+    found = pl.concat(pl.collect_all(findings)).cast(schema)  # type: ignore[arg-type]
+    if show_values:
+        found = mask_values(found, file_mapping.layout)
+    return mapped, found
+
+
+def require_mapped(mapping: Mapping) -> None:
+    """Every required item of every ``[[files]]`` has a mapping, or one :class:`ConfigError`
+    listing those that have none (before any row is read: otherwise each record would be
+    rejected as ``required-missing``).
+
+    >>> from mig.layout import Item, Layout
+    >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "氏名", "全角文字", 10, required=True),))
+    >>> require_mapped(Mapping("m.toml", "", "csv", {}, {}, {}, (FileMapping(layout, ("*",), ()),)))
+    Traceback (most recent call last):
+    ...
+    mig.errors.ConfigError: m.toml [[files]] 1 (t): required item(s) with no mapping: 氏名
+    """
+    for n, file in enumerate(mapping.files, 1):
+        mapped = {item.target for item in file.items}
+        unmapped = [item.name for item in file.layout.items if item.required and item.name not in mapped]
+        if unmapped:
+            where = f"{Path(mapping.path).name} [[files]] {n} ({file.layout.id})"
+            raise ConfigError(text("extract.required-unmapped", where=where, items=", ".join(unmapped)))
 
 
 def identity_mapping(layout: Layout) -> FileMapping:

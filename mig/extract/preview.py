@@ -63,6 +63,139 @@ def preview_source(
     }
 
 
+def preview_mapped(
+    mapping_path: Path, input_path: Path, *, limit: int = 10, adapter: str | None = None
+) -> dict[str, Any]:
+    """The first ``limit`` records of ``input_path`` taken through the mapping and the
+    layout's rules: each mapped item beside the source fields it reads, and the findings
+    (with the source values that caused them) — a mapping tried before any run.
+
+    Foreign keys are not checked (no referenced file is read). 個人番号 and the source
+    columns that feed it are masked. Returns ``{"path", "adapter", "encoding", "layout",
+    "records"}``; a record has ``record`` (its number in the file), ``line``, ``reject``
+    (the framing reject's type and detail, or ``None``), ``items`` (``name``, ``value``,
+    ``sources``: the source columns with their values, ``const`` for a constant) and
+    ``findings`` (``item``, ``type``, ``severity``, ``message``, ``value``).
+    """
+    from mig.extract.mapping import apply_mapping, require_mapped
+    from mig.extract.run import first_records
+    from mig.gaiji.resolve import resolve_frame
+    from mig.validation.batch import validate_batch
+    from mig.validation.findings import message
+    from mig.validation.keys import KeyTracker
+    from mig.validation.report import MASK, record_text
+
+    mapping = load_mapping(mapping_path)
+    require_mapped(mapping)
+    name = adapter or mapping.adapter
+    if not name:
+        raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
+    plugin = adapter_info(name)
+    declare_finding_types(plugin.name, plugin.finding_types)
+    matching = [f for f in mapping.files if any(fnmatch.fnmatch(input_path.name, p) for p in f.inputs)]
+    if not matching:
+        patterns = "; ".join(f"{f.layout.id}: {', '.join(f.inputs)}" for f in mapping.files)
+        raise ConfigError(f"{input_path.name}: matches no [[files]] inputs pattern ({patterns})")
+    file_mapping = matching[0]
+    layout = file_mapping.layout
+    options: dict[str, Any] = {
+        **mapping.source, **file_mapping.source, "_mapping_dir": str(mapping_path.parent.resolve()),
+        "_columns": file_mapping.source_columns, "_siblings": [],
+    }
+    reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
+    masked_items = {item.name for item in layout.items if item.check == "個人番号"}
+    masked_columns = {c for m in file_mapping.items if m.target in masked_items for c in m.source_columns}
+    spec = {m.target: m for m in file_mapping.items}
+    severities = mapping.severities()
+    keys = KeyTracker(layout)
+    records: list[dict[str, Any]] = []
+    seen = 0
+    batches = reader.batches()
+    for batch in batches:  # a preview: at most ``limit`` records, looped over for display
+        batch = first_records(batch, limit - seen)
+        seen += batch.rows_in
+        mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps, show_values=True)
+        mapped = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})
+        framing = batch.rejects.with_columns(record_text(batch.rejects.get_column("raw"), reader.encoding).alias("value"))
+        result = validate_batch(
+            mapped, layout, severities=severities, references={}, primary_keys=keys,
+            framing=framing, mapping_findings=mapping_findings, show_values=True,
+        )
+        found: dict[int, list[dict[str, Any]]] = {}
+        for f in result.findings.iter_rows(named=True):
+            found.setdefault(f["row"], []).append({
+                "item": f["item"], "type": f["type"], "severity": f["severity"],
+                "message": message(f["type"], f["item"], f["detail"]), "value": f.get("value"),
+            })
+        sources = {r["row"]: r for r in batch.data.iter_rows(named=True)}
+        items = {r["row"]: r for r in mapped.iter_rows(named=True)}
+        metas: list[tuple[dict[str, Any], dict[str, Any] | None]] = [(r, None) for r in batch.records.iter_rows(named=True)]
+        metas += [(r, {"type": r["type"], "detail": r["detail"]}) for r in batch.rejects.iter_rows(named=True)]
+        for meta, reject in sorted(metas, key=lambda m: m[0]["row"]):
+            row = meta["row"]
+            source = sources.get(row, {})
+            shown: list[dict[str, Any]] = []
+            if reject is None:
+                for item in layout.items:
+                    m = spec.get(item.name)
+                    value = items[row].get(item.name)
+                    shown.append({
+                        "name": item.name,
+                        "value": MASK if item.name in masked_items and value is not None else value,
+                        "const": m.const if m is not None and m.kind == "const" else None,
+                        "sources": [
+                            {"column": c, "value": MASK if c in masked_columns and source.get(c) else source.get(c)}
+                            for c in (m.source_columns if m is not None else ())
+                        ],
+                    })
+            records.append({
+                "record": row, "line": meta["line"], "reject": reject, "items": shown,
+                "findings": found.get(row, []),
+            })
+        if seen >= limit:
+            break
+    close = getattr(batches, "close", None)
+    if callable(close):
+        close()
+    return {
+        "path": str(input_path), "adapter": name, "encoding": reader.encoding, "layout": layout.id,
+        "records": records,
+    }
+
+
+def format_mapped_preview(result: dict[str, Any]) -> list[str]:
+    """Text lines of :func:`preview_mapped`: per record, each item's value beside its
+    source fields, then the findings."""
+    from mig.i18n import text
+
+    lines = [text(
+        "extract.preview-head", path=result["path"], layout=result["layout"],
+        adapter=result["adapter"], encoding=result["encoding"],
+    )]
+    for record in result["records"]:
+        head = text("extract.preview-record", record=record["record"], line=record["line"])
+        if record["reject"]:
+            reject = record["reject"]
+            head += f"  REJECT {reject['type']}" + (f" ({reject['detail']})" if reject.get("detail") else "")
+        lines.append(head)
+        for item in record["items"]:
+            value = "null" if item["value"] is None else show_value(item["value"])
+            if item["const"] is not None:
+                origin = text("extract.preview-const")
+            elif item["sources"]:
+                origin = ", ".join(
+                    f"{s['column']} " + ("null" if s["value"] is None else show_value(s["value"]))
+                    for s in item["sources"]
+                )
+            else:
+                origin = text("extract.preview-unmapped")
+            lines.append(f"  {item['name']} = {value}  ← {origin}")
+        for f in record["findings"]:
+            shown = "" if f.get("value") is None else f"  [{show_value(str(f['value']))}]"
+            lines.append(f"  ! {f['severity']} {f['type']}: {f['message']}{shown}")
+    return lines
+
+
 def _rows_preview(reader: Any, limit: int) -> list[dict[str, Any]]:
     """Generic preview: the first decoded rows (a loop over at most ``limit`` rows)."""
     out: list[dict[str, Any]] = []

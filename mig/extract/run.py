@@ -19,9 +19,10 @@ import polars as pl
 
 from mig.errors import ConfigError, InputError
 from mig.extract.contract import ContractState, check_batch, check_end
-from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping
+from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping, require_mapped
 from mig.gaiji.resolve import resolve_frame
 from mig.html.run_report import render_report_html
+from mig.i18n import text
 from mig.layout import Layout
 from mig.plugin import Adapter, HasStats, SourceBatch
 from mig.registry import adapter_info, describe_adapter, open_reader
@@ -33,16 +34,24 @@ from mig.run.manifest import (
     Manifest,
     ManifestFile,
     ManifestInput,
+    Partial,
     Totals,
     file_digest,
     write_manifest,
 )
 from mig.run.writer import LayoutWriter, atomic_run_dir
-from mig.validation.batch import validate_batch
+from mig.validation.batch import BatchResult, validate_batch
 from mig.validation.findings import declare_finding_types, message
 from mig.validation.header import HeaderMatch
-from mig.validation.keys import KeyTracker, unchecked_references
-from mig.validation.report import FileReport, FindingAccumulator, Report, SourceSummary
+from mig.validation.keys import KeyTracker, rejected_keys, unchecked_references
+from mig.validation.report import (
+    MASK,
+    FileReport,
+    FindingAccumulator,
+    Report,
+    SourceSummary,
+    record_text,
+)
 from mig.version import __version__
 
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
@@ -123,11 +132,21 @@ def extract(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     source_overrides: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    limit: int | None = None,
+    excel: bool = False,
 ) -> RunResult:
     """Run the conversion path and write a run directory at ``out``.
 
     ``adapter`` is an installed adapter's name, or an adapter object (used as is, without
-    an entry point: its declarations are checked as an installed one's).
+    an entry point: its declarations are checked as an installed one's). ``limit``: read
+    only the first ``limit`` records of each input (a trial of the mapping); the manifest
+    then says the run is partial (:class:`~mig.run.manifest.Partial`). ``excel``: also
+    write the spreadsheet CSVs of :mod:`mig.run.spreadsheet` per layout — the findings, and
+    with ``show_values`` the rejects with their decoded source fields (個人番号 masked).
+
+    A required item the mapping does not fill is a :class:`ConfigError` before any row is
+    read (:func:`~mig.extract.mapping.require_mapped`). ``progress`` is called with a phase
+    label (``juki-jumin ← JUMIN.csv``, then "writing reports"), bytes done and bytes total.
 
     >>> result = extract(Path("mapping.toml"), [Path("JUMIN.csv")], Path("run"))  # doctest: +SKIP
     >>> result.manifest["totals"]["rows_in"] == result.manifest["totals"]["rows_out"] + result.manifest["totals"]["rows_rejected"]  # doctest: +SKIP
@@ -144,6 +163,9 @@ def extract(
     declare_finding_types(plugin.name, plugin.finding_types)
     if not inputs:
         raise ConfigError("no input files given")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be at least 1, not {limit}")
+    require_mapped(mapping)
     assigned = assign_inputs(mapping, inputs)
     severities = mapping.severities()
     created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -151,6 +173,7 @@ def extract(
     manifest_files: list[ManifestFile] = []
     manifest_inputs: list[ManifestInput] = []
     keys: dict[str, pl.Series | None] = {f.layout.id: None for f in mapping.files}
+    rejected_keys_of: dict[str, pl.DataFrame] = {}
     referenced = {
         (fk.layout, fk.target_item) for f in mapping.files for fk in f.layout.foreign_keys
     }
@@ -160,11 +183,16 @@ def extract(
             if not paths:
                 continue
             layout = file_mapping.layout
-            writer = LayoutWriter(root, layout, show_values=show_values)
+            writer = LayoutWriter(
+                root, layout, show_values=show_values,
+                excel_findings=_excel_findings_columns(show_values) if excel else None,
+                excel_rejects=_excel_rejects_columns(file_mapping) if excel and show_values else None,
+            )
             file_report = FileReport(layout=layout.id, layout_name=layout.name)
             findings_total = FindingAccumulator(show_values)
             key_items = sorted(item for lid, item in referenced if lid == layout.id)
             collected: dict[str, list[pl.Series]] = {item: [] for item in key_items}
+            collected_rejected: dict[str, list[pl.DataFrame]] = {item: [] for item in key_items}
             row_base = 0
             primary_keys = KeyTracker(layout)
             for path in paths:
@@ -186,19 +214,30 @@ def extract(
                 )
                 total = path.stat().st_size
                 rows_in = 0
-                for batch in reader.batches():
+                label = text("extract.phase-read", layout=layout.id, file=path.name)
+                batches = reader.batches()
+                for batch in batches:
                     check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
+                    if limit is not None:
+                        batch = first_records(batch, limit - rows_in)
                     batch = _offset_rows(batch, row_base)
                     rows_in += batch.rows_in
-                    accepted = _process_batch(
-                        batch, path, file_mapping, mapping, severities, keys, writer,
-                        findings_total, show_values, primary_keys,
+                    mapped, result = _process_batch(
+                        batch, path, reader.encoding, file_mapping, mapping, severities, keys,
+                        rejected_keys_of, writer, findings_total, show_values, primary_keys,
                     )
                     for item in key_items:
-                        collected[item].append(accepted.get_column(item).drop_nulls())
+                        collected[item].append(result.accepted.get_column(item).drop_nulls())
+                        if result.rejected_rows.len():
+                            collected_rejected[item].append(rejected_keys(mapped, result.rejected_rows, item))
                     if progress is not None:
-                        progress(str(path), _bytes_done(batch), total)
-                check_end(reader, contract)
+                        progress(label, _bytes_done(batch), total)
+                    if limit is not None and rows_in >= limit:
+                        break
+                if limit is not None and rows_in >= limit:
+                    _close(batches)  # a trial stops early: what was not read is not checked
+                else:
+                    check_end(reader, contract)
                 file_report.sources.append(
                     SourceSummary(path.name, reader.encoding, row_base + 1, row_base + rows_in)
                 )
@@ -211,10 +250,13 @@ def extract(
                 )
                 row_base += rows_in
                 if progress is not None:
-                    progress(str(path), total, total)
+                    progress(label, total, total)
             for item in key_items:
                 parts = collected[item]
                 keys[layout.id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
+                gone = collected_rejected[item]
+                if gone:  # first row per key over all batches (the batches come in row order)
+                    rejected_keys_of[layout.id] = pl.concat(gone).unique(subset="key", keep="first", maintain_order=True)
             outputs = writer.close()
             file_report.rows_in = row_base
             file_report.rows_out = writer.rows_out
@@ -244,11 +286,31 @@ def extract(
             inputs=tuple(manifest_inputs),
             files=tuple(manifest_files),
             totals=Totals(**report.totals),
+            partial=Partial(limit) if limit is not None else None,
         )
+        if progress is not None:
+            progress(text("extract.phase-report"), 0, 0)
         write_manifest(root, manifest)
         (root / REPORT_JSON).write_text(report.to_json(), encoding="utf-8")
         (root / REPORT_HTML).write_text(render_report_html(report.to_dict()), encoding="utf-8")
     return RunResult(out, manifest, report)
+
+
+def first_records(batch: SourceBatch, wanted: int) -> SourceBatch:
+    """The batch's first ``wanted`` records (by record id, data and rejects alike): a trial
+    (``--limit``) or a preview reads no further."""
+    if batch.rows_in <= wanted:
+        return batch
+    first_ids = pl.concat([batch.records.select("row"), batch.rejects.select("row")]).get_column("row")
+    cut = first_ids.sort().head(wanted).max()
+    keep = pl.col("row") <= cut
+    return SourceBatch(batch.data.filter(keep), batch.records.filter(keep), batch.rejects.filter(keep))
+
+
+def _close(batches: Iterable[SourceBatch]) -> None:
+    close = getattr(batches, "close", None)
+    if callable(close):
+        close()
 
 
 def _bytes_done(batch: SourceBatch) -> int:
@@ -292,28 +354,100 @@ def _offset_rows(batch: SourceBatch, base: int) -> SourceBatch:
 def _process_batch(
     batch: SourceBatch,
     path: Path,
+    encoding: str,
     file_mapping: FileMapping,
     mapping: Mapping,
     severities: pl.DataFrame,
     keys: dict[str, pl.Series | None],
+    rejected_keys_of: dict[str, pl.DataFrame],
     writer: LayoutWriter,
     findings_total: FindingAccumulator,
     show_values: bool,
     primary_keys: KeyTracker,
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, BatchResult]:
+    """Map, resolve, validate and write one batch; the mapped frame and what it came to."""
     layout = file_mapping.layout
-    mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps)
+    mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps, show_values=show_values)
     mapped = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})
+    framing = batch.rejects
+    if show_values and framing.height:
+        framing = framing.with_columns(record_text(framing.get_column("raw"), encoding).alias("value"))
     result = validate_batch(
         mapped, layout,
         severities=severities, references=keys, primary_keys=primary_keys,
-        framing=batch.rejects, mapping_findings=mapping_findings, show_values=show_values,
+        framing=framing, mapping_findings=mapping_findings, show_values=show_values,
+        rejected_references=rejected_keys_of,
     )
     writer.write_accepted(result.accepted.drop("row"))
-    writer.write_rejects(_rejects(batch, result.rejected_rows, result.errors, path, layout))
+    rejects = _rejects(batch, result.rejected_rows, result.errors, path, layout)
+    writer.write_rejects(rejects)
     writer.write_findings(result.findings)
+    if writer.excel_findings is not None and result.findings.height:
+        writer.excel_findings.write(_with_messages(result.findings))
+    if writer.excel_rejects is not None and rejects.height:
+        writer.excel_rejects.write(_rejects_sheet(rejects, batch, framing, file_mapping))
     findings_total.add(result.findings)
-    return result.accepted
+    return mapped, result
+
+
+def _with_messages(findings: pl.DataFrame) -> pl.DataFrame:
+    """``findings`` with a ``message`` column, rendered once per distinct (type, item, detail)."""
+    distinct = findings.select("type", "item", "detail").unique(maintain_order=True)
+    messages = distinct.with_columns(
+        pl.Series(
+            "message",
+            [message(t, i, d) for t, i, d in distinct.iter_rows()],  # one per distinct reason
+            dtype=pl.String,
+        )
+    )
+    return findings.join(messages, on=["type", "item", "detail"], how="left", nulls_equal=True, maintain_order="left")
+
+
+_FINDING_COLUMNS = ["row", "item", "type", "severity", "message", "detail"]
+
+
+def _excel_findings_columns(show_values: bool) -> tuple[list[str], list[str]]:
+    columns = _FINDING_COLUMNS + (["value"] if show_values else [])
+    return columns, [text(f"extract.col-{c}") for c in columns]
+
+
+_REJECT_COLUMNS = ["source", "row", "line", "offset", "reasons", "record"]
+
+
+def _excel_rejects_columns(file_mapping: FileMapping) -> tuple[list[str], list[str]]:
+    """The rejects sheet: where and why, the record's text when it could not be split, then
+    the source columns the mapping reads (named as in the source file)."""
+    fields = [c for c in file_mapping.source_columns if c not in _REJECT_COLUMNS]
+    return _REJECT_COLUMNS + fields, [text(f"extract.col-{c}") for c in _REJECT_COLUMNS] + fields
+
+
+def _rejects_sheet(
+    rejects: pl.DataFrame, batch: SourceBatch, framing: pl.DataFrame, file_mapping: FileMapping
+) -> pl.DataFrame:
+    """The rejects of a batch for the spreadsheet (``--show-values`` only): reasons as one
+    text, the source fields decoded, 個人番号's source columns masked."""
+    fields = [c for c in file_mapping.source_columns if c not in _REJECT_COLUMNS and c in batch.data.columns]
+    masked = {
+        column for item in file_mapping.items
+        if file_mapping.layout.item(item.target).check == "個人番号" for column in item.source_columns
+    }
+    decoded = batch.data.select(
+        "row",
+        *(pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)).alias(c) if c in masked else pl.col(c) for c in fields),
+    )
+    records = (
+        framing.select("row", pl.col("value").alias("record"))
+        if "value" in framing.columns else pl.DataFrame(schema={"row": pl.Int64, "record": pl.String})
+    )
+    return (
+        rejects.select(
+            "source", "row", "line", "offset",
+            pl.col("reasons").list.eval(pl.element().struct.field("message")).list.join("; ").alias("reasons"),
+        )
+        .join(records, on="row", how="left", maintain_order="left")
+        .join(decoded, on="row", how="left", maintain_order="left")
+        .with_columns(pl.col("row", "line", "offset").cast(pl.String))
+    )
 
 
 def _rejects(
@@ -324,16 +458,8 @@ def _rejects(
     layout: Layout,
 ) -> pl.DataFrame:
     """One row per rejected record: where it was, why (its error findings), and its original bytes."""
-    distinct = errors.select("type", "item", "detail").unique()
-    messages = distinct.with_columns(
-        pl.Series(
-            "message",
-            [message(t, i, d) for t, i, d in distinct.iter_rows()],  # one per distinct reason
-            dtype=pl.String,
-        )
-    )
     reasons = (
-        errors.join(messages, on=["type", "item", "detail"], how="left", nulls_equal=True)
+        _with_messages(errors)
         .sort("row", "item", "type")
         .group_by("row", maintain_order=True)
         .agg(pl.struct("type", "item", "message").alias("reasons"))

@@ -13,8 +13,13 @@ Layout of a run directory::
     data/<layout>.csv          the intermediate CSV: UTF-8, header = 項目名称, CRLF
     rejects/<layout>.jsonl     one object per rejected record: where, why, original bytes
     findings/<layout>.parquet  every finding: row, item, type, severity, detail
+    excel/<layout>-findings.csv  with --excel: the findings for a spreadsheet (UTF-8 with BOM)
+    excel/<layout>-rejects.csv   with --excel --show-values: the rejects' decoded fields
     load-rejects/<table>.jsonl rows a ``mig load`` target refused (written later, not listed)
     gaiji-review.html / .csv   the 外字 identification sheet (``mig gaiji review``, optional)
+
+A trial run (``mig extract --limit N``) has ``"partial": {"limit": N}``; a complete run has
+no such key.
 
 Manifest versions: ``format_version`` 1 is the first versioned manifest; a manifest
 without the key (written before it existed) has the same shape and reads as before. A
@@ -43,6 +48,8 @@ REPORT_HTML = "report.html"
 DATA_DIR = "data"
 REJECTS_DIR = "rejects"
 FINDINGS_DIR = "findings"
+EXCEL_DIR = "excel"
+"""Spreadsheet CSVs for people (``mig extract --excel``), listed among a layout's outputs."""
 LOAD_REJECTS_DIR = "load-rejects"
 """Where ``mig load`` puts the rows a target refused (not part of the run's manifest)."""
 GAIJI_REVIEW_HTML = "gaiji-review.html"
@@ -74,6 +81,16 @@ def rejects_jsonl(layout: str) -> str:
 def findings_parquet(layout: str) -> str:
     """``findings/<layout>.parquet``: every finding of the layout's rows."""
     return f"{FINDINGS_DIR}/{layout}.parquet"
+
+
+def excel_findings_csv(layout: str) -> str:
+    """``excel/<layout>-findings.csv``: the findings for a spreadsheet (``--excel``)."""
+    return f"{EXCEL_DIR}/{layout}-findings.csv"
+
+
+def excel_rejects_csv(layout: str) -> str:
+    """``excel/<layout>-rejects.csv``: the rejects' decoded fields (``--excel --show-values``)."""
+    return f"{EXCEL_DIR}/{layout}-rejects.csv"
 
 
 def layout_outputs(layout: str) -> tuple[str, str, str, str]:
@@ -260,6 +277,18 @@ class GaijiEntry:
         }
 
 
+@dataclass(frozen=True)
+class Partial:
+    """A trial run (``mig extract --limit N``): only the first ``limit`` records of each
+    input were read, so the run holds part of the data. ``mig load`` refuses it unless
+    forced; ``mig audit`` says so."""
+
+    limit: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"limit": self.limit}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Manifest:
     """A run directory's ``manifest.json``, typed."""
@@ -275,6 +304,8 @@ class Manifest:
     inputs: tuple[ManifestInput, ...] = ()
     files: tuple[ManifestFile, ...] = ()
     totals: Totals = field(default_factory=lambda: Totals(0, 0, 0))
+    partial: Partial | None = None
+    """Set for a trial run that read only the first records of each input (written only then)."""
 
     def file(self, layout: str) -> ManifestFile | None:
         """The ``files[]`` entry of ``layout``, if the run has one."""
@@ -294,6 +325,8 @@ class Manifest:
             files=[f.to_dict() for f in self.files],
             totals=self.totals.to_dict(),
         )
+        if self.partial is not None:
+            data["partial"] = self.partial.to_dict()
         return data
 
     @classmethod
@@ -467,6 +500,24 @@ def verify_outputs(run_dir: Path, manifest: Manifest | Mapping[str, Any]) -> Non
             raise InputError(str(path), "does not match manifest (sha256 differs)")
 
 
+def refuse_partial(run_dir: Path, *, allow: bool = False) -> None:
+    """Refuse a trial run (``mig extract --limit``) unless ``allow``: a
+    :class:`~mig.errors.ConfigError` (exit 2) naming the limit. A run directory that cannot
+    be read is left for the caller to report.
+    """
+    if allow:
+        return
+    from mig.errors import ConfigError, MigError
+    from mig.i18n import text
+
+    try:
+        partial = load_manifest(run_dir).partial
+    except MigError:
+        return
+    if partial is not None:
+        raise ConfigError(text("extract.partial-refused", run_dir=run_dir, limit=partial.limit))
+
+
 # -- writing --------------------------------------------------------------------------------
 
 
@@ -536,7 +587,16 @@ def _parse_manifest(data: Any, where: str) -> Manifest:
         inputs=_parse_inputs(data.get("inputs", []), where),
         files=tuple(parsed),
         totals=_parse_totals(data.get("totals"), tuple(parsed), where),
+        partial=_parse_partial(data.get("partial"), where),
     )
+
+
+def _parse_partial(raw: Any, where: str) -> Partial | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not _is_int(raw.get("limit")) or raw["limit"] < 1:
+        raise InputError(where, "'partial' must be an object with 'limit', a positive integer")
+    return Partial(raw["limit"])
 
 
 def _parse_mapping(raw: Any, where: str) -> Digest | None:

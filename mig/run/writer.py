@@ -19,8 +19,17 @@ from mig.errors import InputError
 from mig.fs import json_owner, output_dir, writing
 from mig.fs import write_json as write_json  # the run directory's JSON files
 from mig.layout import Item, Layout
+from mig.run.manifest import (
+    EXCEL_DIR,
+    RUN_FOLDERS,
+    FileDigest,
+    excel_findings_csv,
+    excel_rejects_csv,
+    file_digest,
+    layout_outputs,
+)
 from mig.run.manifest import MANIFEST_NAME as MANIFEST
-from mig.run.manifest import RUN_FOLDERS, FileDigest, file_digest, layout_outputs
+from mig.run.spreadsheet import SpreadsheetCsv
 
 CSV_LINE_END = "\r\n"
 
@@ -117,7 +126,13 @@ class ParquetSink:
 class LayoutWriter:
     """Streams one layout's accepted rows, rejects and findings into the run directory."""
 
-    def __init__(self, root: Path, layout: Layout, *, show_values: bool) -> None:
+    def __init__(
+        self, root: Path, layout: Layout, *, show_values: bool,
+        excel_findings: tuple[list[str], list[str]] | None = None,
+        excel_rejects: tuple[list[str], list[str]] | None = None,
+    ) -> None:
+        """``excel_findings`` / ``excel_rejects``: (columns, labels) of the spreadsheet CSVs
+        to write beside the run's own files (``--excel``), or ``None``."""
         self.root = root
         self.layout = layout
         self.show_values = show_values
@@ -140,6 +155,17 @@ class LayoutWriter:
         header = pl.DataFrame(schema={name: pl.String for name in layout.item_names})
         header.write_csv(self._csv, line_terminator=CSV_LINE_END)
         self._rejects: IO[bytes] = self.rejects_path.open("wb")
+        self.excel: list[SpreadsheetCsv] = []
+        self.excel_findings: SpreadsheetCsv | None = None
+        self.excel_rejects: SpreadsheetCsv | None = None
+        if excel_findings is not None or excel_rejects is not None:
+            (root / EXCEL_DIR).mkdir(exist_ok=True)
+        if excel_findings is not None:
+            self.excel_findings = SpreadsheetCsv(root / excel_findings_csv(layout.id), *excel_findings)
+            self.excel.append(self.excel_findings)
+        if excel_rejects is not None:
+            self.excel_rejects = SpreadsheetCsv(root / excel_rejects_csv(layout.id), *excel_rejects)
+            self.excel.append(self.excel_rejects)
         self.rows_out = 0
         self.rows_rejected = 0
 
@@ -174,7 +200,10 @@ class LayoutWriter:
         self._findings.close()
         self._csv.close()
         self._rejects.close()
+        for sheet in self.excel:
+            sheet.close()
         return tuple(
             file_digest(path, self.root)
-            for path in (self.parquet_path, self.csv_path, self.rejects_path, self.findings_path)
+            for path in (self.parquet_path, self.csv_path, self.rejects_path, self.findings_path,
+                         *(sheet.path for sheet in self.excel))
         )

@@ -58,6 +58,7 @@ def validate_batch(
     framing: pl.DataFrame | None = None,
     mapping_findings: pl.DataFrame | None = None,
     show_values: bool = False,
+    rejected_references: Mapping[str, pl.DataFrame] | None = None,
 ) -> BatchResult:
     """Check one batch and decide which of its records are rejected.
 
@@ -69,7 +70,10 @@ def validate_batch(
     ``primary_keys`` is the file's tracker (``None`` when the layout has no primary key).
     ``framing`` holds the adapter's rejected records (``row``, ``type``, ``detail``), which
     are not in ``frame``; ``mapping_findings`` the mapping's findings on ``frame``
-    (:data:`~mig.validation.findings.FINDING_SCHEMA`).
+    (:data:`~mig.validation.findings.FINDING_SCHEMA`, with ``show_values`` also ``value``:
+    the source value; a ``value`` column of ``framing`` is the record's text).
+    ``rejected_references`` maps a referenced layout id to its rejected records' keys
+    (``key``, ``row``): a value found there is ``fk-parent-rejected``, not ``fk-missing``.
 
     A required item whose value the mapping already rejected is not also reported as
     ``required-missing``. The primary key is checked on the records no other error
@@ -87,19 +91,30 @@ def validate_batch(
     [1]
     """
     mapped = empty_findings() if mapping_findings is None else mapping_findings
+    # the values a caller already knows: the mapping's source values, a framing reject's text
+    carried = show_values and (
+        "value" in mapped.columns or (framing is not None and "value" in framing.columns)
+    )
+    schema = {**FINDING_SCHEMA, "value": pl.String()} if carried else FINDING_SCHEMA
+    if not carried:
+        mapped = mapped.select(list(FINDING_SCHEMA))
     parts = []
     if framing is not None:
+        shown = [pl.col("value")] if carried and "value" in framing.columns else []
         parts.append(
-            framing.select("row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail")
-            .cast(FINDING_SCHEMA)  # type: ignore[arg-type]
+            framing.select("row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail", *shown)
         )
     parts += [
         mapped,
         _not_reported_twice(validate_frame(frame, layout), mapped, severities),
-        check_foreign_keys(frame, layout, references) if layout.foreign_keys else empty_findings(),
+        check_foreign_keys(frame, layout, references, rejected_references)
+        if layout.foreign_keys else empty_findings(),
     ]
     findings = (
-        pl.concat(parts)
+        pl.concat(
+            [part.select([c for c in schema if c in part.columns]) for part in parts], how="diagonal"
+        )
+        .cast(schema)  # type: ignore[arg-type]
         .filter(pl.col("row") >= 0)  # fk-not-checked is a note on the file, not on a row
         .join(severities, on="type", how="left", maintain_order="left")
     )
@@ -113,6 +128,8 @@ def validate_batch(
             rejected = pl.concat([rejected, _error_rows(duplicates)]).unique()
     if show_values:
         findings = attach_values(findings, frame, layout)
+    elif "value" in findings.columns:  # pragma: no cover - carried is false then
+        findings = findings.drop("value")
     return BatchResult(
         findings=findings.sort("row", "item", "type", maintain_order=True),
         rejected_rows=rejected,

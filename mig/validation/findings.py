@@ -2,9 +2,12 @@
 
 A batch's findings travel as a Polars frame with the columns of :data:`FINDING_SCHEMA`:
 ``row`` (the record's id within the run), ``item`` (項目名称, or ``""`` for the whole
-record), ``type`` (a code below) and ``detail`` (a short, value-free detail such as a
-field count). Severity ``error`` sends the record to the rejects; ``warning`` keeps it.
-Values never appear in findings unless the user asks for them (``--show-values``).
+record), ``type`` (a code below) and ``detail`` (a short detail naming non-personal facts
+only: a field count, a code map and the code it lacks, the row of a rejected parent).
+Severity ``error`` sends the record to the rejects; ``warning`` keeps it. Values (names,
+addresses, numbers) never appear in findings unless the user asks for them
+(``--show-values``: a ``value`` column, the source value that caused the finding), and
+個人番号 is masked even then.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ _TYPES = [
     _own("checkdigit", "error"),
     _own("key-duplicate", "error"),
     _own("fk-missing", "error"),
+    _own("fk-parent-rejected", "error"),
     _own("fk-not-checked", "warning"),
     _own("column-missing", "error"),
     _own("column-extra", "warning"),
@@ -209,7 +213,8 @@ def severity_table(overrides: dict[str, str] | None = None) -> pl.DataFrame:
 
 def message(type_code: str, item: str, detail: str | None, lang: Lang | None = None) -> str:
     """Render a finding's message in ``lang`` (default: the current language) from its
-    template; values never appear in it (an empty Japanese template falls back to English).
+    template and ``detail``, which names non-personal facts only (an empty Japanese
+    template falls back to English); values never appear in it.
 
     >>> message("required-missing", "氏名", None, lang="ja")
     '氏名: 必須項目が空欄です'

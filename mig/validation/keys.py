@@ -61,25 +61,35 @@ class KeyTracker:
 
 
 def check_foreign_keys(
-    frame: pl.DataFrame, layout: Layout, keys: Mapping[str, pl.Series | None]
+    frame: pl.DataFrame,
+    layout: Layout,
+    keys: Mapping[str, pl.Series | None],
+    rejected: Mapping[str, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Findings for ``layout.foreign_keys``: values with no match in the referenced file.
 
     ``keys`` maps a referenced layout id to the Series of its known key values (the
     ``target_item`` column of that file), or to ``None`` when that file was not part of
-    the run; a layout id missing from ``keys`` counts as ``None``.
+    the run; a layout id missing from ``keys`` counts as ``None``. ``rejected`` maps a
+    referenced layout id to the keys of its *rejected* records: a frame ``key``, ``row``
+    (see :func:`rejected_keys`).
 
     - a non-empty value absent from the key set → ``fk-missing`` on that row, detail
-      ``"<target_item> in <layout id>"``;
+      ``"<target_item> in <layout id>"``; when the value is the key of a rejected record of
+      the referenced file → ``fk-parent-rejected`` instead, detail
+      ``"<target_item> in <layout id>, row <N>"`` (N: that record's row, as in its rejects);
     - key set ``None`` → a single ``fk-not-checked`` finding for the whole file, with
       ``row = -1`` and detail = the referenced layout id.
 
     >>> from mig.layout import ForeignKey, Item, Layout
     >>> layout = Layout("a", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),),
     ...                 foreign_keys=(ForeignKey("k", "p", "id"),))
-    >>> df = pl.DataFrame({"row": [1, 2, 3], "k": ["1", "9", ""]})
+    >>> df = pl.DataFrame({"row": [1, 2, 3, 4], "k": ["1", "9", "", "7"]})
     >>> check_foreign_keys(df, layout, {"p": pl.Series(["1", "2"])}).rows()
-    [(2, 'k', 'fk-missing', 'id in p')]
+    [(2, 'k', 'fk-missing', 'id in p'), (4, 'k', 'fk-missing', 'id in p')]
+    >>> gone = pl.DataFrame({"key": ["7"], "row": [12]})
+    >>> check_foreign_keys(df, layout, {"p": pl.Series(["1", "2"])}, {"p": gone}).rows()
+    [(2, 'k', 'fk-missing', 'id in p'), (4, 'k', 'fk-parent-rejected', 'id in p, row 12')]
     >>> check_foreign_keys(df, layout, {}).rows()
     [(-1, 'k', 'fk-not-checked', 'p')]
     """
@@ -97,14 +107,50 @@ def check_foreign_keys(
         v = pl.col(fk.item).cast(pl.String)
         missing = v.is_not_null() & (v != "") & ~v.is_in(key_set.implode())
         detail = f"{fk.target_item} in {fk.layout}"
-        parts.append(
-            (
-                order[fk.item],
-                "fk-missing",
-                findings_where(frame, missing, fk.item, "fk-missing", detail),
-            )
-        )
+        gone = (rejected or {}).get(fk.layout)
+        if gone is None or gone.height == 0:
+            parts.append((order[fk.item], "fk-missing", findings_where(frame, missing, fk.item, "fk-missing", detail)))
+            continue
+        # the unmatched values (few) joined to the rejected parents' keys (few): no row loop
+        unmatched = frame.lazy().filter(missing.fill_null(False)).select(
+            pl.col("row").cast(pl.Int64), v.alias("__key")
+        ).join(
+            gone.lazy().select(pl.col("key").cast(pl.String).alias("__key"), pl.col("row").alias("__parent")),
+            on="__key", how="left", maintain_order="left",
+        ).collect()
+        parent_missing = unmatched.filter(pl.col("__parent").is_null())
+        parent_rejected = unmatched.filter(pl.col("__parent").is_not_null())
+        parts.append((order[fk.item], "fk-missing", findings_where(parent_missing, pl.lit(True), fk.item, "fk-missing", detail)))
+        parts.append((
+            order[fk.item],
+            "fk-parent-rejected",
+            parent_rejected.select(
+                "row",
+                pl.lit(fk.item, dtype=pl.String).alias("item"),
+                pl.lit("fk-parent-rejected", dtype=pl.String).alias("type"),
+                pl.format("{}, row {}", pl.lit(detail), pl.col("__parent")).alias("detail"),
+            ).cast(FINDING_SCHEMA),  # type: ignore[arg-type]
+        ))
     return concat_sorted(parts)
+
+
+def rejected_keys(mapped: pl.DataFrame, rejected_rows: pl.Series, item: str) -> pl.DataFrame:
+    """The keys (``item``) of a batch's rejected records with their rows, for
+    :func:`check_foreign_keys`: the first row of each key only, empty keys left out.
+
+    >>> df = pl.DataFrame({"row": [1, 2, 3], "id": ["a", "b", "b"]})
+    >>> rejected_keys(df, pl.Series([2, 3]), "id").rows()
+    [('b', 2)]
+    """
+    return (
+        mapped.lazy()
+        .filter(pl.col("row").is_in(rejected_rows.implode()))
+        .select(pl.col(item).cast(pl.String).alias("key"), pl.col("row").cast(pl.Int64))
+        .filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
+        .sort("row")
+        .unique(subset="key", keep="first", maintain_order=True)
+        .collect()
+    )
 
 
 def unchecked_references(

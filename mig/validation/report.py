@@ -119,6 +119,41 @@ class Report:
         errors = any(f.rows_rejected or any(x.severity == "error" for x in f.findings) for f in self.files)
         return ExitCode.FINDINGS if errors else ExitCode.CLEAN
 
+    def rejection_reasons(self) -> dict[str, int]:
+        """Findings of severity ``error`` per type over all files (the reasons records were
+        rejected; a record with two reasons counts under each), sorted by type.
+
+        >>> r = Report("extract", "0", "", False, [FileReport("x", "x", findings=[
+        ...     FindingSummary("checkdigit", "error", "k", 2, [], ""),
+        ...     FindingSummary("column-extra", "warning", "c", 0, [], "")])])
+        >>> r.rejection_reasons()
+        {'checkdigit': 2}
+        """
+        counts: dict[str, int] = {}
+        for file in self.files:
+            for finding in file.findings:
+                if finding.severity == "error":
+                    counts[finding.type] = counts.get(finding.type, 0) + finding.count
+        return dict(sorted(counts.items()))
+
+    def findings_summary(self) -> dict[str, Any]:
+        """The findings in brief, for ``--json``: counts per severity, per type and
+        severity, and the unresolved 外字 (item, code point, count) — never a value."""
+        by_type: dict[str, dict[str, int]] = {}
+        for file in self.files:
+            for finding in file.findings:
+                entry = by_type.setdefault(finding.type, {"error": 0, "warning": 0})
+                entry[finding.severity] = entry.get(finding.severity, 0) + finding.count
+        return {
+            "total": self.to_dict()["findings_total"],
+            "by_type": dict(sorted(by_type.items())),
+            "rejection_reasons": self.rejection_reasons(),
+            "gaiji_unresolved": [
+                {"layout": file.layout, "item": g["item"], "code": g.get("code"), "count": g["count"]}
+                for file in self.files for g in file.gaiji
+            ],
+        }
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["totals"] = self.totals
@@ -214,13 +249,76 @@ class FindingAccumulator:
         )
 
 
-def attach_values(findings: pl.DataFrame, frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
-    """Attach each finding's value (``--show-values`` only); 個人番号 items stay masked."""
+def mask_values(findings: pl.DataFrame, layout: Layout) -> pl.DataFrame:
+    """``findings`` with the ``value`` of every 個人番号 item replaced by :data:`MASK`: the
+    one place a shown value is masked.
+
+    >>> from mig.layout import Item, Layout
+    >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "番号", "数字", 12, check="個人番号"),))
+    >>> f = pl.DataFrame({"row": [1], "item": ["番号"], "type": ["checkdigit"], "detail": [None], "value": ["123456789012"]})
+    >>> mask_values(f, layout)["value"].to_list()
+    ['●●●●●●●●●●●●']
+    """
     masked = [item.name for item in layout.items if item.check == "個人番号"]
+    if not masked or "value" not in findings.columns:
+        return findings
+    return findings.with_columns(
+        pl.when(pl.col("item").is_in(masked) & pl.col("value").is_not_null())
+        .then(pl.lit(MASK))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+
+
+def attach_values(findings: pl.DataFrame, frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
+    """Attach each finding's value (``--show-values`` only); 個人番号 items stay masked.
+
+    A value already there (the mapping's source value, a framing reject's record text) is
+    kept; the others take the item's value in ``frame``.
+    """
     long = frame.select(["row"] + layout.item_names).unpivot(
-        index="row", variable_name="item", value_name="value"
+        index="row", variable_name="item", value_name="__value"
     )
-    long = long.with_columns(
-        pl.when(pl.col("item").is_in(masked)).then(pl.lit(MASK)).otherwise(pl.col("value")).alias("value")
-    )
-    return findings.join(long, on=["row", "item"], how="left")
+    joined = findings.join(long, on=["row", "item"], how="left", maintain_order="left")
+    if "value" in findings.columns:
+        joined = joined.with_columns(pl.coalesce("value", "__value").alias("value")).drop("__value")
+    else:
+        joined = joined.rename({"__value": "value"})
+    return mask_values(joined, layout)
+
+
+#: Any run of twelve digits (half or full width) in a record shown whole: it may be a
+#: 個人番号, and in a record that could not be split into fields nothing tells which is.
+_TWELVE_DIGITS = r"(^|[^0-9０-９])[0-9０-９]{12}([^0-9０-９]|$)"
+
+
+def record_text(raw: pl.Series, encoding: str) -> pl.Series:
+    """The records ``raw`` (bytes) as text for ``--show-values``: decoded with ``encoding``
+    (undecodable bytes as U+FFFD), the line end dropped, every run of twelve digits masked.
+
+    All records are decoded in one call, joined by a separator byte that none of them
+    holds; an encoding that is not ASCII-compatible (or no Python codec), records holding
+    every candidate separator, or bytes that do not decode apart give the bytes in hex.
+
+    >>> record_text(pl.Series([b"1,\\x8e\\x52,123456789012,x\\r\\n"]), "cp932").to_list()
+    ['1,山,●●●●●●●●●●●●,x']
+    """
+    hex_form = raw.bin.encode("hex")
+    if raw.len() == 0:
+        return hex_form
+    try:
+        ascii_safe = "\x1e".encode(encoding) == b"\x1e"
+    except (LookupError, TypeError):
+        ascii_safe = False
+    joined = b"".join(raw.to_list()) if ascii_safe else b""
+    separator = next((s for s in (b"\x1e", b"\x1f", b"\x1d", b"\x1c") if s not in joined), None)
+    if not ascii_safe or separator is None:
+        return hex_form
+    parts = separator.join(raw.to_list()).decode(encoding, errors="replace").split(separator.decode("ascii"))
+    if len(parts) != raw.len():  # a broken multi-byte sequence took a separator with it
+        return hex_form
+    texts = pl.Series(parts, dtype=pl.String)
+    masked = texts.str.strip_chars_end("\r\n")
+    for _ in range(2):  # twice: two numbers one separator apart share that separator
+        masked = masked.str.replace_all(_TWELVE_DIGITS, f"${{1}}{MASK}${{2}}")
+    return masked.alias(raw.name)
