@@ -100,7 +100,8 @@ FileProgress = Callable[[str, int, int], None]
 """``progress(path, bytes_done, bytes_total)``, called as input is read."""
 
 RowProgress = Callable[[int], None]
-"""``progress(rows)``, called after every batch written."""
+"""``progress(rows)``, called after every batch written; once negative when a table's
+first attempt is undone (a row refused) and written again batch by batch."""
 
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
 DEFAULT_BATCH_ROWS = 65_536

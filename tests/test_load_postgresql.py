@@ -332,6 +332,29 @@ def test_server_constraints_send_rows_to_rejects(run_a: Path, pg_url: str, conn:
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (len(parquet_rows(run_a, layout)),)
 
 
+def test_a_new_table_gets_its_key_after_one_stream_and_duplicates_still_isolate(
+    tmp_path: Path, pg_url: str, conn: Any
+) -> None:
+    """A table mig creates is filled by one COPY and keyed afterwards; when only the key
+    build fails (duplicates COPY accepted), the attempt is undone, table and all, and the
+    rows are isolated batch by batch as before — the key ends up in place either way."""
+    rows = jumin_rows(60) | {"生年月日": [None] * 60}
+    clean = make_run(tmp_path / "clean", {"juki-jumin": (JUMIN_ITEMS, rows, ["宛名番号"])})
+    result = load_run(clean, pg_url, batch_rows=16)
+    assert (result.files[0].rows_loaded, result.files[0].rows_load_rejected) == (60, 0)
+    key = "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'juki_jumin'::regclass AND i.indisprimary"
+    assert conn.execute(key).fetchall() == [("宛名番号",)]
+    conn.execute("DROP TABLE juki_jumin")
+    conn.execute("DROP TABLE mig_loads")
+    rows["宛名番号"][33] = rows["宛名番号"][2]
+    dup = make_run(tmp_path / "dup", {"juki-jumin": (JUMIN_ITEMS, rows, ["宛名番号"])})
+    f = load_run(dup, pg_url, batch_rows=16).files[0]
+    assert (f.rows_read, f.rows_loaded, f.rows_load_rejected) == (60, 59, 1)
+    assert [(r["sqlstate"], r["constraint"], r["count"]) for r in f.load_rejects] == [("23505", "juki_jumin_pkey", 1)]
+    assert conn.execute(key).fetchall() == [("宛名番号",)]
+    assert conn.execute("SELECT count(*) FROM juki_jumin").fetchone() == (59,)
+
+
 def test_duplicate_keys_and_impossible_dates_are_isolated(tmp_path: Path, pg_url: str, conn: Any) -> None:
     rows = jumin_rows(50)
     rows["宛名番号"][10] = rows["宛名番号"][4]  # duplicate key: the second one is refused
@@ -416,9 +439,10 @@ def test_kill_mid_load_leaves_target_as_before_then_rerun_completes(
     setai_batches = -(-read_manifest(run_b)["files"][0]["rows_out"] // 40)
 
     def in_flight() -> None:
-        # the loader holds an open transaction with rows written, which no one else sees:
-        # readers of its tables wait (TRUNCATE's lock) and the ledger still says run A
-        assert _loader_backends(conn, database) == ["idle in transaction"]
+        # the loader holds an open transaction with rows written, which no one else sees —
+        # mid-COPY ("active": each table is one COPY stream) or between statements — readers
+        # of its tables wait (TRUNCATE's lock) and the ledger still says run A
+        assert _loader_backends(conn, database) in (["active"], ["idle in transaction"])
         locked = conn.execute(
             "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
             "JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = 'mig load' "

@@ -422,6 +422,11 @@ class ChangeTally:
             key = (item, code, mj, to_code, action, via)
             self._counts[key] = self._counts.get(key, 0) + int(count)
 
+    def merge(self, other: ChangeTally) -> None:
+        """Add every count of ``other`` (a batch's tally kept apart until it is known to count)."""
+        for key, count in other._counts.items():
+            self._counts[key] = self._counts.get(key, 0) + count
+
     def entries(self) -> list[dict[str, Any]]:
         """Per distinct character: ``code``, ``mj``, ``to_code``, ``action``, ``via``,
         ``count`` (all items) and ``items`` (item → count), sorted by code."""

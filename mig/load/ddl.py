@@ -271,10 +271,14 @@ def columns_for(file_entry: ManifestTable | Mapping[str, Any], dialect: str) -> 
     return tuple(columns)
 
 
-def ddl_for(file_entry: ManifestTable | Mapping[str, Any], dialect: str) -> str:
+def ddl_for(
+    file_entry: ManifestTable | Mapping[str, Any], dialect: str, *, primary_key: bool = True
+) -> str:
     """``CREATE TABLE`` for one manifest ``files[]`` entry in ``dialect``.
 
     Column names are the 項目名称, quoted; required and primary-key items are NOT NULL.
+    ``primary_key=False`` leaves the ``PRIMARY KEY`` clause out (the key columns stay NOT
+    NULL): a bulk load builds the key once after the rows are in.
 
     >>> entry = {"layout": "juki-jumin", "primary_key": ["宛名番号"],
     ...          "items": [{"name": "宛名番号", "type": "数字", "length": 15, "required": True},
@@ -305,7 +309,7 @@ def ddl_for(file_entry: ManifestTable | Mapping[str, Any], dialect: str) -> str:
             raise ConfigError(f"layout {table.layout}, items[{n}]: 'name' {problem}")
     lines = [f"  {quote(c.name)} {c.sql_type}{' NOT NULL' if c.not_null else ''}" for c in columns]
     keys = sorted((c for c in columns if c.pk), key=lambda c: c.pk)
-    if keys:
+    if keys and primary_key:
         lines.append(f"  PRIMARY KEY ({', '.join(quote(c.name) for c in keys)})")
     body = ",\n".join(lines)
     return f"CREATE TABLE {quote(table_name(table.layout))} (\n{body}\n)"

@@ -82,6 +82,7 @@ COPY_CHUNK_BYTES = 256 * 1024
 
 _ADVISORY_KEY = 0x6D6967_6C6F6164  # "mig" "load"
 _SAVEPOINT = "mig_batch"
+_STREAM_SAVEPOINT = "mig_table"
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
 
@@ -312,9 +313,9 @@ class PostgresTarget:
             )
 
     # -- data -------------------------------------------------------------------------
-    def _copy_sql(self, table: str, columns: Sequence[Column]) -> str:
+    def _copy_sql(self, table: str, columns: Sequence[Column], options: str = "FORMAT csv") -> str:
         names = ", ".join(Dialect.quote(c.name) for c in columns)
-        return f"COPY {self._name(table)} ({names}) FROM STDIN (FORMAT csv)"
+        return f"COPY {self._name(table)} ({names}) FROM STDIN ({options})"
 
     def encode_batch(self, batch: pa.RecordBatch) -> object:
         """The CSV that :meth:`try_batch` streams to COPY (:func:`csv_for_copy`)."""
@@ -339,24 +340,70 @@ class PostgresTarget:
                 for start in range(0, len(view), COPY_CHUNK_BYTES):
                     copy.write(view[start : start + COPY_CHUNK_BYTES])
         except pg.Error as exc:
-            sqlstate = exc.sqlstate or ""
-            if not sqlstate.startswith(ROW_ERROR_CLASSES):
-                raise self._fatal(exc, table) from None
-            diag = exc.diag
-            with self._errors(table):
-                db.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-                db.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-            return RowError(
-                sqlstate=sqlstate,
-                constraint=diag.constraint_name,
-                column=diag.column_name,
-                message=diag.message_primary or "",
-                detail=diag.message_detail,
-                context=diag.context,
-            )
+            return self._row_error(exc, table, _SAVEPOINT)
         with self._errors(table):
             db.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         return None
+
+    def _row_error(self, exc: Exception, table: str, savepoint: str) -> RowError:
+        """A row-level refusal undone to ``savepoint``; any other failure raised (fatal)."""
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        if not sqlstate.startswith(ROW_ERROR_CLASSES):
+            raise self._fatal(exc, table) from None
+        diag = getattr(exc, "diag")  # noqa: B009 - a psycopg.Error always has it
+        with self._errors(table):
+            self._db.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+            self._db.execute(f"RELEASE SAVEPOINT {savepoint}")
+        return RowError(
+            sqlstate=sqlstate,
+            constraint=diag.constraint_name,
+            column=diag.column_name,
+            message=diag.message_primary or "",
+            detail=diag.message_detail,
+            context=diag.context,
+        )
+
+    def try_stream(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        encoded: Iterable[object],
+        create_ddl: str | None = None,
+    ) -> int | RowError:
+        """The whole table as one ``COPY`` in one savepoint; the server's row count back.
+
+        With ``create_ddl`` (a table this load creates) the table is created inside the
+        savepoint without its primary key, filled with ``COPY … FREEZE`` (rows written
+        already frozen: no second write of every page by the first VACUUM, allowed because
+        the table is new in this subtransaction) and the key is built once at the end — one
+        sort instead of a B-tree insert per row. A duplicate key or any row-level refusal
+        rolls the savepoint back, table included, and is returned for the caller to isolate.
+        """
+        pg = _psycopg()
+        db = self._db
+        with self._errors(table):
+            db.execute(f"SAVEPOINT {_STREAM_SAVEPOINT}")
+        options = "FORMAT csv"
+        keys = sorted((c for c in columns if c.pk), key=lambda c: c.pk)
+        try:
+            with db.cursor() as cursor:
+                if create_ddl is not None:
+                    cursor.execute(create_ddl)
+                    options = "FORMAT csv, FREEZE"
+                with cursor.copy(self._copy_sql(table, columns, options)) as copy:
+                    for data in encoded:
+                        view = memoryview(data)  # type: ignore[arg-type]
+                        for start in range(0, len(view), COPY_CHUNK_BYTES):
+                            copy.write(view[start : start + COPY_CHUNK_BYTES])
+                written = cursor.rowcount
+                if create_ddl is not None and keys:
+                    key = ", ".join(Dialect.quote(c.name) for c in keys)
+                    cursor.execute(f"ALTER TABLE {self._name(table)} ADD PRIMARY KEY ({key})")
+        except pg.Error as exc:
+            return self._row_error(exc, table, _STREAM_SAVEPOINT)
+        with self._errors(table):
+            db.execute(f"RELEASE SAVEPOINT {_STREAM_SAVEPOINT}")
+        return int(written)
 
     def write_batches(
         self,

@@ -48,6 +48,7 @@ from mig.load.targets import (
     RowError,
     RowIsolatingTarget,
     RunLedgerTarget,
+    StreamingTarget,
     Target,
     open_target,
 )
@@ -206,6 +207,8 @@ class _Plan:
     table: str
     columns: tuple[Column, ...]
     ddl: str
+    #: the same table without its primary key, which a streaming target builds after the rows
+    ddl_without_key: str
     parquet: Path
     rows_out: int
     rows_rejected: int
@@ -275,12 +278,16 @@ def load_run(
             file_started = perf_counter()
             if action == "replace":
                 db.drop_table(plan.table)
-            if action in ("create", "replace"):
+            creates = action in ("create", "replace")
+            if creates and not isinstance(db, StreamingTarget):
                 db.create_table(plan.ddl)
             tally = ChangeTally()
-            written, refused = _write(db, plan, progress, batch_rows, policy, tally, rejects)
+            written, refused, counted = _write(
+                db, plan, progress, batch_rows, policy, tally, rejects, creates=creates
+            )
             rows_read = written + refused.total
-            rows_loaded = db.count_rows(plan.table)
+            # the server's own count of what it stored: COPY's, or a count query
+            rows_loaded = db.count_rows(plan.table) if counted is None else counted
             if rows_read != plan.rows_out or rows_loaded != written:
                 raise MigError(
                     f"table {plan.table}: {rows_loaded} rows after loading "
@@ -356,6 +363,7 @@ def _plans(run_dir: Path, manifest: Manifest, dialect: str) -> list[_Plan]:
             table=table,
             columns=columns_for(entry, dialect),
             ddl=ddl_for(entry, dialect),
+            ddl_without_key=ddl_for(entry, dialect, primary_key=False),
             parquet=parquet,
             rows_out=entry.rows_out,
             rows_rejected=entry.rows_rejected,
@@ -596,8 +604,17 @@ def _write(
     policy: GaijiPolicy | None = None,
     tally: ChangeTally | None = None,
     rejects: _Rejects | None = None,
-) -> tuple[int, _Refused]:
-    """Write the plan's Parquet file; returns rows written and the rows refused."""
+    *,
+    creates: bool = False,
+) -> tuple[int, _Refused, int | None]:
+    """Write the plan's Parquet file; returns rows sent, the rows refused and the rows the
+    target counted as stored (None: ask it with ``count_rows``).
+
+    A :class:`StreamingTarget` first gets the whole file as one stream (creating the table
+    itself when ``creates``); only if it refuses a row is that attempt undone and the file
+    written again batch by batch to isolate the refused rows. Without a streaming target
+    the table exists already when ``creates`` (the caller made it).
+    """
     names = [c.name for c in plan.columns]
     policy = policy or GaijiPolicy()
     tally = tally if tally is not None else ChangeTally()
@@ -608,24 +625,49 @@ def _write(
     except (pa.ArrowException, OSError):
         raise InputError(str(plan.parquet), "not a readable Parquet file") from None
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def batches(counts: ChangeTally) -> Iterator[pa.RecordBatch]:
         try:
             for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
                 yield _apply_policy(
-                    batch.select(names), policy, text_columns, tally, plan.table
+                    batch.select(names), policy, text_columns, counts, plan.table
                 )
         except (pa.ArrowException, OSError):
             raise InputError(str(plan.parquet), "not a readable Parquet file") from None
 
     with parquet:
         if not isinstance(db, RowIsolatingTarget) or rejects is None:
-            return db.write_batches(plan.table, plan.columns, batches(), progress), refused
+            if creates and isinstance(db, StreamingTarget):
+                db.create_table(plan.ddl)
+            return db.write_batches(plan.table, plan.columns, batches(tally), progress), refused, None
+        encode = db.encode_batch
+        if isinstance(db, StreamingTarget):
+            attempt = ChangeTally()  # counts only if the attempt stands
+            sent = 0
+
+            def encoded() -> Iterator[object]:
+                nonlocal sent
+                for batch, data in _prefetched((b, encode(b)) for b in batches(attempt)):
+                    sent += batch.num_rows
+                    yield data
+                    if progress is not None:
+                        progress(batch.num_rows)
+
+            outcome = db.try_stream(
+                plan.table, plan.columns, encoded(), plan.ddl_without_key if creates else None
+            )
+            if not isinstance(outcome, RowError):
+                tally.merge(attempt)
+                return sent, refused, outcome
+            # a row was refused: the attempt is undone (its table too); isolate the rows
+            if progress is not None:
+                progress(-sent)
+            if creates:
+                db.create_table(plan.ddl)
         written = 0
         row = 0
-        encode = db.encode_batch
-        for batch, encoded in _prefetched((b, encode(b)) for b in batches()):
-            written += _isolate(db, plan, batch, row, refused, rejects, encoded)
+        for batch, data in _prefetched((b, encode(b)) for b in batches(tally)):
+            written += _isolate(db, plan, batch, row, refused, rejects, data)
             row += batch.num_rows
             if progress is not None:
                 progress(batch.num_rows)
-        return written, refused
+        return written, refused, None

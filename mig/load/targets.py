@@ -123,6 +123,32 @@ class RowIsolatingTarget(Protocol):
 
 
 @runtime_checkable
+class StreamingTarget(Protocol):
+    """A row-isolating target that can first try a whole table as one stream.
+
+    :func:`mig.load.run.load_run` tries :meth:`try_stream` once per table; only when the
+    server refuses a row does it undo that attempt and fall back to batch-by-batch
+    isolation (:class:`RowIsolatingTarget`), so clean data pays for one stream and an
+    exact reject list is still found when rows are refused.
+    """
+
+    def try_stream(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        encoded: Iterable[object],
+        create_ddl: str | None = None,
+    ) -> int | RowError:
+        """Write every encoded batch (:meth:`RowIsolatingTarget.encode_batch`) in one go.
+
+        ``create_ddl`` is given when the table does not exist yet: the target creates it
+        itself, inside the attempt, and may build its primary key after the rows are in.
+        Returns the rows the server reports written; on a row-level error everything of the
+        attempt (the table it created included) is undone and the :class:`RowError` returned.
+        """
+
+
+@runtime_checkable
 class RunLedgerTarget(Protocol):
     """A target that remembers, per table, which run its rows came from.
 
