@@ -256,23 +256,30 @@ def _date_pattern(fmt: str, where: str) -> tuple[str, bool]:
 
     >>> _date_pattern("%Y年%m月%d日", "t")
     ('^(?P<y>[0-9]{4})年(?P<m>[0-9]{1,2})月(?P<d>[0-9]{1,2})日$', True)
+    >>> _date_pattern("%Y%m%d", "t")[0]  # no separators: every part has its full width
+    '^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$'
     """
     parts = re.split(r"(%.)", fmt.translate(_FOLD_FORMAT).strip(" "))
     seen: list[str] = []
     out = []
-    for part in parts:
-        if part.startswith("%") and len(part) == 2:
-            if part == "%%":
-                out.append("%")
-                continue
-            if part not in _DATE_DIRECTIVES or part in seen:
-                raise ConfigError(
-                    f"{where}: date format: {part} is not allowed (use each of %Y, %m, %d at most once)"
-                )
-            seen.append(part)
-            out.append(_DATE_DIRECTIVES[part])
-        else:
+    for k, part in enumerate(parts):
+        if k % 2 == 0:  # literal text between directives (re.split puts directives at odd places)
             out.append(re.escape(part))
+            continue
+        if part == "%%":
+            out.append("%")
+            continue
+        if part not in _DATE_DIRECTIVES or part in seen:
+            raise ConfigError(
+                f"{where}: date format: {part} is not allowed (use each of %Y, %m, %d at most once)"
+            )
+        seen.append(part)
+        pattern = _DATE_DIRECTIVES[part]
+        # with no text between it and a neighbouring directive (%Y%m%d) a part has its full width
+        glued = (k >= 2 and parts[k - 1] == "" and parts[k - 2] != "%%") or (
+            k + 2 < len(parts) and parts[k + 1] == "" and parts[k + 2] != "%%"
+        )
+        out.append(pattern.replace("{1,2}", "{2}") if glued else pattern)
     if "%Y" not in seen or "%m" not in seen:
         raise ConfigError(f"{where}: date format needs %Y and %m (and %d for a 日付 item)")
     return "^" + "".join(out) + "$", "%d" in seen
