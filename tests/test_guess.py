@@ -198,3 +198,40 @@ def test_sniffing_delimiters_quotes_and_codes() -> None:
     assert sniff_delimiter(["a;b", "1;2", "x;y"]) == (";", 1)
     assert sniff_quote(['"a";"b"'], ";") == '"'
     assert standard_code("ｵﾄｺ", {"1": "オトコ"}) == "1" and standard_code("3", {"1": "男"}) is None
+
+
+def test_padded_codes_are_trimmed_before_their_code_map_and_extract_agrees(tmp_path: Path) -> None:
+    sample = tmp_path / "s.csv"
+    sample.write_text(
+        "世帯番号,世帯主氏名,住所,異動事由,世帯員数,世帯となった日\n"
+        "1,山田　太郎,東京都,  1,2,2020-01-31\n2,鈴木　花子,東京都,11 ,1,2021-02-28\n3,佐藤　一郎,東京都,01,3,2022-12-01\n",
+        encoding="utf-8",
+    )
+    result = mig.guess([sample], "juki-setai")
+    draft = tomllib.loads(result.toml)
+    items = draft["files"][0]["items"]
+    assert items["異動事由"] == {"column": "異動事由", "transforms": ["trim"], "code_map": "異動事由"}
+    assert draft["code_maps"] == {"異動事由": {"01": "01", "1": "01", "11": "11"}}
+    assert result.required_missing == ("団体コード",)
+    assert '# "団体コード" = { const = "" }  # required: no column matched' in result.toml
+    # with the one required item the sample lacks filled in, extract converts every row
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(result.toml.replace('# "団体コード" = { const = "" }', '"団体コード" = { const = "131016" }'), encoding="utf-8")
+    mig.extract(mapping, [sample], tmp_path / "run")
+    data = pl.read_parquet(tmp_path / "run" / "data" / "juki-setai.parquet")
+    assert data["異動事由"].to_list() == ["01", "11", "01"]
+    assert data["世帯となった年月日"].to_list() == ["20200131", "20210228", "20221201"]
+
+
+def test_a_header_naming_a_column_twice_is_refused_as_extract_refuses_it(tmp_path: Path) -> None:
+    sample = tmp_path / "dup.csv"
+    sample.write_text("氏名,住所,氏名\n山田,東京,山田\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"header names a column twice \(fields 1 and 3\)"):
+        mig.guess([sample], "juki-jumin")
+
+
+def test_a_header_only_sample_drafts_from_the_headings(tmp_path: Path) -> None:
+    sample = tmp_path / "h.csv"
+    sample.write_text("世帯番号,世帯主氏名\n", encoding="utf-8")
+    result = mig.guess([sample], "juki-setai")
+    assert [(m.item, m.column) for m in result.matches] == [("世帯番号", "世帯番号"), ("世帯主氏名", "世帯主氏名")]

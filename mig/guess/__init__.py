@@ -58,8 +58,9 @@ def _fit(profiles: dict[str, ColumnProfile], layout: Layout) -> Callable[[str, s
         profile = profiles[column]
         if profile.filled == 0:
             return 1.0
-        wants_date = types[item] in ("日付", "年月")
-        return 1.0 if wants_date == profile.is_date else MISFIT
+        if types[item] == "年月":  # no 年月 forms are profiled: the heading decides
+            return 1.0
+        return 1.0 if (types[item] == "日付") == profile.is_date else MISFIT
 
     return adjust
 

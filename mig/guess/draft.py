@@ -94,12 +94,11 @@ def item_source(item: Item, match: Match, profile: ColumnProfile, layout: Layout
     column = match.column
     draft = DraftItem(item, match, {"column": column})
     transforms: list[object] = []
-    if item.type in ("日付", "年月") and profile.wareki:
+    if item.type == "日付" and profile.wareki:
         draft.source = {"wareki": column}
         draft.notes.append(text("guess.note-wareki"))
-    elif item.type in ("日付", "年月") and profile.date_format not in (None, "%Y%m%d"):
-        fmt = profile.date_format if item.type == "日付" else _year_month(profile.date_format or "")
-        transforms.append({"date": fmt})
+    elif item.type == "日付" and profile.date_format not in (None, "%Y%m%d"):
+        transforms.append({"date": profile.date_format})
         draft.notes.append(text("guess.note-date", format=profile.date_format))
     elif item.type == "全角文字":
         transforms += ["trim", "zenkaku"]
@@ -110,18 +109,16 @@ def item_source(item: Item, match: Match, profile: ColumnProfile, layout: Layout
         if profile.halfwidth_kana:
             transforms.append("kana_fullwidth")
             draft.notes.append(text("guess.note-kana"))
-    elif item.type in ("数字",) and profile.separated_digits:
+    elif item.type == "数字" and profile.separated_digits:
         transforms.append("digits")
         draft.notes.append(text("guess.note-digits"))
+    elif profile.padded and "wareki" not in draft.source:
+        transforms.append("trim")
+    if item.type == "コード" and item.code_table and profile.codes is None and profile.filled:
+        draft.notes.append(text("guess.note-not-codes", count=profile.distinct))
     if transforms:
         draft.source["transforms"] = transforms
     return draft
-
-
-def _year_month(fmt: str) -> str:
-    """A day-less form of a date format, for a 年月 item (``%Y/%m/%d`` → ``%Y/%m``)."""
-    head, _, _ = fmt.partition("%d")
-    return head.rstrip("/-.日") or fmt
 
 
 def code_map_draft(item: Item, profile: ColumnProfile, layout: Layout) -> CodeMapDraft | None:

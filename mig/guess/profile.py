@@ -38,6 +38,8 @@ class ColumnProfile:
     date_format: str | None
     halfwidth_kana: bool
     separated_digits: bool
+    #: Some values have spaces around them (trim them before a code map or a check).
+    padded: bool
     #: Distinct values, only for a code-like column (else ``None``): sorted.
     codes: tuple[str, ...] | None
 
@@ -69,6 +71,7 @@ def profile_columns(rows: pl.DataFrame) -> dict[str, ColumnProfile]:
             *(_share(date_from_format(value, fmt).is_not_null(), filled).alias(fmt) for fmt in DATE_FORMATS),
             value.str.contains(_HALF_KANA).fill_null(False).any().alias("kana"),
             (_share(value.str.contains(_SEPARATED_DIGITS).fill_null(False), filled) >= DATE_SHARE).alias("sep"),
+            (pl.col(name) != value).fill_null(False).any().alias("padded"),
         ).row(0, named=True)
         filled_n = int(stats["filled"])
         date_format = next(
@@ -89,6 +92,7 @@ def profile_columns(rows: pl.DataFrame) -> dict[str, ColumnProfile]:
             date_format=date_format,
             halfwidth_kana=bool(stats["kana"]),
             separated_digits=bool(stats["sep"]) and filled_n > 0,
+            padded=bool(stats["padded"]),
             codes=codes,
         )
     return profiles

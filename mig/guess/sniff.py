@@ -186,6 +186,11 @@ def sniff(path: Path, known_name: Callable[[str], bool]) -> Sniffed:
     first = [(v or "").strip().lstrip("\ufeff") for v in rows.row(0)]
     known = sum(1 for value in first if known_name(value))
     header = _looks_like_header(first, rows.slice(1), known)
-    if header and len(set(first)) == len(first) and all(v.strip() for v in first):
+    if header:
+        seen: dict[str, int] = {}
+        for position, name in enumerate(first, 1):  # as mig extract would refuse it
+            if name in seen:
+                raise InputError(str(path), f"header names a column twice (fields {seen[name]} and {position})", line=1)
+            seen[name] = position
         return Sniffed(path, encoding, delimiter, quote, True, tuple(first), rows.slice(1).rename(dict(zip(generic, first, strict=True))))
     return Sniffed(path, encoding, delimiter, quote, False, tuple(generic), rows)
