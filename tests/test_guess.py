@@ -235,3 +235,24 @@ def test_a_header_only_sample_drafts_from_the_headings(tmp_path: Path) -> None:
     sample.write_text("世帯番号,世帯主氏名\n", encoding="utf-8")
     result = mig.guess([sample], "juki-setai")
     assert [(m.item, m.column) for m in result.matches] == [("世帯番号", "世帯番号"), ("世帯主氏名", "世帯主氏名")]
+
+
+def test_an_era_column_beside_a_yymmdd_column_is_drafted_as_wareki_with_era(tmp_path: Path) -> None:
+    sample = tmp_path / "era.csv"
+    sample.write_text(
+        "団体コード,宛名番号,世帯番号,氏名,生年月日元号,生年月日,性別,続柄,住民となった年月日,住民となった事由,住所,住民状態\n"
+        "131016,1,1,山田　太郎,3,500102,1,01,20010401,01,東京都,1\n"
+        "131016,2,1,山田　花子,S,521130,2,02,20010401,01,東京都,2\n"
+        "131016,3,1,山田　一郎,平成,150607,1,11,20030607,02,東京都,3\n",
+        encoding="utf-8",
+    )
+    result = mig.guess([sample], "juki-jumin")
+    items = tomllib.loads(result.toml)["files"][0]["items"]
+    assert items["生年月日"] == {"wareki": "生年月日", "era": "生年月日元号"}
+    assert items["団体コード"] == {"column": "団体コード"}  # 131016 is no 明治13年 date: 住民状態 is no era column
+    assert "生年月日元号" not in result.unmatched_columns and not result.required_missing
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(result.toml, encoding="utf-8")
+    mig.extract(mapping, [sample], tmp_path / "run")
+    data = pl.read_parquet(tmp_path / "run" / "data" / "juki-jumin.parquet")
+    assert data["生年月日"].to_list() == ["19750102", "19771130", "20030607"]

@@ -88,7 +88,10 @@ def guess_mapping(samples: Sequence[Path], layout_id: str, layouts_root: Path | 
 
     rows = pl.concat([s.rows for s in sniffed])
     profiles = profile_columns(rows)
-    matches = match_columns(first.columns, layout.item_names, _fit(profiles, layout))
+    # an era column is read with its date column, not matched to an item of its own
+    era_columns = {p.era_column for p in profiles.values() if p.era_column is not None}
+    columns = [c for c in first.columns if c not in era_columns]
+    matches = match_columns(columns, layout.item_names, _fit(profiles, layout))
     drafts: list[DraftItem] = []
     code_drafts: list[CodeMapDraft] = []
     for match in matches:
@@ -99,7 +102,7 @@ def guess_mapping(samples: Sequence[Path], layout_id: str, layouts_root: Path | 
             draft.source["code_map"] = code.table
             code_drafts.append(code)
         drafts.append(draft)
-    used = {m.column for m in matches}
+    used = {m.column for m in matches} | {str(d.source["era"]) for d in drafts if "era" in d.source}
     unmatched = tuple(c for c in first.columns if c not in used)  # headings, or our own c1…cN
     matched_items = {m.item for m in matches}
     required_missing = tuple(i.name for i in layout.items if i.required and i.name not in matched_items)

@@ -97,6 +97,9 @@ def item_source(item: Item, match: Match, profile: ColumnProfile, layout: Layout
     if item.type == "日付" and profile.wareki:
         draft.source = {"wareki": column}
         draft.notes.append(text("guess.note-wareki"))
+    elif item.type == "日付" and profile.era_column is not None:
+        draft.source = {"wareki": column, "era": profile.era_column}
+        draft.notes.append(text("guess.note-wareki-era", era=profile.era_column))
     elif item.type == "日付" and profile.date_format not in (None, "%Y%m%d"):
         transforms.append({"date": profile.date_format})
         draft.notes.append(text("guess.note-date", format=profile.date_format))
