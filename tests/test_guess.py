@@ -256,3 +256,20 @@ def test_an_era_column_beside_a_yymmdd_column_is_drafted_as_wareki_with_era(tmp_
     mig.extract(mapping, [sample], tmp_path / "run")
     data = pl.read_parquet(tmp_path / "run" / "data" / "juki-jumin.parquet")
     assert data["生年月日"].to_list() == ["19750102", "19771130", "20030607"]
+
+
+def test_a_layout_given_as_a_file_is_named_so_that_the_mapping_works_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packaged = Path(mig.__file__).resolve().parent.parent / "layouts" / "juki"
+    (tmp_path / "layouts").mkdir()
+    for name in ("juki-setai.toml", "codes.toml"):
+        (tmp_path / "layouts" / name).write_bytes((packaged / name).read_bytes())
+    (tmp_path / "s.csv").write_text("世帯番号,世帯主氏名\n1,山田　太郎\n", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["guess", "s.csv", "--layout", "layouts/juki-setai.toml", "--out", "elsewhere/m.toml"])
+    assert result.exit_code == 0, result.output
+    mapping = load_mapping(tmp_path / "elsewhere" / "m.toml")
+    assert mapping.files[0].layout.source == "file"
+    assert [i.target for i in mapping.files[0].items] == ["世帯番号", "世帯主氏名"]

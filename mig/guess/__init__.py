@@ -29,7 +29,7 @@ from mig.guess.draft import (
 from mig.guess.match import Match, known_heading, match_columns
 from mig.guess.profile import ColumnProfile, profile_columns
 from mig.guess.sniff import SAMPLE_BYTES, SAMPLE_ROWS, Sniffed, sniff
-from mig.layout import Layout, get_layout
+from mig.layout import Layout, get_layout, is_layout_path
 
 __all__ = ["GuessResult", "guess_mapping"]
 
@@ -107,7 +107,11 @@ def guess_mapping(samples: Sequence[Path], layout_id: str, layouts_root: Path | 
     matched_items = {m.item for m in matches}
     required_missing = tuple(i.name for i in layout.items if i.required and i.name not in matched_items)
     code_maps = merge_code_maps(code_drafts)
-    toml = render(layout, sniffed, drafts, code_maps, unmatched, required_missing, SAMPLE_BYTES, SAMPLE_ROWS)
+    # a layout file is named by its absolute path: the mapping may be written anywhere
+    reference = str(Path(layout_id).resolve()) if is_layout_path(layout_id) else layout.id
+    toml = render(
+        layout, reference, sniffed, drafts, code_maps, unmatched, required_missing, SAMPLE_BYTES, SAMPLE_ROWS
+    )
     return GuessResult(
         toml=toml,
         layout=layout.id,

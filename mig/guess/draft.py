@@ -166,6 +166,7 @@ def merge_code_maps(drafts: Sequence[CodeMapDraft]) -> list[CodeMapDraft]:
 
 def render(
     layout: Layout,
+    reference: str,
     samples: Sequence[Sniffed],
     items: Sequence[DraftItem],
     code_maps: Sequence[CodeMapDraft],
@@ -208,7 +209,7 @@ def render(
             lines += [f"# {toml_string(s)} = \"\"" for s in cm.unresolved]
         if cm.hidden:
             lines.append("# " + text("guess.code-hidden", count=cm.hidden))
-    lines += ["", "[[files]]", f"layout = {toml_string(layout.id)}"]
+    lines += ["", "[[files]]", f"layout = {toml_string(reference)}"]
     names = sorted({s.path.name for s in samples})
     lines.append(f"inputs = [{', '.join(toml_string(n) for n in names)}]")
     lines += ["", "[files.items]"]
