@@ -146,6 +146,10 @@ def test_comments_follow_the_language(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "どの項目にも対応しなかった元の列: 備考" in result.stdout
     assert "同義の名称" in result.stdout and "項目を対応付けました" in result.stderr
+    english = CliRunner().invoke(main, ["--lang", "en", "guess", str(sample), "--layout", "juki-jumin"])
+    # only the comments differ: the mapping itself is the same in either language
+    assert tomllib.loads(result.stdout) == tomllib.loads(english.stdout)
+    assert result.stdout != english.stdout
 
 
 def test_unreadable_samples_and_unknown_layouts_are_one_line_errors(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from mig.errors import ConfigError
 from mig.guess.draft import (
     CodeMapDraft,
@@ -84,8 +86,6 @@ def guess_mapping(samples: Sequence[Path], layout_id: str, layouts_root: Path | 
                 f"{other.path}: its encoding, delimiter, quoting or columns differ from {first.path}; "
                 "guess each form of file separately"
             )
-    import polars as pl
-
     rows = pl.concat([s.rows for s in sniffed])
     profiles = profile_columns(rows)
     # an era column is read with its date column, not matched to an item of its own
@@ -96,7 +96,7 @@ def guess_mapping(samples: Sequence[Path], layout_id: str, layouts_root: Path | 
     code_drafts: list[CodeMapDraft] = []
     for match in matches:
         item = layout.item(match.item)
-        draft = item_source(item, match, profiles[match.column], layout)
+        draft = item_source(item, match, profiles[match.column])
         code = code_map_draft(item, profiles[match.column], layout) if item.type == "コード" else None
         if code is not None:
             draft.source["code_map"] = code.table

@@ -89,7 +89,7 @@ def standard_code(value: str, codes: dict[str, str]) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def item_source(item: Item, match: Match, profile: ColumnProfile, layout: Layout) -> DraftItem:
+def item_source(item: Item, match: Match, profile: ColumnProfile) -> DraftItem:
     """How ``item`` reads ``match.column``: the source kind, transforms and notes."""
     column = match.column
     draft = DraftItem(item, match, {"column": column})
@@ -115,7 +115,7 @@ def item_source(item: Item, match: Match, profile: ColumnProfile, layout: Layout
     elif item.type == "数字" and profile.separated_digits:
         transforms.append("digits")
         draft.notes.append(text("guess.note-digits"))
-    elif profile.padded and "wareki" not in draft.source:
+    elif profile.padded:
         transforms.append("trim")
     if item.type == "コード" and item.code_table and profile.codes is None and profile.filled:
         draft.notes.append(text("guess.note-not-codes", count=profile.distinct))
