@@ -200,3 +200,28 @@ def test_the_readme_lists_every_transform_with_parameters() -> None:
     section = readme.split("### Mapping files", 1)[1].split("\n### ", 1)[0]
     for name in PARAMETERISED:
         assert f"`{{ {name} = " in section, name
+
+
+@given(pattern=st.text(alphabet="ab[]()*+?{}\\^$|.-0123456789,年%YmdS ", max_size=12),
+       replacement=st.text(alphabet="a$1{}\\", max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_any_pattern_or_format_is_a_working_step_or_one_config_error(pattern: str, replacement: str) -> None:
+    for spec in ({"regex_replace": pattern, "replacement": replacement}, {"date": pattern}):
+        try:
+            step = transform_step(spec, "m.toml item 'x' transforms[1]")
+        except ConfigError as exc:
+            assert "\n" not in str(exc)
+            continue
+        out = apply(step.apply, ["2024/03/31", "", None, "山田 1-2"])
+        assert len(out) == 4
+
+
+def test_a_hook_in_a_package_folder_beside_the_mapping(tmp_path: Path) -> None:
+    mapping = hook_mapping(tmp_path / "m", "")
+    (tmp_path / "m" / "vendor").mkdir()
+    (tmp_path / "m" / "vendor_hooks.py").rename(tmp_path / "m" / "vendor" / "zipcode.py")
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("vendor_hooks:zip7", "vendor.zipcode:zip7"), encoding="utf-8")
+    (tmp_path / "s.csv").write_text("NO,NAME,ZIP,SINCE\n1,山田　太郎,102-0083,2024/3/31\n", encoding="utf-8")
+    extract(mapping, [tmp_path / "s.csv"], tmp_path / "run")
+    assert run_outputs(tmp_path / "run")[0]["郵便番号"].to_list() == ["1020083"]
+    assert not any(name == "vendor" or name.startswith("vendor.") for name in sys.modules)
