@@ -134,17 +134,20 @@ def run_outputs(run: Path) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, o
 def test_transforms_in_a_mapping_convert_and_an_unreadable_date_is_a_finding(tmp_path: Path) -> None:
     (tmp_path / "mapping.toml").write_text(MAPPING, encoding="utf-8")
     (tmp_path / "s.csv").write_text(
-        "NO,NAME,ZIP,SINCE\nNo.12,山田　太郎,102-0083,2024/3/31\n13,鈴木　花子,102ー0084,2024/02/30\n",
+        "NO,NAME,ZIP,SINCE\nNo.12,山田　太郎,102-0083,2024/3/31\n13,鈴木　花子,102ー0084,2024/02/30\n"
+        "14,佐藤　一郎,102-0085,\u3000 \n",  # spaces only: no date, not a bad one
         encoding="utf-8",
     )
     result = extract(tmp_path / "mapping.toml", [tmp_path / "s.csv"], tmp_path / "run")
     entry = result.report.files[0]
-    assert (entry.rows_in, entry.rows_out, entry.rows_rejected) == (2, 1, 1)
+    assert (entry.rows_in, entry.rows_out, entry.rows_rejected) == (3, 1, 2)
     data, findings, rejects = run_outputs(tmp_path / "run")
     assert data.select("世帯番号", "郵便番号", "世帯となった年月日").rows() == [("000012", "1020083", "20240331")]
     bad = findings.filter(pl.col("type") == "date-invalid")
-    assert bad.select("item", "detail").rows() == [("世帯となった年月日", "%Y/%m/%d")]
-    assert [r["type"] for r in rejects[0]["reasons"]] == ["date-invalid"]  # type: ignore[index]
+    assert bad.select("row", "item", "detail").rows() == [(2, "世帯となった年月日", "%Y/%m/%d")]
+    reasons = {r["row"]: [x["type"] for x in r["reasons"]] for r in rejects}  # type: ignore[attr-defined]
+    # a date of spaces only is no date (the required item is missing), not an unreadable one
+    assert reasons == {2: ["date-invalid"], 3: ["required-missing"]}
 
 
 def test_a_bare_parameterised_name_in_a_mapping_is_a_config_error(tmp_path: Path) -> None:

@@ -365,7 +365,8 @@ def _compile_item(
         before = value
         value = step.apply(value)
         if step.failure is not None:  # a value the step could not read (e.g. a date not in its format)
-            checks.append((~_empty(before) & value.is_null(), step.failure, step.detail))
+            blank = _empty(before.str.strip_chars(" \t\u3000"))  # spaces only: no value, not a bad one
+            checks.append((~blank & value.is_null(), step.failure, step.detail))
     if item.code_map is not None:
         table = code_maps[item.code_map]
         mapped = value.replace_strict(
