@@ -182,7 +182,7 @@ def render(
         "# " + text("guess.review"),
         "# " + text(
             "guess.detected", encoding=first.encoding, delimiter=json.dumps(first.delimiter),
-            quote=json.dumps(first.quote) if first.quote else "-", header="yes" if first.header else "no",
+            quote=json.dumps(first.quote) if first.quote else "-", header=text("guess.header-yes" if first.header else "guess.header-no"),
             mib=sample_bytes // (1 << 20) or 1, rows=sample_rows,
         ),
     ]
