@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         UserError,
     )
     from mig.extract.run import RunResult
+    from mig.guess import GuessResult
     from mig.layout import Item, Layout, get_layout, list_layouts
     from mig.layout_import import ImportResult
     from mig.load.bundle import BundleRefusedError, BundleResult
@@ -75,6 +76,7 @@ __all__ = [
     "audit_package",
     "extract",
     "get_layout",
+    "guess",
     "import_layouts",
     "list_layouts",
     "load",
@@ -237,6 +239,30 @@ def preview(
     return preview_source(mapping, input_path, limit=limit, adapter=adapter)
 
 
+def guess(
+    samples: Sequence[Path], layout: str, *, out: Path | None = None, force: bool = False
+) -> GuessResult:
+    """Draft a mapping of the sample exports ``samples`` onto ``layout`` (:mod:`mig.guess`):
+    sniffed encoding, delimiter, quoting and header, headings matched to 項目名称, dates,
+    半角カナ and code columns detected. With ``out`` the TOML is written there atomically;
+    an existing file is replaced only with ``force``."""
+    from pathlib import Path
+
+    from mig.errors import OutputExistsError
+    from mig.fs import check_output_file, write_text
+    from mig.guess import guess_mapping
+    from mig.i18n import text
+
+    if out is not None:
+        check_output_file(out, inputs=[Path(s) for s in samples], option="--out")
+        if (out.exists() or out.is_symlink()) and not force:
+            raise OutputExistsError(text("guess.exists", path=out))
+    result = guess_mapping([Path(s) for s in samples], layout)
+    if out is not None:
+        write_text(out, result.toml)
+    return result
+
+
 def run_demo(
     out: Path,
     *,
@@ -305,6 +331,7 @@ _LAZY = {
     "list_layouts": "mig.layout",
     "LoadResult": "mig.load.run",
     "RunResult": "mig.extract.run",
+    "GuessResult": "mig.guess",
     "Report": "mig.validation.report",
     "DemoResult": "mig.demo.run",
 }
@@ -324,7 +351,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-_FACADE_NAMES = frozenset({"extract", "load"})
+_FACADE_NAMES = frozenset({"extract", "guess", "load"})
 
 
 class _Facade(ModuleType):

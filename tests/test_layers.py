@@ -85,6 +85,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     )),
     ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html", "mig.layout_import")),
     ("pipelines", ("mig.extract", "mig.load", "mig.audit")),
+    # mig guess drafts mappings for the extract pipeline and recognises dates with extract's
+    # own converters (one owner of 和暦 and date formats), so it sits above the pipelines
+    # rather than beside them; nothing below imports it.
+    ("drafting", ("mig.guess",)),
     # the plugin kit: conformance checks (may call the pipelines' contract) and the scaffold
     ("kit", ("mig.testing", "mig.scaffold")),
     ("demo", ("mig.demo",)),

@@ -242,8 +242,11 @@ NOT_CALLABLE = 3
 
 @pytest.fixture
 def hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    (tmp_path / "hooks_under_test.py").write_text(HOOKS, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    # an installed module (on sys.path), not a file beside the mapping (tests/test_transforms_hooks.py)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hooks_under_test.py").write_text(HOOKS, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
     yield "hooks_under_test"
     sys.modules.pop("hooks_under_test", None)
 

@@ -34,6 +34,7 @@ class MigGroup(click.Group):
         "demo": ("mig.cli.demo", "demo"),
         "extract": ("mig.cli.extract", "extract"),
         "gaiji": ("mig.cli.gaiji", "gaiji"),
+        "guess": ("mig.cli.guess", "guess"),
         "layouts": ("mig.cli.layouts", "layouts"),
         "load": ("mig.cli.load", "load"),
         "preview": ("mig.cli.preview", "preview"),

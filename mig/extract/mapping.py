@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
+import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ import polars as pl
 
 from mig import jp
 from mig.errors import ConfigError, UnknownNameError
-from mig.extract.transforms import get_transform, wareki_to_seireki
+from mig.extract.transforms import PARAMETERISED, TransformStep, transform_step, wareki_to_seireki
 from mig.gaiji.resolve import GaijiSettings, gaiji_settings
 from mig.i18n import text
 from mig.layout import Item, Layout, get_layout, parse_item
@@ -30,12 +32,18 @@ from mig.validation.report import mask_values
 
 SOURCE_KINDS = ("column", "const", "concat", "split", "wareki", "hook")
 
+#: A transform with parameters (mig.extract.transforms.PARAMETERISED): one kind per table.
+TRANSFORM_SCHEMA = Table({
+    "date": Str(nonempty=True), "regex_replace": Str(nonempty=True), "replacement": Str(),
+    "pad_left": Int(minimum=1), "fill": Str(nonempty=True),
+})
+assert set(PARAMETERISED) <= set(TRANSFORM_SCHEMA.fields)
 # The shape of a mapping file, checked before anything is built from it (mig.schema): a
 # wrong type is one ConfigError naming the key path and the expected type, never the value.
 ITEM_SCHEMA = Table({
     "column": Str(), "const": Text(), "concat": ListOf(Str(), nonempty=True), "split": Str(),
     "wareki": Str(), "hook": Str(), "separator": Str(), "index": Int(), "era": Str(),
-    "columns": ListOf(Str()), "transforms": ListOf(Str()), "code_map": Str(),
+    "columns": ListOf(Str()), "transforms": ListOf(OneOf((Str(), TRANSFORM_SCHEMA))), "code_map": Str(),
 })
 #: A declared extension item: the item table of a layout file (mig.layout.parse_item).
 EXTENSION_SCHEMA = Table(
@@ -79,7 +87,7 @@ class ItemMapping:
     index: int = 0
     era: str | None = None
     hook: str | None = None
-    transforms: tuple[str, ...] = ()
+    transforms: tuple[TransformStep, ...] = ()
     code_map: str | None = None
     #: The hook's expression, built and checked once when the mapping is loaded.
     hook_expr: pl.Expr | None = field(default=None, compare=False, repr=False)
@@ -154,7 +162,7 @@ def load_mapping(path: Path, layouts_root: Path | None = None) -> Mapping:
         if isinstance(inputs, str):
             inputs = [inputs]
         items = tuple(
-            _parse_item_mapping(target, spec, layout, code_maps, where)
+            _parse_item_mapping(target, spec, layout, code_maps, where, path.parent)
             for target, spec in file_raw.get("items", {}).items()
         )
         file_source = file_raw.get("source", {})
@@ -188,7 +196,12 @@ def _no_reserved_keys(options: dict[str, Any], where: str) -> None:
 
 
 def _parse_item_mapping(
-    target: str, spec: str | dict[str, Any], layout: Layout, code_maps: dict[str, dict[str, str]], where: str
+    target: str,
+    spec: str | dict[str, Any],
+    layout: Layout,
+    code_maps: dict[str, dict[str, str]],
+    where: str,
+    base: Path | None = None,
 ) -> ItemMapping:
     """One item of ``[files.items]``, its shape already checked against :data:`ITEM_SCHEMA`."""
     where = f"{where} item {target!r}"
@@ -212,10 +225,10 @@ def _parse_item_mapping(
     else:
         hook = value
         columns = tuple(spec.get("columns", []))
-        hook_expr = compile_hook(hook, columns, where)
-    transforms = tuple(spec.get("transforms", []))
-    for name in transforms:
-        get_transform(name)
+        hook_expr = compile_hook(hook, columns, where, base)
+    transforms = tuple(
+        transform_step(entry, f"{where} transforms[{n}]") for n, entry in enumerate(spec.get("transforms", []), 1)
+    )
     code_map = spec.get("code_map")
     if code_map is not None and code_map not in code_maps:
         raise UnknownNameError(f"code map (in {where})", code_map, code_maps)
@@ -234,12 +247,47 @@ def _parse_item_mapping(
     )
 
 
-def _load_hook(reference: str, where: str) -> Callable[..., Any]:
+def _hook_file(module_name: str, base: Path | None) -> Path | None:
+    """The mapping directory's own file for ``module_name`` (``a.b`` → ``a/b.py``), if any."""
+    if base is None or not all(part.isidentifier() for part in module_name.split(".")):
+        return None
+    candidate = base.joinpath(*module_name.split(".")).with_suffix(".py")
+    return candidate if candidate.is_file() else None
+
+
+def _import_hook_module(module_name: str, base: Path | None) -> Any:
+    """The hook's module: a file of that name in the mapping's directory first, else an
+    installed module.
+
+    A file beside the mapping is loaded by its location under a name scoped to that
+    directory (``mig_mapping_<hash>.<module>``): ``sys.path`` is never changed, and two
+    mappings with a ``hooks.py`` each get each their own.
+    """
+    location = _hook_file(module_name, base)
+    if location is None:
+        return importlib.import_module(module_name)
+    location = location.resolve()
+    scope = hashlib.sha256(str(location.parent).encode("utf-8")).hexdigest()[:12]
+    scoped = f"mig_mapping_{scope}.{module_name.replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(scoped, location)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {location.name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[scoped] = module  # while it runs: dataclasses and typing look it up there
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[scoped]
+        raise
+    return module
+
+
+def _load_hook(reference: str, where: str, base: Path | None = None) -> Callable[..., Any]:
     module_name, _, function_name = reference.partition(":")
     if not module_name or not function_name:
         raise ConfigError(f"{where}: hook must be 'package.module:function', not {reference!r}")
     try:
-        function = getattr(importlib.import_module(module_name), function_name)
+        function = getattr(_import_hook_module(module_name, base), function_name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"{where}: cannot load hook {reference!r}: {exc}") from None
     except Exception as exc:  # the hook's module fails on import: its own bug, named by type
@@ -249,13 +297,14 @@ def _load_hook(reference: str, where: str) -> Callable[..., Any]:
     return function  # type: ignore[no-any-return]
 
 
-def compile_hook(reference: str, columns: Sequence[str], where: str) -> pl.Expr:
-    """Load hook ``reference`` (``package.module:function``), call it once with one
+def compile_hook(reference: str, columns: Sequence[str], where: str, base: Path | None = None) -> pl.Expr:
+    """Load hook ``reference`` (``package.module:function``; a ``module.py`` in ``base``,
+    the mapping's directory, comes before an installed module), call it once with one
     ``polars.Expr`` per source column and check what it returns: a Polars expression that
     evaluates on String columns. Done when the mapping is loaded, never per batch or row;
     a hook that breaks the contract is one :class:`ConfigError` naming it.
     """
-    function = _load_hook(reference, where)
+    function = _load_hook(reference, where, base)
     try:
         expr = function(*[pl.col(c) for c in columns])
     except Exception as exc:  # the hook's own bug; no data is involved yet
@@ -382,8 +431,12 @@ def _compile_item(
         assert item.hook is not None
         value = item.hook_expr if item.hook_expr is not None else compile_hook(item.hook, item.columns, item.target)
     value = value.cast(pl.String)
-    for name in item.transforms:
-        value = get_transform(name)(value)
+    for step in item.transforms:
+        before = value
+        value = step.apply(value)
+        if step.failure is not None:  # a value the step could not read (e.g. a date not in its format)
+            blank = _empty(before.str.strip_chars(" \t\u3000"))  # spaces only: no value, not a bad one
+            checks.append((~blank & value.is_null(), step.failure, step.detail))
     if item.code_map is not None:
         table = code_maps[item.code_map]
         mapped = value.replace_strict(

@@ -14,13 +14,16 @@ listed first, so ``ｶﾞ`` wins over ``ｶ``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
 from mig import jp
-from mig.errors import UnknownNameError
+from mig.errors import ConfigError, UnknownNameError
 from mig.jp import days_in_month
 
 Transform = Callable[[pl.Expr], pl.Expr]
@@ -102,6 +105,15 @@ def upper(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_uppercase()
 
 
+def digits(expr: pl.Expr) -> pl.Expr:
+    """Keep the digits only (全角 digits become ASCII first): ``〒102-0083`` → ``1020083``.
+
+    >>> pl.select(digits(pl.lit("〒１０２－００８３"))).item()
+    '1020083'
+    """
+    return alnum_halfwidth(expr).str.replace_all(r"[^0-9]", "")
+
+
 def juki_code(expr: pl.Expr) -> pl.Expr:
     """住基ネット統一文字コード tokens (``J+XXXX``) → MJ characters (:func:`mig.gaiji.resolve.juki_code`)."""
     from mig.gaiji.resolve import juki_code as resolve_juki
@@ -123,6 +135,7 @@ TRANSFORMS: dict[str, Transform] = {
     "alnum_fullwidth": alnum_fullwidth,
     "zenkaku": zenkaku,
     "upper": upper,
+    "digits": digits,
     "juki_code": juki_code,
     "koseki_code": koseki_code,
 }
@@ -137,7 +150,176 @@ def get_transform(name: str) -> Transform:
     try:
         return TRANSFORMS[name]
     except KeyError:
-        raise UnknownNameError("transform", name, TRANSFORMS) from None
+        if name in PARAMETERISED:
+            raise ConfigError(f"transform {name!r} takes a parameter: {PARAMETERISED[name]}") from None
+        raise UnknownNameError("transform", name, [*TRANSFORMS, *PARAMETERISED]) from None
+
+
+# ---------------------------------------------------------------------------------------
+# transforms with parameters: an inline table in the item's ``transforms`` list
+# ---------------------------------------------------------------------------------------
+
+#: Transforms written as a table, and the form shown when one is given without its table.
+PARAMETERISED: dict[str, str] = {
+    "date": '{ date = "%Y/%m/%d" } (%Y, %m, %d and literal text)',
+    "regex_replace": '{ regex_replace = "PATTERN", replacement = "" }',
+    "pad_left": '{ pad_left = WIDTH, fill = "0" }',
+}
+
+
+@dataclass(frozen=True)
+class TransformStep:
+    """One entry of an item's ``transforms``: a name, its parameters, the expression builder.
+
+    ``failure`` is the finding type raised where the step turns a non-empty value into
+    null (the value was not readable, e.g. a ``date`` not in its format); ``detail`` is that
+    finding's value-free detail (the format).
+    """
+
+    name: str
+    apply: Transform
+    label: str
+    failure: str | None = None
+    detail: str | None = None
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def transform_step(spec: str | Mapping[str, Any], where: str = "transform") -> TransformStep:
+    """Build one ``transforms`` entry: a name (``"trim"``) or a table with parameters.
+
+    A wrong parameter is one :class:`ConfigError` naming ``where`` (never a value).
+
+    >>> transform_step("trim").name
+    'trim'
+    >>> step = transform_step({"pad_left": 4, "fill": "0"})
+    >>> pl.select(step.apply(pl.lit("12"))).item(), str(step)
+    ('0012', 'pad_left(4, fill="0")')
+    >>> step = transform_step({"regex_replace": "[-ー]"})
+    >>> pl.select(step.apply(pl.lit("03-1234ー5678"))).item()
+    '0312345678'
+    """
+    if isinstance(spec, str):
+        return TransformStep(spec, get_transform(spec), spec)
+    kinds = [name for name in PARAMETERISED if name in spec]
+    if len(kinds) != 1:
+        raise ConfigError(f"{where}: a transform table holds exactly one of {', '.join(PARAMETERISED)}")
+    kind = kinds[0]
+    allowed = {"date": {"date"}, "regex_replace": {"regex_replace", "replacement"}, "pad_left": {"pad_left", "fill"}}[kind]
+    unknown = sorted(str(k) for k in spec if k not in allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} for {kind}; allowed: {', '.join(sorted(allowed))}")
+    if kind == "date":
+        fmt = _param(spec, "date", str, where)
+        _date_pattern(fmt, where)  # a wrong format fails when the mapping is loaded
+        return TransformStep(
+            "date", lambda e: date_from_format(e, fmt), f"date({fmt!r})", failure="date-invalid", detail=fmt
+        )
+    if kind == "regex_replace":
+        pattern = _param(spec, "regex_replace", str, where)
+        replacement = _param(spec, "replacement", str, where, default="")
+        try:  # Polars' (Rust) regex syntax, checked on no rows
+            pl.DataFrame(schema={"s": pl.String}).select(pl.col("s").str.replace_all(pattern, replacement))
+        except Exception:
+            raise ConfigError(f"{where}: regex_replace: not a valid regular expression (Rust regex syntax)") from None
+        return TransformStep(
+            "regex_replace",
+            lambda e: e.str.replace_all(pattern, replacement),
+            f"regex_replace({pattern!r}, {replacement!r})",
+        )
+    width = _param(spec, "pad_left", int, where)
+    fill = _param(spec, "fill", str, where, default="0")
+    if not 1 <= width <= 10_000 or len(fill) != 1:
+        raise ConfigError(f"{where}: pad_left needs a width from 1 to 10000 and fill of one character")
+    return TransformStep(
+        "pad_left", lambda e: e.str.pad_start(width, fill), f"pad_left({width}, fill={fill!r})".replace("'", '"')
+    )
+
+
+def _param(spec: Mapping[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
+    value = spec.get(key, default)
+    if value is None or not isinstance(value, kind) or isinstance(value, bool):
+        expected = "an integer" if kind is int else "a string"
+        raise ConfigError(f"{where}: {key}: expected {expected}")
+    return value
+
+
+# Date format directives → named groups. Other text is literal (after the same width
+# folding as the values, so a format written with 全角 ／ matches both widths).
+_FOLD_FORMAT = {ord(full): half for full, half in jp.ALNUM_FULL_TO_HALF.items()}
+_DATE_DIRECTIVES = {"%Y": r"(?P<y>[0-9]{4})", "%m": r"(?P<m>[0-9]{1,2})", "%d": r"(?P<d>[0-9]{1,2})"}
+
+
+def _date_pattern(fmt: str, where: str) -> tuple[str, bool]:
+    """The regular expression of a ``date`` format and whether it has a day.
+
+    >>> _date_pattern("%Y年%m月%d日", "t")
+    ('^(?P<y>[0-9]{4})年(?P<m>[0-9]{1,2})月(?P<d>[0-9]{1,2})日$', True)
+    >>> _date_pattern("%Y%m%d", "t")[0]  # no separators: every part has its full width
+    '^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$'
+    """
+    parts = re.split(r"(%.)", fmt.translate(_FOLD_FORMAT).strip(" "))
+    seen: list[str] = []
+    out = []
+    for k, part in enumerate(parts):
+        if k % 2 == 0:  # literal text between directives (re.split puts directives at odd places)
+            out.append(re.escape(part))
+            continue
+        if part == "%%":
+            out.append("%")
+            continue
+        if part not in _DATE_DIRECTIVES or part in seen:
+            raise ConfigError(
+                f"{where}: date format: {part} is not allowed (use each of %Y, %m, %d at most once)"
+            )
+        seen.append(part)
+        pattern = _DATE_DIRECTIVES[part]
+        # with no text between it and a neighbouring directive (%Y%m%d) a part has its full width
+        glued = (k >= 2 and parts[k - 1] == "" and parts[k - 2] != "%%") or (
+            k + 2 < len(parts) and parts[k + 1] == "" and parts[k + 2] != "%%"
+        )
+        out.append(pattern.replace("{1,2}", "{2}") if glued else pattern)
+    if "%Y" not in seen or "%m" not in seen:
+        raise ConfigError(f"{where}: date format needs %Y and %m (and %d for a 日付 item)")
+    return "^" + "".join(out) + "$", "%d" in seen
+
+
+def date_from_format(expr: pl.Expr, fmt: str) -> pl.Expr:
+    """A Gregorian date written in ``fmt`` → ``YYYYMMDD`` (``YYYYMM`` without ``%d``).
+
+    ``%Y`` is four digits, ``%m`` and ``%d`` one or two; 全角 digits and symbols, and
+    spaces around the value, are accepted. 不詳 parts written ``0``/``00`` are kept as
+    ``00`` (``2024/03/00`` → ``20240300``; a day with month 00 is invalid), as
+    :func:`wareki_to_seireki` keeps them. A value that is not a real date in ``fmt`` is
+    null (the mapping reports ``date-invalid`` for it); null and empty stay null.
+
+    >>> df = pl.DataFrame({"d": ["2024/3/31", "２０２４／０２／２９", "2023/02/29", "2024/03/00", "31.3.2024", ""]})
+    >>> df.select(date_from_format(pl.col("d"), "%Y/%m/%d"))["d"].to_list()
+    ['20240331', '20240229', None, '20240300', None, None]
+    >>> pl.select(date_from_format(pl.lit("令和6年"), "%Y年%m月%d日")).item() is None
+    True
+    """
+    pattern, has_day = _date_pattern(fmt, "date")
+    text = alnum_halfwidth(expr.cast(pl.String)).str.strip_chars(" \t")
+    parts = text.str.extract_groups(pattern)
+    y = parts.struct.field("y").cast(pl.Int64, strict=False)
+    m = parts.struct.field("m").cast(pl.Int64, strict=False)
+    d = parts.struct.field("d").cast(pl.Int64, strict=False) if has_day else pl.lit(0, dtype=pl.Int64)
+    valid = (
+        y.is_not_null() & m.is_not_null() & d.is_not_null()
+        & (y >= 1) & (m <= 12)
+        & ~((m == 0) & (d != 0))
+        & ((m == 0) | (d <= days_in_month(y, m)))
+    ).fill_null(False)
+    value = pl.concat_str(
+        y.cast(pl.String).str.zfill(4),
+        m.cast(pl.String).str.zfill(2),
+        *([d.cast(pl.String).str.zfill(2)] if has_day else []),
+    )
+    result = pl.when(valid).then(value).otherwise(pl.lit(None, dtype=pl.String))
+    name = expr.meta.output_name(raise_if_undetermined=False)
+    return result.alias(name) if name else result
 
 
 # ---------------------------------------------------------------------------------------
