@@ -436,7 +436,7 @@ def _compile_item(
         value = step.apply(value)
         if step.failure is not None:  # a value the step could not read (e.g. a date not in its format)
             blank = _empty(before.str.strip_chars(" \t\u3000"))  # spaces only: no value, not a bad one
-            checks.append((~blank & value.is_null(), step.failure, step.detail))
+            checks.append(_Check(~blank & value.is_null(), step.failure, pl.lit(step.detail, dtype=pl.String), before))
     if item.code_map is not None:
         table = code_maps[item.code_map]
         mapped = value.replace_strict(
