@@ -20,8 +20,12 @@ Output: one Arrow IPC file (zstd) with one row per mapping entry::
     aj1      string   the Adobe-Japan1 IVS form when the table gives one
     flags    uint16   bit set, see FLAGS (options of the source plus ``shadowed``)
 
-``shadowed`` marks an entry a later entry for the same code overrides for decoding (jef4j
-keeps the last entry of a code; this script does the same). ``ERRATA`` corrects a handful of
+Where a code has more than one decodable entry, the one it decodes to is chosen here
+(:func:`_mark_shadowed`): a standard entry wins over a ``cjk_ci`` (CJK compatibility
+ideograph) entry, which is kept flagged ``alternative`` (decoded only by the ``compat``
+variant of :mod:`mig.codecs.luts`); among equals the last entry wins, as in jef4j. Every
+other losing entry is flagged ``shadowed``. jef4j itself keeps the last entry, so its JEF
+tables decode 0xB7C3 (恵) to U+FA6B: mig decodes it to U+6075 (see mig/codecs/README.md). ``ERRATA`` corrects a handful of
 evident code typos in the single-byte tables (each listed with its reason) before that.
 
 Run from the repository root::
@@ -55,6 +59,7 @@ FLAGS: dict[str, int] = {
     "halfwidth": 1 << 7,
     "fullwidth": 1 << 8,
     "compatible": 1 << 9,
+    "alternative": 1 << 14,
     "shadowed": 1 << 15,
 }
 
@@ -91,8 +96,9 @@ Fujitsu (EBCDIC, EBCDIK, ASCII, JEF), Hitachi (EBCDIC, EBCDIK, KEIS78, KEIS83) a
 (JIS8, EBCDIK, JIPS, JIS8<->EBCDIK) tables are derived from the mapping tables of jef4j
 (https://github.com/hidekatsu-izuno/jef4j), Copyright 2018 Hidekatsu Izuno,
 licensed under the Apache License, Version 2.0 (see LICENSE-Apache-2.0.txt beside this file).
-Changes: converted to one Arrow table; entries overridden by a later entry for the same code
-marked "shadowed"; six single-byte code typos corrected (listed in ERRATA of
+Changes: converted to one Arrow table; where a code has two decodable entries, the standard
+one is chosen over a CJK compatibility ideograph (kept as "alternative"), else the last
+(the others marked "shadowed"); six single-byte code typos corrected (listed in ERRATA of
 scripts/build_codec_tables.py).
 
 IBM CCSID 930, 939, 1390 and 1399 tables are generated from the GNU C Library's iconv
@@ -144,15 +150,23 @@ def load_jef4j(source: Path) -> list[dict[str, object]]:
 
 
 def _mark_shadowed(table_rows: list[dict[str, object]]) -> None:
-    """The last decodable entry of a code wins; earlier decodable ones are shadowed."""
-    last: dict[int, int] = {}
-    for i, row in enumerate(table_rows):
-        if not int(row["flags"]) & FLAGS["encode_only"]:  # type: ignore[call-overload]
-            last[int(row["code"])] = i  # type: ignore[call-overload]
+    """Choose the entry each code decodes to: a standard entry before a ``cjk_ci`` one, then
+    the last. A losing ``cjk_ci`` entry becomes ``alternative``; any other loser ``shadowed``."""
+    best: dict[int, int] = {}
     for i, row in enumerate(table_rows):
         flags = int(row["flags"])  # type: ignore[call-overload]
-        if not flags & FLAGS["encode_only"] and last[int(row["code"])] != i:  # type: ignore[call-overload]
-            row["flags"] = flags | FLAGS["shadowed"]
+        if flags & FLAGS["encode_only"]:
+            continue
+        code = int(row["code"])  # type: ignore[call-overload]
+        current = best.get(code)
+        if current is None or not (flags & FLAGS["cjk_ci"] and not int(table_rows[current]["flags"]) & FLAGS["cjk_ci"]):  # type: ignore[call-overload]
+            best[code] = i
+    for i, row in enumerate(table_rows):
+        flags = int(row["flags"])  # type: ignore[call-overload]
+        if flags & FLAGS["encode_only"] or best[int(row["code"])] == i:  # type: ignore[call-overload]
+            continue
+        loser = FLAGS["alternative"] if flags & FLAGS["cjk_ci"] else FLAGS["shadowed"]
+        row["flags"] = flags | loser
 
 
 def _jis8_ebcdik(source: Path) -> list[dict[str, object]]:

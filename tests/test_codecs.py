@@ -62,7 +62,11 @@ def expected_dbcs(charset: str, variant: str = "distinct") -> dict[int, str | No
     winners: dict[int, dict[str, object]] = {}
     for entry in table_entries(spec.dbcs):
         if not _has(entry, "encode_only"):
-            winners[int(entry["code"])] = entry  # type: ignore[call-overload]
+            code = int(entry["code"])  # type: ignore[call-overload]
+            # a standard entry wins over a CJK compatibility ideograph; else the last one
+            if _has(entry, "cjk_ci") and code in winners and not _has(winners[code], "cjk_ci"):
+                continue
+            winners[code] = entry
     bases = Counter(str(e["unicode"]) for e in winners.values() if e["unicode"] is not None)
     canonical: dict[str, int] = {}
     for code, e in sorted(winners.items()):

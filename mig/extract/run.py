@@ -9,7 +9,7 @@ that their accepted keys are known when the referencing file streams past.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from mig.codecs.overlay import OVERLAY_KEY, Overlay, load_overlay, overlay_scope
 from mig.errors import ConfigError, InputError
 from mig.extract.contract import ContractState, check_batch, check_end
 from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping
@@ -154,6 +155,7 @@ def extract(
     referenced = {
         (fk.layout, fk.target_item) for f in mapping.files for fk in f.layout.foreign_keys
     }
+    overlays: dict[str, Overlay] = {}  # overlay file → loaded, once per run
     with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root:
         for file_mapping in dependency_order(mapping.files):
             paths = assigned[file_mapping.layout.id]
@@ -167,9 +169,11 @@ def extract(
             collected: dict[str, list[pl.Series]] = {item: [] for item in key_items}
             row_base = 0
             primary_keys = KeyTracker(layout)
+            overlay = _codec_overlay(mapping, file_mapping, overlays)
             for path in paths:
                 options = {
-                    **mapping.source, **file_mapping.source, **(source_overrides or {}),
+                    **_without_overlay(mapping.source), **_without_overlay(file_mapping.source),
+                    **(source_overrides or {}),
                     # context for the adapter (see mig.plugin): never set by a mapping
                     "_mapping_dir": str(Path(mapping.path).parent.resolve()),
                     "_columns": file_mapping.source_columns,
@@ -178,7 +182,8 @@ def extract(
                         if f is not file_mapping and path in assigned[f.layout.id]
                     ],
                 }
-                reader = open_reader(plugin, path, options, batch_bytes=batch_bytes)
+                with overlay_scope(overlay):  # the codecs the adapter gets honour the overlay
+                    reader = open_reader(plugin, path, options, batch_bytes=batch_bytes)
                 contract = ContractState.of(plugin, path, reader)
                 header = _check_columns(path, reader.columns, file_mapping)
                 file_report.unmapped_columns.extend(
@@ -186,7 +191,7 @@ def extract(
                 )
                 total = path.stat().st_size
                 rows_in = 0
-                for batch in reader.batches():
+                for batch in _scoped(reader.batches(), overlay):
                     check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
                     batch = _offset_rows(batch, row_base)
                     rows_in += batch.rows_in
@@ -241,6 +246,7 @@ def extract(
             adapter=adapter_name,
             mapping=Digest(Path(mapping.path).name, mapping.sha256),
             gaiji=GaijiEntry.from_dict(mapping.gaiji.manifest_entry()) if mapping.gaiji else None,
+            codec_overlays=tuple(Digest(o.path, o.sha256) for _, o in sorted(overlays.items())),
             inputs=tuple(manifest_inputs),
             files=tuple(manifest_files),
             totals=Totals(**report.totals),
@@ -249,6 +255,36 @@ def extract(
         (root / REPORT_JSON).write_text(report.to_json(), encoding="utf-8")
         (root / REPORT_HTML).write_text(render_report_html(report.to_dict()), encoding="utf-8")
     return RunResult(out, manifest, report)
+
+
+def _without_overlay(source: dict[str, Any]) -> dict[str, Any]:
+    """A ``[source]`` table without ``overlay``: mig applies the overlay, not the adapter."""
+    return {k: v for k, v in source.items() if k != OVERLAY_KEY}
+
+
+def _codec_overlay(mapping: Mapping, file_mapping: FileMapping, loaded: dict[str, Overlay]) -> Overlay | None:
+    """The site overlay (mig.codecs.overlay) a file's ``[source]`` names, loaded once per run."""
+    name = {**mapping.source, **file_mapping.source}.get(OVERLAY_KEY)
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise ConfigError("[source] overlay must be the path of an overlay CSV file")
+    path = (Path(mapping.path).parent / name).resolve()
+    key = str(path)
+    if key not in loaded:
+        loaded[key] = load_overlay(path)
+    return loaded[key]
+
+
+def _scoped(batches: Iterator[SourceBatch], overlay: Overlay | None) -> Iterator[SourceBatch]:
+    """The reader's batches, each produced with the overlay active (adapters may build
+    their codecs lazily)."""
+    while True:
+        with overlay_scope(overlay):
+            batch = next(batches, None)
+        if batch is None:
+            return
+        yield batch
 
 
 def _bytes_done(batch: SourceBatch) -> int:
