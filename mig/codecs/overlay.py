@@ -126,8 +126,8 @@ class Overlay:
         return tuple(sorted((w, c, t) for (w, c), t in self.rows_for(charset).items()))
 
 
-def _fail(path: Path, line: int, key: str, **params: object) -> ConfigError:
-    rule = text(f"codecs.{key}", **params)
+def _fail(path: Path, line: int, key: str, **params: str | int) -> ConfigError:
+    rule = text(f"codecs.{key}", None, **params)
     return ConfigError(text("codecs.overlay-error", file=path.name, line=line, rule=rule))
 
 

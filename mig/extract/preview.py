@@ -19,6 +19,7 @@ from typing import Any
 
 from mig.charsets import is_control, is_private_use, is_variation_selector
 from mig.codecs.overlay import OVERLAY_KEY, load_overlay, overlay_scope
+from mig.codecs.tilde import NORMALISE_KEY
 from mig.errors import ConfigError
 from mig.extract.mapping import load_mapping
 from mig.plugin import Previewable
@@ -51,6 +52,7 @@ def preview_source(
         **mapping.source, **file_source, "_mapping_dir": str(mapping_path.parent.resolve()),
     }
     overlay_name = options.pop(OVERLAY_KEY, None)  # a site overlay: applied by mig, not the adapter
+    options.pop(NORMALISE_KEY, None)  # the 〜 family normalisation applies to extract's output only
     overlay = load_overlay((mapping_path.parent / str(overlay_name)).resolve()) if overlay_name else None
     with overlay_scope(overlay):
         reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from mig.codecs.overlay import OVERLAY_KEY, Overlay, load_overlay, overlay_scope
+from mig.codecs.tilde import NORMALISE_KEY, Normalise, check_normalise, normalise_frame
 from mig.errors import ConfigError, InputError
 from mig.extract.contract import ContractState, check_batch, check_end
 from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping
@@ -170,6 +171,7 @@ def extract(
             row_base = 0
             primary_keys = KeyTracker(layout)
             overlay = _codec_overlay(mapping, file_mapping, overlays)
+            normalise = check_normalise({**mapping.source, **file_mapping.source}.get(NORMALISE_KEY, "none"))
             for path in paths:
                 options = {
                     **_without_overlay(mapping.source), **_without_overlay(file_mapping.source),
@@ -194,6 +196,7 @@ def extract(
                 for batch in _scoped(reader.batches(), overlay):
                     check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
                     batch = _offset_rows(batch, row_base)
+                    batch = _normalised(batch, normalise, file_report.normalised)
                     rows_in += batch.rows_in
                     accepted = _process_batch(
                         batch, path, file_mapping, mapping, severities, keys, writer,
@@ -258,8 +261,18 @@ def extract(
 
 
 def _without_overlay(source: dict[str, Any]) -> dict[str, Any]:
-    """A ``[source]`` table without ``overlay``: mig applies the overlay, not the adapter."""
-    return {k: v for k, v in source.items() if k != OVERLAY_KEY}
+    """A ``[source]`` table without ``overlay`` and ``normalise``: mig applies them, not the adapter."""
+    return {k: v for k, v in source.items() if k not in (OVERLAY_KEY, NORMALISE_KEY)}
+
+
+def _normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int]) -> SourceBatch:
+    """The batch with its text normalised (mig.codecs.tilde), the replacements added to ``counts``."""
+    if normalise == "none":
+        return batch
+    data, replaced = normalise_frame(batch.data, normalise)
+    for key, count in replaced.items():
+        counts[key] = counts.get(key, 0) + count
+    return replace(batch, data=data) if replaced else batch
 
 
 def _codec_overlay(mapping: Mapping, file_mapping: FileMapping, loaded: dict[str, Overlay]) -> Overlay | None:
