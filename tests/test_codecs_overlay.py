@@ -11,6 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mig_adapters.copybook.parser import parse_copybook
 from mig_adapters.copybook.sample import COPYBOOK, LRECL, write_sample
 
@@ -157,3 +159,36 @@ def test_manifest_round_trips_the_overlay_digest(tmp_path: Path) -> None:
     manifest = Manifest(codec_overlays=(Digest("site.csv", "ab" * 32),))
     data = json.loads(json.dumps(manifest.to_dict()))
     assert Manifest.from_dict(data).codec_overlays == manifest.codec_overlays
+
+
+_SWAP_OVERLAY: list[object] = []
+
+
+def _swap_overlay() -> object:
+    if not _SWAP_OVERLAY:
+        from mig.codecs.overlay import load_overlay as load
+
+        _SWAP_OVERLAY.append(load(Path(__file__).resolve().parent.parent / "mig" / "codecs" / "overlays" / "jef-78jis-swaps.csv"))
+    return _SWAP_OVERLAY[0]
+
+
+_JEF_TEXT = st.lists(
+    st.sampled_from(["篭", "籠", "鯵", "鰺", "恵", "山", "田", "A", "1", " ", "\ue000", "侮\U000e0103"]), max_size=12
+).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_JEF_TEXT, min_size=1, max_size=5), st.sampled_from(["jef-ebcdik", "jef-ebcdic", "jef-ascii"]))
+def test_random_mixed_records_round_trip_under_an_overlay(texts: list[str], charset: str) -> None:
+    from mig.codecs.overlay import Overlay
+
+    overlay = _swap_overlay()
+    assert isinstance(overlay, Overlay)
+    codec = get_codec(charset, overlay=overlay)
+    fields = codec.encode_mixed(texts, 64)
+    result = codec.decode_mixed(fields)
+    assert result.errors.tolist() == [0] * len(texts)
+    assert [v.rstrip(" ") for v in result.values.to_pylist()] == [t.rstrip(" ") for t in texts]
+    plain = get_codec(charset).decode_mixed(fields).values.to_pylist()
+    swap = str.maketrans({"篭": "籠", "籠": "篭", "鯵": "鰺", "鰺": "鯵"})
+    assert [v.rstrip(" ") for v in plain] == [t.rstrip(" ").translate(swap) for t in texts]
