@@ -101,7 +101,8 @@ EUC_TABLES: dict[str, tuple[str, str]] = {
     "eucjp_ms": ("iconv", "EUC-JP-MS"),
     "euc_jis_2004": ("iconv", "EUC-JISX0213"),
 }
-#: eucJP-ms user-defined areas (rows 85-94 of both planes) → Private Use, row by row.
+#: eucJP-ms user-defined areas (rows 85-94 of both planes) → Private Use, row by row
+#: (mig.charsets.EUCJP_USER_DEFINED; the build script stays importable without mig).
 EUC_USER_AREAS = (("", 0xE000), ("_ss3", 0xE3AC))
 
 NOTICE = """mig/codecs/tables/charsets.arrow — mainframe code tables used by mig.codecs

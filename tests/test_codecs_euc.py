@@ -182,3 +182,12 @@ def test_any_bytes_decode_like_python_or_fail_cleanly(data: bytes) -> None:
         assert got == expected
     elif got is not None:  # only the eucJP-ms user areas decode where Python's codec fails
         assert any(0xE000 <= ord(c) <= 0xE757 for c in got)
+
+
+def test_the_user_areas_are_the_ones_charsets_names() -> None:
+    from mig.charsets import CP932_USER_DEFINED, EUCJP_USER_DEFINED
+
+    first, second = EUCJP_USER_DEFINED
+    assert decode_euc("euc-jp", b"\xf5\xa1\xfe\xfe").decode() == chr(first[0]) + chr(first[1])
+    assert decode_euc("euc-jp", b"\x8f\xf5\xa1\x8f\xfe\xfe").decode() == chr(second[0]) + chr(second[1])
+    assert (first[0], second[1]) == CP932_USER_DEFINED

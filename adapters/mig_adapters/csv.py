@@ -21,7 +21,13 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from mig.codecs.euc import EUC_ENCODINGS, EucDecodeError, decode_euc, valid_prefix
+from mig.codecs.euc import (
+    EUC_ENCODINGS,
+    EUCJP_USER_DEFINED,
+    EucDecodeError,
+    decode_euc,
+    valid_prefix,
+)
 from mig.plugin import (
     RECORD_SCHEMA,
     REJECT_EXTRA_SCHEMA,
@@ -179,7 +185,7 @@ def _japanese_score(sample: bytes, codec: str) -> float:
         | ((points >= 0x3000) & (points <= 0x30FF))
         | ((points >= 0x4E00) & (points <= 0x9FFF))
         | ((points >= 0xFF01) & (points <= 0xFF5E))
-        | ((points >= 0xE000) & (points <= 0xE757) & (codec == "euc_jp"))
+        | ((points >= EUCJP_USER_DEFINED[0][0]) & (points <= EUCJP_USER_DEFINED[-1][1]) & (codec == "euc_jp"))
     )
     return float(japanese.mean())
 

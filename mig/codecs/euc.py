@@ -39,9 +39,10 @@ from functools import cache
 
 import numpy as np
 
+from mig.charsets import EUCJP_USER_DEFINED
 from mig.codecs.luts import BIT_SECOND, BIT_UNMAPPED, CP_MASK, dbcs_lut
 
-__all__ = ["EUC_ENCODINGS", "EucDecodeError", "decode_euc", "valid_prefix"]
+__all__ = ["EUCJP_USER_DEFINED", "EUC_ENCODINGS", "EucDecodeError", "decode_euc", "valid_prefix"]
 
 #: Encoding name → packaged table (two-byte and SS2 codes; ``<table>_ss3`` for SS3 codes).
 EUC_ENCODINGS: dict[str, str] = {
