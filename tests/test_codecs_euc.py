@@ -191,3 +191,11 @@ def test_the_user_areas_are_the_ones_charsets_names() -> None:
     assert decode_euc("euc-jp", b"\xf5\xa1\xfe\xfe").decode() == chr(first[0]) + chr(first[1])
     assert decode_euc("euc-jp", b"\x8f\xf5\xa1\x8f\xfe\xfe").decode() == chr(second[0]) + chr(second[1])
     assert (first[0], second[1]) == CP932_USER_DEFINED
+
+
+def test_detection_falls_back_to_eucjp_ms_for_its_nec_rows() -> None:
+    plain = "番号,氏名\n1,山田太郎\n2,田中花子\n"
+    assert detect_encoding(to_euc(plain)) == "euc-jp"
+    nec = to_euc(plain) + b"3,\xad\xa1\xad\xa2\n"  # ① ② in eucJP-ms row 13 (NEC special characters)
+    assert detect_encoding(nec) == "eucjp-ms"
+    assert decode_euc("eucjp-ms", nec).decode().endswith("3,①②\n")

@@ -192,3 +192,24 @@ def test_random_mixed_records_round_trip_under_an_overlay(texts: list[str], char
     plain = get_codec(charset).decode_mixed(fields).values.to_pylist()
     swap = str.maketrans({"篭": "籠", "籠": "篭", "鯵": "鰺", "鰺": "鯵"})
     assert [v.rstrip(" ") for v in plain] == [t.rstrip(" ").translate(swap) for t in texts]
+
+
+def test_preview_applies_the_overlay(tmp_path: Path) -> None:
+    from mig.extract.preview import preview_source as preview
+
+    data, mapping, written = _sample_with_kago(tmp_path / "legacy")
+    record = min(written)
+    (mapping.parent / "site-jef.csv").write_text(SWAP, encoding="utf-8")
+    plain = preview(mapping, data, limit=record)
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('charset = "jef-ebcdik"', 'charset = "jef-ebcdik"\noverlay = "site-jef.csv"'), encoding="utf-8")
+    swapped = preview(mapping, data, limit=record)
+
+    def shimei(result: dict[str, object]) -> str:
+        records = result["records"]
+        assert isinstance(records, list)
+        fields = {f["name"]: f["value"] for f in records[record - 1]["fields"]}
+        return str(fields["SHIMEI"])
+
+    swap = {KAGO_OLD: KAGO_NEW, KAGO_NEW: KAGO_OLD}
+    assert shimei(plain)[0] == written[record] and shimei(swapped)[0] == swap[written[record]]

@@ -157,7 +157,9 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-16-le" if guess.endswith("le") else "utf-16-be" if guess.endswith("be") else "utf-16"
     # chardet often mistakes short Japanese samples for Chinese: decide between the two
     # Japanese legacy encodings by which decodes strictly into Japanese-looking text.
-    scores = {name: _japanese_score(sample, codec) for name, codec in (("cp932", "cp932"), ("euc-jp", "euc_jp"))}
+    # eucjp-ms only when EUC-JP cannot decode the sample (its NEC / IBM rows): on a tie the first wins
+    candidates = (("cp932", "cp932"), ("euc-jp", "euc-jp"), ("eucjp-ms", "eucjp-ms"))
+    scores = {name: _japanese_score(sample, codec) for name, codec in candidates}
     best = max(scores, key=lambda name: scores[name])
     if scores[best] < 0:
         raise InputError(
@@ -171,8 +173,8 @@ def _japanese_score(sample: bytes, codec: str) -> float:
     """Share of decoded characters that are kana, kanji, ASCII, CJK punctuation or EUC-JP
     user-defined (外字); -1 if undecodable."""
     try:
-        if codec == "euc_jp":  # mig's EUC-JP: eucJP-ms user-defined areas decode (to U+E000–U+E757)
-            text = decode_euc("euc-jp", sample[: valid_prefix(sample)]).decode("utf-8")
+        if codec in EUC_ENCODINGS:  # mig's EUC decoders: eucJP-ms user-defined areas decode (to U+E000–U+E757)
+            text = decode_euc(codec, sample[: valid_prefix(sample)]).decode("utf-8")
         else:
             text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
     except (UnicodeDecodeError, EucDecodeError):
@@ -185,7 +187,7 @@ def _japanese_score(sample: bytes, codec: str) -> float:
         | ((points >= 0x3000) & (points <= 0x30FF))
         | ((points >= 0x4E00) & (points <= 0x9FFF))
         | ((points >= 0xFF01) & (points <= 0xFF5E))
-        | ((points >= EUCJP_USER_DEFINED[0][0]) & (points <= EUCJP_USER_DEFINED[-1][1]) & (codec == "euc_jp"))
+        | ((points >= EUCJP_USER_DEFINED[0][0]) & (points <= EUCJP_USER_DEFINED[-1][1]) & (codec in EUC_ENCODINGS))
     )
     return float(japanese.mean())
 
