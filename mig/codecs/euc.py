@@ -67,8 +67,10 @@ class EucDecodeError(ValueError):
 
 @dataclass(frozen=True)
 class _Tables:
-    two: tuple[np.ndarray, np.ndarray]  # cp1, cp2 of two-byte and SS2 codes
-    ss3: tuple[np.ndarray, np.ndarray]
+    two: np.ndarray  # cp1 of two-byte and SS2 codes; entries below 0x8000 hold ASCII (key >> 8)
+    two_second: np.ndarray  # cp2 of the same
+    ss3: np.ndarray  # cp1 of the two bytes after SS3
+    ss3_second: np.ndarray
 
 
 @cache
@@ -76,27 +78,13 @@ def _tables(encoding: str) -> _Tables:
     table = EUC_ENCODINGS[encoding]
     two = dbcs_lut(table, "base", ())
     ss3 = dbcs_lut(table + "_ss3", "base", ())
-    return _Tables((two.cp1, two.cp2), (ss3.cp1, ss3.cp2))
+    cp1 = two.cp1.copy()
+    # no EUC lead byte is below 0x8E: key b << 8 | (any next byte) of an ASCII byte b is b
+    cp1[: 0x80 << 8] = np.arange(0x80 << 8, dtype=np.uint32) >> 8
+    return _Tables(cp1, two.cp2, ss3.cp1, ss3.cp2)
 
 
-def _starts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Character start positions and their byte lengths (1, 2 or 3)."""
-    n = a.size
-    idx = np.arange(n, dtype=np.int64)
-    high = a >= 0x80
-    ss2 = a == 0x8E
-    ss3 = a == 0x8F
-    taken = np.zeros(n + 2, dtype=bool)  # bytes an SS2 / SS3 takes after itself
-    taken[1:-1] |= ss2 | ss3
-    taken[2:] |= ss3
-    taken = taken[:n]
-    pair = high & ~ss2 & ~ss3 & ~taken
-    last_other = np.maximum.accumulate(np.where(pair, -1, idx))
-    lead = pair & ((idx - last_other) % 2 == 1)  # odd 1-based position in a run of pair bytes
-    start = (~high & ~taken) | ((ss2 | ss3) & ~taken) | lead
-    positions = np.flatnonzero(start)
-    length = np.where(a[positions] < 0x80, 1, np.where(a[positions] == 0x8F, 3, 2)).astype(np.int64)
-    return positions, length
+_CHUNK = 1 << 20
 
 
 def valid_prefix(data: bytes) -> int:
@@ -111,7 +99,8 @@ def valid_prefix(data: bytes) -> int:
 
 
 def decode_euc(encoding: str, data: bytes) -> bytes:
-    """UTF-8 bytes of a block of ``encoding`` (one of :data:`EUC_ENCODINGS`).
+    """UTF-8 bytes of a block of ``encoding`` (one of :data:`EUC_ENCODINGS`), decoded in
+    chunks of about 1 MB cut after an ASCII byte (always a character boundary).
 
     >>> decode_euc("euc-jis-2004", b"\\xa4\\xf7").decode() == "\\u304b\\u309a"
     True
@@ -122,35 +111,89 @@ def decode_euc(encoding: str, data: bytes) -> bytes:
     """
     tables = _tables(encoding)
     a = np.frombuffer(data, dtype=np.uint8)
-    n = a.size
-    if n == 0:
-        return b""
-    if not (a >= 0x80).any():
+    if a.size == 0 or not (a >= 0x80).any():
         return data
-    positions, length = _starts(a)
-    ends = positions + length
-    cut = np.flatnonzero(ends > n)
-    if cut.size:
-        first = int(positions[cut[0]])
-        raise EucDecodeError(first, n - first, truncated=True)
-    padded = np.concatenate([a, np.zeros(2, np.uint8)]).astype(np.int64)
-    b1, b2, b3 = padded[positions], padded[positions + 1], padded[positions + 2]
-    cps = b1.astype(np.uint32)  # ASCII: the byte itself
-    second = np.zeros(positions.size, dtype=np.uint32)
-    for size, (cp1, cp2), code in ((2, tables.two, b1 << 8 | b2), (3, tables.ss3, b2 << 8 | b3)):
-        where = np.flatnonzero(length == size)
-        if where.size:
-            cps[where] = cp1[code[where]]
-            second[where] = cp2[code[where]]
-    bad = np.flatnonzero((cps & BIT_UNMAPPED) != 0)
-    if bad.size:
-        first = int(positions[bad[0]])
-        raise EucDecodeError(first, int(length[bad[0]]))
-    has_second = (cps & BIT_SECOND) != 0
-    cps &= CP_MASK
-    if has_second.any():
-        at = np.flatnonzero(has_second)
-        cps = np.insert(cps, at + 1, second[at])
+    parts: list[bytes] = []
+    start = 0
+    while start < a.size:
+        end = min(start + _CHUNK, a.size)
+        if end < a.size:
+            ascii_at = np.flatnonzero(a[start + _CHUNK // 2 : end] < 0x80)
+            if ascii_at.size:
+                end = start + _CHUNK // 2 + int(ascii_at[-1]) + 1
+        parts.append(_decode_chunk(tables, a[start:end], start))
+        start = end
+    return b"".join(parts)
+
+
+def _pairs16(a: np.ndarray) -> np.ndarray:
+    """``a[i] << 8 | a[i + 1]`` for every position (0 after the end), as ``uint16``."""
+    n = a.size
+    padded = np.zeros(n + 2, dtype=np.uint8)
+    padded[:n] = a
+    out = np.empty(n + 1, dtype=np.uint16)
+    out[0::2] = padded[: 2 * ((n + 2) // 2)].view(">u2")[: out[0::2].size]
+    out[1::2] = padded[1 : 1 + 2 * ((n + 1) // 2)].view(">u2")[: out[1::2].size]
+    return out[:n]
+
+
+def _decode_chunk(tables: _Tables, a: np.ndarray, base: int) -> bytes:
+    """Decode one chunk. Pair bytes (≥ 0x80, not SS2/SS3 or a byte they take) come in runs
+    that start after an ASCII byte or an SS2/SS3 sequence; in valid text every run has an
+    even length, so a pair byte is a lead exactly where the running parity of pair bytes is
+    odd. A run of odd length shows as an odd parity at the byte after it: that run's last
+    lead has no trail. Every position is looked up (one take of ``a[i] << 8 | a[i + 1]``)
+    and the character starts are kept."""
+    n = a.size
+    high = a >= 0x80
+    if not high.any():
+        return a.tobytes()
+    ss3 = a == 0x8F
+    special = (a == 0x8E) | ss3
+    taken = None
+    if special.any():  # bytes an SS2 / SS3 takes after itself are never a start
+        taken = np.zeros(n + 2, dtype=bool)
+        taken[1:-1] = special
+        taken[2:] |= ss3
+        taken = taken[:n]
+        pair = high & ~special & ~taken
+        start_mask = ~(high | taken) | (special & ~taken)
+    else:
+        pair = high
+        start_mask = ~high
+    odd = np.bitwise_xor.accumulate(pair.view(np.uint8)).view(bool)
+    broken = odd & ~pair  # a byte after a run of odd length
+    if broken.any():
+        raise EucDecodeError(base + int(np.flatnonzero(broken)[0]) - 1, 1)
+    start_mask |= odd & pair
+    tail = np.flatnonzero(start_mask[-3:])
+    last = n - min(n, 3) + int(tail[-1])
+    need = 1 if a[last] < 0x80 else 3 if a[last] == 0x8F else 2
+    if last + need > n:
+        raise EucDecodeError(base + last, n - last, truncated=True)
+    keys16 = _pairs16(a)
+    every = _take(tables.two, keys16)  # ASCII: entries b << 8 | any hold b itself
+    three = None
+    if taken is not None and ss3.any():
+        three = np.flatnonzero(ss3 & start_mask)
+        if three.size:
+            every[three] = _take(tables.ss3, keys16[three + 1])
+    cps = every[start_mask]
+    flags = int(np.bitwise_or.reduce(cps)) & ~CP_MASK
+    if flags & BIT_UNMAPPED:
+        first = int(np.flatnonzero(start_mask & ((every & BIT_UNMAPPED) != 0))[0])
+        raise EucDecodeError(base + first, min(3 if a[first] == 0x8F else 2, n - first))
+    if flags & BIT_SECOND:
+        positions = np.flatnonzero(start_mask)
+        at = np.flatnonzero((cps & BIT_SECOND) != 0)
+        where = positions[at]
+        seconds = _take(tables.two_second, keys16[where])
+        if three is not None and three.size:
+            in_three = ss3[where]
+            seconds[in_three] = _take(tables.ss3_second, keys16[where[in_three] + 1])
+        cps = np.insert(cps & CP_MASK, at + 1, seconds)
+    elif flags:
+        cps &= CP_MASK
     return _utf8(cps)
 
 
@@ -158,3 +201,9 @@ def _utf8(code_points: np.ndarray) -> bytes:
     from mig.codecs.decoders import _utf8 as utf8
 
     return utf8(code_points)
+
+
+def _take(table: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    from mig.codecs.decoders import _take as take
+
+    return take(table, indices)
