@@ -236,3 +236,48 @@ def test_shipped_tables_differ_from_jef4j_only_where_documented() -> None:
     errata = {(t, int(code, 16)) for (t, _, _), (code, _) in build.ERRATA.items()}
     assert differences.pop("fujitsu_jef") == cjk_ci and len(cjk_ci) == 85
     assert {(t, c) for t, codes in differences.items() for c in codes} == errata and len(errata) == 6
+
+
+def _sample_with_kei(root: Path) -> tuple[Path, Path, list[int]]:
+    """The mainframe sample with 恵 (JEF 0xB7C3) first in the 氏名 of a few 住民 records."""
+    from mig_adapters.copybook.parser import parse_copybook
+    from mig_adapters.copybook.sample import COPYBOOK, LRECL, write_sample
+
+    sample = write_sample(root, setai=10, seed=4, framing="fixed")
+    shimei = parse_copybook(COPYBOOK, source="JUKI.cpy").record("JUMIN-REC").field("SHIMEI").offset
+    data = bytearray(sample.data.read_bytes())
+    jumin = [i for i in range(len(data) // LRECL) if data[i * LRECL] == 0xF2][12:16]
+    for i in jumin:
+        data[i * LRECL + shimei : i * LRECL + shimei + 2] = b"\xb7\xc3"
+    sample.data.write_bytes(bytes(data))
+    return sample.data, sample.mapping, jumin
+
+
+def test_a_mapping_asks_for_compatibility_ideographs_by_codec_variant(tmp_path: Path) -> None:
+    import polars as pl
+
+    from mig.extract.run import extract
+
+    data, mapping, patched = _sample_with_kei(tmp_path / "legacy")
+    extract(mapping, [data], tmp_path / "standard")
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('charset = "jef-ebcdik"', 'charset = "jef-ebcdik"\ncodec_variant = "compat"'), encoding="utf-8")
+    extract(mapping, [data], tmp_path / "compat")
+    standard = pl.read_parquet(tmp_path / "standard" / "data" / "juki-jumin.parquet")["氏名"]
+    compat = pl.read_parquet(tmp_path / "compat" / "data" / "juki-jumin.parquet")["氏名"]
+    assert standard.str.starts_with("恵").sum() == len(patched)
+    assert compat.str.starts_with("\ufa6b").sum() == len(patched) and not compat.str.contains("恵").any()
+
+
+def test_an_unknown_codec_variant_is_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mig.cli import main
+
+    data, mapping, _ = _sample_with_kei(tmp_path / "legacy")
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('charset = "jef-ebcdik"', 'charset = "jef-ebcdik"\ncodec_variant = "nfc"'), encoding="utf-8")
+    result = CliRunner().invoke(main, ["extract", str(data), "-m", str(mapping), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 2 and result.output.strip().splitlines() == [
+        "mig: error: [source] codec_variant must be one of distinct, hd, aj1, base, compat, not 'nfc'"
+    ]

@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -68,7 +69,7 @@ from mig.codecs.luts import (
     overlay_sbcs,
     sbcs_lut,
 )
-from mig.codecs.overlay import Overlay, active_overlay
+from mig.codecs.overlay import Overlay, active_overlay, active_variant
 from mig.errors import ConfigError, UnknownNameError
 
 
@@ -643,7 +644,7 @@ def code_range(charset: str, width: int) -> tuple[int, int, int, int]:
     return int(leads.min()), int(leads.max()), int(trails.min()), int(trails.max())
 
 
-def get_codec(name: str, *, variant: Variant = "distinct", overlay: Overlay | None = None) -> Codec:
+def get_codec(name: str, *, variant: Variant | None = None, overlay: Overlay | None = None) -> Codec:
     """Return the codec called ``name`` (one of :data:`CHARSETS`).
 
     ``variant`` — ``"distinct"`` (default: a Hanyo-Denshi IVS only where a base character
@@ -652,7 +653,8 @@ def get_codec(name: str, *, variant: Variant = "distinct", overlay: Overlay | No
     the table also maps to a CJK compatibility ideograph decode to that ideograph).
 
     ``overlay`` — a site overlay (:func:`mig.codecs.overlay.load_overlay`); by default the
-    one of the current run (:func:`mig.codecs.overlay.overlay_scope`), if any.
+    one of the current run (:func:`mig.codecs.overlay.overlay_scope`), if any. Without
+    ``variant``, the run's (``[source] codec_variant``) or ``"distinct"``.
 
     >>> get_codec("jef-ebcdik").name
     'jef-ebcdik'
@@ -663,7 +665,8 @@ def get_codec(name: str, *, variant: Variant = "distinct", overlay: Overlay | No
     """
     if name not in SPECS:
         raise UnknownNameError("charset", name, CHARSETS)
-    if variant not in VARIANTS:
-        raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, not {variant!r}")
+    chosen = variant if variant is not None else active_variant() or "distinct"
+    if chosen not in VARIANTS:
+        raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, not {chosen!r}")
     overlay = overlay if overlay is not None else active_overlay()
-    return _codec(name, variant, overlay.key(name) if overlay is not None else ())
+    return _codec(name, cast(Variant, chosen), overlay.key(name) if overlay is not None else ())

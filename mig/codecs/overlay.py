@@ -54,7 +54,11 @@ from pathlib import Path
 from mig.errors import ConfigError, UnknownNameError
 from mig.i18n import text
 
-__all__ = ["COLUMNS", "OVERLAY_KEY", "Overlay", "OverlayRow", "active_overlay", "load_overlay", "overlay_scope"]
+__all__ = ["COLUMNS", "OVERLAY_KEY", "VARIANT_KEY", "active_variant", "check_variant", "Overlay", "OverlayRow", "active_overlay", "load_overlay", "overlay_scope"]
+
+VARIANT_KEY = "codec_variant"
+"""The ``[source]`` key choosing the codecs' variant form for a run (``"compat"``: CJK
+compatibility ideographs where the table gives them); applied by mig like the overlay."""
 
 OVERLAY_KEY = "overlay"
 """The ``[source]`` key (of a mapping or a ``[[files]]``) naming the overlay file, relative
@@ -215,19 +219,39 @@ def body_line(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-_ACTIVE: ContextVar[Overlay | None] = ContextVar("mig_codec_overlay", default=None)
+def check_variant(value: object) -> str | None:
+    """``value`` if it names a variant form of :mod:`mig.codecs.luts` (or is None); else a
+    :class:`ConfigError`.
+
+    >>> check_variant("compat"), check_variant(None)
+    ('compat', None)
+    """
+    from mig.codecs.luts import VARIANTS
+
+    if value is not None and value not in VARIANTS:
+        raise ConfigError(f"[source] {VARIANT_KEY} must be one of {', '.join(VARIANTS)}, not {str(value)[:40]!r}")
+    return None if value is None else str(value)
+
+
+_ACTIVE: ContextVar[tuple[Overlay | None, str | None]] = ContextVar("mig_codec_settings", default=(None, None))
 
 
 def active_overlay() -> Overlay | None:
     """The overlay of the current run (set by :func:`overlay_scope`), if any."""
-    return _ACTIVE.get()
+    return _ACTIVE.get()[0]
+
+
+def active_variant() -> str | None:
+    """The variant form of the current run (``[source] codec_variant``), if one was set."""
+    return _ACTIVE.get()[1]
 
 
 @contextmanager
-def overlay_scope(overlay: Overlay | None) -> Iterator[None]:
+def overlay_scope(overlay: Overlay | None, variant: str | None = None) -> Iterator[None]:
     """Within the block, :func:`mig.codecs.get_codec` applies ``overlay`` to the charsets it
-    names — so an adapter needs no option of its own to honour a mapping's overlay."""
-    token = _ACTIVE.set(overlay)
+    names, and ``variant`` (e.g. ``"compat"``) when the caller names none — so an adapter
+    needs no option of its own to honour a mapping's overlay or variant."""
+    token = _ACTIVE.set((overlay, variant))
     try:
         yield
     finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mig.charsets import is_control, is_private_use, is_variation_selector
-from mig.codecs.overlay import OVERLAY_KEY, load_overlay, overlay_scope
+from mig.codecs.overlay import OVERLAY_KEY, VARIANT_KEY, check_variant, load_overlay, overlay_scope
 from mig.codecs.tilde import NORMALISE_KEY
 from mig.errors import ConfigError
 from mig.extract.mapping import load_mapping
@@ -53,8 +53,9 @@ def preview_source(
     }
     overlay_name = options.pop(OVERLAY_KEY, None)  # a site overlay: applied by mig, not the adapter
     options.pop(NORMALISE_KEY, None)  # the 〜 family normalisation applies to extract's output only
+    variant = check_variant(options.pop(VARIANT_KEY, None))
     overlay = load_overlay((mapping_path.parent / str(overlay_name)).resolve()) if overlay_name else None
-    with overlay_scope(overlay):
+    with overlay_scope(overlay, variant):
         reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
         if isinstance(reader, Previewable):
             records: list[dict[str, Any]] = reader.preview(limit)

@@ -17,7 +17,14 @@ from typing import Any
 
 import polars as pl
 
-from mig.codecs.overlay import OVERLAY_KEY, Overlay, load_overlay, overlay_scope
+from mig.codecs.overlay import (
+    OVERLAY_KEY,
+    VARIANT_KEY,
+    Overlay,
+    check_variant,
+    load_overlay,
+    overlay_scope,
+)
 from mig.codecs.tilde import NORMALISE_KEY, Normalise, check_normalise, normalise_frame
 from mig.errors import ConfigError, InputError
 from mig.extract.contract import ContractState, check_batch, check_end
@@ -172,6 +179,7 @@ def extract(
             primary_keys = KeyTracker(layout)
             overlay = _codec_overlay(mapping, file_mapping, overlays)
             normalise = check_normalise({**mapping.source, **file_mapping.source}.get(NORMALISE_KEY, "none"))
+            variant = check_variant({**mapping.source, **file_mapping.source}.get(VARIANT_KEY))
             for path in paths:
                 options = {
                     **_without_overlay(mapping.source), **_without_overlay(file_mapping.source),
@@ -184,7 +192,7 @@ def extract(
                         if f is not file_mapping and path in assigned[f.layout.id]
                     ],
                 }
-                with overlay_scope(overlay):  # the codecs the adapter gets honour the overlay
+                with overlay_scope(overlay, variant):  # the codecs the adapter gets honour the overlay
                     reader = open_reader(plugin, path, options, batch_bytes=batch_bytes)
                 contract = ContractState.of(plugin, path, reader)
                 header = _check_columns(path, reader.columns, file_mapping)
@@ -193,7 +201,7 @@ def extract(
                 )
                 total = path.stat().st_size
                 rows_in = 0
-                for batch in _scoped(reader.batches(), overlay):
+                for batch in _scoped(reader.batches(), overlay, variant):
                     check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
                     batch = _offset_rows(batch, row_base)
                     batch = _normalised(batch, normalise, file_report.normalised)
@@ -261,8 +269,9 @@ def extract(
 
 
 def _without_overlay(source: dict[str, Any]) -> dict[str, Any]:
-    """A ``[source]`` table without ``overlay`` and ``normalise``: mig applies them, not the adapter."""
-    return {k: v for k, v in source.items() if k not in (OVERLAY_KEY, NORMALISE_KEY)}
+    """A ``[source]`` table without ``overlay``, ``normalise`` and ``codec_variant``: mig
+    applies them, not the adapter."""
+    return {k: v for k, v in source.items() if k not in (OVERLAY_KEY, NORMALISE_KEY, VARIANT_KEY)}
 
 
 def _normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int]) -> SourceBatch:
@@ -289,11 +298,11 @@ def _codec_overlay(mapping: Mapping, file_mapping: FileMapping, loaded: dict[str
     return loaded[key]
 
 
-def _scoped(batches: Iterator[SourceBatch], overlay: Overlay | None) -> Iterator[SourceBatch]:
+def _scoped(batches: Iterator[SourceBatch], overlay: Overlay | None, variant: str | None) -> Iterator[SourceBatch]:
     """The reader's batches, each produced with the overlay active (adapters may build
     their codecs lazily)."""
     while True:
-        with overlay_scope(overlay):
+        with overlay_scope(overlay, variant):
             batch = next(batches, None)
         if batch is None:
             return
