@@ -64,6 +64,8 @@ def test_an_overlay_overrides_decode_and_encode_only_inside_its_scope(tmp_path: 
         ("jef,B3E7,U+7C60,n,a,2025-04-01\njef-ebcdik,B3E7,U+7BED,n,a,2025-04-01\n",
          "line 3: code B3E7 of jef-ebcdik is already given on line 2"),
         ("jef,B3E7,U+7C60,,a,2025-04-01\n", "line 2: note, decided_by and decided_at"),
+        ("jef,C1,U+0041 U+E0100,n,a,2025-04-01\n", "line 2: single-byte code C1 decodes to one code point only"),
+        ("jef,B3E7,U+8FBB U+E0101 U+E0102,n,a,2025-04-01\n", "line 2: unicode U+8FBB U+E0101 U+E0102 must be U+XXXX"),
     ],
 )
 def test_bad_overlays_are_config_errors_naming_file_and_line(tmp_path: Path, rows: str, rule: str) -> None:
@@ -213,3 +215,13 @@ def test_preview_applies_the_overlay(tmp_path: Path) -> None:
 
     swap = {KAGO_OLD: KAGO_NEW, KAGO_NEW: KAGO_OLD}
     assert shimei(plain)[0] == written[record] and shimei(swapped)[0] == swap[written[record]]
+
+
+def test_a_single_byte_overlay_row_changes_that_byte_only(tmp_path: Path) -> None:
+    path = tmp_path / "yen.csv"
+    path.write_text(HEADER + "jef-ebcdik,5B,U+00A5,site prints ¥ at 0x5B,tanaka,2025-04-01\n", encoding="utf-8")
+    codec = get_codec("jef-ebcdik", overlay=load_overlay(path))
+    fields = np.frombuffer(b"\x5b\xc1", np.uint8).reshape(1, 2)
+    assert codec.decode_sbcs(fields).values.to_pylist() == ["\u00a5A"]
+    assert get_codec("jef-ebcdik").decode_sbcs(fields).values.to_pylist() == ["\\A"]
+    assert codec.encode_sbcs(["\u00a5A"], 2).tolist() == [[0x5B, 0xC1]]

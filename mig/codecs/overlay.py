@@ -199,6 +199,8 @@ def load_overlay(path: Path) -> Overlay:
                 high = f"{lead_hi:02X}{trail_hi:02X}" if width == 2 else f"{lead_hi:02X}"
                 raise _fail(path, line, "overlay-code-range", code=digits.upper(), charset=member, low=low, high=high)
         chars = _check_text(path, line, unicode)
+        if width == 1 and len(chars) != 1:
+            raise _fail(path, line, "overlay-single-byte-one", code=digits.upper())
         if not note or not decided_by or not _DATE_RE.match(decided_at):
             raise _fail(path, line, "overlay-evidence")
         for member in family_members(charset):
