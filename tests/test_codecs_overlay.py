@@ -225,3 +225,34 @@ def test_a_single_byte_overlay_row_changes_that_byte_only(tmp_path: Path) -> Non
     assert codec.decode_sbcs(fields).values.to_pylist() == ["\u00a5A"]
     assert get_codec("jef-ebcdik").decode_sbcs(fields).values.to_pylist() == ["\\A"]
     assert codec.encode_sbcs(["\u00a5A"], 2).tolist() == [[0x5B, 0xC1]]
+
+
+_CELLS = st.one_of(
+    st.sampled_from(["jef", "keis", "ibm-930", "jips-e-ebcdik", "sjis", "", "B7C3", "40", "4040", "0xFFFF", "ZZ",
+                     "U+7C60", "U+D800", "U+110000", "U+E0100", "U+8FBB U+E0101", "U+0041 U+0042 U+0043", "2025-04-01", "x"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_CELLS, min_size=0, max_size=7), max_size=4), st.booleans())
+def test_any_overlay_file_loads_or_is_a_one_line_config_error(rows: list[list[str]], header: bool) -> None:
+    import csv
+    import io
+    import tempfile
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if header:
+        writer.writerow(["charset", "code", "unicode", "note", "decided_by", "decided_at"])
+    writer.writerows(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "o.csv"
+        path.write_text(out.getvalue(), encoding="utf-8", errors="surrogatepass")
+        try:
+            overlay = load_overlay(path)
+        except ConfigError as exc:
+            assert "\n" not in str(exc) and str(exc).startswith("o.csv")
+            return
+        for charset in ("jef-ebcdik", "keis83-ebcdik", "ibm-930", "jips-e-ebcdik"):
+            get_codec(charset, overlay=overlay).decode_dbcs(np.zeros((1, 2), np.uint8))
