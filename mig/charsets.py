@@ -10,7 +10,8 @@ same characters.
 - Private Use (未解決の外字): the BMP area U+E000–U+F8FF and planes 15–16
   (U+F0000–U+FFFFD, U+100000–U+10FFFD) — :data:`PRIVATE_USE_CLASS`;
 - CP932's user-defined area: U+E000–U+E757, the code points Python's ``cp932`` codec maps
-  to F040–F9FC — :data:`CP932_USER_DEFINED`;
+  to F040–F9FC — :data:`CP932_USER_DEFINED`; eucJP-ms maps its two user-defined areas to
+  the same code points — :data:`EUCJP_USER_DEFINED`;
 - variation selectors: VS1–16 (U+FE00–FE0F) and the ideographic VS17–256
   (U+E0100–E01EF, as in IVS) — :data:`VARIATION_SELECTOR_CLASS`;
 - control characters: C0 and DEL (U+0000–001F, U+007F) — :data:`CONTROL_PATTERN`;
@@ -69,6 +70,7 @@ __all__ = [
     "CP932_USER_DEFINED",
     "CP932_USER_DEFINED_CLASS",
     "DEFAULT_REPERTOIRE",
+    "EUCJP_USER_DEFINED",
     "HALFWIDTH_KANA_CLASS",
     "PRIVATE_USE_CLASS",
     "PRIVATE_USE_RANGES",
@@ -134,6 +136,12 @@ F040–F9FC (first and last, inclusive)."""
 
 CP932_USER_DEFINED_CLASS: str = ranges_class([CP932_USER_DEFINED])
 """CP932's user-defined area as a regex class body."""
+
+EUCJP_USER_DEFINED: tuple[tuple[int, int], ...] = ((0xE000, 0xE3AB), (0xE3AC, 0xE757))
+"""The Private Use code points of eucJP-ms's user-defined areas, row by row: 0xF5A1–0xFEFE
+(JIS X 0208 rows 85–94) and 0x8F 0xF5A1–0xFEFE (JIS X 0212 rows 85–94). Together they are
+exactly :data:`CP932_USER_DEFINED` — the 1,880 外字 of CP932 — as eucJP-ms defines them
+(see :mod:`mig.codecs.euc`)."""
 
 VARIATION_SELECTOR_RANGES: tuple[tuple[int, int], ...] = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
 """Variation selectors: standardized (VS1–16) and ideographic (VS17–256, used by IVS)."""

@@ -20,8 +20,12 @@ Output: one Arrow IPC file (zstd) with one row per mapping entry::
     aj1      string   the Adobe-Japan1 IVS form when the table gives one
     flags    uint16   bit set, see FLAGS (options of the source plus ``shadowed``)
 
-``shadowed`` marks an entry a later entry for the same code overrides for decoding (jef4j
-keeps the last entry of a code; this script does the same). ``ERRATA`` corrects a handful of
+Where a code has more than one decodable entry, the one it decodes to is chosen here
+(:func:`_mark_shadowed`): a standard entry wins over a ``cjk_ci`` (CJK compatibility
+ideograph) entry, which is kept flagged ``alternative`` (decoded only by the ``compat``
+variant of :mod:`mig.codecs.luts`); among equals the last entry wins, as in jef4j. Every
+other losing entry is flagged ``shadowed``. jef4j itself keeps the last entry, so its JEF
+tables decode 0xB7C3 (恵) to U+FA6B: mig decodes it to U+6075 (see mig/codecs/README.md). ``ERRATA`` corrects a handful of
 evident code typos in the single-byte tables (each listed with its reason) before that.
 
 Run from the repository root::
@@ -55,6 +59,7 @@ FLAGS: dict[str, int] = {
     "halfwidth": 1 << 7,
     "fullwidth": 1 << 8,
     "compatible": 1 << 9,
+    "alternative": 1 << 14,
     "shadowed": 1 << 15,
 }
 
@@ -85,18 +90,36 @@ ERRATA: dict[tuple[str, str, str], tuple[str, str]] = {
 
 IBM_CCSIDS = ("930", "939", "1390", "1399")
 
+#: EUC tables: name → (how it is made, iconv name). Each gives two packaged tables: ``<name>``
+#: (two-byte codes lead << 8 | trail, and SS2 half-width kana 0x8E << 8 | byte) and
+#: ``<name>_ss3`` (the two bytes after SS3 0x8F). ``euc_jp`` is Python's ``euc_jp`` (JIS
+#: X 0208 + JIS X 0212 as Unicode's tables map them: 0xA1C1 → U+301C) plus the eucJP-ms
+#: user-defined areas; ``eucjp_ms`` and ``euc_jis_2004`` are exactly what glibc iconv's
+#: EUC-JP-MS and EUC-JISX0213 decode.
+EUC_TABLES: dict[str, tuple[str, str]] = {
+    "euc_jp": ("python", "euc_jp"),
+    "eucjp_ms": ("iconv", "EUC-JP-MS"),
+    "euc_jis_2004": ("iconv", "EUC-JISX0213"),
+}
+#: eucJP-ms user-defined areas (rows 85-94 of both planes) → Private Use, row by row
+#: (mig.charsets.EUCJP_USER_DEFINED; the build script stays importable without mig).
+EUC_USER_AREAS = (("", 0xE000), ("_ss3", 0xE3AC))
+
 NOTICE = """mig/codecs/tables/charsets.arrow — mainframe code tables used by mig.codecs
 
 Fujitsu (EBCDIC, EBCDIK, ASCII, JEF), Hitachi (EBCDIC, EBCDIK, KEIS78, KEIS83) and NEC
 (JIS8, EBCDIK, JIPS, JIS8<->EBCDIK) tables are derived from the mapping tables of jef4j
 (https://github.com/hidekatsu-izuno/jef4j), Copyright 2018 Hidekatsu Izuno,
 licensed under the Apache License, Version 2.0 (see LICENSE-Apache-2.0.txt beside this file).
-Changes: converted to one Arrow table; entries overridden by a later entry for the same code
-marked "shadowed"; six single-byte code typos corrected (listed in ERRATA of
+Changes: converted to one Arrow table; where a code has two decodable entries, the standard
+one is chosen over a CJK compatibility ideograph (kept as "alternative"), else the last
+(the others marked "shadowed"); six single-byte code typos corrected (listed in ERRATA of
 scripts/build_codec_tables.py).
 
 IBM CCSID 930, 939, 1390 and 1399 tables are generated from the GNU C Library's iconv
-converters (IBM930, IBM939, IBM1390, IBM1399) by scripts/build_codec_tables.py.
+converters (IBM930, IBM939, IBM1390, IBM1399) by scripts/build_codec_tables.py; so are the
+eucJP-ms (EUC-JP-MS) and EUC-JIS-2004 (EUC-JISX0213) tables. The EUC-JP table is Python's
+euc_jp codec plus the eucJP-ms user-defined areas (Private Use).
 
 Rebuild: python scripts/build_codec_tables.py
 """
@@ -144,15 +167,23 @@ def load_jef4j(source: Path) -> list[dict[str, object]]:
 
 
 def _mark_shadowed(table_rows: list[dict[str, object]]) -> None:
-    """The last decodable entry of a code wins; earlier decodable ones are shadowed."""
-    last: dict[int, int] = {}
-    for i, row in enumerate(table_rows):
-        if not int(row["flags"]) & FLAGS["encode_only"]:  # type: ignore[call-overload]
-            last[int(row["code"])] = i  # type: ignore[call-overload]
+    """Choose the entry each code decodes to: a standard entry before a ``cjk_ci`` one, then
+    the last. A losing ``cjk_ci`` entry becomes ``alternative``; any other loser ``shadowed``."""
+    best: dict[int, int] = {}
     for i, row in enumerate(table_rows):
         flags = int(row["flags"])  # type: ignore[call-overload]
-        if not flags & FLAGS["encode_only"] and last[int(row["code"])] != i:  # type: ignore[call-overload]
-            row["flags"] = flags | FLAGS["shadowed"]
+        if flags & FLAGS["encode_only"]:
+            continue
+        code = int(row["code"])  # type: ignore[call-overload]
+        current = best.get(code)
+        if current is None or not (flags & FLAGS["cjk_ci"] and not int(table_rows[current]["flags"]) & FLAGS["cjk_ci"]):  # type: ignore[call-overload]
+            best[code] = i
+    for i, row in enumerate(table_rows):
+        flags = int(row["flags"])  # type: ignore[call-overload]
+        if flags & FLAGS["encode_only"] or best[int(row["code"])] == i:  # type: ignore[call-overload]
+            continue
+        loser = FLAGS["alternative"] if flags & FLAGS["cjk_ci"] else FLAGS["shadowed"]
+        row["flags"] = flags | loser
 
 
 def _jis8_ebcdik(source: Path) -> list[dict[str, object]]:
@@ -210,7 +241,7 @@ def load_ibm() -> tuple[list[dict[str, object]], list[str]]:
             decode = _Iconv(libc, "UTF-8", f"IBM{ccsid}")
             encode = _Iconv(libc, f"IBM{ccsid}", "UTF-8")
         except LookupError:
-            missing.append(ccsid)
+            missing.append(f"IBM{ccsid}")
             continue
         sbcs: dict[int, str] = {}
         dbcs: dict[int, str] = {}
@@ -245,6 +276,43 @@ def load_ibm() -> tuple[list[dict[str, object]], list[str]]:
             elif len(out) == 4 and out[0] == 0x0E and out[3] == 0x0F and (out[1] << 8 | out[2]) in dbcs:
                 rows.append({"table": f"ibm_{ccsid}_dbcs", "code": out[1] << 8 | out[2], "unicode": ch, "hd": None, "aj1": None, "flags": FLAGS["encode_only"]})
         print(f"IBM{ccsid}: {len(sbcs)} single-byte, {len(dbcs)} double-byte codes", file=sys.stderr)
+    return rows, missing
+
+
+def load_euc() -> tuple[list[dict[str, object]], list[str]]:
+    """Rows of the EUC tables (see EUC_TABLES), and the iconv names iconv lacks."""
+    libc = _libc()
+    rows: list[dict[str, object]] = []
+    missing: list[str] = []
+    codes2 = [(lead, trail) for lead in range(0xA1, 0xFF) for trail in range(0xA1, 0xFF)]
+    codes2 += [(0x8E, trail) for trail in range(0xA1, 0xFF)]
+    codes3 = [(b2, b3) for b2 in range(0xA1, 0xFF) for b3 in range(0xA1, 0xFF)]
+    for name, (kind, codec) in EUC_TABLES.items():
+        if kind == "iconv":
+            try:
+                iconv = _Iconv(libc, "UTF-8", codec)
+            except LookupError:
+                missing.append(codec)
+                continue
+
+            def decode(data: bytes, iconv: _Iconv = iconv) -> str | None:
+                out = iconv(data)
+                return out.decode("utf-8") if out else None
+        else:
+
+            def decode(data: bytes, codec: str = codec) -> str | None:
+                try:
+                    return data.decode(codec)
+                except UnicodeDecodeError:
+                    return None
+        for suffix, prefix, codes in (("", b"", codes2), ("_ss3", b"\x8f", codes3)):
+            for b1, b2 in codes:
+                text = decode(prefix + bytes((b1, b2)))
+                if text is None and kind == "python" and b1 >= 0xF5 and b1 != 0x8E:
+                    first = dict(EUC_USER_AREAS)[suffix]
+                    text = chr(first + (b1 - 0xF5) * 94 + (b2 - 0xA1))
+                if text is not None:
+                    rows.append({"table": name + suffix, "code": b1 << 8 | b2, "unicode": text, "hd": None, "aj1": None, "flags": 0})
     return rows, missing
 
 
@@ -285,6 +353,9 @@ def main() -> None:
     rows = load_jef4j(args.source)
     ibm_rows, missing = load_ibm()
     rows.extend(ibm_rows)
+    euc_rows, missing_euc = load_euc()
+    rows.extend(euc_rows)
+    missing += missing_euc
     check(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     write(rows, args.out / "charsets.arrow")
@@ -296,7 +367,7 @@ def main() -> None:
     for name, count in counts.items():
         print(f"{name}: {count} entries", file=sys.stderr)
     if missing:
-        print(f"iconv lacks IBM{', IBM'.join(missing)}: left out", file=sys.stderr)
+        print(f"iconv lacks {', '.join(missing)}: left out", file=sys.stderr)
     print(f"wrote {args.out / 'charsets.arrow'} ({(args.out / 'charsets.arrow').stat().st_size} bytes)", file=sys.stderr)
 
 

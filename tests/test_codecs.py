@@ -37,7 +37,7 @@ def _has(entry: dict[str, object], flag: str) -> bool:
 def _text(entry: dict[str, object], variant: str, canonical: dict[str, int]) -> str | None:
     if entry["unicode"] is None:
         return None
-    if variant == "distinct":
+    if variant in ("distinct", "compat"):
         base = str(entry["unicode"])
         use = "hd" if base in canonical and canonical[base] != entry["code"] else "unicode"
     else:
@@ -54,22 +54,30 @@ def _byte_map() -> dict[int, int]:
 def expected_dbcs(charset: str, variant: str = "distinct") -> dict[int, str | None]:
     """code → expected text (None: an error) for every code the table or a gaiji area defines.
 
-    The last entry of a code that is not encode-only defines it; ``distinct`` gives the
+    The entry of a code that is not encode-only defines it (a standard entry before a
+    CJK compatibility ideograph, except with ``compat``; else the last); ``distinct`` gives the
     Hanyo-Denshi form to every code sharing its base with another code, except the one
     code of that base the encoder writes (not oneway/substitution, then the lowest).
     """
     spec = SPECS[charset]
-    winners: dict[int, dict[str, object]] = {}
+    standard: dict[int, dict[str, object]] = {}  # a standard entry wins over a CJK compatibility ideograph
+    winners: dict[int, dict[str, object]] = {}  # ``compat``: the last entry (the ideograph) wins
     for entry in table_entries(spec.dbcs):
         if not _has(entry, "encode_only"):
-            winners[int(entry["code"])] = entry  # type: ignore[call-overload]
-    bases = Counter(str(e["unicode"]) for e in winners.values() if e["unicode"] is not None)
+            code = int(entry["code"])  # type: ignore[call-overload]
+            winners[code] = entry
+            if not (_has(entry, "cjk_ci") and code in standard and not _has(standard[code], "cjk_ci")):
+                standard[code] = entry
+    if variant != "compat":
+        winners = standard
+    # which codes share a base is a property of the standard decode (compat keeps them apart too)
+    bases = Counter(str(e["unicode"]) for e in standard.values() if e["unicode"] is not None)
     canonical: dict[str, int] = {}
-    for code, e in sorted(winners.items()):
+    for code, e in sorted(standard.items()):
         base = str(e["unicode"])
-        if e["unicode"] is not None and bases[base] > 1 and variant == "distinct":
+        if e["unicode"] is not None and bases[base] > 1 and variant in ("distinct", "compat"):
             plain = not (_has(e, "oneway") or _has(e, "substitution"))
-            if base not in canonical or (plain and (_has(winners[canonical[base]], "oneway") or _has(winners[canonical[base]], "substitution"))):
+            if base not in canonical or (plain and (_has(standard[canonical[base]], "oneway") or _has(standard[canonical[base]], "substitution"))):
                 canonical[base] = code
     expected: dict[int, str | None] = {c: _text(e, variant, canonical) for c, e in winners.items()}
     for (lead_lo, lead_hi), (trail_lo, trail_hi), pua in GAIJI_AREAS[spec.gaiji_source]:
@@ -183,7 +191,7 @@ def test_every_reversible_code_encodes_back(charset: str) -> None:
     assert again.values.to_pylist() == all_texts
 
 
-@pytest.mark.parametrize("variant", ["hd", "aj1", "base"])
+@pytest.mark.parametrize("variant", ["hd", "aj1", "base", "compat"])
 def test_every_code_in_the_other_variant_forms(variant: str) -> None:
     expected = {c: t for c, t in expected_dbcs("jef-ebcdik", variant).items() if t is not None}
     codes = sorted(expected)

@@ -14,13 +14,20 @@ import codecs
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from mig.codecs.euc import (
+    EUC_ENCODINGS,
+    EUCJP_USER_DEFINED,
+    EucDecodeError,
+    decode_euc,
+    valid_prefix,
+)
 from mig.plugin import (
     RECORD_SCHEMA,
     REJECT_EXTRA_SCHEMA,
@@ -59,9 +66,13 @@ ENCODINGS = {
     "utf-16-be": "utf-16-be",
 }
 _SJIS_FAMILY = {"cp932", "shift_jis"}
+#: Encodings this adapter decodes with mig.codecs.euc (vectorised; eucJP-ms 外字 → Private
+#: Use) instead of a Python codec; ``euc-jp`` is both (Python's for the xml adapter).
+EUC_NAMES = {"euc-jp": "euc-jp", "eucjp": "euc-jp", "eucjp-ms": "eucjp-ms", "euc-jis-2004": "euc-jis-2004",
+             "euc-jisx0213": "euc-jis-2004"}
 #: The ``[source]`` options of this adapter and their types.
 OPTIONS = OptionsSchema("csv", {
-    "encoding": Option(Str(), help="cp932, shift_jis, euc-jp, utf-8, utf-16 …; detected when not given"),
+    "encoding": Option(Str(), help="cp932, shift_jis, euc-jp, eucjp-ms, euc-jis-2004, utf-8, utf-16 …; detected when not given"),
     "delimiter": Option(Str(), ",", "field separator (one character; \\t for TSV)"),
     "quote": Option(OneOf((Str(), Bool())), '"', 'quote character; false or "" for no quoting'),
     "header": Option(Bool(), True, "the first record names the columns"),
@@ -88,8 +99,9 @@ class CsvOptions:
         encoding = options.get("encoding")
         if encoding is not None:
             encoding = str(encoding).lower()
-            if encoding not in ENCODINGS:
-                raise UnknownNameError("encoding", encoding, ENCODINGS)
+            encoding = EUC_NAMES.get(encoding, encoding)
+            if encoding not in ENCODINGS and encoding not in EUC_ENCODINGS:
+                raise UnknownNameError("encoding", encoding, {**ENCODINGS, **EUC_NAMES})
         delimiter = str(options.get("delimiter", ","))
         if delimiter == "\\t":
             delimiter = "\t"
@@ -145,7 +157,9 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-16-le" if guess.endswith("le") else "utf-16-be" if guess.endswith("be") else "utf-16"
     # chardet often mistakes short Japanese samples for Chinese: decide between the two
     # Japanese legacy encodings by which decodes strictly into Japanese-looking text.
-    scores = {name: _japanese_score(sample, codec) for name, codec in (("cp932", "cp932"), ("euc-jp", "euc_jp"))}
+    # eucjp-ms only when EUC-JP cannot decode the sample (its NEC / IBM rows): on a tie the first wins
+    candidates = (("cp932", "cp932"), ("euc-jp", "euc-jp"), ("eucjp-ms", "eucjp-ms"))
+    scores = {name: _japanese_score(sample, codec) for name, codec in candidates}
     best = max(scores, key=lambda name: scores[name])
     if scores[best] < 0:
         raise InputError(
@@ -156,10 +170,14 @@ def detect_encoding(sample: bytes) -> str:
 
 
 def _japanese_score(sample: bytes, codec: str) -> float:
-    """Share of decoded characters that are kana, kanji, ASCII or CJK punctuation; -1 if undecodable."""
+    """Share of decoded characters that are kana, kanji, ASCII, CJK punctuation or EUC-JP
+    user-defined (外字); -1 if undecodable."""
     try:
-        text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
-    except UnicodeDecodeError:
+        if codec in EUC_ENCODINGS:  # mig's EUC decoders: eucJP-ms user-defined areas decode (to U+E000–U+E757)
+            text = decode_euc(codec, sample[: valid_prefix(sample)]).decode("utf-8")
+        else:
+            text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
+    except (UnicodeDecodeError, EucDecodeError):
         return -1.0
     points = _code_points(text)
     if points.size == 0:
@@ -169,6 +187,7 @@ def _japanese_score(sample: bytes, codec: str) -> float:
         | ((points >= 0x3000) & (points <= 0x30FF))
         | ((points >= 0x4E00) & (points <= 0x9FFF))
         | ((points >= 0xFF01) & (points <= 0xFF5E))
+        | ((points >= EUCJP_USER_DEFINED[0][0]) & (points <= EUCJP_USER_DEFINED[-1][1]) & (codec in EUC_ENCODINGS))
     )
     return float(japanese.mean())
 
@@ -360,7 +379,8 @@ class CsvReader:
                 raise InputError(str(path), exc.rule) from None
         else:
             self.encoding = options.encoding
-        self._codec = ENCODINGS[self.encoding]
+        self._codec = ENCODINGS.get(self.encoding, self.encoding)
+        self._euc = self.encoding if self.encoding in EUC_ENCODINGS else None
         self._transcode = self._codec.startswith("utf-16")
         #: UTF-16 is read as UTF-8 text: offsets and raw bytes are that text's (see mig.plugin)
         self.raw_is_file_bytes = not self._transcode
@@ -549,6 +569,12 @@ class CsvReader:
         """The region as UTF-8 bytes; undecodable bytes stop the run with their line."""
         if self._transcode:
             return region  # already UTF-8 (transcoded in _blocks)
+        if self._euc is not None:
+            try:
+                return decode_euc(self._euc, region)
+            except EucDecodeError as exc:
+                self._decode_error(region, UnicodeDecodeError(self._euc, region, exc.offset, exc.offset + exc.length, str(exc)),
+                                   file_offset, lines_before)
         if self._codec == "utf-8":
             try:
                 region.decode("utf-8")
@@ -559,11 +585,10 @@ class CsvReader:
             return region.decode(self._codec).encode("utf-8")
         except UnicodeDecodeError as exc:
             self._decode_error(region, exc, file_offset, lines_before)
-            raise  # pragma: no cover
 
     def _decode_error(
         self, region: bytes, exc: UnicodeDecodeError, file_offset: int, lines_before: int
-    ) -> None:
+    ) -> NoReturn:
         line = lines_before + region.count(b"\n", 0, exc.start) + 1
         raise InputError(
             str(self.path),

@@ -31,6 +31,7 @@ class MigGroup(click.Group):
     AREAS = {
         "adapters": ("mig.cli.adapters", "adapters"),
         "audit": ("mig.cli.audit", "audit"),
+        "codecs": ("mig.cli.codecs", "codecs"),
         "demo": ("mig.cli.demo", "demo"),
         "extract": ("mig.cli.extract", "extract"),
         "gaiji": ("mig.cli.gaiji", "gaiji"),

@@ -11,6 +11,13 @@ Numbers: :func:`unpack_packed` (COMP-3), :func:`unpack_zoned` (DISPLAY numerics)
 :func:`unpack_binary` (COMP/COMP-4/BINARY/COMP-5) return exact ``int64`` (scale 0) or
 ``decimal128`` arrays plus a boolean error mask; ``pack_*`` encode for tests.
 
+EUC-JP family (:mod:`mig.codecs.euc`): ``euc-jp`` (eucJP-ms 外字 → U+E000–U+E757),
+``eucjp-ms``, ``euc-jis-2004``, whole blocks to UTF-8 (the csv adapter's decoder). Site
+overlays (:mod:`mig.codecs.overlay`): a CSV of codes decoded differently for one run,
+applied by :func:`get_codec` inside :func:`~mig.codecs.overlay.overlay_scope`. The 〜 family
+(:mod:`mig.codecs.tilde`). Decode defaults and every deliberate difference from the source
+tables: ``mig/codecs/README.md``.
+
 Tables: ``mig/codecs/tables/charsets.arrow``, built by ``scripts/build_codec_tables.py``
 (jef4j tables, Apache-2.0, see ``tables/NOTICE``; IBM tables from glibc iconv). How the
 tables' option flags and variant (IVS) forms are used: :mod:`mig.codecs.luts`.

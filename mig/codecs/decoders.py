@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -64,8 +65,11 @@ from mig.codecs.luts import (
     Variant,
     dbcs_lut,
     mixed_lut,
+    overlay_dbcs,
+    overlay_sbcs,
     sbcs_lut,
 )
+from mig.codecs.overlay import Overlay, active_overlay, active_variant
 from mig.errors import ConfigError, UnknownNameError
 
 
@@ -350,25 +354,32 @@ class Codec:
     round-trip). See :mod:`mig.codecs.luts`.
     """
 
-    def __init__(self, spec: CharsetSpec, variant: Variant = "distinct") -> None:
+    def __init__(
+        self, spec: CharsetSpec, variant: Variant = "distinct", overlay: tuple[tuple[int, int, str], ...] = ()
+    ) -> None:
         self.spec = spec
         self.name = spec.name
         self.variant: Variant = variant
         self.gaiji_source = spec.gaiji_source
+        #: site overlay rows applied to this codec: (width, code, text), see mig.codecs.overlay
+        self.overlay = overlay
 
     def __repr__(self) -> str:
-        return f"Codec({self.name!r}, variant={self.variant!r})"
+        extra = f", overlay={len(self.overlay)} codes" if self.overlay else ""
+        return f"Codec({self.name!r}, variant={self.variant!r}{extra})"
 
     # tables -------------------------------------------------------------------------------
-    @property
+    @cached_property
     def sbcs(self) -> SbcsLut:
-        """Lookup tables of the single-byte set."""
-        return sbcs_lut(self.spec.sbcs)
+        """Lookup tables of the single-byte set (site overlay applied)."""
+        changes = {code: text for width, code, text in self.overlay if width == 1}
+        return overlay_sbcs(sbcs_lut(self.spec.sbcs), changes)
 
-    @property
+    @cached_property
     def dbcs(self) -> DbcsLut:
-        """Lookup tables of the double-byte set (外字 areas included)."""
-        return dbcs_lut(self.spec.dbcs, self.variant, self.spec.gaiji, self.spec.byte_map)
+        """Lookup tables of the double-byte set (外字 areas included, site overlay applied)."""
+        changes = {code: text for width, code, text in self.overlay if width == 2}
+        return overlay_dbcs(dbcs_lut(self.spec.dbcs, self.variant, self.spec.gaiji, self.spec.byte_map), changes)
 
     # decoding -----------------------------------------------------------------------------
     def decode_sbcs(self, fields: np.ndarray) -> DecodeResult:
@@ -614,16 +625,36 @@ class Codec:
 
 
 @cache
-def _codec(name: str, variant: Variant) -> Codec:
-    return Codec(SPECS[name], variant)
+def _codec(name: str, variant: Variant, overlay: tuple[tuple[int, int, str], ...] = ()) -> Codec:
+    return Codec(SPECS[name], variant, overlay)
 
 
-def get_codec(name: str, *, variant: Variant = "distinct") -> Codec:
+@cache
+def code_range(charset: str, width: int) -> tuple[int, int, int, int]:
+    """(lead_min, lead_max, trail_min, trail_max) of the codes ``charset`` decodes: any byte
+    for width 1; for width 2 the bytes of its double-byte table and 外字 areas.
+
+    >>> [f"{b:02X}" for b in code_range("jef-ebcdik", 2)]
+    ['40', 'F3', '40', 'FE']
+    """
+    if width == 1:
+        return 0x00, 0xFF, 0x00, 0xFF
+    codes = np.array(sorted(_codec(charset, "distinct").dbcs.texts), dtype=np.int64)
+    leads, trails = codes >> 8, codes & 0xFF
+    return int(leads.min()), int(leads.max()), int(trails.min()), int(trails.max())
+
+
+def get_codec(name: str, *, variant: Variant | None = None, overlay: Overlay | None = None) -> Codec:
     """Return the codec called ``name`` (one of :data:`CHARSETS`).
 
     ``variant`` — ``"distinct"`` (default: a Hanyo-Denshi IVS only where a base character
     alone would merge two codes), ``"hd"`` (every Hanyo-Denshi IVS of the table), ``"aj1"``
-    (Adobe-Japan1 IVS) or ``"base"`` (no selector).
+    (Adobe-Japan1 IVS), ``"base"`` (no selector) or ``"compat"`` (as distinct, but codes
+    the table also maps to a CJK compatibility ideograph decode to that ideograph).
+
+    ``overlay`` — a site overlay (:func:`mig.codecs.overlay.load_overlay`); by default the
+    one of the current run (:func:`mig.codecs.overlay.overlay_scope`), if any. Without
+    ``variant``, the run's (``[source] codec_variant``) or ``"distinct"``.
 
     >>> get_codec("jef-ebcdik").name
     'jef-ebcdik'
@@ -634,6 +665,8 @@ def get_codec(name: str, *, variant: Variant = "distinct") -> Codec:
     """
     if name not in SPECS:
         raise UnknownNameError("charset", name, CHARSETS)
-    if variant not in VARIANTS:
-        raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, not {variant!r}")
-    return _codec(name, variant)
+    chosen = variant if variant is not None else active_variant() or "distinct"
+    if chosen not in VARIANTS:
+        raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, not {chosen!r}")
+    overlay = overlay if overlay is not None else active_overlay()
+    return _codec(name, cast(Variant, chosen), overlay.key(name) if overlay is not None else ())

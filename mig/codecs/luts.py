@@ -19,6 +19,11 @@ Variant forms (``hd`` entries: a base character plus a Hanyo-Denshi selector, U+
 ``base``
     Never a selector (jef4j's default charsets); variant codes then merge with their
     standard code when encoded back.
+``compat``
+    As ``distinct``, but a code whose table also gives a CJK compatibility ideograph
+    (``cjk_ci``, flagged ``alternative`` by the build script) decodes to that ideograph
+    (JEF 0xB7C3 → U+FA6B instead of 恵 U+6075): what jef4j does, for a target that
+    stores compatibility ideographs. Never the default — NFC rewrites them.
 
 Option flags of the source tables and what the codecs do with them:
 
@@ -41,8 +46,12 @@ Option flags of the source tables and what the codecs do with them:
 ``cjk_ci`` / ``combination`` / ``halfwidth`` / ``fullwidth`` / ``compatible``
     Descriptive only; the entry decodes and encodes normally (combination entries are
     also ``decode_only``). CJK compatibility ideographs are kept as they are (no NFC).
+``alternative`` (set by the build script)
+    A ``cjk_ci`` entry of a code that also has a standard entry: decoded only by the
+    ``compat`` variant; the encoder maps the ideograph to the code (like ``encode_only``).
 ``shadowed`` (set by the build script)
-    An earlier entry for a code a later entry redefines (jef4j keeps the last); ignored.
+    An entry of a code another entry of the same code overrides (see the build script:
+    a standard entry before a ``cjk_ci`` one, then the last); ignored.
 """
 
 from __future__ import annotations
@@ -60,7 +69,7 @@ import pyarrow.ipc as ipc
 
 from mig.charsets import is_private_use
 
-Variant = Literal["distinct", "hd", "aj1", "base"]
+Variant = Literal["distinct", "hd", "aj1", "base", "compat"]
 VARIANTS: tuple[str, ...] = get_args(Variant)
 
 TABLES_FILE = Path(__file__).resolve().parent / "tables" / "charsets.arrow"
@@ -70,6 +79,8 @@ ENCODE_ONLY = 1 << 1
 ONEWAY = 1 << 2
 UNMAPPABLE = 1 << 3
 SUBSTITUTION = 1 << 4
+CJK_CI = 1 << 5
+ALTERNATIVE = 1 << 14
 SHADOWED = 1 << 15
 
 #: Bits above the code point in the decode lookup tables (a code point needs 21 bits).
@@ -119,9 +130,12 @@ def flag_bits() -> dict[str, int]:
     return {str(k): int(v) for k, v in json.loads(meta[b"flags"]).items()}
 
 
-def decodable(entry: dict[str, object]) -> bool:
-    """Whether the entry defines how its code decodes (not encode-only, not shadowed)."""
+def decodable(entry: dict[str, object], variant: Variant = "distinct") -> bool:
+    """Whether the entry defines how its code decodes (not encode-only, not shadowed; an
+    ``alternative`` compatibility ideograph only in the ``compat`` variant)."""
     flags = int(entry["flags"])  # type: ignore[call-overload]
+    if flags & ALTERNATIVE:
+        return variant == "compat"
     return not flags & (ENCODE_ONLY | SHADOWED)
 
 
@@ -153,7 +167,7 @@ def decoded_text(entry: dict[str, object], variant: Variant, shared: dict[str, i
     if unicode is None:
         return None
     form = None
-    if variant == "distinct":
+    if variant in ("distinct", "compat"):
         canonical = (shared or {}).get(str(unicode))
         if canonical is not None and canonical != int(entry["code"]):  # type: ignore[call-overload]
             form = entry["hd"]
@@ -267,7 +281,7 @@ def _encode_candidates(
         if flags & (DECODE_ONLY | UNMAPPABLE | SHADOWED) or entry["unicode"] is None:
             continue
         code = int(entry["code"])  # type: ignore[call-overload]
-        if flags & ENCODE_ONLY:
+        if flags & ENCODE_ONLY or (flags & ALTERNATIVE and variant != "compat"):
             out.append((2, code, str(entry["unicode"])))
             continue
         text = decoded_text(entry, variant, shared)
@@ -318,7 +332,7 @@ def dbcs_lut(
     cp2 = np.full(65536, NO_CP, dtype=np.uint32)
     texts: dict[int, str] = {}
     for entry in entries:
-        if not decodable(entry):
+        if not decodable(entry, variant):
             continue
         code = int(entry["code"])  # type: ignore[call-overload]
         text = decoded_text(entry, variant, shared)
@@ -406,3 +420,52 @@ def mixed_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> np.ndarray:
     regions[REGION_DBCS] = entries(dbcs.cp1, dbcs_flags)
     regions[REGION_SECOND] = entries(dbcs.cp2, ())
     return out
+
+
+def _patched_keys(keys: np.ndarray, codes: np.ndarray, changes: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Encoder keys with each changed code's old keys dropped and its new text → the code."""
+    changed = np.array(sorted(changes), dtype=np.int64)
+    keep = ~np.isin(codes.astype(np.int64), changed)
+    best = dict(zip(keys[keep].tolist(), codes[keep].astype(np.int64).tolist(), strict=True))
+    for code, text in sorted(changes.items()):
+        key = sequence_key(text)
+        if key is not None:
+            best[key] = code
+    new_keys = np.array(sorted(best), dtype=np.int64)
+    return new_keys, np.array([best[int(k)] for k in new_keys], dtype=np.int64)
+
+
+def overlay_sbcs(lut: SbcsLut, changes: dict[int, str]) -> SbcsLut:
+    """``lut`` with the single-byte codes of a site overlay (code → text) replaced."""
+    if not changes:
+        return lut
+    cp = lut.cp.copy()
+    texts = list(lut.texts)
+    for code, text in changes.items():
+        first, second = _bits(text)
+        if second:
+            raise ValueError(f"a single byte cannot decode to two code points (0x{code:02X})")
+        cp[code] = first
+        texts[code] = text
+    keys, codes = _patched_keys(lut.enc_keys, lut.enc_codes, changes)
+    return SbcsLut(cp, _arrow(cp), tuple(texts), keys, codes.astype(np.uint8))
+
+
+def overlay_dbcs(lut: DbcsLut, changes: dict[int, str]) -> DbcsLut:
+    """``lut`` with the double-byte codes of a site overlay (code → text) replaced."""
+    if not changes:
+        return lut
+    cp1, cp2 = lut.cp1.copy(), lut.cp2.copy()
+    texts = dict(lut.texts)
+    for code, text in changes.items():
+        first, second = _bits(text)
+        cp1[code] = first
+        cp2[code] = second if second else NO_CP
+        texts[code] = text
+    keys, codes = _patched_keys(lut.enc_keys, lut.enc_codes, changes)
+    swapped = np.arange(65536, dtype=np.uint16).byteswap()
+    return DbcsLut(
+        cp1, cp2, _arrow(cp1), _arrow(cp2),
+        _arrow(np.ascontiguousarray(cp1[swapped])), _arrow(np.ascontiguousarray(cp2[swapped])),
+        texts, keys, codes.astype(np.uint16),
+    )

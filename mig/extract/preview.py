@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from mig.charsets import is_control, is_private_use, is_variation_selector
+from mig.codecs.overlay import OVERLAY_KEY, VARIANT_KEY, check_variant, load_overlay, overlay_scope
+from mig.codecs.tilde import NORMALISE_KEY
 from mig.errors import ConfigError
 from mig.extract.mapping import load_mapping
 from mig.plugin import Previewable
@@ -49,11 +51,16 @@ def preview_source(
     options: dict[str, Any] = {
         **mapping.source, **file_source, "_mapping_dir": str(mapping_path.parent.resolve()),
     }
-    reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
-    if isinstance(reader, Previewable):
-        records: list[dict[str, Any]] = reader.preview(limit)
-    else:
-        records = _rows_preview(reader, limit)
+    overlay_name = options.pop(OVERLAY_KEY, None)  # a site overlay: applied by mig, not the adapter
+    options.pop(NORMALISE_KEY, None)  # the 〜 family normalisation applies to extract's output only
+    variant = check_variant(options.pop(VARIANT_KEY, None))
+    overlay = load_overlay((mapping_path.parent / str(overlay_name)).resolve()) if overlay_name else None
+    with overlay_scope(overlay, variant):
+        reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
+        if isinstance(reader, Previewable):
+            records: list[dict[str, Any]] = reader.preview(limit)
+        else:
+            records = _rows_preview(reader, limit)
     return {
         "path": str(input_path),
         "adapter": name,

@@ -9,14 +9,23 @@ that their accepted keys are known when the referencing file streams past.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from mig.codecs.overlay import (
+    OVERLAY_KEY,
+    VARIANT_KEY,
+    Overlay,
+    check_variant,
+    load_overlay,
+    overlay_scope,
+)
+from mig.codecs.tilde import NORMALISE_KEY, Normalise, check_normalise, normalise_frame
 from mig.errors import ConfigError, InputError
 from mig.extract.contract import ContractState, check_batch, check_end
 from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping, require_mapped
@@ -177,6 +186,7 @@ def extract(
     referenced = {
         (fk.layout, fk.target_item) for f in mapping.files for fk in f.layout.foreign_keys
     }
+    overlays: dict[str, Overlay] = {}  # overlay file → loaded, once per run
     with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root:
         for file_mapping in dependency_order(mapping.files):
             paths = assigned[file_mapping.layout.id]
@@ -195,9 +205,13 @@ def extract(
             collected_rejected: dict[str, list[pl.DataFrame]] = {item: [] for item in key_items}
             row_base = 0
             primary_keys = KeyTracker(layout)
+            overlay = _codec_overlay(mapping, file_mapping, overlays)
+            normalise = check_normalise({**mapping.source, **file_mapping.source}.get(NORMALISE_KEY, "none"))
+            variant = check_variant({**mapping.source, **file_mapping.source}.get(VARIANT_KEY))
             for path in paths:
                 options = {
-                    **mapping.source, **file_mapping.source, **(source_overrides or {}),
+                    **_without_overlay(mapping.source), **_without_overlay(file_mapping.source),
+                    **(source_overrides or {}),
                     # context for the adapter (see mig.plugin): never set by a mapping
                     "_mapping_dir": str(Path(mapping.path).parent.resolve()),
                     "_columns": file_mapping.source_columns,
@@ -206,7 +220,8 @@ def extract(
                         if f is not file_mapping and path in assigned[f.layout.id]
                     ],
                 }
-                reader = open_reader(plugin, path, options, batch_bytes=batch_bytes)
+                with overlay_scope(overlay, variant):  # the codecs the adapter gets honour the overlay
+                    reader = open_reader(plugin, path, options, batch_bytes=batch_bytes)
                 contract = ContractState.of(plugin, path, reader)
                 header = _check_columns(path, reader.columns, file_mapping)
                 file_report.unmapped_columns.extend(
@@ -215,12 +230,13 @@ def extract(
                 total = path.stat().st_size
                 rows_in = 0
                 label = text("extract.phase-read", layout=layout.id, file=path.name)
-                batches = reader.batches()
-                for batch in batches:
+                raw_batches = reader.batches()
+                for batch in _scoped(raw_batches, overlay, variant):
                     check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
                     if limit is not None:
                         batch = first_records(batch, limit - rows_in)
                     batch = _offset_rows(batch, row_base)
+                    batch = _normalised(batch, normalise, file_report.normalised)
                     rows_in += batch.rows_in
                     mapped, result = _process_batch(
                         batch, path, reader.encoding, file_mapping, mapping, severities, keys,
@@ -235,7 +251,7 @@ def extract(
                     if limit is not None and rows_in >= limit:
                         break
                 if limit is not None and rows_in >= limit:
-                    _close(batches)  # a trial stops early: what was not read is not checked
+                    _close(raw_batches)  # a trial stops early: what was not read is not checked
                 else:
                     check_end(reader, contract)
                 file_report.sources.append(
@@ -283,6 +299,7 @@ def extract(
             adapter=adapter_name,
             mapping=Digest(Path(mapping.path).name, mapping.sha256),
             gaiji=GaijiEntry.from_dict(mapping.gaiji.manifest_entry()) if mapping.gaiji else None,
+            codec_overlays=tuple(Digest(o.path, o.sha256) for _, o in sorted(overlays.items())),
             inputs=tuple(manifest_inputs),
             files=tuple(manifest_files),
             totals=Totals(**report.totals),
@@ -311,6 +328,47 @@ def _close(batches: Iterable[SourceBatch]) -> None:
     close = getattr(batches, "close", None)
     if callable(close):
         close()
+
+
+def _without_overlay(source: dict[str, Any]) -> dict[str, Any]:
+    """A ``[source]`` table without ``overlay``, ``normalise`` and ``codec_variant``: mig
+    applies them, not the adapter."""
+    return {k: v for k, v in source.items() if k not in (OVERLAY_KEY, NORMALISE_KEY, VARIANT_KEY)}
+
+
+def _normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int]) -> SourceBatch:
+    """The batch with its text normalised (mig.codecs.tilde), the replacements added to ``counts``."""
+    if normalise == "none":
+        return batch
+    data, replaced = normalise_frame(batch.data, normalise)
+    for key, count in replaced.items():
+        counts[key] = counts.get(key, 0) + count
+    return replace(batch, data=data) if replaced else batch
+
+
+def _codec_overlay(mapping: Mapping, file_mapping: FileMapping, loaded: dict[str, Overlay]) -> Overlay | None:
+    """The site overlay (mig.codecs.overlay) a file's ``[source]`` names, loaded once per run."""
+    name = {**mapping.source, **file_mapping.source}.get(OVERLAY_KEY)
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise ConfigError("[source] overlay must be the path of an overlay CSV file")
+    path = (Path(mapping.path).parent / name).resolve()
+    key = str(path)
+    if key not in loaded:
+        loaded[key] = load_overlay(path)
+    return loaded[key]
+
+
+def _scoped(batches: Iterator[SourceBatch], overlay: Overlay | None, variant: str | None) -> Iterator[SourceBatch]:
+    """The reader's batches, each produced with the overlay active (adapters may build
+    their codecs lazily)."""
+    while True:
+        with overlay_scope(overlay, variant):
+            batch = next(batches, None)
+        if batch is None:
+            return
+        yield batch
 
 
 def _bytes_done(batch: SourceBatch) -> int:

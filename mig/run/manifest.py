@@ -301,6 +301,8 @@ class Manifest:
     adapter: str = ""
     mapping: Digest | None = None
     gaiji: GaijiEntry | None = None
+    codec_overlays: tuple[Digest, ...] = ()
+    """The site overlay files (mig.codecs.overlay) the run decoded with; written when any."""
     inputs: tuple[ManifestInput, ...] = ()
     files: tuple[ManifestFile, ...] = ()
     totals: Totals = field(default_factory=lambda: Totals(0, 0, 0))
@@ -319,6 +321,8 @@ class Manifest:
         data.update(created_at=self.created_at, adapter=self.adapter)
         if self.mapping is not None:
             data["mapping"] = self.mapping.to_dict()
+        if self.codec_overlays:
+            data["codec_overlays"] = [o.to_dict() for o in self.codec_overlays]
         data.update(
             gaiji=self.gaiji.to_dict() if self.gaiji is not None else None,
             inputs=[i.to_dict() for i in self.inputs],
@@ -584,6 +588,7 @@ def _parse_manifest(data: Any, where: str) -> Manifest:
         adapter=data.get("adapter") or "",
         mapping=_parse_mapping(data.get("mapping"), where),
         gaiji=_parse_gaiji(data.get("gaiji"), where),
+        codec_overlays=_parse_overlays(data.get("codec_overlays", []), where),
         inputs=_parse_inputs(data.get("inputs", []), where),
         files=tuple(parsed),
         totals=_parse_totals(data.get("totals"), tuple(parsed), where),
@@ -605,6 +610,14 @@ def _parse_mapping(raw: Any, where: str) -> Digest | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not isinstance(raw.get("sha256"), str):
         raise InputError(where, "'mapping' must be an object with 'path' and 'sha256' strings")
     return Digest(raw["path"], raw["sha256"])
+
+
+def _parse_overlays(raw: Any, where: str) -> tuple[Digest, ...]:
+    if not isinstance(raw, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("path"), str) and isinstance(o.get("sha256"), str) for o in raw
+    ):
+        raise InputError(where, "'codec_overlays' must be a list of objects with 'path' and 'sha256' strings")
+    return tuple(Digest(o["path"], o["sha256"]) for o in raw)
 
 
 def _parse_gaiji(raw: Any, where: str) -> GaijiEntry | None:

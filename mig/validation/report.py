@@ -72,6 +72,8 @@ class FileReport:
     unmapped_columns: list[str] = field(default_factory=list)
     gaiji: list[dict[str, Any]] = field(default_factory=list)
     findings: list[FindingSummary] = field(default_factory=list)
+    #: characters the 〜 family normalisation replaced (mig.codecs.tilde): "U+FF5E→U+301C" → count
+    normalised: dict[str, int] = field(default_factory=dict)
 
     @property
     def conserved(self) -> bool:
@@ -189,6 +191,7 @@ class Report:
                     unmapped_columns=list(f["unmapped_columns"]),
                     gaiji=list(f["gaiji"]),
                     findings=[FindingSummary(**x) for x in f["findings"]],
+                    normalised=dict(f.get("normalised", {})),
                 )
             )
         return cls(
