@@ -38,6 +38,8 @@ __all__ = [
     "ERA_BOUNDARIES",
     "JUMINHYO_CODE_WEIGHTS",
     "KANA_FULL_TO_HALF",
+    "HIRAGANA_TO_KATAKANA",
+    "normalise_heading",
     "KANA_HALF_TO_FULL",
     "KOJIN_BANGO_WEIGHTS",
     "Era",
@@ -202,6 +204,32 @@ ALNUM_FULL_TO_HALF["\u3000"] = " "
 
 ALNUM_HALF_TO_FULL: dict[str, str] = {v: k for k, v in ALNUM_FULL_TO_HALF.items()}
 """ASCII 0x21–0x7E → U+FF01–FF5E, ``' '`` → 全角スペース."""
+
+HIRAGANA_TO_KATAKANA: dict[str, str] = {chr(cp): chr(cp + 0x60) for cp in range(0x3041, 0x3097)}
+"""ひらがな ぁ–ゖ (U+3041–3096) → カタカナ ァ–ヶ (the same sound, 0x60 further)."""
+
+_HEADING_FOLD = str.maketrans(HIRAGANA_TO_KATAKANA)
+
+
+def normalise_heading(text: str) -> str:
+    """A column heading reduced to what identifies it, to compare with a 項目名称.
+
+    半角カナ become 全角 (:data:`KANA_HALF_TO_FULL`, voiced pairs composed), then NFKC
+    (全角英数字 → ASCII), ひらがな fold to カタカナ, Latin letters to lower case, and spaces,
+    punctuation and symbols (``_ ・ （ ） 【 】 -`` …) are dropped; the 長音 ``ー`` stays (it is a
+    letter). Used to match a file's header row to a layout's 項目名称 (``mig audit``,
+    ``mig guess``); only headings go through it, never values, so it is plain Python.
+
+    >>> normalise_heading("氏名_ﾌﾘｶﾞﾅ"), normalise_heading("しめい　カナ"), normalise_heading("（ＩＤ）番号")
+    ('氏名フリガナ', 'シメイカナ', 'id番号')
+    >>> normalise_heading("生年月日") == normalise_heading(" 生年・月日 ")
+    True
+    """
+    if any("\uff61" <= c <= "\uff9f" for c in text):
+        for half, full in KANA_HALF_TO_FULL.items():  # voiced pairs come first in the table
+            text = text.replace(half, full)
+    folded = unicodedata.normalize("NFKC", text).translate(_HEADING_FOLD).lower()
+    return "".join(c for c in folded if unicodedata.category(c)[0] not in "PZSC")
 
 
 def days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
