@@ -14,6 +14,6 @@ from __future__ import annotations
 from mig.audit.core import AuditOptions, audit_package
 from mig.audit.html import render_audit_html
 from mig.audit.package import Limits
-from mig.audit.report import AuditReport
+from mig.audit.report import AuditFinding, AuditReport
 
-__all__ = ["AuditOptions", "AuditReport", "Limits", "audit_package", "render_audit_html"]
+__all__ = ["AuditFinding", "AuditOptions", "AuditReport", "Limits", "audit_package", "render_audit_html"]

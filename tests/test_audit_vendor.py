@@ -1,0 +1,251 @@
+"""`mig audit` on packages as other vendors deliver them (issue 17).
+
+Must show: a zip written the way Info-ZIP `zip` on Linux writes it (UTF-8 names, the UTF-8
+flag clear), vendor-named files recognised by their header row, no manifest, a Japanese
+件数表.csv in CP932 — verdict complete, exit 0; the same with one wrong count — exit 1 with a
+count-mismatch finding naming the file; a package of 基本データリスト files audited alike;
+files without a header row recognised by field count and value patterns; ties asking for
+--map.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_audit_support import make_demo_run, read_csv
+
+from mig.audit import AuditOptions, AuditReport, audit_package
+from mig.audit.control import parse_control
+from mig.audit.package import entry_name
+from mig.cli import main
+from mig.demo.generator import DemoExport
+from mig.errors import InputError
+
+VENDOR_NAMES = {
+    "juki-jumin": "住民基本台帳_住民.csv",
+    "juki-setai": "住民基本台帳_世帯.csv",
+    "juki-ido": "住民基本台帳_異動.csv",
+}
+TOP = "引継ぎデータ"
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, ["audit", *args], catch_exceptions=False)
+
+
+def infozip(dest: Path, files: dict[str, bytes]) -> Path:
+    """A zip as Info-ZIP `zip` 3.0 on Linux writes one: names in UTF-8 bytes, general
+    purpose flag bit 11 (UTF-8) clear — written by zipfile, then the flag cleared in every
+    local and central header (the flag is not covered by any CRC)."""
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        offsets = [info.header_offset for info in archive.infolist()]
+    raw = bytearray(dest.read_bytes())
+    for offset in offsets:  # local file header: flags at +6, bit 11 = bit 3 of byte +7
+        assert raw[offset:offset + 4] == b"PK\x03\x04"
+        raw[offset + 7] &= ~0x08
+    at = raw.find(b"PK\x01\x02")
+    while raw[at:at + 4] == b"PK\x01\x02":  # central directory header: flags at +8
+        raw[at + 9] &= ~0x08
+        sizes = [int.from_bytes(raw[at + k:at + k + 2], "little") for k in (28, 30, 32)]
+        at += 46 + sum(sizes)
+    dest.write_bytes(bytes(raw))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoExport, Path]:
+    return make_demo_run(tmp_path_factory.mktemp("vendor-demo"))
+
+
+def vendor_files(run: Path, counts: dict[str, int] | None = None) -> dict[str, bytes]:
+    """The demo's layout files under vendor names in one top folder, with a CP932 件数表.csv."""
+    files: dict[str, bytes] = {}
+    lines = ["ファイル名,件数"]
+    for layout, name in VENDOR_NAMES.items():
+        data = (run / "data" / f"{layout}.csv").read_bytes()
+        files[f"{TOP}/{name}"] = data
+        rows = read_csv(run / "data" / f"{layout}.csv").height
+        lines.append(f"{name},{(counts or {}).get(name, rows)}")
+    lines.append(f"合計,{sum(read_csv(run / 'data' / f'{x}.csv').height for x in VENDOR_NAMES)}")
+    files[f"{TOP}/件数表.csv"] = ("\r\n".join(lines) + "\r\n").encode("cp932")
+    return files
+
+
+def audit_json(package: Path, *args: str) -> tuple[int, AuditReport]:
+    result = cli(str(package), "--json", *args)
+    return result.exit_code, AuditReport.from_dict(json.loads(result.stdout))
+
+
+def test_infozip_zip_with_vendor_names_and_a_japanese_count_table_is_complete(
+    demo: tuple[DemoExport, Path], tmp_path: Path
+) -> None:
+    package = infozip(tmp_path / "引継ぎ.zip", vendor_files(demo[1]))
+    with zipfile.ZipFile(package) as archive:  # the flag really is clear: zipfile alone reads mojibake
+        infos = archive.infolist()
+        assert all(not info.flag_bits & 0x800 for info in infos)
+        assert f"{TOP}/件数表.csv" not in [i.filename for i in infos]
+        assert [entry_name(i).encoding for i in infos] == ["utf-8"] * 4
+    result = cli(str(package))
+    assert result.exit_code == 0, result.output
+    report_path = tmp_path / "引継ぎ.audit.html"  # written by default, beside the package
+    assert f"report: {report_path}" in result.output
+    assert report_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    code, report = audit_json(package, "--no-report")
+    assert code == 0 and report.passed
+    assert [(b.business, b.verdict) for b in report.businesses] == [("住民基本台帳", "complete")]
+    matched = {f.path: (f.layout, f.match_method, f.match_confidence, f.name_encoding) for f in report.files}
+    assert matched["住民基本台帳_異動.csv"] == ("juki-ido", "header", 1.0, "utf-8")
+    # the run's extension columns (行政区コード, 旧宛名番号) are no 項目名称: 2·12 / (13 + 12), 2·26 / (27 + 26)
+    assert matched["住民基本台帳_世帯.csv"] == ("juki-setai", "header", 0.96, "utf-8")
+    assert matched["住民基本台帳_住民.csv"][:3] == ("juki-jumin", "header", pytest.approx(52 / 53, abs=1e-6))
+    roles = {e.path: e.role for e in report.inventory}
+    assert roles["件数表.csv"] == "control"
+    for file in report.files:
+        assert [(c.source, c.matches) for c in file.controls] == [("件数表.csv", True)]
+
+
+def test_one_wrong_count_is_a_count_mismatch_naming_the_file(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    name = VENDOR_NAMES["juki-setai"]
+    rows = read_csv(demo[1] / "data" / "juki-setai.csv").height
+    package = infozip(tmp_path / "引継ぎ.zip", vendor_files(demo[1], {name: rows + 3}))
+    result = cli(str(package), "--no-report")
+    assert result.exit_code == 1
+    assert f"count-mismatch           {name}: count mismatch — 件数表.csv: recorded {rows + 3} records, found {rows}" in result.output
+    code, report = audit_json(package, "--no-report")
+    mismatches = [(f.type, f.severity, f.path) for f in report.findings if f.type == "count-mismatch"]
+    assert code == 1 and mismatches == [("count-mismatch", "error", name)]
+    assert not any(f.type.startswith("tamper") for f in report.findings)  # a mistake, not an accusation
+    assert report.businesses[0].verdict == "non-conformant"
+    # in Japanese the terminal says 件数不一致
+    ja = CliRunner().invoke(main, ["--lang", "ja", "audit", str(package), "--no-report"])
+    assert f"{name}: 件数不一致 — 件数表.csv の記載 {rows + 3} 件、実際 {rows} 件" in ja.output
+
+
+def test_hash_against_a_held_manifest_is_possible_tampering(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    import hashlib
+
+    files = vendor_files(demo[1])
+    held = tmp_path / "held" / "受領時ハッシュ.csv"  # what the municipality recorded on receipt
+    held.parent.mkdir()
+    lines = ["ファイル名,SHA-256"] + [
+        f"{name.split('/', 1)[1]},{hashlib.sha256(data).hexdigest()}" for name, data in files.items()
+    ]
+    held.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    name = f"{TOP}/{VENDOR_NAMES['juki-ido']}"
+    files[name] = files[name].replace(b"\r\n", b"\r\n", 1) + b""  # unchanged first
+    assert audit_json(infozip(tmp_path / "a.zip", files), "--control", str(held), "--no-report")[0] == 0
+    files[name] = files[name][:-2] + b" \r\n"  # one byte changed after receipt
+    code, report = audit_json(infozip(tmp_path / "b.zip", files), "--control", str(held), "--no-report")
+    found = [(f.type, f.path, f.detail) for f in report.findings if f.category == "integrity"]
+    assert code == 1 and ("tamper-suspected", VENDOR_NAMES["juki-ido"], "受領時ハッシュ.csv") in found
+
+
+def test_header_less_files_are_recognised_by_field_count_and_patterns(
+    demo: tuple[DemoExport, Path], tmp_path: Path
+) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    for layout in ("juki-setai", "juki-jumin"):
+        frame = read_csv(demo[1] / "data" / f"{layout}.csv").drop("旧宛名番号", "行政区コード", strict=False)
+        frame.write_csv(package / f"DATA_{layout.upper()}.txt", include_header=False, line_terminator="\r\n")
+    report = audit_package(package)
+    matched = {f.path: (f.layout, f.match_method, f.has_header) for f in report.files}
+    assert matched == {
+        "DATA_JUKI-SETAI.txt": ("juki-setai", "fields", False),
+        # 26 fields fit juki-jumin and kihon-juki-jumin: the 1-digit 住民状態 codes decide
+        "DATA_JUKI-JUMIN.txt": ("juki-jumin", "fields", False),
+    }
+    setai = next(f for f in report.files if f.layout == "juki-setai")
+    assert setai.rows == read_csv(demo[1] / "data" / "juki-setai.csv").height  # the first line is a record
+    assert setai.rows_conforming == setai.rows
+
+
+def kihon_frame(run: Path) -> pl.DataFrame:
+    """The demo's 住民 as a 基本データリスト file: 氏名フリガナ and 2-digit 住民状態 codes."""
+    codes = {"1": "01", "2": "02", "3": "03", "4": "04", "9": "99"}
+    return (
+        read_csv(run / "data" / "juki-jumin.csv")
+        .drop("旧宛名番号")
+        .rename({"氏名カナ": "氏名フリガナ"})
+        .with_columns(pl.col("住民状態").replace(codes))
+    )
+
+
+def test_a_kihon_data_list_package_is_audited_the_same_way(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    frame = kihon_frame(demo[1])
+    data = frame.write_csv(line_terminator="\r\n").encode("utf-8")
+    files = {
+        "住民記録/住民票_個人.csv": data,
+        "住民記録/件数表.csv": f"ファイル名\tレコード件数\r\n住民票_個人.csv\t{frame.height}\r\n".encode("cp932"),
+    }
+    package = infozip(tmp_path / "kihon.zip", files)
+    code, report = audit_json(package, "--no-report")
+    [file] = report.files
+    assert (file.path, file.layout, file.match_method, file.match_confidence) == (
+        "住民票_個人.csv", "kihon-juki-jumin", "header", 1.0)
+    [business] = report.businesses
+    assert [(x.layout, x.status) for x in business.layouts] == [("kihon-juki-jumin", "present")]
+    assert [(c.source, c.rows, c.matches) for c in file.controls] == [("件数表.csv", frame.height, True)]
+    assert "count-mismatch" not in {f.type for f in report.findings}
+    # what decides its verdict is validation of the 基本データリスト rules, not recognition
+    assert {f.type for f in report.findings} <= {"gaiji-unresolved", "gaiji-outside-repertoire"}
+    assert code == (0 if business.verdict == "complete" else 1)
+
+
+def test_a_pack_layout_that_ties_asks_for_map(
+    demo: tuple[DemoExport, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A layout pack (as `mig layouts import` writes one) holding a copy of the 基本データリスト
+    住民 layout whose 項目名称 differ only in width and punctuation: a file fits both equally."""
+    source = Path(__file__).parents[1] / "layouts" / "kihon-juki"
+    pack = tmp_path / "pack" / "imported"
+    pack.mkdir(parents=True)
+    (pack / "codes.toml").write_text((source / "codes.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = (source / "kihon-juki-jumin.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "kihon-juki-jumin"', 'id = "imported-juki-jumin"')
+    text = text.replace('name = "氏名フリガナ"', 'name = "氏名（フリガナ）"')
+    (pack / "imported-juki-jumin.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("MIG_LAYOUTS_PATH", str(tmp_path / "pack"))
+    package = tmp_path / "pkg"
+    package.mkdir()
+    kihon_frame(demo[1]).write_csv(package / "個人.csv", line_terminator="\r\n")
+    report = audit_package(package, AuditOptions(businesses=("住民基本台帳",)))
+    [tie] = [f for f in report.findings if f.type == "match-ambiguous"]
+    assert tie.path == "個人.csv" and "kihon-juki-jumin 1.00" in tie.detail and "imported-juki-jumin 1.00" in tie.detail
+    assert report.files == [] and not report.passed  # not audited: no layout of it counts as present
+    mapped = audit_package(package, AuditOptions(mappings=(("個人.csv", "imported-juki-jumin"),)))
+    assert [(f.layout, f.match_method) for f in mapped.files] == [("imported-juki-jumin", "map")]
+
+
+def test_vendor_control_files_are_read_by_their_headings(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    for content, encoding in [
+        ("ファイル名,件数,バイト数\r\na.csv,\"1,234件\",10\r\n合計,1234,\r\n", "cp932"),
+        ("ﾌｧｲﾙ名\tﾚｺｰﾄﾞ件数\tﾊﾞｲﾄ数\na.csv\t１２３４\t10\n", "euc-jp"),
+        ("\ufeffFile,Rows,Bytes\r\na.csv,1234,10\r\n", "utf-8"),
+    ]:
+        path.write_bytes(content.encode(encoding))
+        [expected] = parse_control(path, "c.csv")
+        assert (expected.path, expected.rows, expected.bytes) == ("a.csv", 1234, 10), encoding
+    path.write_text("氏名,住所\n山田,東京\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no header row naming a file column") as caught:
+        parse_control(path, "c.csv")
+    assert "山田" not in str(caught.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=40))
+def test_any_entry_name_bytes_read_without_error(raw: bytes) -> None:
+    raw = raw.replace(b"\0", b"_")
+    read = entry_name(zipfile.ZipInfo(raw.decode("cp437")))
+    # whichever encoding is chosen reads the bytes back exactly (no information lost)
+    assert raw.decode(read.encoding) == read.name
