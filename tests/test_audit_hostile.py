@@ -267,10 +267,8 @@ def test_not_a_package(tmp_path: Path) -> None:
 def test_names_and_cp932_zips() -> None:
     assert unsafe_name("data/juki-setai.csv") is None
     assert unsafe_name("a/\x01b") == "control character in name"
-    info = zipfile.ZipInfo("x")
-    info.filename = "住民.csv".encode("cp932").decode("cp437")  # a Japanese Windows zip, no UTF-8 flag
-    info.flag_bits = 0
-    assert display_name(info) == "住民.csv"
+    info = zipfile.ZipInfo("住民.csv".encode("cp932").decode("cp437"))  # a Japanese Windows zip, no UTF-8 flag
+    assert info.flag_bits == 0 and display_name(info) == "住民.csv"
 
 
 def test_work_directory_is_removed(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_page_is_self_contained_balanced_and_summary_first(failing_report: dict[
     assert "svg" in checker.tags and "rect" in checker.tags
     summary = page[page.index('id="summary"'):page.index('id="business-1"')]
     assert "受入不可 / FAIL" in summary and "不足あり / incomplete" in summary
-    assert "listed-file-missing" in summary and "tamper-sha256" in summary and "date-invalid" in summary
+    assert "listed-file-missing" in summary and "hash-mismatch" in summary and "date-invalid" in summary
     assert "外字が残っています" in summary and "run-rejects" in summary
     assert render_audit_html(failing_report) == page  # same dict, same page
 

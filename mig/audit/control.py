@@ -125,6 +125,13 @@ def control_columns(columns: list[str]) -> dict[ControlRole, int] | None:
     return found if "file" in found and len(found) > 1 else None
 
 
+_FRAMING = {
+    "ragged-row": "a row has a different number of fields than the header",
+    "unbalanced-quote": "not CSV (a stray quote)",
+    "embedded-nul": "not CSV (a NUL byte)",
+}
+
+
 def read_table(path: Path, work_root: Path | None = None) -> list[list[str]]:
     """The rows of a small table file: CSV or TSV in any encoding mig reads, or the first
     sheet of an xlsx. Raises :class:`~mig.errors.InputError` when it cannot be read."""
@@ -140,9 +147,8 @@ def read_table(path: Path, work_root: Path | None = None) -> list[list[str]]:
         frame = batch.data.drop("row")
         rows += [[cell or "" for cell in row] for row in frame.iter_rows()]
         if batch.rejects.height:
-            bad = batch.rejects.get_column("row").head(1).to_list()
-            line = int(bad[0]) + 1 if bad else None
-            raise InputError(CONTROL_FILE, "a row has a different number of fields than the header", line=line)
+            kind, row = batch.rejects.select("type", "row").row(0)
+            raise InputError(CONTROL_FILE, _FRAMING.get(str(kind), f"not CSV ({kind})"), line=int(row) + 1)
     return rows
 
 
