@@ -11,6 +11,8 @@ files without a header row recognised by field count and value patterns; ties as
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_audit_html import CHROMIUM, _png_pixels, _screenshot
 from test_audit_support import make_demo_run, read_csv
 
 from mig.audit import AuditOptions, AuditReport, audit_package
@@ -262,3 +265,25 @@ def test_any_entry_name_bytes_read_without_error(raw: bytes) -> None:
     read = entry_name(zipfile.ZipInfo(raw.decode("cp437")))
     # whichever encoding is chosen reads the bytes back exactly (no information lost)
     assert raw.decode(read.encoding) == read.name
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium); CI installs it")
+def test_japanese_report_screenshot(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    """The report a municipality signs, as `mig --lang ja audit` writes it beside a vendor's zip
+    with one wrong count, rendered by headless Chromium. Set MIG_AUDIT_SCREENSHOT=FILE.png to
+    keep a copy of the screenshot."""
+    name = VENDOR_NAMES["juki-setai"]
+    rows = read_csv(demo[1] / "data" / "juki-setai.csv").height
+    package = infozip(tmp_path / "引継ぎ.zip", vendor_files(demo[1], {name: rows + 3}))
+    result = CliRunner().invoke(main, ["--lang", "ja", "audit", str(package)])
+    assert result.exit_code == 1
+    page = tmp_path / "引継ぎ.audit.html"
+    html = page.read_text(encoding="utf-8")
+    assert "受入不可" in html and "件数不一致" in html and "見出し行（項目名称）" in html
+    assert f"{name} の件数・サイズの差異について、正しいファイルまたは管理ファイルの再提出を依頼" in html
+    shot = _screenshot(page, tmp_path / "audit_ja.png", tmp_path / "profile")
+    width, height, pixels = _png_pixels(shot)
+    assert (width, height) == (1200, 1600) and len(set(pixels)) > 100
+    keep = os.environ.get("MIG_AUDIT_SCREENSHOT")
+    if keep:
+        shutil.copyfile(tmp_path / "audit_ja.png", keep)
