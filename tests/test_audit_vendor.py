@@ -287,3 +287,46 @@ def test_japanese_report_screenshot(demo: tuple[DemoExport, Path], tmp_path: Pat
     keep = os.environ.get("MIG_AUDIT_SCREENSHOT")
     if keep:
         shutil.copyfile(tmp_path / "audit_ja.png", keep)
+
+
+def test_default_report_never_overwrites_a_file_mig_did_not_write(
+    demo: tuple[DemoExport, Path], tmp_path: Path
+) -> None:
+    package = infozip(tmp_path / "handover.zip", vendor_files(demo[1]))
+    theirs = tmp_path / "handover.audit.html"
+    theirs.write_text("<p>the vendor's own page</p>", encoding="utf-8")
+    first = cli(str(package))
+    assert first.exit_code == 0
+    assert theirs.read_text(encoding="utf-8") == "<p>the vendor's own page</p>"  # untouched
+    ours = tmp_path / "handover.audit-2.html"
+    assert f"report: {ours}" in first.output and '<meta name="generator" content="mig audit">' in ours.read_text("utf-8")
+    # the next audit replaces the report mig wrote, and writes no third file
+    ours.write_text(ours.read_text("utf-8").replace("</body>", "<!-- old --></body>"), encoding="utf-8")
+    assert cli(str(package)).exit_code == 0
+    assert "<!-- old -->" not in ours.read_text("utf-8")
+    assert sorted(p.name for p in tmp_path.glob("handover.audit*")) == ["handover.audit-2.html", "handover.audit.html"]
+    # every name taken by someone else: a clear usage error, nothing written
+    for n in range(2, 21):
+        (tmp_path / f"handover.audit-{n}.html").write_text("x", encoding="utf-8")
+    refused = cli(str(package))
+    assert refused.exit_code == 2 and "a file mig did not write is there" in refused.output
+
+
+def test_progress_is_reported_per_file(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    package = infozip(tmp_path / "p.zip", vendor_files(demo[1]))
+    seen: dict[str, list[tuple[int, int]]] = {}
+    audit_package(package, AuditOptions(progress=lambda path, done, total: seen.setdefault(path, []).append((done, total))))
+    assert sorted(seen) == sorted(VENDOR_NAMES.values())
+    for calls in seen.values():
+        assert calls[0][0] == 0 and calls[-1][0] == calls[-1][1] > 0  # from 0 to the whole file
+        assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_one_unreadable_file_does_not_stop_the_others(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    files = vendor_files(demo[1])
+    files[f"{TOP}/{VENDOR_NAMES['juki-ido']}"] = b"\xff\xfe\x00garbage" * 1000
+    code, report = audit_json(infozip(tmp_path / "p.zip", files), "--no-report")
+    assert code == 1
+    assert {f.layout for f in report.files} == {"juki-jumin", "juki-setai"}  # still audited in full
+    assert all(f.rows_conforming == f.rows > 0 for f in report.files)
+    assert ("file-missing", "juki-ido") in {(f.type, f.layout) for f in report.findings}

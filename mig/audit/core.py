@@ -395,11 +395,11 @@ class _Audit:
             if count.pua_values:
                 self.add("gaiji-unresolved", severity=severity, layout=audit.layout, path=audit.path,
                          item=name, count=count.pua_values, rows=count.pua_rows,
-                         detail=f"{count.pua_chars} characters, {len(count.pua_set)} distinct")
+                         detail=text("audit.detail-gaiji", chars=count.pua_chars, distinct=len(count.pua_set)))
             if count.outside_values:
                 self.add("gaiji-outside-repertoire", severity=severity, layout=audit.layout, path=audit.path,
                          item=name, count=count.outside_values, rows=count.outside_rows,
-                         detail=f"{count.outside_chars} characters, {len(count.outside_set)} distinct")
+                         detail=text("audit.detail-gaiji", chars=count.outside_chars, distinct=len(count.outside_set)))
 
     def hash_others(self, others: list[_Classified]) -> None:
         for item in others:

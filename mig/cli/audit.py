@@ -158,8 +158,9 @@ def _print_summary(report: AuditReport, report_path: Path | None) -> None:
     if top:
         click.echo(text("audit.summary-top", shown=len(top[:TOP_FINDINGS]), total=len(top)))
         for finding in top[:TOP_FINDINGS]:
-            click.echo(f"  {text('audit.severity-' + finding.severity):<6} {finding.type:<24} {finding.message}"
-                       + (f" ({finding.count})" if finding.count and finding.path else ""))
+            where = f"{finding.path}: " if finding.path and not finding.message.startswith(finding.path) else ""
+            click.echo(f"  {text('audit.severity-' + finding.severity):<6} {finding.type:<24} {where}{finding.message}"
+                       + (f" ({finding.count})" if finding.count and where else ""))
         if len(top) > TOP_FINDINGS:
             click.echo(text("audit.summary-more", more=len(top) - TOP_FINDINGS))
     gaiji = report.gaiji_totals()
