@@ -330,3 +330,30 @@ def test_one_unreadable_file_does_not_stop_the_others(demo: tuple[DemoExport, Pa
     assert {f.layout for f in report.files} == {"juki-jumin", "juki-setai"}  # still audited in full
     assert all(f.rows_conforming == f.rows > 0 for f in report.files)
     assert ("file-missing", "juki-ido") in {(f.type, f.layout) for f in report.findings}
+
+
+def test_unicode_path_extra_field_and_ambiguous_names() -> None:
+    import struct
+    import zlib
+
+    raw = "Jümin.csv".encode("cp437")  # not UTF-8; as CP932 it reads as something else
+    info = zipfile.ZipInfo(raw.decode("cp437"))
+    assert entry_name(info).encoding == "cp932" and entry_name(info).name != "Jümin.csv"
+    field = b"\x01" + struct.pack("<I", zlib.crc32(raw)) + "Jümin.csv".encode("utf-8")
+    info.extra = struct.pack("<HH", 0x7075, len(field)) + field
+    assert (entry_name(info).name, entry_name(info).encoding) == ("Jümin.csv", "unicode-path")
+    stale = b"\x01" + struct.pack("<I", zlib.crc32(b"renamed")) + "Jümin.csv".encode("utf-8")
+    info.extra = struct.pack("<HH", 0x7075, len(stale)) + stale  # written for another name: ignored
+    assert entry_name(info).encoding == "cp932"
+    # valid UTF-8 that is also a plausible CP932 name (the classic 縺ゅ≠ mojibake): UTF-8 wins, reported
+    both = entry_name(zipfile.ZipInfo("ああ.csv".encode("utf-8").decode("cp437")))
+    assert (both.name, both.encoding, both.ambiguous) == ("ああ.csv", "utf-8", "縺ゅ≠.csv")
+
+
+def test_an_ambiguous_entry_name_is_a_warning_in_the_report(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    files = vendor_files(demo[1])
+    files["ああ.txt"] = b"note\n"
+    code, report = audit_json(infozip(tmp_path / "p.zip", files), "--no-report")
+    [warning] = [f for f in report.findings if f.type == "entry-name-ambiguous"]
+    assert (warning.path, warning.severity, warning.detail) == ("ああ.txt", "warning", "CP932: 縺ゅ≠.txt")
+    assert code == 0 and {e.path: e.name_encoding for e in report.inventory}["ああ.txt"] == "utf-8"

@@ -27,6 +27,7 @@ import os
 import shutil
 import stat
 import tempfile
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -304,7 +305,9 @@ def _unicode_path(info: zipfile.ZipInfo, raw: bytes) -> str | None:
 def _plausible_cp932(text: str) -> bool:
     """Whether a CP932 reading looks like a Japanese name rather than UTF-8 bytes misread:
     UTF-8 read as CP932 is full of 半角カナ (its bytes 0xA1–0xDF) and rare kanji pairs."""
-    return not any("\uff61" <= c <= "\uff9f" for c in text)
+    return all(
+        not ("\uff61" <= c <= "\uff9f") and unicodedata.category(c) not in ("Cc", "Co", "Cn") for c in text
+    )
 
 
 def entry_name(info: zipfile.ZipInfo) -> EntryName:
