@@ -357,3 +357,20 @@ def test_an_ambiguous_entry_name_is_a_warning_in_the_report(demo: tuple[DemoExpo
     [warning] = [f for f in report.findings if f.type == "entry-name-ambiguous"]
     assert (warning.path, warning.severity, warning.detail) == ("ああ.txt", "warning", "CP932: 縺ゅ≠.txt")
     assert code == 0 and {e.path: e.name_encoding for e in report.inventory}["ああ.txt"] == "utf-8"
+
+
+def test_a_count_table_workbook_is_a_control_file(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
+    from tests.support.xlsx import SheetSpec, grid, write_xlsx
+
+    files = vendor_files(demo[1])
+    del files[f"{TOP}/件数表.csv"]
+    rows = {name: read_csv(demo[1] / "data" / f"{layout}.csv").height for layout, name in VENDOR_NAMES.items()}
+    book = write_xlsx(tmp_path / "件数表.xlsx", [SheetSpec("件数", grid(
+        [["引継ぎデータ件数表"], ["ファイル名", "レコード件数"]]
+        + [[name, n + (1 if "異動" in name else 0)] for name, n in rows.items()]
+    ))])
+    files[f"{TOP}/件数表.xlsx"] = book.read_bytes()
+    code, report = audit_json(infozip(tmp_path / "p.zip", files), "--no-report")
+    assert {e.path: e.role for e in report.inventory}["件数表.xlsx"] == "control"
+    assert code == 1 and [(f.type, f.path) for f in report.findings if f.type == "count-mismatch"] == [
+        ("count-mismatch", VENDOR_NAMES["juki-ido"])]
