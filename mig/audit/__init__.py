@@ -1,8 +1,9 @@
 """``mig audit``: is a vendor's contract-end handover package complete, conformant and intact?
 
-A package is a directory or a zip of 中間標準レイアウト files (a ``mig`` run directory,
-or layout files named ``<layout-id>.csv`` / ``.parquet``, optionally with a
-``control.csv``). :func:`audit_package` checks completeness per 業務, validates every
+A package is a directory or a zip of layout files (中間標準レイアウト, 基本データリスト or a
+layout pack's): a ``mig`` run directory, files named ``<layout-id>.csv`` / ``.parquet``, or
+files as a vendor names them, recognised by their header row or field count, with a
+control file (件数表) found by its content. :func:`audit_package` checks completeness per 業務, validates every
 file in full (streamed), counts records against the manifest or control totals,
 hashes every file, counts the 外字 left, and refuses what is unsafe (zip bombs, path
 traversal, symlinks) while auditing the rest. The result is an :class:`AuditReport`

@@ -1,7 +1,9 @@
 """``audit_package``: the contract-end handover audit of a directory or zip package.
 
 Order of work: open the package safely (:mod:`mig.audit.package`), classify every entry
-(layout data, manifest, control file, run file, unexpected), read the control sources,
+(layout data — by ``--map``, name or content, :mod:`mig.audit.recognise` —, manifest,
+control file — by content, :mod:`mig.audit.control` —, run file, unexpected), read the
+control sources,
 audit the layout files in dependency order (referenced layouts first, so cross-file keys
 are checked against the package's own files), hash everything else, compare with the
 control sources, then give each 業務 its verdict.
@@ -11,7 +13,8 @@ Verdict of a 業務 (from its findings of severity ``error``, which block accept
 - ``incomplete`` — something is missing: a layout file, an item's column, or a file a
   control source lists;
 - ``non-conformant`` — nothing is missing, but a file fails validation, cannot be read,
-  differs from its manifest / control totals, or was refused as unsafe;
+  differs from its manifest / control totals (``count-mismatch``, ``hash-mismatch``,
+  ``tamper-suspected``), or was refused as unsafe;
 - ``complete`` — no blocking finding. Warnings (外字 left by default, undeclared extra
   columns, records the run rejected, unexpected files) are shown but do not block.
 

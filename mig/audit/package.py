@@ -6,7 +6,9 @@ followed, executed or written under a name the package chose:
 
 - **directory**: walked without following symbolic links; a symlink (to a file or a
   directory) or a special file (FIFO, socket, device) is refused, never opened.
-- **zip**: the central directory is checked before any byte is inflated — entry names
+- **zip**: entry names are read as :func:`entry_name` says (UTF-8 flag, strict UTF-8, the
+  Unicode Path extra field 0x7075, CP932, CP437; the encoding recorded per entry). The
+  central directory is checked before any byte is inflated — entry names
   (absolute, drive letters, ``..``, backslashes, NUL), symlink and special-file modes,
   encryption, compression methods other than stored/deflate, duplicate names, entries
   whose data overlap (overlapping-entry bombs), and size limits (:class:`Limits`: per

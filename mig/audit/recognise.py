@@ -7,7 +7,8 @@ layout in this order, and the report says which way and with what confidence:
 2. ``name`` — the file is named ``<layout-id>.csv|.parquet`` (confidence 1);
 3. ``header`` — its header row against each layout's 項目名称, both sides through
    :func:`mig.jp.normalise_heading` (全角/半角, カナ/かな, spaces and punctuation folded):
-   the score is the Dice overlap ``2·matched / (columns + items)``;
+   a layout is a candidate when the line is a plausible header for it (the one rule of
+   :mod:`mig.validation.header`), scored by the Dice overlap ``2·matched / (columns + items)``;
 4. ``fields`` — a file without a header row: the layouts with as many items as the first
    record has fields, scored by the share of sampled records the layout's own rules accept
    (:func:`mig.validation.batch.validate_batch`, the one validation loop: types, lengths,
@@ -38,12 +39,14 @@ from mig.layout import Layout
 from mig.registry import get_adapter
 from mig.validation.batch import validate_batch
 from mig.validation.findings import severity_table
+from mig.validation.header import WITHHOLD_SHARE, HeaderMatch
 
 MatchMethod = Literal["map", "name", "header", "fields", ""]
 HEAD_BYTES = 256 * 1024
 """Bytes of a file read to recognise it (whole records only)."""
-PLAUSIBLE = 0.5
-"""A header score from which the first line is taken as a header row."""
+PLAUSIBLE = WITHHOLD_SHARE
+"""The least share of sampled records a layout must accept to be a header-less file's match
+(the first line is a header row when :class:`mig.validation.header.HeaderMatch` says so)."""
 CONFIDENT = 0.8
 """A score from which a match needs no confirmation."""
 TIE = 0.01
@@ -80,6 +83,7 @@ class _Scored:
     layout: str
     score: float
     rename: tuple[tuple[str, str], ...] = field(default=())
+    plausible: bool = True
 
 
 def header_score(columns: Sequence[str], layout: Layout) -> _Scored:
@@ -88,9 +92,11 @@ def header_score(columns: Sequence[str], layout: Layout) -> _Scored:
     >>> from mig.layout import Item, Layout
     >>> x = Layout("x", "b", "n", "s", "1", "", "", (Item(1, "氏名", "全角文字", 10), Item(2, "氏名フリガナ", "全角文字", 10)))
     >>> header_score(["氏名", "ｼﾒｲ_ﾌﾘｶﾞﾅ"], x)
-    _Scored(layout='x', score=0.5, rename=())
+    _Scored(layout='x', score=0.5, rename=(), plausible=True)
     >>> header_score(["氏名", "氏名_ﾌﾘｶﾞﾅ"], x)
-    _Scored(layout='x', score=1.0, rename=(('氏名_ﾌﾘｶﾞﾅ', '氏名フリガナ'),))
+    _Scored(layout='x', score=1.0, rename=(('氏名_ﾌﾘｶﾞﾅ', '氏名フリガナ'),), plausible=True)
+    >>> header_score(["山田", "ﾔﾏﾀﾞ"], x).plausible
+    False
     """
     items = {normalise_heading(name): name for name in reversed(layout.item_names)}
     seen: set[str] = set()
@@ -103,7 +109,9 @@ def header_score(columns: Sequence[str], layout: Layout) -> _Scored:
                 rename.append((column, items[key]))
     total = len(columns) + len(items)
     score = round(2 * len(seen) / total, 6) if total else 0.0
-    return _Scored(layout.id, score, tuple(rename))
+    # whether the line is a header at all: the one rule of mig.validation.header, on normalised names
+    plausible = HeaderMatch.of([normalise_heading(c) for c in columns], list(items)).plausible
+    return _Scored(layout.id, score, tuple(rename), plausible)
 
 
 def _decide(scored: list[_Scored], method: MatchMethod, *, encoding: str, fields: int,
@@ -125,7 +133,7 @@ def recognise_parquet(path: Path, layouts: Sequence[Layout]) -> Recognition:
         columns = list(pq.ParquetFile(path).schema_arrow.names)
     except Exception as exc:  # a hostile file: not recognised, the audit goes on
         return Recognition("", "", 0.0, detail=f"cannot read its schema ({type(exc).__name__})")
-    scored = [s for s in (header_score(columns, x) for x in layouts) if s.score >= PLAUSIBLE]
+    scored = [s for s in (header_score(columns, x) for x in layouts) if s.plausible]
     if not scored:
         return Recognition("", "", 0.0, fields=len(columns), detail="no layout's 項目名称 in its columns")
     return _decide(scored, "header", fields=len(columns), encoding="parquet")
@@ -185,7 +193,7 @@ def recognise_csv(head: bytes, layouts: Sequence[Layout], work_root: Path | None
             return Recognition("", "", 0.0, detail=exc.rule if isinstance(exc, InputError) else str(exc))
         except Exception as exc:  # a hostile file must not stop the audit of the others
             return Recognition("", "", 0.0, detail=f"cannot be read ({type(exc).__name__})")
-        headed = [s for s in (header_score(columns, x) for x in layouts) if s.score >= PLAUSIBLE]
+        headed = [s for s in (header_score(columns, x) for x in layouts) if s.plausible]
         if headed:
             return _decide(headed, "header", encoding=encoding, fields=len(columns))
         same = [x for x in layouts if len(x.items) == len(columns)]
