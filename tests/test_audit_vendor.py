@@ -26,6 +26,7 @@ from test_audit_support import make_demo_run, read_csv
 
 from mig.audit import AuditOptions, AuditReport, audit_package
 from mig.audit.control import parse_control
+from mig.audit.findings import render
 from mig.audit.package import entry_name
 from mig.cli import main
 from mig.demo.generator import DemoExport
@@ -339,14 +340,14 @@ def test_unicode_path_extra_field_and_ambiguous_names() -> None:
     raw = "Jümin.csv".encode("cp437")  # not UTF-8; as CP932 it reads as something else
     info = zipfile.ZipInfo(raw.decode("cp437"))
     assert entry_name(info).encoding == "cp932" and entry_name(info).name != "Jümin.csv"
-    field = b"\x01" + struct.pack("<I", zlib.crc32(raw)) + "Jümin.csv".encode("utf-8")
+    field = b"\x01" + struct.pack("<I", zlib.crc32(raw)) + "Jümin.csv".encode()
     info.extra = struct.pack("<HH", 0x7075, len(field)) + field
     assert (entry_name(info).name, entry_name(info).encoding) == ("Jümin.csv", "unicode-path")
-    stale = b"\x01" + struct.pack("<I", zlib.crc32(b"renamed")) + "Jümin.csv".encode("utf-8")
+    stale = b"\x01" + struct.pack("<I", zlib.crc32(b"renamed")) + "Jümin.csv".encode()
     info.extra = struct.pack("<HH", 0x7075, len(stale)) + stale  # written for another name: ignored
     assert entry_name(info).encoding == "cp932"
     # valid UTF-8 that is also a plausible CP932 name (the classic 縺ゅ≠ mojibake): UTF-8 wins, reported
-    both = entry_name(zipfile.ZipInfo("ああ.csv".encode("utf-8").decode("cp437")))
+    both = entry_name(zipfile.ZipInfo("ああ.csv".encode().decode("cp437")))
     assert (both.name, both.encoding, both.ambiguous) == ("ああ.csv", "utf-8", "縺ゅ≠.csv")
 
 
@@ -374,3 +375,24 @@ def test_a_count_table_workbook_is_a_control_file(demo: tuple[DemoExport, Path],
     assert {e.path: e.role for e in report.inventory}["件数表.xlsx"] == "control"
     assert code == 1 and [(f.type, f.path) for f in report.findings if f.type == "count-mismatch"] == [
         ("count-mismatch", VENDOR_NAMES["juki-ido"])]
+
+
+def test_a_manifest_the_municipality_holds_catches_a_resigned_edit(
+    demo: tuple[DemoExport, Path], tmp_path: Path
+) -> None:
+    from test_audit_support import copy_run, resign
+
+    held = tmp_path / "保管" / "受領時manifest.json"  # kept from the delivery as first received
+    held.parent.mkdir()
+    shutil.copyfile(demo[1] / "manifest.json", held)
+    package = copy_run(demo[1], tmp_path / "package")
+    path = package / "data" / "juki-ido.csv"
+    data = path.read_bytes()
+    at = data.index(b"\r\n") + 2  # a digit of the first record's 団体コード, same size after
+    path.write_bytes(data[:at] + (b"7" if data[at:at + 1] != b"7" else b"8") + data[at + 1:])
+    resign(package)  # the package's own manifest was rewritten to match: it sees nothing
+    assert audit_json(package, "--no-report")[0] == 0
+    code, report = audit_json(package, "--control", str(held), "--no-report")
+    integrity = [(f.type, f.path, f.detail) for f in report.findings if f.type.endswith("mismatch") or "tamper" in f.type]
+    assert code == 1 and integrity == [("tamper-suspected", "data/juki-ido.csv", "受領時manifest.json")]
+    assert "改ざんの疑い" in render("tamper-suspected", "ja", path="data/juki-ido.csv", detail="受領時manifest.json")

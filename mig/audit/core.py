@@ -23,6 +23,8 @@ The package passes when no finding anywhere is an error.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -293,7 +295,7 @@ class _Audit:
             self._expect(expected)
         for held in self.held:
             try:
-                self._expect(parse_control(held, held.name, self.options.work_root))
+                self._expect(self._read_held(held))
             except (InputError, ConfigError) as exc:
                 self.add("control-invalid", path=held.name, detail=control_error(exc))
                 continue
@@ -308,14 +310,28 @@ class _Audit:
                 if rejected:
                     self.add("run-rejects", layout=layout, detail=str(rejected), count=rejected)
 
+    def _read_held(self, held: Path) -> list[Expected]:
+        """A control source the municipality holds: a control file, or a run's manifest
+        (``*.json``, as received with an earlier delivery) — named after its own file."""
+        if held.suffix.lower() != ".json":
+            return parse_control(held, held.name, self.options.work_root)
+        if held.stat().st_size > self.options.limits.max_control_bytes:
+            raise InputError(held.name, f"larger than {self.options.limits.max_control_bytes} bytes")
+        with tempfile.TemporaryDirectory(prefix="mig-held-", dir=self.options.work_root) as folder:
+            shutil.copyfile(held, Path(folder) / MANIFEST_FILE)
+            codes = {lid: layout.codes for lid, layout in self.layouts.items()}
+            facts = parse_manifest(Path(folder), codes)
+        return [replace(e, source=held.name) for e in facts.expected]
+
     def _expect(self, expected: list[Expected]) -> None:
         """Record what a control source lists; a bare file name stands for the one entry so named."""
         paths = {e.path for e in self.package.entries} | {r.path for r in self.package.refused}
         by_name: dict[str, list[str]] = {}
         for path in paths:
             by_name.setdefault(PurePosixPath(path).name, []).append(path)
+        prefix = self.package.root_prefix
         for exp in expected:
-            path = exp.path
+            path = exp.path.removeprefix(prefix) if prefix and exp.path not in paths else exp.path
             if path not in paths and "/" not in path and len(by_name.get(path, [])) == 1:
                 path = by_name[path][0]
             self.expected.setdefault(path, []).append(replace(exp, path=path))
