@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -396,3 +397,29 @@ def test_a_manifest_the_municipality_holds_catches_a_resigned_edit(
     integrity = [(f.type, f.path, f.detail) for f in report.findings if f.type.endswith("mismatch") or "tamper" in f.type]
     assert code == 1 and integrity == [("tamper-suspected", "data/juki-ido.csv", "受領時manifest.json")]
     assert "改ざんの疑い" in render("tamper-suspected", "ja", path="data/juki-ido.csv", detail="受領時manifest.json")
+
+
+_LINES = st.lists(
+    st.lists(st.sampled_from(["ファイル名", "件数", "file", "rows", "a.csv", "1,2", "１２", '"', "", "\t", "氏名", "\xff"]),
+             max_size=5).map(",".join),
+    max_size=6,
+).map("\n".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_LINES, st.sampled_from(["utf-8", "cp932", "euc-jp"]))
+def test_any_bytes_recognise_or_parse_without_traceback(text: str, encoding: str) -> None:
+    from mig.audit.recognise import recognise_csv
+    from mig.errors import ConfigError
+    from mig.layout import list_layouts
+
+    data = text.encode(encoding, "replace")
+    match = recognise_csv(data, list_layouts())  # never raises, whatever the bytes
+    assert match.layout == "" or match.method in ("header", "fields")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "c.csv"
+        path.write_bytes(data)
+        try:
+            parse_control(path, "c.csv")
+        except (InputError, ConfigError) as exc:
+            assert str(exc).startswith("c.csv")

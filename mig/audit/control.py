@@ -178,6 +178,8 @@ def parse_control(path: Path, source: str = CONTROL_FILE, work_root: Path | None
         rows = read_table(path, work_root)
     except InputError as exc:
         raise InputError(source, exc.rule, line=exc.line) from None
+    except ConfigError as exc:  # e.g. an encoding the reader cannot tell
+        raise InputError(source, str(exc)) from None
     for at, header in enumerate(rows[:5]):  # a title line or two may come first (xlsx)
         roles = control_columns(header)
         if roles is not None:
