@@ -108,6 +108,17 @@ _VALUE_BEARING = (
 )
 
 
+def value_free(rule: str) -> str:
+    """A reader's rule without any fragment of a value (header names, undecodable bytes).
+
+    >>> value_free("bytes 82a0 are not valid utf-8: invalid start byte")
+    'bytes are not valid utf-8: invalid start byte'
+    """
+    for pattern, replacement in _VALUE_BEARING:
+        rule = pattern.sub(replacement, rule)
+    return rule
+
+
 def describe(exc: InputError) -> str:
     """An adapter's error without its path (which may be a work-dir copy) and without any
     fragment of a value: the rule and the place (line, byte offset).
@@ -115,9 +126,7 @@ def describe(exc: InputError) -> str:
     >>> describe(InputError("/tmp/x.csv", "header names a column twice: 山田", line=1))
     'header names a column twice (names withheld) (line 1)'
     """
-    rule = exc.rule
-    for pattern, replacement in _VALUE_BEARING:
-        rule = pattern.sub(replacement, rule)
+    rule = value_free(exc.rule)
     where = []
     if exc.line is not None:
         where.append(f"line {exc.line}")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from mig.audit.conformance import value_free
 from mig.audit.package import unsafe_name
 from mig.errors import ConfigError, InputError
 from mig.jp import normalise_heading
@@ -177,7 +178,7 @@ def parse_control(path: Path, source: str = CONTROL_FILE, work_root: Path | None
     try:
         rows = read_table(path, work_root)
     except InputError as exc:
-        raise InputError(source, exc.rule, line=exc.line) from None
+        raise InputError(source, value_free(exc.rule), line=exc.line) from None
     except ConfigError as exc:  # e.g. an encoding the reader cannot tell
         raise InputError(source, str(exc)) from None
     for at, header in enumerate(rows[:5]):  # a title line or two may come first (xlsx)
