@@ -126,6 +126,8 @@ def test_one_wrong_count_is_a_count_mismatch_naming_the_file(demo: tuple[DemoExp
     result = cli(str(package), "--no-report")
     assert result.exit_code == 1
     assert f"count-mismatch           {name}: count mismatch — 件数表.csv: recorded {rows + 3} records, found {rows}" in result.output
+    # the warnings explaining the rest are listed too, each naming its file
+    assert f"warning gaiji-unresolved         {name}: 世帯主氏名: Private Use" in result.output
     code, report = audit_json(package, "--no-report")
     mismatches = [(f.type, f.severity, f.path) for f in report.findings if f.type == "count-mismatch"]
     assert code == 1 and mismatches == [("count-mismatch", "error", name)]
