@@ -28,7 +28,6 @@ from pathlib import Path
 
 import polars as pl
 
-from mig.audit.recognise import frame_rename
 from mig.audit.repertoire import count_expressions, distinct_characters, outside_pattern
 from mig.audit.report import FileAudit, ItemAudit
 from mig.charsets import private_use_pattern
@@ -91,6 +90,12 @@ def _batches(
         ((frame_rename(b.data, names), b.rejects.select("row", "type", "detail"), _bytes_done(b))
          for b in reader.batches()),
     )
+
+
+def frame_rename(frame: pl.DataFrame, rename: dict[str, str]) -> pl.DataFrame:
+    """``frame`` with its columns renamed to 項目名称 (only those present)."""
+    present = {k: v for k, v in rename.items() if k in frame.columns}
+    return frame.rename(present) if present else frame
 
 
 def _bytes_done(batch: SourceBatch) -> int:

@@ -33,6 +33,7 @@ from typing import Literal
 import polars as pl
 import pyarrow.parquet as pq
 
+from mig.audit.conformance import value_free
 from mig.errors import ConfigError, InputError
 from mig.jp import normalise_heading
 from mig.layout import Layout
@@ -190,7 +191,7 @@ def recognise_csv(head: bytes, layouts: Sequence[Layout], work_root: Path | None
         try:
             columns, encoding = _first_record(path)
         except (InputError, ConfigError) as exc:
-            return Recognition("", "", 0.0, detail=exc.rule if isinstance(exc, InputError) else str(exc))
+            return Recognition("", "", 0.0, detail=value_free(exc.rule) if isinstance(exc, InputError) else str(exc))
         except Exception as exc:  # a hostile file must not stop the audit of the others
             return Recognition("", "", 0.0, detail=f"cannot be read ({type(exc).__name__})")
         headed = [s for s in (header_score(columns, x) for x in layouts) if s.plausible]
@@ -225,9 +226,3 @@ def _pattern_score(path: Path, encoding: str, layout: Layout) -> float:
     except Exception:  # a sample this layout cannot even frame scores nothing
         return 0.0
     return round(accepted / rows, 6) if rows else 0.0
-
-
-def frame_rename(frame: pl.DataFrame, rename: dict[str, str]) -> pl.DataFrame:
-    """``frame`` with its columns renamed to 項目名称 (only those present)."""
-    present = {k: v for k, v in rename.items() if k in frame.columns}
-    return frame.rename(present) if present else frame
