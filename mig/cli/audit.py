@@ -50,8 +50,11 @@ def default_report_path(package: Path) -> Path:
     >>> default_report_path(Path("/nonexistent/handover.zip"))
     PosixPath('/nonexistent/handover.audit.html')
     """
+    package = package.absolute()
+    if package.name in ("", ".."):  # `mig audit ..`: name the folder itself
+        package = package.resolve()
     base = package.name[: -len(package.suffix)] if package.suffix.lower() == ".zip" else package.name
-    folder = package.absolute().parent
+    folder = package.parent
     for n in range(1, SUFFIXED + 1):
         candidate = folder / (f"{base}.audit.html" if n == 1 else f"{base}.audit-{n}.html")
         if not candidate.exists() and not candidate.is_symlink():
