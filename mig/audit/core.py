@@ -182,7 +182,7 @@ class _Audit:
                 if layout and not set(pure.parts[:-1]) & RUN_FOLDERS:
                     out.append(_Classified(entry, "layout-data", layout, match=Recognition.fixed(layout, "name")))
                 elif layout:
-                    out.append(_Classified(entry, "unexpected", layout, "a run's findings or rejects, not layout data"))
+                    out.append(_Classified(entry, "unexpected", layout, text("audit.why-run-folder")))
                 else:
                     out.append(self._by_content(entry, pure))
         for pattern, layout_id in self.options.mappings:
@@ -202,7 +202,7 @@ class _Audit:
         field count, or unexpected."""
         suffix = pure.suffix.lower()
         if suffix not in CONTENT_SUFFIXES and suffix not in CONTROL_SUFFIXES:
-            return _Classified(entry, "unexpected", detail="its name matches no layout")
+            return _Classified(entry, "unexpected", detail=text("audit.why-no-layout"))
         try:
             if suffix == ".xlsx":
                 return self._xlsx_control(entry)
@@ -221,12 +221,12 @@ class _Audit:
 
     def _xlsx_control(self, entry: Entry) -> _Classified:
         if entry.size > self.options.limits.max_control_bytes:
-            return _Classified(entry, "unexpected", detail="a workbook larger than a control file may be")
+            return _Classified(entry, "unexpected", detail=text("audit.why-big-workbook"))
         with self.package.local_file(entry, "control.xlsx") as (path, _):
             try:
                 parse_control(path, entry.path, self.options.work_root)
             except (InputError, ConfigError):
-                return _Classified(entry, "unexpected", detail="a workbook that is no control file")
+                return _Classified(entry, "unexpected", detail=text("audit.why-not-control"))
         return _Classified(entry, "control")
 
     def _matched(self, entry: Entry, match: Recognition) -> _Classified:
@@ -237,7 +237,7 @@ class _Audit:
             self.add("match-ambiguous", path=entry.path, detail=text("audit.tie", candidates=tied))
             return _Classified(entry, "unrecognised", detail="tie", match=match)
         if not match.layout:
-            return _Classified(entry, "unexpected", detail=match.detail or "its name matches no layout", match=match)
+            return _Classified(entry, "unexpected", detail=match.detail or text("audit.why-no-layout"), match=match)
         if match.problem == "low":
             self.add("match-uncertain", layout=match.layout, path=entry.path,
                      detail=text("audit.low", score=f"{match.confidence:.2f}", candidates=others))
@@ -257,8 +257,8 @@ class _Audit:
         if len(parts) == 2 and parts[0] in RUN_FOLDERS:
             return _Classified(entry, "run-file", pure.stem if pure.stem in self.layouts else "")
         if len(parts) == 2 and parts[0] == LOAD_REJECTS_FOLDER:
-            return _Classified(entry, "unexpected", detail="rows a `mig load` target refused, written after the run")
-        return _Classified(entry, "unexpected", detail="not a part of a run directory")
+            return _Classified(entry, "unexpected", detail=text("audit.why-load-rejects"))
+        return _Classified(entry, "unexpected", detail=text("audit.why-not-run"))
 
     # -- control sources ---------------------------------------------------------------------
 
@@ -551,7 +551,7 @@ def audit_package(source: Path, options: AuditOptions | None = None) -> AuditRep
         others: list[_Classified] = []
         for c in classified:
             if c.role == "layout-data" and layouts[c.layout].business not in businesses:
-                c.role, c.detail = "unexpected", f"業務 {layouts[c.layout].business} not audited"
+                c.role, c.detail = "unexpected", text("audit.why-business", business=layouts[c.layout].business)
             if c.role == "layout-data":
                 data.append(c)
             elif c.role == "refused":  # reading its head hit a limit

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from mig.audit.conformance import value_free
 from mig.errors import ConfigError, InputError
+from mig.i18n import text
 from mig.jp import normalise_heading
 from mig.layout import Layout
 from mig.registry import get_adapter
@@ -136,7 +137,7 @@ def recognise_parquet(path: Path, layouts: Sequence[Layout]) -> Recognition:
         return Recognition("", "", 0.0, detail=f"cannot read its schema ({type(exc).__name__})")
     scored = [s for s in (header_score(columns, x) for x in layouts) if s.plausible]
     if not scored:
-        return Recognition("", "", 0.0, fields=len(columns), detail="no layout's 項目名称 in its columns")
+        return Recognition("", "", 0.0, fields=len(columns), detail=text("audit.why-no-items"))
     return _decide(scored, "header", fields=len(columns), encoding="parquet")
 
 
@@ -184,7 +185,7 @@ def recognise_csv(head: bytes, layouts: Sequence[Layout], work_root: Path | None
     and item patterns. Never raises for what the bytes hold."""
     sample = _sample(head)
     if not sample.strip():
-        return Recognition("", "", 0.0, detail="empty")
+        return Recognition("", "", 0.0, detail=text("audit.why-empty"))
     with tempfile.TemporaryDirectory(prefix="mig-recognise-", dir=work_root) as folder:
         path = Path(folder) / "head.csv"
         path.write_bytes(sample)
@@ -200,13 +201,13 @@ def recognise_csv(head: bytes, layouts: Sequence[Layout], work_root: Path | None
         same = [x for x in layouts if len(x.items) == len(columns)]
         if not same:
             return Recognition("", "", 0.0, encoding=encoding, fields=len(columns),
-                               detail=f"no header row of 項目名称 and no layout has {len(columns)} items")
+                               detail=text("audit.why-no-count", fields=len(columns)))
         scored = [_Scored(x.id, _pattern_score(path, encoding, x)) for x in same]
         if max(s.score for s in scored) < PLAUSIBLE:
             best = max(scored, key=lambda s: (s.score, s.layout))
             return Recognition("", "", best.score, header=False, encoding=encoding, fields=len(columns),
-                               detail=f"no header row; {len(columns)} fields, but the values fit no layout "
-                               f"(best {best.layout} {best.score:.2f}); give --map")
+                               detail=text("audit.why-no-fit", fields=len(columns), layout=best.layout,
+                                           score=f"{best.score:.2f}"))
         return _decide(scored, "fields", header=False, encoding=encoding, fields=len(columns))
 
 
