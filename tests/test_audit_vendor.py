@@ -425,3 +425,20 @@ def test_any_bytes_recognise_or_parse_without_traceback(text: str, encoding: str
             parse_control(path, "c.csv")
         except (InputError, ConfigError) as exc:
             assert str(exc).startswith("c.csv")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("氏名カナガパーｶﾞﾊﾟｰあがぱ・_ （）ABCabc123ＡＢＣ１２３ 　")), max_size=12))
+def test_normalise_heading_folds_width_kana_and_punctuation(heading: str) -> None:
+    from mig.jp import ALNUM_HALF_TO_FULL, HIRAGANA_TO_KATAKANA, KANA_FULL_TO_HALF, normalise_heading
+
+    once = normalise_heading(heading)
+    assert normalise_heading(once) == once  # idempotent
+    to_hiragana = {v: k for k, v in HIRAGANA_TO_KATAKANA.items()}
+    for variant in (
+        "".join(ALNUM_HALF_TO_FULL.get(c, c) for c in heading),  # 全角英数字
+        "".join(KANA_FULL_TO_HALF.get(c, c) for c in heading),  # 半角カナ
+        "".join(to_hiragana.get(c, c) for c in heading),  # ひらがな
+        f" {heading}・",  # spaces and punctuation around it
+    ):
+        assert normalise_heading(variant) == once, variant
