@@ -430,7 +430,12 @@ def test_any_bytes_recognise_or_parse_without_traceback(text: str, encoding: str
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("氏名カナガパーｶﾞﾊﾟｰあがぱ・_ （）ABCabc123ＡＢＣ１２３ 　")), max_size=12))
 def test_normalise_heading_folds_width_kana_and_punctuation(heading: str) -> None:
-    from mig.jp import ALNUM_HALF_TO_FULL, HIRAGANA_TO_KATAKANA, KANA_FULL_TO_HALF, normalise_heading
+    from mig.jp import (
+        ALNUM_HALF_TO_FULL,
+        HIRAGANA_TO_KATAKANA,
+        KANA_FULL_TO_HALF,
+        normalise_heading,
+    )
 
     once = normalise_heading(heading)
     assert normalise_heading(once) == once  # idempotent
