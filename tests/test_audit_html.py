@@ -80,8 +80,8 @@ def test_page_is_self_contained_balanced_and_summary_first(failing_report: dict[
     summary = ja[ja.index('id="summary"'):ja.index('id="business-1"')]
     assert "受入不可" in summary and "不足あり" in summary and "外字が残っています" in summary
     # 依頼事項: the missing file is asked for; 外字 by item and count, never the characters
-    assert "data/juki-ido.parquet の納品、または管理ファイルの訂正を依頼" in summary
-    assert "世帯主氏名 の外字 1 件について、MJ 文字図形名または標準文字への対応表を依頼" in summary
+    assert "data/juki-ido.parquetの納品、または管理ファイルの訂正を依頼" in summary
+    assert "世帯主氏名の外字 1 件について、MJ 文字図形名または標準文字への対応表を依頼" in summary
 
 
 def test_every_text_is_escaped() -> None:

@@ -135,7 +135,7 @@ def test_one_wrong_count_is_a_count_mismatch_naming_the_file(demo: tuple[DemoExp
     assert report.businesses[0].verdict == "non-conformant"
     # in Japanese the terminal says 件数不一致
     ja = CliRunner().invoke(main, ["--lang", "ja", "audit", str(package), "--no-report"])
-    assert f"{name}: 件数不一致 — 件数表.csv の記載 {rows + 3} 件、実際 {rows} 件" in ja.output
+    assert f"{name}: 件数不一致 — 件数表.csvの記載 {rows + 3} 件、実際 {rows} 件" in ja.output
 
 
 def test_hash_against_a_held_manifest_is_possible_tampering(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
@@ -284,7 +284,7 @@ def test_japanese_report_screenshot(demo: tuple[DemoExport, Path], tmp_path: Pat
     page = tmp_path / "引継ぎ.audit.html"
     html = page.read_text(encoding="utf-8")
     assert "受入不可" in html and "件数不一致" in html and "見出し行（項目名称）" in html
-    assert f"{name} の件数・サイズの差異について、正しいファイルまたは管理ファイルの再提出を依頼" in html
+    assert f"{name}の件数・サイズの差異について、正しいファイルまたは管理ファイルの再提出を依頼" in html
     shot = _screenshot(page, tmp_path / "audit_ja.png", tmp_path / "profile")
     width, height, pixels = _png_pixels(shot)
     assert (width, height) == (1200, 1600) and len(set(pixels)) > 100

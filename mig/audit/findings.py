@@ -109,7 +109,7 @@ def ask(code: str, lang: Lang | None = None, **fields: object) -> str:
     """依頼事項 / what to ask the vendor about a finding of type ``code`` (counts only).
 
     >>> ask("required-missing", "ja", item="住所", count=12)
-    '住所 の必須項目が空欄の 12 件について、値の補完または欠落理由の提示を依頼'
+    '住所の必須項目が空欄の 12 件について、値の補完または欠落理由の提示を依頼'
     """
     values = {**_FIELDS, "type": code, **{k: v for k, v in fields.items() if v is not None}}
     if has(f"audit.ask-{code}"):
