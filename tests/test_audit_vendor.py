@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from test_audit_html import CHROMIUM, _png_pixels, _screenshot
 from test_audit_support import make_demo_run, read_csv
 
-from mig.audit import AuditOptions, AuditReport, audit_package
+from mig.audit import AuditOptions, AuditReport, Limits, audit_package
 from mig.audit.control import parse_control
 from mig.audit.findings import render
 from mig.audit.package import entry_name
@@ -447,3 +447,19 @@ def test_normalise_heading_folds_width_kana_and_punctuation(heading: str) -> Non
         f" {heading}・",  # spaces and punctuation around it
     ):
         assert normalise_heading(variant) == once, variant
+
+
+def test_reading_an_entry_again_does_not_count_twice_against_the_total(
+    demo: tuple[DemoExport, Path], tmp_path: Path
+) -> None:
+    """A vendor-named file is read twice (its head to recognise it, then all of it): the
+    package's inflation total counts its bytes once, so a package just under the limit passes."""
+    files = {f"{TOP}/{name}": (demo[1] / "data" / f"{layout}.parquet").read_bytes()
+             for layout, name in ((k, v.replace(".csv", ".parquet")) for k, v in VENDOR_NAMES.items())}
+    package = infozip(tmp_path / "p.zip", files)
+    total = sum(len(data) for data in files.values())
+    report = audit_package(package, AuditOptions(limits=Limits(max_total_bytes=total)))
+    assert "zip-bomb" not in {f.type for f in report.findings}
+    assert {(f.layout, f.match_method) for f in report.files} == {
+        ("juki-ido", "header"), ("juki-jumin", "header"), ("juki-setai", "header")}
+    assert report.passed

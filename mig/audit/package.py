@@ -382,11 +382,15 @@ def unsafe_name(name: str) -> str | None:
 class _LimitedReader:
     """A zip member stream that stops at the package's limits on the bytes inflated."""
 
-    def __init__(self, raw: IO[bytes], entry: Entry, limits: Limits, spent: list[int]) -> None:
+    def __init__(self, raw: IO[bytes], entry: Entry, limits: Limits, spent: list[int],
+                 counted: dict[int, int] | None = None) -> None:
         self._raw = raw
         self._entry = entry
         self._limits = limits
         self._spent = spent  # one shared counter: inflated bytes of the whole package
+        # bytes of each entry already in the counter: reading an entry again (its head to
+        # recognise it, then all of it) does not count its bytes twice
+        self._counted = counted if counted is not None else {}
         self.count = 0
 
     def read(self, size: int = CHUNK) -> bytes:
@@ -397,7 +401,10 @@ class _LimitedReader:
         except (EOFError, OSError, ValueError) as exc:
             raise EntryError("entry-unsafe", f"corrupt member ({type(exc).__name__})") from None
         self.count += len(chunk)
-        self._spent[0] += len(chunk)
+        before = self._counted.get(self._entry.index, 0)
+        if self.count > before:
+            self._spent[0] += self.count - before
+            self._counted[self._entry.index] = self.count
         limits, entry = self._limits, self._entry
         if self.count > entry.size:
             raise EntryError("zip-bomb", f"inflates beyond its declared {entry.size} bytes")
@@ -425,6 +432,7 @@ class ZipPackage(Package):
         self._work_root = work_root
         self._work: Path | None = None
         self._spent = [0]
+        self._counted: dict[int, int] = {}
         try:
             self._zip = zipfile.ZipFile(source)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -542,7 +550,7 @@ class ZipPackage(Package):
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, ValueError) as exc:
             raise EntryError("entry-unsafe", f"cannot open member ({exc})") from None
         with raw:
-            yield _LimitedReader(raw, entry, self.limits, self._spent)
+            yield _LimitedReader(raw, entry, self.limits, self._spent, self._counted)
 
     @contextmanager
     def local_file(self, entry: Entry, name: str) -> Iterator[tuple[Path, Digest]]:
