@@ -126,14 +126,17 @@ def audit(
     data = report.to_dict()
     if report_path is None and not no_report:
         report_path = default_report_path(package)
+    # the verdict is shown first: a report that cannot be written (exit 3) does not hide it
+    if as_json:
+        emit_json(data)
+    else:
+        _print_summary(report)
     if report_path is not None:
         from mig.audit import render_audit_html
 
         _write_atomic(report_path, render_audit_html(data))
-    if as_json:
-        emit_json(data)
-    else:
-        _print_summary(report, report_path)
+        if not as_json:
+            click.echo(text("audit.summary-report", path=report_path))
     sys.exit(int(ExitCode.CLEAN if report.passed else ExitCode.FINDINGS))
 
 
@@ -141,7 +144,7 @@ TOP_FINDINGS = 10
 """How many findings the terminal lists (errors first, then warnings); the rest are in the report."""
 
 
-def _print_summary(report: AuditReport, report_path: Path | None) -> None:
+def _print_summary(report: AuditReport) -> None:
     findings = report.all_findings()
     errors = [f for f in findings if f.severity == "error"]
     click.echo(text("audit.summary-package", package=report.package, kind=report.package_kind,
@@ -171,8 +174,6 @@ def _print_summary(report: AuditReport, report_path: Path | None) -> None:
         rule = text("audit.gaiji-blocking" if report.options.get("require_gaiji_resolved") else "audit.gaiji-warning")
         click.echo(text("audit.summary-gaiji", pua=gaiji["pua_values"], items=gaiji["pua_items"],
                         outside=gaiji["outside_values"], rule=rule))
-    if report_path is not None:
-        click.echo(text("audit.summary-report", path=report_path))
 
 
 def top_findings(findings: list[AuditFinding]) -> list[AuditFinding]:
