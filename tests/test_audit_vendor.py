@@ -463,3 +463,22 @@ def test_reading_an_entry_again_does_not_count_twice_against_the_total(
     assert {(f.layout, f.match_method) for f in report.files} == {
         ("juki-ido", "header"), ("juki-jumin", "header"), ("juki-setai", "header")}
     assert report.passed
+
+
+def test_what_to_ask_the_vendor_names_item_and_count_never_values(
+    demo: tuple[DemoExport, Path], tmp_path: Path
+) -> None:
+    from mig.audit import render_audit_html
+
+    frame = read_csv(demo[1] / "data" / "juki-jumin.csv")
+    addresses = set(frame.get_column("住所").drop_nulls().head(12).to_list())
+    blanked = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) < 12).then(pl.lit("")).otherwise(pl.col("住所")).alias("住所"))
+    files = vendor_files(demo[1])
+    files[f"{TOP}/{VENDOR_NAMES['juki-jumin']}"] = blanked.write_csv(line_terminator="\r\n").encode("utf-8")
+    code, report = audit_json(infozip(tmp_path / "p.zip", files), "--no-report")
+    assert code == 1 and report.businesses[0].verdict == "non-conformant"
+    page = render_audit_html(report.to_dict(), "ja")
+    assert "住所の必須項目が空欄の 12 件について、値の補完または欠落理由の提示を依頼" in page
+    assert "For the 12 record(s) with 住所 empty (required)" in render_audit_html(report.to_dict(), "en")
+    assert not any(address in page for address in addresses)  # counts only

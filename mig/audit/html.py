@@ -75,7 +75,18 @@ def render_audit_html(report: Mapping[str, Any], lang: Lang | None = None) -> st
         has=has_key,
         confidence=_confidence,
         asks=_asks(files, findings, REPERTOIRES.get(_text(options.get("repertoire", "")), ""), chosen),
+        ask_line=lambda f, file: _ask_line(f, file, chosen),
     )
+
+
+def _ask_line(finding: Mapping[str, Any], file: Mapping[str, Any], lang: Lang) -> str:
+    """The 依頼事項 of one validation finding of ``file`` ('' when nothing is asked)."""
+    kind = _text(finding.get("type", ""))
+    if kind in NO_ASK:
+        return ""
+    return ask(kind, lang, path=_text(file.get("path", "")), layout=_text(file.get("layout", "")),
+               item=_text(finding.get("item", "")) or text("audit.html-record", lang=lang),
+               count=_int(finding.get("count")) or 1)
 
 
 def _confidence(file: Mapping[str, Any]) -> str:
