@@ -116,6 +116,7 @@ class _Classified:
     layout: str = ""
     detail: str = ""
     match: Recognition | None = None
+    refusal: EntryError | None = None
 
 
 class _Audit:
@@ -216,7 +217,7 @@ class _Audit:
                     return _Classified(entry, "control")
                 match = recognise_csv(head, self.candidates(), self.options.work_root)
         except EntryError as exc:
-            return _Classified(entry, "refused", detail=f"{exc.type}\x1f{exc.detail}")
+            return _Classified(entry, "refused", refusal=exc)
         return self._matched(entry, match)
 
     def _xlsx_control(self, entry: Entry) -> _Classified:
@@ -554,9 +555,8 @@ def audit_package(source: Path, options: AuditOptions | None = None) -> AuditRep
                 c.role, c.detail = "unexpected", text("audit.why-business", business=layouts[c.layout].business)
             if c.role == "layout-data":
                 data.append(c)
-            elif c.role == "refused":  # reading its head hit a limit
-                kind, _, detail = c.detail.partition("\x1f")
-                state.add(kind, path=c.entry.path, detail=detail)
+            elif c.refusal is not None:  # reading its head hit a limit
+                state.add(c.refusal.type, path=c.entry.path, detail=c.refusal.detail)
                 state._record(c.entry, "refused")
             elif c.role not in ("manifest", "control"):
                 others.append(c)
