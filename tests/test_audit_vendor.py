@@ -321,8 +321,11 @@ def test_progress_is_reported_per_file(demo: tuple[DemoExport, Path], tmp_path: 
     seen: dict[str, list[tuple[int, int]]] = {}
     audit_package(package, AuditOptions(progress=lambda path, done, total: seen.setdefault(path, []).append((done, total))))
     assert sorted(seen) == sorted(VENDOR_NAMES.values())
-    for calls in seen.values():
-        assert calls[0][0] == 0 and calls[-1][0] == calls[-1][1] > 0  # from 0 to the whole file
+    sizes = {name.split("/", 1)[1]: len(data) for name, data in vendor_files(demo[1]).items()}
+    for path, calls in seen.items():
+        # one bar per file: hashing (copying out of the zip), then validating — two passes
+        assert {total for _, total in calls} == {2 * sizes[path]}
+        assert calls[0][0] == 0 and calls[-1][0] == 2 * sizes[path]
         assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 

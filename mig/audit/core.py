@@ -370,13 +370,20 @@ class _Audit:
         limit = self.options.limits.max_line_bytes
         match = item.match or Recognition.fixed(layout.id, "name")
         report = self.options.progress
+        # two passes over the file: hashing (and, from a zip, copying), then validating
+        total = 2 * entry.size
+
+        def hashing(done: int) -> None:
+            if report is not None:
+                report(entry.path, min(done, entry.size), total)
 
         def progress(done: int) -> None:
             if report is not None:
-                report(entry.path, min(done, entry.size), entry.size)
+                report(entry.path, entry.size + min(done, entry.size), total)
 
+        hashing(0)
         try:
-            with self.package.local_file(entry, f"data.{fmt}") as (path, digest):
+            with self.package.local_file(entry, f"data.{fmt}", hashing if report else None) as (path, digest):
                 if fmt == "csv" and digest.longest_line > limit:
                     result = FileResult(FileAudit(
                         path=entry.path, layout=layout.id, layout_name=layout.name, business=layout.business,

@@ -32,7 +32,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -169,12 +169,15 @@ class Package:
                 return entry
         return None
 
-    def digest(self, entry: Entry) -> Digest:
-        """Stream ``entry`` once and return its sha256, size and line-feed count."""
+    def digest(self, entry: Entry, progress: Callable[[int], None] | None = None) -> Digest:
+        """Stream ``entry`` once and return its sha256, size and line-feed count
+        (``progress`` is told the bytes read so far, chunk by chunk)."""
         hasher = _Hasher()
         with self._open(entry) as stream:
             while chunk := stream.read(CHUNK):
                 hasher.update(chunk)
+                if progress is not None:
+                    progress(hasher.size)
         return hasher.result()
 
     def head(self, entry: Entry, size: int) -> bytes:
@@ -188,7 +191,8 @@ class Package:
         return b"".join(parts)
 
     @contextmanager
-    def local_file(self, entry: Entry, name: str) -> Iterator[tuple[Path, Digest]]:
+    def local_file(self, entry: Entry, name: str,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Path, Digest]]:
         """A filesystem path holding ``entry`` (named ``name`` if a copy is needed) and its digest."""
         raise NotImplementedError  # pragma: no cover
 
@@ -252,11 +256,12 @@ class DirectoryPackage(Package):
             yield handle
 
     @contextmanager
-    def local_file(self, entry: Entry, name: str) -> Iterator[tuple[Path, Digest]]:
+    def local_file(self, entry: Entry, name: str,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Path, Digest]]:
         path = self._path(entry)
         if path.is_symlink():  # replaced since the walk
             raise EntryError("entry-unsafe", "symbolic link (not followed)")
-        yield path, self.digest(entry)
+        yield path, self.digest(entry, progress)
 
 
 # -- zip packages ---------------------------------------------------------------------------
@@ -553,7 +558,8 @@ class ZipPackage(Package):
             yield _LimitedReader(raw, entry, self.limits, self._spent, self._counted)
 
     @contextmanager
-    def local_file(self, entry: Entry, name: str) -> Iterator[tuple[Path, Digest]]:
+    def local_file(self, entry: Entry, name: str,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Path, Digest]]:
         folder = self.work_dir / f"{entry.index:06d}"
         folder.mkdir()
         target = folder / name
@@ -563,6 +569,8 @@ class ZipPackage(Package):
                 while chunk := stream.read(CHUNK):
                     hasher.update(chunk)
                     out.write(chunk)
+                    if progress is not None:
+                        progress(hasher.size)
             yield target, hasher.result()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
