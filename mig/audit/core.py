@@ -49,6 +49,7 @@ from mig.audit.findings import audit_type, render
 from mig.audit.package import Entry, EntryError, Limits, Package, open_package
 from mig.audit.recognise import (
     HEAD_BYTES,
+    TIE,
     Recognition,
     recognise_csv,
     recognise_parquet,
@@ -234,7 +235,7 @@ class _Audit:
         others = ", ".join(f"{lid} {score:.2f}" for lid, score in match.candidates[1:3]) or "–"
         if match.problem == "tie":
             tied = ", ".join(f"{lid} {score:.2f}" for lid, score in match.candidates if
-                             match.confidence - score < 0.01)
+                             match.confidence - score < TIE)
             self.add("match-ambiguous", path=entry.path, detail=text("audit.tie", candidates=tied))
             return _Classified(entry, "unrecognised", detail="tie", match=match)
         if not match.layout:
