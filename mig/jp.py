@@ -215,21 +215,23 @@ def normalise_heading(text: str) -> str:
     """A column heading reduced to what identifies it, to compare with a 項目名称.
 
     半角カナ become 全角 (:data:`KANA_HALF_TO_FULL`, voiced pairs composed), then NFKC
-    (全角英数字 → ASCII), ひらがな fold to カタカナ, Latin letters to lower case, and spaces,
-    punctuation and symbols (``_ ・ （ ） 【 】 -`` …) are dropped; the 長音 ``ー`` stays (it is a
-    letter). Used to match a file's header row to a layout's 項目名称 (``mig audit``,
+    (全角英数字 → ASCII), ひらがな fold to カタカナ (:data:`HIRAGANA_TO_KATAKANA`), Latin letters
+    to lower case, spaces, punctuation and symbols (``_ ・ （ ） 【 】 -`` …) are dropped and a
+    voiced mark left alone joins its base (``カ゛`` → ``ガ``); the 長音 ``ー`` stays (a letter).
+    Used to match a file's header row to a layout's 項目名称 (``mig audit``,
     ``mig guess``); only headings go through it, never values, so it is plain Python.
 
     >>> normalise_heading("氏名_ﾌﾘｶﾞﾅ"), normalise_heading("しめい　カナ"), normalise_heading("（ＩＤ）番号")
     ('氏名フリガナ', 'シメイカナ', 'id番号')
-    >>> normalise_heading("生年月日") == normalise_heading(" 生年・月日 ")
-    True
+    >>> normalise_heading("生年月日") == normalise_heading(" 生年・月日 "), normalise_heading("カﾞ") == "ガ"
+    (True, True)
     """
     if any("\uff61" <= c <= "\uff9f" for c in text):
         for half, full in KANA_HALF_TO_FULL.items():  # voiced pairs come first in the table
             text = text.replace(half, full)
     folded = unicodedata.normalize("NFKC", text).translate(_HEADING_FOLD).lower()
-    return "".join(c for c in folded if unicodedata.category(c)[0] not in "PZSC")
+    kept = "".join(c for c in folded if unicodedata.category(c)[0] not in "PZSC")
+    return unicodedata.normalize("NFC", kept)  # a voiced mark once spaced (カ゛) joins its base
 
 
 def days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:

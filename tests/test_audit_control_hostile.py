@@ -1,5 +1,5 @@
-"""A package's ``control.csv`` may be anything: a field over the CSV limit, a count past
-Python's integer-digit limit or column names made of data are one ``control-invalid``
+"""A package's ``control.csv`` may be anything: a huge field, a count past Python's
+integer-digit limit, a stray quote or column names made of data are one ``control-invalid``
 finding naming the rule and the line, never a traceback and never the cell's content."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ SECRET = "QZX7SECRET"
     [
         ("file,rows\nx.csv," + "1" * 5000 + "\n", "(line 2): rows must be a non-negative integer of at most 18 digits"),
         ("file,rows,bytes\nx.csv,1," + "9" * 19 + "\n", "bytes must be a non-negative integer of at most 18 digits"),
-        (SECRET * 20_000, "(line 1): not CSV (a field over the size limit or a stray quote)"),
+        (SECRET * 20_000, "(line 1): no header row naming a file column"),
         (f"file,rows\nx.csv,1\n\"{SECRET}" + "x" * 200_000, "not CSV"),
-        (f"file,rows,{SECRET}\n", "(line 1): 1 unknown column(s); the columns are file, rows, sha256, bytes"),
+        (f"{SECRET},rows\n", "(line 1): no header row naming a file column"),
     ],
     ids=["huge-rows", "long-bytes", "long-field", "stray-quote", "data-as-column"],
 )

@@ -267,10 +267,8 @@ def test_not_a_package(tmp_path: Path) -> None:
 def test_names_and_cp932_zips() -> None:
     assert unsafe_name("data/juki-setai.csv") is None
     assert unsafe_name("a/\x01b") == "control character in name"
-    info = zipfile.ZipInfo("x")
-    info.filename = "住民.csv".encode("cp932").decode("cp437")  # a Japanese Windows zip, no UTF-8 flag
-    info.flag_bits = 0
-    assert display_name(info) == "住民.csv"
+    info = zipfile.ZipInfo("住民.csv".encode("cp932").decode("cp437"))  # a Japanese Windows zip, no UTF-8 flag
+    assert info.flag_bits == 0 and display_name(info) == "住民.csv"
 
 
 def test_work_directory_is_removed(demo: tuple[DemoExport, Path], tmp_path: Path) -> None:
@@ -317,3 +315,15 @@ def test_a_runs_findings_are_not_taken_for_layout_data(demo: tuple[DemoExport, P
     )
     unexpected = {f.path for f in report.findings if f.type == "file-unexpected"}
     assert "run/findings/juki-jumin.parquet" in unexpected and "run/rejects/juki-jumin.jsonl" in unexpected
+
+
+def test_lying_header_on_a_vendor_named_file_is_caught_while_recognising(setai_csv: bytes, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("世帯.csv", setai_csv)
+    package = tmp_path / "liar.zip"
+    package.write_bytes(_patch_sizes(buffer.getvalue(), "世帯.csv".encode(), 1000))
+    report = audit_in(tmp_path, package)
+    kind, detail = refusals(report)["世帯.csv"]  # reading its head to recognise it already refuses it
+    assert kind == "entry-unsafe" and "corrupt member" in detail
+    assert report.files == [] and not report.passed

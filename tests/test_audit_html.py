@@ -72,10 +72,16 @@ def test_page_is_self_contained_balanced_and_summary_first(failing_report: dict[
     assert checker.sections[0] == "summary" and checker.sections[-2:] == ["inventory", "definitions"]
     assert "svg" in checker.tags and "rect" in checker.tags
     summary = page[page.index('id="summary"'):page.index('id="business-1"')]
-    assert "受入不可 / FAIL" in summary and "不足あり / incomplete" in summary
-    assert "listed-file-missing" in summary and "tamper-sha256" in summary and "date-invalid" in summary
-    assert "外字が残っています" in summary and "run-rejects" in summary
+    assert "✗ FAIL" in summary and "incomplete" in summary  # tests run in English
+    assert "listed-file-missing" in summary and "hash-mismatch" in summary and "date-invalid" in summary
+    assert "外字 left" in summary and "run-rejects" in summary
     assert render_audit_html(failing_report) == page  # same dict, same page
+    ja = render_audit_html(failing_report, "ja")
+    summary = ja[ja.index('id="summary"'):ja.index('id="business-1"')]
+    assert "受入不可" in summary and "不足あり" in summary and "外字が残っています" in summary
+    # 依頼事項: the missing file is asked for; 外字 by item and count, never the characters
+    assert "data/juki-ido.parquetの納品、または管理ファイルの訂正を依頼" in summary
+    assert "世帯主氏名の外字 1 件について、MJ 文字図形名または標準文字への対応表を依頼" in summary
 
 
 def test_every_text_is_escaped() -> None:

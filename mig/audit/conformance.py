@@ -22,7 +22,7 @@ Memory is bounded by the batch (plus the distinct keys of the file).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from mig.audit.report import FileAudit, ItemAudit
 from mig.charsets import private_use_pattern
 from mig.errors import InputError
 from mig.layout import Item, Layout
+from mig.plugin import SourceBatch
 from mig.registry import get_adapter
 from mig.validation.batch import validate_batch
 from mig.validation.files import parquet_batches
@@ -68,18 +69,40 @@ class FileResult:
     keys: dict[str, pl.Series]
 
 
-def _batches(path: Path, fmt: str) -> tuple[list[str], str, Iterator[tuple[pl.DataFrame, pl.DataFrame]]]:
-    """Columns, encoding and ``(data, framing rejects)`` batches of a CSV or Parquet file."""
+def _batches(
+    path: Path, fmt: str, columns: list[str] | None = None, rename: Mapping[str, str] | None = None,
+) -> tuple[list[str], str, Iterator[tuple[pl.DataFrame, pl.DataFrame, int]]]:
+    """Columns, encoding and ``(data, framing rejects, bytes read)`` batches of a CSV or Parquet file.
+
+    ``columns``: the names of a CSV without a header row (its first line is a record);
+    ``rename``: file column → 項目名称 (a header that differs only in width or kana).
+    """
+    names = dict(rename or {})
     if fmt == "parquet":
-        columns, frames = parquet_batches(path)
+        found, frames = parquet_batches(path)
         no_rejects = pl.DataFrame(schema={"row": pl.Int64, "type": pl.String, "detail": pl.String})
-        return columns, "parquet", ((frame, no_rejects) for frame in frames)
-    reader = get_adapter("csv").open(path, {}, batch_bytes=BATCH_BYTES)
+        return [names.get(c, c) for c in found], "parquet", ((frame_rename(f, names), no_rejects, 0) for f in frames)
+    options: dict[str, object] = {"header": False, "columns": columns} if columns else {}
+    reader = get_adapter("csv").open(path, options, batch_bytes=BATCH_BYTES)
     return (
-        reader.columns,
+        [names.get(c, c) for c in reader.columns],
         reader.encoding,
-        ((b.data, b.rejects.select("row", "type", "detail")) for b in reader.batches()),
+        ((frame_rename(b.data, names), b.rejects.select("row", "type", "detail"), _bytes_done(b))
+         for b in reader.batches()),
     )
+
+
+def frame_rename(frame: pl.DataFrame, rename: dict[str, str]) -> pl.DataFrame:
+    """``frame`` with its columns renamed to 項目名称 (only those present)."""
+    present = {k: v for k, v in rename.items() if k in frame.columns}
+    return frame.rename(present) if present else frame
+
+
+def _bytes_done(batch: SourceBatch) -> int:
+    """How far into the file a batch reaches (its last record's offset), for the progress bar."""
+    offsets = pl.concat([batch.records.select("offset"), batch.rejects.select("offset")])
+    last = offsets.get_column("offset").max() if offsets.height else 0
+    return int(last) if isinstance(last, int) else 0
 
 
 _VALUE_BEARING = (
@@ -90,6 +113,17 @@ _VALUE_BEARING = (
 )
 
 
+def value_free(rule: str) -> str:
+    """A reader's rule without any fragment of a value (header names, undecodable bytes).
+
+    >>> value_free("bytes 82a0 are not valid utf-8: invalid start byte")
+    'bytes are not valid utf-8: invalid start byte'
+    """
+    for pattern, replacement in _VALUE_BEARING:
+        rule = pattern.sub(replacement, rule)
+    return rule
+
+
 def describe(exc: InputError) -> str:
     """An adapter's error without its path (which may be a work-dir copy) and without any
     fragment of a value: the rule and the place (line, byte offset).
@@ -97,9 +131,7 @@ def describe(exc: InputError) -> str:
     >>> describe(InputError("/tmp/x.csv", "header names a column twice: 山田", line=1))
     'header names a column twice (names withheld) (line 1)'
     """
-    rule = exc.rule
-    for pattern, replacement in _VALUE_BEARING:
-        rule = pattern.sub(replacement, rule)
+    rule = value_free(exc.rule)
     where = []
     if exc.line is not None:
         where.append(f"line {exc.line}")
@@ -118,17 +150,22 @@ def audit_file(
     keys: Mapping[str, pl.Series | None],
     collect: list[str],
     repertoire: str,
+    has_header: bool = True,
+    rename: Mapping[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> FileResult:
     """Validate and count one file of ``layout`` (``fmt`` ``csv`` or ``parquet``).
 
     ``extensions`` are the declared extension items (validated like the standard ones);
     ``keys`` maps a referenced layout id to its key values (``None``: not in the
     package); ``collect`` names the items whose distinct values other files reference.
+    ``has_header`` false: the file has no header row (recognised by its field count), its
+    columns are the layout's items in order; ``rename`` maps a file column to its 項目名称.
     An unreadable file is reported in ``read_error``, never raised.
     """
     audit = FileAudit(path=display, layout=layout.id, layout_name=layout.name, business=layout.business, format=fmt)
     try:
-        columns, encoding, batches = _batches(path, fmt)
+        columns, encoding, batches = _batches(path, fmt, None if has_header else list(layout.item_names), rename)
     except InputError as exc:
         audit.read_error = describe(exc)
         return FileResult(audit, {}, {})
@@ -156,7 +193,9 @@ def audit_file(
     tracker = KeyTracker(full) if full.primary_key else None
     rows = bad_rows = 0
     try:
-        for data, framing in batches:
+        for data, framing, done in batches:
+            if progress is not None:
+                progress(done)
             frame = data.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)
             frame = frame.select(["row", *names, *extra_shown])
             result = validate_batch(

@@ -1,7 +1,9 @@
 """``audit_package``: the contract-end handover audit of a directory or zip package.
 
 Order of work: open the package safely (:mod:`mig.audit.package`), classify every entry
-(layout data, manifest, control file, run file, unexpected), read the control sources,
+(layout data — by ``--map``, name or content, :mod:`mig.audit.recognise` —, manifest,
+control file — by content, :mod:`mig.audit.control` —, run file, unexpected), read the
+control sources,
 audit the layout files in dependency order (referenced layouts first, so cross-file keys
 are checked against the package's own files), hash everything else, compare with the
 control sources, then give each 業務 its verdict.
@@ -11,7 +13,8 @@ Verdict of a 業務 (from its findings of severity ``error``, which block accept
 - ``incomplete`` — something is missing: a layout file, an item's column, or a file a
   control source lists;
 - ``non-conformant`` — nothing is missing, but a file fails validation, cannot be read,
-  differs from its manifest / control totals, or was refused as unsafe;
+  differs from its manifest / control totals (``count-mismatch``, ``hash-mismatch``,
+  ``tamper-suspected``), or was refused as unsafe;
 - ``complete`` — no blocking finding. Warnings (外字 left by default, undeclared extra
   columns, records the run rejected, unexpected files) are shown but do not block.
 
@@ -20,7 +23,10 @@ The package passes when no finding anywhere is an error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
@@ -30,15 +36,25 @@ import polars as pl
 from mig.audit.conformance import FileResult, audit_file
 from mig.audit.control import (
     CONTROL_FILE,
+    CONTROL_SUFFIXES,
     MANIFEST_FILE,
     Expected,
     ManifestFacts,
+    control_columns,
     control_error,
     parse_control,
     parse_manifest,
 )
 from mig.audit.findings import audit_type, render
 from mig.audit.package import Entry, EntryError, Limits, Package, open_package
+from mig.audit.recognise import (
+    HEAD_BYTES,
+    TIE,
+    Recognition,
+    recognise_csv,
+    recognise_parquet,
+    sample_columns,
+)
 from mig.audit.report import (
     AuditFinding,
     AuditReport,
@@ -50,12 +66,15 @@ from mig.audit.report import (
 )
 from mig.charsets import DEFAULT_REPERTOIRE, REPERTOIRES, check_repertoire
 from mig.errors import ConfigError, InputError, UnknownNameError
+from mig.i18n import text
 from mig.layout import Item, Layout, list_layouts
 from mig.run import manifest as run_files
 from mig.run.writer import sha256_file
 from mig.version import __version__
 
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+CONTENT_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".dat": "csv", ".parquet": "parquet"}
+"""Files recognised by their content when their name is no layout id."""
 RUN_REPORTS = set(run_files.RUN_REPORTS)
 RUN_FOLDERS = {run_files.FINDINGS_DIR, run_files.REJECTS_DIR}
 """Folders of a run directory whose files carry a layout id but are not layout data."""
@@ -72,7 +91,10 @@ class AuditOptions:
     allowed) read as a file of that layout; ``repertoire``: see
     :mod:`mig.audit.repertoire`; ``require_gaiji_resolved``: 外字 left blocks acceptance
     (default: a warning); ``work_root``: where the temporary work directory for zip
-    members is made (default: the system temp directory).
+    members is made (default: the system temp directory); ``controls``: control files
+    given with ``--control`` — a package path (the vendor's) or a file outside the package
+    (held by the municipality: only a hash differing from it is 改ざんの疑い);
+    ``progress``: called ``(path, bytes done, bytes total)`` while a file is audited.
     """
 
     businesses: tuple[str, ...] = ()
@@ -81,6 +103,11 @@ class AuditOptions:
     require_gaiji_resolved: bool = False
     limits: Limits = field(default_factory=Limits)
     work_root: Path | None = None
+    controls: tuple[Path, ...] = ()
+    progress: Progress | None = None
+
+
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -89,6 +116,8 @@ class _Classified:
     role: str
     layout: str = ""
     detail: str = ""
+    match: Recognition | None = None
+    refusal: EntryError | None = None
 
 
 class _Audit:
@@ -105,6 +134,11 @@ class _Audit:
         self.extensions: dict[str, list[Item]] = {}
         self.manifest: ManifestFacts | None = None
         self.refused_layouts: set[str] = set()
+        self.control_sources: set[str] = set()
+        """Control sources read (package paths, or the names of held files)."""
+        self.held = [c for c in options.controls if package.entry(c.as_posix()) is None]
+        """``--control`` files outside the package: held by the municipality."""
+        self.held_sources: set[str] = set()
 
     # -- findings ---------------------------------------------------------------------------
 
@@ -127,6 +161,7 @@ class _Audit:
     def classify(self) -> list[_Classified]:
         is_run = self.package.entry(MANIFEST_FILE) is not None
         hits = {pattern: 0 for pattern, _ in self.options.mappings}
+        controls = {c.as_posix() for c in self.options.controls}
         out: list[_Classified] = []
         for entry in self.package.entries:
             pure = PurePosixPath(entry.path)
@@ -137,25 +172,78 @@ class _Audit:
             )
             if mapped is not None:  # the first --map that matches wins
                 hits[mapped[0]] += 1
-                out.append(_Classified(entry, "layout-data", mapped[1]))
+                out.append(_Classified(entry, "layout-data", mapped[1], match=Recognition.fixed(mapped[1], "map")))
             elif entry.path == MANIFEST_FILE:
                 out.append(_Classified(entry, "manifest"))
-            elif entry.path == CONTROL_FILE:
+            elif entry.path in controls or entry.path == CONTROL_FILE:
                 out.append(_Classified(entry, "control"))
             elif is_run:
                 out.append(self._classify_run(entry, pure))
             else:
                 layout = self._layout_of(pure)
                 if layout and not set(pure.parts[:-1]) & RUN_FOLDERS:
-                    out.append(_Classified(entry, "layout-data", layout))
+                    out.append(_Classified(entry, "layout-data", layout, match=Recognition.fixed(layout, "name")))
                 elif layout:
-                    out.append(_Classified(entry, "unexpected", layout, "a run's findings or rejects, not layout data"))
+                    out.append(_Classified(entry, "unexpected", layout, text("audit.why-run-folder")))
                 else:
-                    out.append(_Classified(entry, "unexpected", detail="its name matches no layout"))
+                    out.append(self._by_content(entry, pure))
         for pattern, layout_id in self.options.mappings:
             if not hits[pattern]:
                 self.add("map-unmatched", layout=layout_id, detail=f"{pattern}={layout_id}")
+        for path, other in sorted(self.package.ambiguous_names.items()):
+            self.add("entry-name-ambiguous", path=path, detail=f"CP932: {other}")
         return out
+
+    def candidates(self) -> list[Layout]:
+        """The layouts a file may be: every layout of the selected 業務 (else of all)."""
+        chosen = set(self.options.businesses)
+        return [x for _, x in sorted(self.layouts.items()) if not chosen or x.business in chosen]
+
+    def _by_content(self, entry: Entry, pure: PurePosixPath) -> _Classified:
+        """A file whose name is no layout id: a control file, a layout file by its header or
+        field count, or unexpected."""
+        suffix = pure.suffix.lower()
+        if suffix not in CONTENT_SUFFIXES and suffix not in CONTROL_SUFFIXES:
+            return _Classified(entry, "unexpected", detail=text("audit.why-no-layout"))
+        try:
+            if suffix == ".xlsx":
+                return self._xlsx_control(entry)
+            if CONTENT_SUFFIXES.get(suffix) == "parquet":
+                with self.package.local_file(entry, "data.parquet") as (path, _):
+                    match = recognise_parquet(path, self.candidates())
+            else:
+                head = self.package.head(entry, HEAD_BYTES)
+                sampled = sample_columns(head, self.options.work_root)
+                if sampled is not None and control_columns(sampled) is not None:
+                    return _Classified(entry, "control")
+                match = recognise_csv(head, self.candidates(), self.options.work_root)
+        except EntryError as exc:
+            return _Classified(entry, "refused", refusal=exc)
+        return self._matched(entry, match)
+
+    def _xlsx_control(self, entry: Entry) -> _Classified:
+        if entry.size > self.options.limits.max_control_bytes:
+            return _Classified(entry, "unexpected", detail=text("audit.why-big-workbook"))
+        with self.package.local_file(entry, "control.xlsx") as (path, _):
+            try:
+                parse_control(path, entry.path, self.options.work_root)
+            except (InputError, ConfigError):
+                return _Classified(entry, "unexpected", detail=text("audit.why-not-control"))
+        return _Classified(entry, "control")
+
+    def _matched(self, entry: Entry, match: Recognition) -> _Classified:
+        others = ", ".join(f"{lid} {score:.2f}" for lid, score in match.candidates[1:3]) or "–"
+        if match.problem == "tie":
+            tied = ", ".join(f"{lid} {score:.2f}" for lid, score in match.candidates if
+                             match.confidence - score < TIE)
+            self.add("match-ambiguous", path=entry.path, detail=text("audit.tie", candidates=tied))
+            return _Classified(entry, "unrecognised", detail="tie", match=match)
+        if not match.layout:
+            return _Classified(entry, "unexpected", detail=match.detail or text("audit.why-no-layout"), match=match)
+        if match.problem == "low":
+            self.add("match-uncertain", layout=match.layout, path=entry.path,
+                     detail=text("audit.low", score=f"{match.confidence:.2f}", candidates=others))
+        return _Classified(entry, "layout-data", match.layout, match=match)
 
     def _layout_of(self, pure: PurePosixPath) -> str:
         if pure.suffix.lower() in DATA_SUFFIXES and pure.stem in self.layouts:
@@ -171,8 +259,8 @@ class _Audit:
         if len(parts) == 2 and parts[0] in RUN_FOLDERS:
             return _Classified(entry, "run-file", pure.stem if pure.stem in self.layouts else "")
         if len(parts) == 2 and parts[0] == LOAD_REJECTS_FOLDER:
-            return _Classified(entry, "unexpected", detail="rows a `mig load` target refused, written after the run")
-        return _Classified(entry, "unexpected", detail="not a part of a run directory")
+            return _Classified(entry, "unexpected", detail=text("audit.why-load-rejects"))
+        return _Classified(entry, "unexpected", detail=text("audit.why-not-run"))
 
     # -- control sources ---------------------------------------------------------------------
 
@@ -186,8 +274,11 @@ class _Audit:
                          detail=f"larger than {self.options.limits.max_control_bytes} bytes")
                 self._record(entry, item.role)
                 continue
+            suffix = PurePosixPath(entry.path).suffix.lower() or ".csv"
             try:
-                with self.package.local_file(entry, entry.path) as (path, digest):
+                with self.package.local_file(entry, entry.path if item.role == "manifest" else f"control{suffix}") as (
+                    path, digest
+                ):
                     self._record(entry, item.role, digest.sha256, digest.bytes)
                     if item.role == "manifest":
                         codes = {lid: layout.codes for lid, layout in self.layouts.items()}
@@ -195,15 +286,23 @@ class _Audit:
                         expected = self.manifest.expected
                         self.extensions = self.manifest.extensions
                     else:
-                        expected = parse_control(path)
+                        expected = parse_control(path, entry.path, self.options.work_root)
             except EntryError as exc:
                 self.add(exc.type, path=entry.path, detail=exc.detail)
                 continue
             except (InputError, ConfigError) as exc:
                 self.add("control-invalid", path=entry.path, detail=control_error(exc))
                 continue
-            for exp in expected:
-                self.expected.setdefault(exp.path, []).append(exp)
+            self.control_sources.add(entry.path)
+            self._expect(expected)
+        for held in self.held:
+            try:
+                self._expect(self._read_held(held))
+            except (InputError, ConfigError) as exc:
+                self.add("control-invalid", path=held.name, detail=control_error(exc))
+                continue
+            self.control_sources.add(held.name)
+            self.held_sources.add(held.name)
         if self.manifest is not None:
             for layout, (rows_in, rows_out, rejected) in sorted(self.manifest.conservation.items()):
                 if rows_in != rows_out + rejected:
@@ -213,12 +312,38 @@ class _Audit:
                 if rejected:
                     self.add("run-rejects", layout=layout, detail=str(rejected), count=rejected)
 
+    def _read_held(self, held: Path) -> list[Expected]:
+        """A control source the municipality holds: a control file, or a run's manifest
+        (``*.json``, as received with an earlier delivery) — named after its own file."""
+        if held.suffix.lower() != ".json":
+            return parse_control(held, held.name, self.options.work_root)
+        if held.stat().st_size > self.options.limits.max_control_bytes:
+            raise InputError(held.name, f"larger than {self.options.limits.max_control_bytes} bytes")
+        with tempfile.TemporaryDirectory(prefix="mig-held-", dir=self.options.work_root) as folder:
+            shutil.copyfile(held, Path(folder) / MANIFEST_FILE)
+            codes = {lid: layout.codes for lid, layout in self.layouts.items()}
+            facts = parse_manifest(Path(folder), codes)
+        return [replace(e, source=held.name) for e in facts.expected]
+
+    def _expect(self, expected: list[Expected]) -> None:
+        """Record what a control source lists; a bare file name stands for the one entry so named."""
+        paths = {e.path for e in self.package.entries} | {r.path for r in self.package.refused}
+        by_name: dict[str, list[str]] = {}
+        for path in paths:
+            by_name.setdefault(PurePosixPath(path).name, []).append(path)
+        prefix = self.package.root_prefix
+        for exp in expected:
+            path = exp.path.removeprefix(prefix) if prefix and exp.path not in paths else exp.path
+            if path not in paths and "/" not in path and len(by_name.get(path, [])) == 1:
+                path = by_name[path][0]
+            self.expected.setdefault(path, []).append(replace(exp, path=path))
+
     # -- files -------------------------------------------------------------------------------
 
     def _record(self, entry: Entry, role: str, sha256: str = "", size: int | None = None, layout: str = "") -> None:
         self.inventory[entry.path] = InventoryEntry(
             path=entry.path, role=role, bytes=entry.size if size is None else size,
-            sha256=sha256, layout=layout,
+            sha256=sha256, layout=layout, name_encoding=entry.name_encoding,
         )
 
     def audit_layout_files(self, data: list[_Classified]) -> None:
@@ -242,21 +367,38 @@ class _Audit:
                    collect: list[str]) -> FileResult | None:
         entry = item.entry
         suffix = PurePosixPath(entry.path).suffix.lower()
-        fmt = DATA_SUFFIXES.get(suffix, "csv")
+        fmt = DATA_SUFFIXES.get(suffix) or CONTENT_SUFFIXES.get(suffix, "csv")
         limit = self.options.limits.max_line_bytes
+        match = item.match or Recognition.fixed(layout.id, "name")
+        report = self.options.progress
+        # two passes over the file: hashing (and, from a zip, copying), then validating
+        total = 2 * entry.size
+
+        def hashing(done: int) -> None:
+            if report is not None:
+                report(entry.path, min(done, entry.size), total)
+
+        def progress(done: int) -> None:
+            if report is not None:
+                report(entry.path, entry.size + min(done, entry.size), total)
+
+        hashing(0)
         try:
-            with self.package.local_file(entry, f"data.{fmt}") as (path, digest):
+            with self.package.local_file(entry, f"data.{fmt}", hashing if report else None) as (path, digest):
                 if fmt == "csv" and digest.longest_line > limit:
                     result = FileResult(FileAudit(
                         path=entry.path, layout=layout.id, layout_name=layout.name, business=layout.business,
                         format=fmt, read_error=f"a line is longer than {limit} bytes (not parsed, to bound memory)",
                     ), {}, {})
                 else:
+                    progress(0)
                     result = audit_file(
                         path, entry.path, layout, fmt,
                         extensions=self.extensions.get(layout.id, []), keys=keys, collect=collect,
-                        repertoire=self.options.repertoire,
+                        repertoire=self.options.repertoire, has_header=match.header, rename=dict(match.rename),
+                        progress=progress,
                     )
+                    progress(entry.size)
         except EntryError as exc:
             self.add(exc.type, layout=layout.id, path=entry.path, detail=exc.detail)
             self._record(entry, "refused", layout=layout.id)
@@ -264,6 +406,8 @@ class _Audit:
             return None
         audit = result.audit
         audit.bytes, audit.sha256 = digest.bytes, digest.sha256
+        audit.match_method, audit.match_confidence = match.method, match.confidence
+        audit.has_header, audit.name_encoding = match.header, entry.name_encoding
         self._record(entry, "layout-data", digest.sha256, digest.bytes, layout.id)
         if audit.read_error:
             self.add("file-unreadable", layout=layout.id, path=entry.path, detail=audit.read_error)
@@ -279,11 +423,11 @@ class _Audit:
             if count.pua_values:
                 self.add("gaiji-unresolved", severity=severity, layout=audit.layout, path=audit.path,
                          item=name, count=count.pua_values, rows=count.pua_rows,
-                         detail=f"{count.pua_chars} characters, {len(count.pua_set)} distinct")
+                         detail=text("audit.detail-gaiji", chars=count.pua_chars, distinct=len(count.pua_set)))
             if count.outside_values:
                 self.add("gaiji-outside-repertoire", severity=severity, layout=audit.layout, path=audit.path,
                          item=name, count=count.outside_values, rows=count.outside_rows,
-                         detail=f"{count.outside_chars} characters, {len(count.outside_set)} distinct")
+                         detail=text("audit.detail-gaiji", chars=count.outside_chars, distinct=len(count.outside_set)))
 
     def hash_others(self, others: list[_Classified]) -> None:
         for item in others:
@@ -299,21 +443,26 @@ class _Audit:
             self._compare(entry.path, item.layout, digest.sha256, digest.bytes, rows)
 
     def _compare(self, path: str, layout: str, sha256: str, size: int, rows: int | None) -> list[ControlTotal]:
-        """Check a file against every control source listing it; record tamper findings."""
+        """Check a file against every control source listing it; record integrity findings.
+
+        A count or size difference is a 件数不一致 (usually a mistake); a hash difference is
+        改ざんの疑い only against a source the municipality holds (``--control`` outside the
+        package), else a hash mismatch."""
         totals = []
         for exp in self.expected.get(path, []):
             ok = True
             if exp.bytes is not None and exp.bytes != size:
                 ok = False
-                self.add("tamper-bytes", layout=layout, path=path,
-                         detail=f"{exp.source}: recorded {exp.bytes} bytes, found {size}")
-            if exp.sha256 is not None and exp.sha256 != sha256:
-                ok = False
-                self.add("tamper-sha256", layout=layout, path=path, detail=exp.source)
+                self.add("count-mismatch", layout=layout, path=path,
+                         detail=text("audit.detail-bytes", source=exp.source, recorded=exp.bytes, found=size))
             if exp.rows is not None and rows is not None and exp.rows != rows:
                 ok = False
-                self.add("tamper-rows", layout=layout, path=path,
-                         detail=f"{exp.source}: recorded {exp.rows} records, found {rows}")
+                self.add("count-mismatch", layout=layout, path=path,
+                         detail=text("audit.detail-rows", source=exp.source, recorded=exp.rows, found=rows))
+            if exp.sha256 is not None and exp.sha256 != sha256:
+                ok = False
+                held = exp.source in self.held_sources
+                self.add("tamper-suspected" if held else "hash-mismatch", layout=layout, path=path, detail=exp.source)
             totals.append(ControlTotal(exp.source, exp.rows, exp.bytes, exp.sha256, ok))
         if path in self.inventory:
             checks = [f"{t.source}: {'ok' if t.matches else 'mismatch'}" for t in totals]
@@ -330,16 +479,17 @@ class _Audit:
                 layout = exp.layout or self._layout_of(PurePosixPath(path))
                 self.add("listed-file-missing", layout=layout, path=path, detail=exp.source)
         listed_manifest = {p for p, exps in self.expected.items() if any(e.source == MANIFEST_FILE for e in exps)}
-        listed_control = {p for p, exps in self.expected.items() if any(e.source == CONTROL_FILE for e in exps)}
-        has_control = any(c.role == "control" for c in classified)
+        listed_control = {p for p, exps in self.expected.items() if any(e.source != MANIFEST_FILE for e in exps)}
+        has_control = bool(self.control_sources)
+        control_name = ", ".join(sorted(self.control_sources))
         for c in classified:
             path = c.entry.path
             if self.manifest is not None and c.role in ("layout-data", "run-file") and path not in listed_manifest:
                 self.add("unlisted", layout=c.layout, path=path, detail=MANIFEST_FILE)
                 self._mark(path, f"{MANIFEST_FILE}: unlisted")
             if has_control and c.role == "layout-data" and path not in listed_control:
-                self.add("unlisted", layout=c.layout, path=path, detail=CONTROL_FILE)
-                self._mark(path, f"{CONTROL_FILE}: unlisted")
+                self.add("unlisted", layout=c.layout, path=path, detail=control_name)
+                self._mark(path, f"{control_name}: unlisted")
 
     def _mark(self, path: str, note: str) -> None:
         if path in self.inventory:
@@ -395,6 +545,7 @@ def audit_package(source: Path, options: AuditOptions | None = None) -> AuditRep
     _check_options(options, layouts)
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with open_package(source, options.limits, options.work_root) as package:
+        options = replace(options, controls=_controls(source, package, options.controls))
         state = _Audit(package, options, layouts)
         for refusal in package.refused:
             layout = state._layout_of(PurePosixPath(refusal.path))
@@ -409,9 +560,12 @@ def audit_package(source: Path, options: AuditOptions | None = None) -> AuditRep
         others: list[_Classified] = []
         for c in classified:
             if c.role == "layout-data" and layouts[c.layout].business not in businesses:
-                c.role, c.detail = "unexpected", f"業務 {layouts[c.layout].business} not audited"
+                c.role, c.detail = "unexpected", text("audit.why-business", business=layouts[c.layout].business)
             if c.role == "layout-data":
                 data.append(c)
+            elif c.refusal is not None:  # reading its head hit a limit
+                state.add(c.refusal.type, path=c.entry.path, detail=c.refusal.detail)
+                state._record(c.entry, "refused")
             elif c.role not in ("manifest", "control"):
                 others.append(c)
                 if c.role == "unexpected":
@@ -436,6 +590,25 @@ def audit_package(source: Path, options: AuditOptions | None = None) -> AuditRep
         )
     report.passed = not report.errors
     return report
+
+
+def _controls(source: Path, package: Package, controls: tuple[Path, ...]) -> tuple[Path, ...]:
+    """``--control`` files as package paths (in the package) or paths on disk (held)."""
+    out = []
+    root = source.resolve() if source.is_dir() else None
+    for control in controls:
+        as_entry = PurePosixPath(control.as_posix())
+        if control.is_file():
+            resolved = control.resolve()
+            if root is not None and resolved.is_relative_to(root):
+                out.append(Path(resolved.relative_to(root).as_posix()))
+            else:
+                out.append(control)
+        elif package.entry(str(as_entry)) is not None:
+            out.append(control)
+        else:
+            raise ConfigError(f"--control {control}: no such file, on disk or in the package")
+    return tuple(out)
 
 
 def _businesses(options: AuditOptions, classified: list[_Classified], state: _Audit,
@@ -502,6 +675,7 @@ def _options_dict(options: AuditOptions) -> dict[str, object]:
         "map": [f"{pattern}={layout}" for pattern, layout in options.mappings],
         "repertoire": options.repertoire,
         "require_gaiji_resolved": options.require_gaiji_resolved,
+        "controls": [c.as_posix() for c in options.controls],
         "limits": {
             "max_total_bytes": limits.max_total_bytes,
             "max_entry_bytes": limits.max_entry_bytes,

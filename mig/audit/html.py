@@ -14,24 +14,37 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mig.audit.findings import ask
 from mig.charsets import REPERTOIRES
 from mig.html.format import as_int as _int
 from mig.html.format import as_list as _list
 from mig.html.format import is_int as _is_int
 from mig.html.format import text as _text
 from mig.html.render import render
+from mig.i18n import Lang, current_lang, has, text
 
 FIRST_ROWS = 10
 """How many row ids of a finding the page lists."""
 
 
-def render_audit_html(report: Mapping[str, Any]) -> str:
-    """Render an audit report dict as a standalone HTML page (UTF-8, ``lang="ja"``).
+def render_audit_html(report: Mapping[str, Any], lang: Lang | None = None) -> str:
+    """Render an audit report dict as a standalone HTML page (UTF-8), its labels and 依頼事項
+    from the message catalogue in ``lang`` (default: the current language, see :mod:`mig.i18n`).
 
-    >>> page = render_audit_html({"passed": True, "businesses": [], "files": []})
-    >>> page.startswith("<!DOCTYPE html>") and "受入可 / PASS" in page
+    >>> page = render_audit_html({"passed": True, "businesses": [], "files": []}, "ja")
+    >>> page.startswith("<!DOCTYPE html>") and "受入可" in page
+    True
+    >>> "PASS" in render_audit_html({"passed": True, "businesses": [], "files": []}, "en")
     True
     """
+    chosen: Lang = lang or current_lang()
+
+    def t(key: str, **params: object) -> str:
+        return text(f"audit.{key}", lang=chosen, **params)
+
+    def has_key(key: str) -> bool:
+        return has(f"audit.{key}")
+
     files = _maps(report.get("files"))
     findings = _maps(report.get("findings"))
     options = report.get("options")
@@ -58,7 +71,49 @@ def render_audit_html(report: Mapping[str, Any]) -> str:
         gaiji_cell=_gaiji_cell,
         chart=_chart,
         maps=_maps,
+        t=t,
+        has=has_key,
+        confidence=_confidence,
+        asks=_asks(files, findings, REPERTOIRES.get(_text(options.get("repertoire", "")), ""), chosen),
+        ask_line=lambda f, file: _ask_line(f, file, chosen),
     )
+
+
+def _ask_line(finding: Mapping[str, Any], file: Mapping[str, Any], lang: Lang) -> str:
+    """The 依頼事項 of one validation finding of ``file`` ('' when nothing is asked)."""
+    kind = _text(finding.get("type", ""))
+    if kind in NO_ASK:
+        return ""
+    return ask(kind, lang, path=_text(file.get("path", "")), layout=_text(file.get("layout", "")),
+               item=_text(finding.get("item", "")) or text("audit.html-record", lang=lang),
+               count=_int(finding.get("count")) or 1)
+
+
+def _confidence(file: Mapping[str, Any]) -> str:
+    value = file.get("match_confidence", 1.0)
+    return f"{value:.2f}" if isinstance(value, int | float) and not isinstance(value, bool) else "–"
+
+
+def _asks(files: Sequence[Mapping[str, Any]], findings: Sequence[Mapping[str, Any]], repertoire: str,
+          lang: Lang) -> list[dict[str, Any]]:
+    """依頼事項: one line per finding (by type, file and item), errors first, counts only."""
+    rows = []
+    for severity in ("error", "warning"):
+        for f in _all_findings(files, findings, severity=severity):
+            kind = _text(f.get("type", ""))
+            if kind in NO_ASK:
+                continue
+            fields = {"path": _text(f.get("path", "")), "layout": _text(f.get("layout", "")),
+                      "item": _text(f.get("item", "")) or text("audit.html-record", lang=lang),
+                      "count": _int(f.get("count")) or 1, "repertoire": repertoire}
+            rows.append({"severity": severity, "type": kind, "path": fields["path"], "item": _text(f.get("item", "")),
+                         "count": _int(f.get("count")), "ask": ask(kind, lang, **fields)})
+    rows.sort(key=lambda r: (r["severity"] != "error", r["type"], r["path"], r["item"]))
+    return rows
+
+
+NO_ASK = frozenset({"file-unexpected", "map-unmatched", "run-rejects", "unlisted", "fk-not-checked", "column-extra"})
+"""Finding types that need nothing from the vendor (notes for the auditor)."""
 
 
 def _gaiji_left(files: Sequence[Mapping[str, Any]]) -> dict[str, int]:

@@ -6,7 +6,9 @@ followed, executed or written under a name the package chose:
 
 - **directory**: walked without following symbolic links; a symlink (to a file or a
   directory) or a special file (FIFO, socket, device) is refused, never opened.
-- **zip**: the central directory is checked before any byte is inflated — entry names
+- **zip**: entry names are read as :func:`entry_name` says (UTF-8 flag, strict UTF-8, the
+  Unicode Path extra field 0x7075, CP932, CP437; the encoding recorded per entry). The
+  central directory is checked before any byte is inflated — entry names
   (absolute, drive letters, ``..``, backslashes, NUL), symlink and special-file modes,
   encryption, compression methods other than stored/deflate, duplicate names, entries
   whose data overlap (overlapping-entry bombs), and size limits (:class:`Limits`: per
@@ -27,8 +29,10 @@ import os
 import shutil
 import stat
 import tempfile
+import unicodedata
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -71,6 +75,7 @@ class Entry:
     size: int
     compressed: int | None = None
     index: int = 0
+    name_encoding: str = "filesystem"
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,8 @@ class Package:
         self.entries: list[Entry] = []
         self.refused: list[Refusal] = []
         self.root_prefix = ""
+        self.ambiguous_names: dict[str, str] = {}
+        """Entry path → the other plausible reading of its name (zip names only)."""
 
     def __enter__(self) -> Package:
         return self
@@ -162,16 +169,30 @@ class Package:
                 return entry
         return None
 
-    def digest(self, entry: Entry) -> Digest:
-        """Stream ``entry`` once and return its sha256, size and line-feed count."""
+    def digest(self, entry: Entry, progress: Callable[[int], None] | None = None) -> Digest:
+        """Stream ``entry`` once and return its sha256, size and line-feed count
+        (``progress`` is told the bytes read so far, chunk by chunk)."""
         hasher = _Hasher()
         with self._open(entry) as stream:
             while chunk := stream.read(CHUNK):
                 hasher.update(chunk)
+                if progress is not None:
+                    progress(hasher.size)
         return hasher.result()
 
+    def head(self, entry: Entry, size: int) -> bytes:
+        """The first ``size`` bytes of ``entry`` (to recognise it without reading it all)."""
+        parts: list[bytes] = []
+        got = 0
+        with self._open(entry) as stream:
+            while got < size and (chunk := stream.read(min(CHUNK, size - got))):
+                parts.append(chunk)
+                got += len(chunk)
+        return b"".join(parts)
+
     @contextmanager
-    def local_file(self, entry: Entry, name: str) -> Iterator[tuple[Path, Digest]]:
+    def local_file(self, entry: Entry, name: str,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Path, Digest]]:
         """A filesystem path holding ``entry`` (named ``name`` if a copy is needed) and its digest."""
         raise NotImplementedError  # pragma: no cover
 
@@ -235,11 +256,12 @@ class DirectoryPackage(Package):
             yield handle
 
     @contextmanager
-    def local_file(self, entry: Entry, name: str) -> Iterator[tuple[Path, Digest]]:
+    def local_file(self, entry: Entry, name: str,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Path, Digest]]:
         path = self._path(entry)
         if path.is_symlink():  # replaced since the walk
             raise EntryError("entry-unsafe", "symbolic link (not followed)")
-        yield path, self.digest(entry)
+        yield path, self.digest(entry, progress)
 
 
 # -- zip packages ---------------------------------------------------------------------------
@@ -249,15 +271,94 @@ _UTF8_FLAG = 0x800
 _LOCAL_HEADER = 30
 
 
-def display_name(info: zipfile.ZipInfo) -> str:
-    """The entry's name; without the UTF-8 flag, CP932 is tried (Japanese Windows zips)."""
-    name = info.filename
+NameEncoding = Literal["utf-8", "ascii", "unicode-path", "cp932", "cp437", "filesystem"]
+"""How an entry's name was read: ``utf-8`` (flag set, or valid UTF-8 with the flag clear, as
+Info-ZIP ``zip`` on Linux writes it), ``ascii``, ``unicode-path`` (the Info-ZIP Unicode Path
+extra field 0x7075), ``cp932`` (Japanese Windows), ``cp437`` (the zip default, last resort),
+``filesystem`` (a directory package)."""
+
+_UNICODE_PATH_EXTRA = 0x7075
+
+
+@dataclass(frozen=True)
+class EntryName:
+    """A zip entry's name as read, the encoding that read it, and whether another reading
+    was as plausible (``ambiguous``: the other reading, for the report)."""
+
+    name: str
+    encoding: NameEncoding
+    ambiguous: str = ""
+
+
+def _unicode_path(info: zipfile.ZipInfo, raw: bytes) -> str | None:
+    """The Info-ZIP Unicode Path (extra field 0x7075) when present, version 1, and its CRC
+    is that of the header's own name bytes (a stale field after a rename is ignored)."""
+    extra, at = info.extra, 0
+    while at + 4 <= len(extra):
+        tag, size = int.from_bytes(extra[at:at + 2], "little"), int.from_bytes(extra[at + 2:at + 4], "little")
+        body = extra[at + 4:at + 4 + size]
+        at += 4 + size
+        if tag != _UNICODE_PATH_EXTRA or len(body) < 5 or body[0] != 1:
+            continue
+        if int.from_bytes(body[1:5], "little") != zlib.crc32(raw):
+            return None
+        try:
+            return body[5:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _plausible_cp932(text: str) -> bool:
+    """Whether a CP932 reading looks like a Japanese name rather than UTF-8 bytes misread:
+    UTF-8 read as CP932 is full of 半角カナ (its bytes 0xA1–0xDF) and rare kanji pairs."""
+    return all(
+        not ("\uff61" <= c <= "\uff9f") and unicodedata.category(c) not in ("Cc", "Co", "Cn") for c in text
+    )
+
+
+def entry_name(info: zipfile.ZipInfo) -> EntryName:
+    """Read a zip entry's name: the UTF-8 flag, then strict UTF-8, then the Unicode Path extra
+    field (0x7075), then CP932, then CP437 — the encoding that read it is recorded.
+
+    A name that is valid UTF-8 *and* a plausible CP932 name with another meaning is
+    ``ambiguous`` (UTF-8 is chosen; the report says so and ``--map`` settles it).
+
+    >>> info = zipfile.ZipInfo("住民.csv".encode("utf-8").decode("cp437"))
+    >>> entry_name(info)
+    EntryName(name='住民.csv', encoding='utf-8', ambiguous='')
+    >>> entry_name(zipfile.ZipInfo("住民.csv".encode("cp932").decode("cp437"))).encoding
+    'cp932'
+    """
     if info.flag_bits & _UTF8_FLAG:
-        return name
+        return EntryName(info.filename, "utf-8")
+    raw = info.orig_filename.encode("cp437")
+    if raw.isascii():
+        return EntryName(info.filename, "ascii")
     try:
-        return name.encode("cp437").decode("cp932")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return name
+        as_utf8 = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        as_utf8 = None
+    unicode_path = _unicode_path(info, raw)
+    try:
+        as_cp932: str | None = raw.decode("cp932")
+    except UnicodeDecodeError:
+        as_cp932 = None
+    if as_utf8 is not None:
+        other = as_cp932 if as_cp932 is not None and as_cp932 != as_utf8 and _plausible_cp932(as_cp932) else ""
+        if unicode_path is not None and unicode_path != as_utf8:
+            other = unicode_path
+        return EntryName(as_utf8, "utf-8", other)
+    if unicode_path is not None:
+        return EntryName(unicode_path, "unicode-path")
+    if as_cp932 is not None:
+        return EntryName(as_cp932, "cp932")
+    return EntryName(raw.decode("cp437"), "cp437")
+
+
+def display_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name as :func:`entry_name` reads it."""
+    return entry_name(info).name
 
 
 def unsafe_name(name: str) -> str | None:
@@ -286,11 +387,15 @@ def unsafe_name(name: str) -> str | None:
 class _LimitedReader:
     """A zip member stream that stops at the package's limits on the bytes inflated."""
 
-    def __init__(self, raw: IO[bytes], entry: Entry, limits: Limits, spent: list[int]) -> None:
+    def __init__(self, raw: IO[bytes], entry: Entry, limits: Limits, spent: list[int],
+                 counted: dict[int, int] | None = None) -> None:
         self._raw = raw
         self._entry = entry
         self._limits = limits
         self._spent = spent  # one shared counter: inflated bytes of the whole package
+        # bytes of each entry already in the counter: reading an entry again (its head to
+        # recognise it, then all of it) does not count its bytes twice
+        self._counted = counted if counted is not None else {}
         self.count = 0
 
     def read(self, size: int = CHUNK) -> bytes:
@@ -301,7 +406,10 @@ class _LimitedReader:
         except (EOFError, OSError, ValueError) as exc:
             raise EntryError("entry-unsafe", f"corrupt member ({type(exc).__name__})") from None
         self.count += len(chunk)
-        self._spent[0] += len(chunk)
+        before = self._counted.get(self._entry.index, 0)
+        if self.count > before:
+            self._spent[0] += self.count - before
+            self._counted[self._entry.index] = self.count
         limits, entry = self._limits, self._entry
         if self.count > entry.size:
             raise EntryError("zip-bomb", f"inflates beyond its declared {entry.size} bytes")
@@ -329,6 +437,7 @@ class ZipPackage(Package):
         self._work_root = work_root
         self._work: Path | None = None
         self._spent = [0]
+        self._counted: dict[int, int] = {}
         try:
             self._zip = zipfile.ZipFile(source)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -346,7 +455,8 @@ class ZipPackage(Package):
             raise InputError(
                 str(self.source), f"holds {len(infos)} entries, more than the limit of {self.limits.max_entries}"
             )
-        names = [display_name(i) for i in infos]
+        read = [entry_name(i) for i in infos]
+        names = [r.name for r in read]
         files = [(n, i, name) for n, (i, name) in enumerate(zip(infos, names, strict=True)) if not name.endswith("/")]
         safe = [name for _, _, name in files if unsafe_name(name) is None]
         tops = {name.split("/", 1)[0] for name in safe}
@@ -400,7 +510,9 @@ class ZipPackage(Package):
             else:
                 declared_total += info.file_size
                 self._infos[n] = info
-                self.entries.append(Entry(shown, info.file_size, info.compress_size, n))
+                self.entries.append(Entry(shown, info.file_size, info.compress_size, n, read[n].encoding))
+                if read[n].ambiguous:
+                    self.ambiguous_names[shown] = read[n].ambiguous
         self.entries.sort(key=lambda e: e.path)
         self.refused.sort(key=lambda r: (r.path, r.detail))
 
@@ -443,10 +555,11 @@ class ZipPackage(Package):
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, ValueError) as exc:
             raise EntryError("entry-unsafe", f"cannot open member ({exc})") from None
         with raw:
-            yield _LimitedReader(raw, entry, self.limits, self._spent)
+            yield _LimitedReader(raw, entry, self.limits, self._spent, self._counted)
 
     @contextmanager
-    def local_file(self, entry: Entry, name: str) -> Iterator[tuple[Path, Digest]]:
+    def local_file(self, entry: Entry, name: str,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Path, Digest]]:
         folder = self.work_dir / f"{entry.index:06d}"
         folder.mkdir()
         target = folder / name
@@ -456,6 +569,8 @@ class ZipPackage(Package):
                 while chunk := stream.read(CHUNK):
                     hasher.update(chunk)
                     out.write(chunk)
+                    if progress is not None:
+                        progress(hasher.size)
             yield target, hasher.result()
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -91,7 +91,10 @@ class FileAudit:
 
     ``rows``: records read (data records + records the reader could not frame);
     ``rows_conforming``: records with no error finding at all. ``read_error`` is set when
-    reading stopped early (the counts then cover what was read).
+    reading stopped early (the counts then cover what was read). ``match_method``: how the
+    file was matched to its layout (``map``, ``name``, ``header``, ``fields``) with
+    ``match_confidence`` (0–1); ``has_header``: its first line is a header row;
+    ``name_encoding``: how its zip entry name was read (see :mod:`mig.audit.package`).
     """
 
     path: str
@@ -106,6 +109,10 @@ class FileAudit:
     rows_conforming: int = 0
     read_error: str = ""
     columns_withheld: int = 0
+    match_method: str = "name"
+    match_confidence: float = 1.0
+    has_header: bool = True
+    name_encoding: str = "filesystem"
     controls: list[ControlTotal] = field(default_factory=list)
     items: list[ItemAudit] = field(default_factory=list)
     findings: list[FindingSummary] = field(default_factory=list)
@@ -125,6 +132,7 @@ class InventoryEntry:
     sha256: str = ""
     layout: str = ""
     check: str = ""
+    name_encoding: str = "filesystem"
 
 
 @dataclass
