@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mig.errors import ConfigError, InputError, MigError
+from mig.errors import ConfigError, InputError, MigError, Msg
 from mig.layout import Layout, get_layout
 from mig.plugin import empty_rejects
 from mig.registry import get_adapter
@@ -136,7 +136,7 @@ def _validate_one(
     show_values: bool,
 ) -> FileReport:
     if not path.is_file():
-        raise InputError(str(path), "no such file")
+        raise InputError(str(path), Msg("errors.no-such-file-rule"))
     file_report = FileReport(layout=layout.id, layout_name=layout.name)
     accumulator = FindingAccumulator(show_values)
     rows_in = rows_rejected = 0
