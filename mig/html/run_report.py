@@ -16,8 +16,8 @@ from mig.html.format import as_int as _int
 from mig.html.format import as_list as _list
 from mig.html.format import is_int as _is_int
 from mig.html.format import text as _text
-from mig.html.render import render
-from mig.i18n import LANGS, Lang, catalogue, current_lang, text
+from mig.html.render import labels, render
+from mig.i18n import Lang, current_lang
 
 FIRST_ROWS = 10
 """How many row ids of a finding the page lists."""
@@ -59,23 +59,8 @@ def render_report_html(report: Mapping[str, Any], lang: Lang | None = None) -> s
         first_rows=FIRST_ROWS,
         conserved=_conserved,
         lang=lang,
-        L=labels(lang),
+        L=labels("report", lang),
     )
-
-
-def labels(lang: Lang) -> dict[str, str]:
-    """Every label of the report page: ``lang`` first, the other language after a slash.
-
-    >>> labels("ja")["result"], labels("en")["result"]
-    ('取込結果 / Result', 'Result / 取込結果')
-    """
-    other = next(language for language in LANGS if language != lang)
-    keys = [msg_id.removeprefix("report.") for msg_id in catalogue() if msg_id.startswith("report.")]
-    return {key: _both(text(f"report.{key}", lang=lang), text(f"report.{key}", lang=other)) for key in keys}
-
-
-def _both(first: str, second: str) -> str:
-    return first if first == second else f"{first} / {second}"
 
 
 def _verdict(files: Sequence[Mapping[str, Any]]) -> str:
