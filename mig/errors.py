@@ -47,7 +47,7 @@ class Msg:
     ``str()`` renders it in the current language; a parameter that is itself a
     :class:`Msg` is rendered in the same language (a phrase inside a sentence).
 
-    >>> str(Msg("errors.where-line", line=3))
+    >>> Msg("errors.where-line", line=3).render("en")
     'line 3'
     >>> Msg("errors.where-line", line=3).render("ja")
     '3 行目'
@@ -165,7 +165,7 @@ class OutputError(MigError, OSError):
     It is also an :class:`OSError` (with ``errno`` and ``strerror``), so callers that handle
     file errors keep handling it.
 
-    >>> str(OutputError("/mnt/run", 28))
+    >>> OutputError("/mnt/run", 28).render("en")
     '/mnt/run: cannot write: No space left on device'
     >>> OutputError("/mnt/run", 28).render("ja")
     '/mnt/run: 書き込めません: No space left on device'
@@ -195,7 +195,7 @@ class InputError(UserError):
     (a string, or a :class:`Msg` rendered in the language of the moment).
 
     >>> err = InputError("a.csv", Msg("errors.no-such-file-rule"), line=3, offset=120)
-    >>> str(err)
+    >>> err.render("en")
     'a.csv (line 3, byte 120): no such file'
     >>> err.render("ja")
     'a.csv (3 行目、120 バイト目): ファイルがありません'

@@ -9,10 +9,13 @@ raises one :class:`~mig.errors.ConfigError` line naming the key path and the exp
 type — never the value, which may be data::
 
     >>> shape = Table({"index": Int(), "columns": ListOf(Str())})
-    >>> check({"index": "x"}, shape, "mapping.toml item 氏名")
-    Traceback (most recent call last):
-    ...
-    mig.errors.ConfigError: mapping.toml item 氏名 index: expected an integer, not a string
+    >>> try:
+    ...     check({"index": "x"}, shape, "mapping.toml item 氏名")
+    ... except ConfigError as err:
+    ...     print(err.render("en"))
+    ...     print(err.render("ja"))
+    mapping.toml item 氏名 index: expected an integer, not a string
+    mapping.toml item 氏名 index: 整数が必要です（文字列ではなく）
 
 Key paths join table keys with ``.`` and list positions (1-based) with ``[n]``; a
 :class:`ListOf` with ``label`` (a TOML array of tables such as ``[[files]]``) names its

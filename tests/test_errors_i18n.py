@@ -12,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mig.cli import main
-from mig.errors import ConfigError, InputError, Msg, OutputError, OutputExistsError, UnknownNameError
+from mig.errors import (
+    ConfigError,
+    InputError,
+    Msg,
+    OutputError,
+    OutputExistsError,
+    UnknownNameError,
+)
 from mig.i18n import set_lang
 from mig.schema import Int, ListOf, OneOf, Str, Table, check
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from mig.html.run_report import FIRST_ROWS, render_report_html
 
 
-
 def render_ja(report: Any) -> str:
     """The page in Japanese (Japanese labels first); the English page is tested below."""
     return render_report_html(report, lang="ja")
