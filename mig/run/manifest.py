@@ -475,6 +475,9 @@ def write_manifest(run_dir: Path, manifest: Manifest) -> None:
     from mig.run.writer import write_json  # see verify_outputs
 
     write_json(Path(run_dir) / MANIFEST_NAME, manifest.to_dict())
+    from mig.run.log import log_manifest
+
+    log_manifest(manifest)
 
 
 def file_digest(path: Path, root: Path | None = None) -> FileDigest:
