@@ -199,6 +199,12 @@ class InputError(UserError):
     'a.csv (line 3, byte 120): no such file'
     >>> err.render("ja")
     'a.csv (3 行目、120 バイト目): ファイルがありません'
+
+    A rule given as English text that the catalogue knows (``errors.rule-…``) is shown in
+    the current language too:
+
+    >>> InputError("b.csv", "file is empty").render("ja")
+    'b.csv: ファイルが空です'
     """
 
     exit_code = ExitCode.UNREADABLE_INPUT
@@ -220,17 +226,30 @@ class InputError(UserError):
         super().__init__(path, rule)
 
     def render(self, lang: Lang | None = None) -> str:
+        rule = self.args[1]
+        if isinstance(rule, str):
+            rule = _known_rule(rule) or rule
         where: list[Msg] = []
         if self.line is not None:
             where.append(Msg("errors.where-line", line=self.line))
         if self.offset is not None:
             where.append(Msg("errors.where-byte", offset=self.offset))
         if not where:
-            return f"{self.path}: {render(self.args[1], lang)}"
+            return f"{self.path}: {render(rule, lang)}"
         from mig.i18n import text
 
         location = text("errors.where-join", lang=lang).join(m.render(lang) for m in where)
-        return f"{self.path} ({location}): {render(self.args[1], lang)}"
+        return f"{self.path} ({location}): {render(rule, lang)}"
+
+
+def _known_rule(rule: str) -> Msg | None:
+    """The catalogue entry (``errors.rule-…``) whose English text is ``rule``, if any."""
+    from mig.i18n import catalogue
+
+    for msg_id, texts in catalogue().items():
+        if msg_id.startswith("errors.rule-") and texts["en"] == rule:
+            return Msg(msg_id)
+    return None
 
 
 class AdapterContractError(ConfigError):

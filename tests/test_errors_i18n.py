@@ -123,3 +123,16 @@ def test_cli_renders_errors_in_the_chosen_language(tmp_path: Path) -> None:
     assert ja.stderr.startswith("mig: エラー: レイアウト 'nope' はありません。あるもの: ")
     en = runner.invoke(main, ["--lang", "en", "layouts", "show", "nope"])
     assert en.stderr.startswith("mig: error: unknown layout 'nope'; known: ")
+
+
+def test_a_missing_input_of_extract_is_reported_in_japanese(tmp_path: Path) -> None:
+    from mig.demo.generator import generate_legacy_export
+
+    export = generate_legacy_export(tmp_path / "legacy", rows=50, seed=0)
+    missing = tmp_path / "nope.csv"
+    args = ["extract", str(missing), "-m", str(export.mapping), "-o", str(tmp_path / "run")]
+    ja = CliRunner().invoke(main, ["--lang", "ja", *args])
+    en = CliRunner().invoke(main, ["--lang", "en", *args])
+    assert ja.exit_code == en.exit_code == 3
+    assert ja.stderr == f"mig: エラー: {missing}: ファイルがありません\n"
+    assert en.stderr == f"mig: error: {missing}: no such file\n"
