@@ -45,7 +45,7 @@ def layouts_list(standard: str | None, version: str | None, business: str | None
     for x in found:
         click.echo(
             f"{x.id:<18} {pad_display(x.standard, 18)} {x.standard_version:<6} {pad_display(x.business, 14)} "
-            f"{pad_display(x.name, 14)} {len(x.items):>3} items  {x.origin}"
+            f"{pad_display(x.name, 14)} {pad_display(text('layouts.items-count', count=len(x.items)), 9, '>')}  {x.origin}"
         )
 
 

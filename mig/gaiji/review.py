@@ -669,10 +669,10 @@ def review_run(
             )
         raw = glyph_features(vendor.inks(chars))
     if vendor is None:
-        notes.append("no vendor font given: candidates ranked by readings and hints only")
+        notes.append(message("gaiji.note-no-font"))
     missing = [c for c, ok in zip(codes, has_glyph, strict=True) if vendor is not None and not ok]
     if missing:
-        notes.append(f"the vendor font has no glyph for {len(missing)} code(s): {', '.join(missing[:10])}")
+        notes.append(message("gaiji.note-missing-glyphs", count=len(missing), codes=", ".join(missing[:10])))
 
     ranked = rank(
         chars, index=index, raw=raw, has_glyph=has_glyph, contexts=contexts, hints=hint_table,
