@@ -57,10 +57,11 @@ class MigGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command, into the run log when ``--log-file`` (or ``MIG_LOG_FILE``) asks."""
-        from mig.cli.runlog import run_log
+        from mig.cli.runlog import open_log, run_log
 
         log_file = ctx.meta.get("mig.log_file")
-        with run_log(log_file, [*ctx.protected_args, *ctx.args]):
+        stream = user_errors(open_log)(log_file) if log_file is not None else None
+        with run_log(stream, [*ctx.protected_args, *ctx.args]):
             return super().invoke(ctx)
 
 

@@ -28,7 +28,7 @@ from mig.fs import os_errno
 from mig.load.targets import redact_url
 from mig.run.log import LOGGER_NAME
 
-__all__ = ["command_line", "run_log"]
+__all__ = ["command_line", "open_log", "run_log"]
 
 
 class _UtcFormatter(logging.Formatter):
@@ -73,16 +73,22 @@ class _StderrTee(io.TextIOBase):
         return getattr(self._target, "encoding", "utf-8")
 
 
-@contextmanager
-def run_log(path: Path | None, argv: Sequence[str]) -> Iterator[None]:
-    """Log the command run inside the block to ``path`` (nothing when ``None``)."""
-    if path is None:
-        yield
-        return
+def open_log(path: Path) -> TextIO:
+    """The log file opened for appending (created when missing); one that cannot be
+    opened is an :class:`~mig.errors.OutputError` (exit 3) naming it."""
     try:
-        stream = open(path, "a", encoding="utf-8")  # noqa: SIM115  (closed below)
+        return open(path, "a", encoding="utf-8")  # noqa: SIM115  (run_log closes it)
     except OSError as exc:
         raise OutputError(str(path), os_errno(exc), exc.strerror) from None
+
+
+@contextmanager
+def run_log(stream: TextIO | None, argv: Sequence[str]) -> Iterator[None]:
+    """Log the command run inside the block to ``stream`` (from :func:`open_log`; nothing
+    when ``None``), and close it at the end."""
+    if stream is None:
+        yield
+        return
     handler = logging.StreamHandler(stream)
     handler.setFormatter(_UtcFormatter("%(asctime)s %(levelname)s %(message)s"))
     log = logging.getLogger(LOGGER_NAME)
