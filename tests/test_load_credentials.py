@@ -121,7 +121,7 @@ def test_url_from_an_environment_variable_and_the_run_log(server: str, clean_run
     text = log.read_text(encoding="utf-8")
     assert password not in text
     lines = text.splitlines()
-    assert lines[0].endswith(f"INFO start mig load {clean_run} --url-env MIG_TARGET_URL")
+    assert lines[0].endswith(f"INFO start mig --log-file {log} load {clean_run} --url-env MIG_TARGET_URL")
     assert any(" INFO load juki_jumin " in line and " 20 " in line for line in lines)
     assert " INFO end exit 0 (" in lines[-1]
 

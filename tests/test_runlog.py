@@ -27,7 +27,7 @@ def test_the_log_records_the_command_its_messages_and_the_exit(tmp_path: Path) -
     CliRunner().invoke(main, ["--log-file", str(log), "layouts", "show", "nope"])
     lines = log.read_text(encoding="utf-8").splitlines()
     assert [line.split(" ", 2)[2] for line in lines if " start " in line] == [
-        "start mig layouts list", "start mig layouts show nope",
+        f"start mig --log-file {log} layouts list", f"start mig --log-file {log} layouts show nope",
     ]
     assert any(line.endswith("INFO mig: error: unknown layout 'nope'; known: juki-ido, juki-jumin, juki-setai")
                or "INFO mig: error: unknown layout 'nope'" in line for line in lines)

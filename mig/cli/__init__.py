@@ -61,8 +61,12 @@ class MigGroup(click.Group):
 
         log_file = ctx.meta.get("mig.log_file")
         stream = user_errors(open_log)(log_file) if log_file is not None else None
-        with run_log(stream, [*ctx.protected_args, *ctx.args]):
+        with run_log(stream, ctx.meta.get("mig.argv", [])):
             return super().invoke(ctx)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["mig.argv"] = list(args)  # the whole command line, for the run log
+        return super().parse_args(ctx, args)
 
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
