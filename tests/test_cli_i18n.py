@@ -47,3 +47,16 @@ def test_lang_from_the_environment(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "mig", "validate", str(tmp_path / "x.csv")],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 2 and done.stderr.startswith("mig: エラー: --layout が必要です")
+
+
+def test_every_entry_of_these_domains_renders_in_both_languages() -> None:
+    from mig.i18n import text
+
+    for msg_id, texts in catalogue().items():
+        if msg_id.split(".", 1)[0] not in MY_DOMAINS:
+            continue
+        params = {name: 7 for name in placeholders(texts["en"])}
+        for lang in LANGS:
+            rendered = text(msg_id, lang=lang, **params)
+            assert "{" not in rendered and "7" in rendered if params else rendered == texts[lang], msg_id
+            assert "\n" not in rendered, msg_id
