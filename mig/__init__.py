@@ -83,6 +83,7 @@ __all__ = [
     "preview",
     "run_demo",
     "validate_files",
+    "validate_run",
     "write_bundle",
 ]
 
@@ -157,6 +158,14 @@ def validate_files(
     return run_validate(
         list(paths), layout_id, references=references, encoding=encoding, show_values=show_values
     )
+
+
+def validate_run(run_dir: Path, *, show_values: bool = False) -> Report:
+    """Validate a run directory's data files against the layouts its manifest names
+    (foreign keys against the referenced layouts' files in the same run)."""
+    from mig.validation.files import validate_run as run_validate
+
+    return run_validate(run_dir, show_values=show_values)
 
 
 def load(

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from mig.errors import OutputBusyError, OutputError, OutputExistsError
+from mig.errors import Msg, OutputBusyError, OutputError, OutputExistsError
 
 __all__ = [
     "PARTIAL_MARK",
@@ -513,7 +513,7 @@ def _clean_leftovers(out: Path, owner: Owner, notify: Callable[[str], None]) -> 
 
 
 def _refuse(out: Path, why: str) -> OutputExistsError:
-    return OutputExistsError(f"{out}: {why}; refusing to replace it")
+    return OutputExistsError(Msg("errors.exists-refuse", path=out, why=why))
 
 
 def _check_replaceable(
@@ -523,7 +523,7 @@ def _check_replaceable(
     if not out.exists() and not out.is_symlink():
         return
     if not out.is_dir():
-        raise OutputExistsError(f"{out}: exists and is not a directory")
+        raise OutputExistsError(Msg("errors.exists-not-dir", path=out))
     if out == Path(out.anchor):
         raise _refuse(out, "is the root of the file system")
     home = Path.home().resolve()
@@ -543,7 +543,7 @@ def _check_replaceable(
     if not owner.owns(out):
         raise _refuse(out, f"is not empty and is not a mig {owner.what}")
     if not replace:
-        raise OutputExistsError(f"{out}: already holds a {owner.what}; use {option} to replace it")
+        raise OutputExistsError(Msg("errors.already-holds", path=out, what=owner.what, option=option))
 
 
 def _stderr(message: str) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,8 @@ from mig.charsets import cp932_repertoire
 
 __all__ = [
     "days_in_month",
+    "display_width",
+    "pad_display",
     "juminhyo_code_check_digit",
     "juminhyo_code_ok",
     "kojin_bango_check_digit",
@@ -391,3 +393,31 @@ def juminhyo_code_ok(e: pl.Expr) -> pl.Expr:
     True
     """
     return CHECK_DIGITS["住民票コード"].ok(e)
+
+
+# -- display width (terminal columns) -------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: 全角 (East Asian Width W or F) counts 2, a
+    combining mark or variation selector 0, anything else 1.
+
+    >>> display_width("氏名"), display_width("ｼﾒｲ"), display_width("abc"), display_width("葛\U000E0100")
+    (4, 3, 3, 2)
+    """
+    return sum(
+        0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf")
+        else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def pad_display(text: str, width: int, align: Literal["<", ">"] = "<") -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (``"<"`` left-aligned,
+    ``">"`` right-aligned); text already wider is returned as is.
+
+    >>> pad_display("氏名", 6) + "|", pad_display("12", 4, ">") + "|"
+    ('氏名  |', '  12|')
+    """
+    fill = " " * max(width - display_width(text), 0)
+    return fill + text if align == ">" else text + fill

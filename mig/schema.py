@@ -9,10 +9,13 @@ raises one :class:`~mig.errors.ConfigError` line naming the key path and the exp
 type — never the value, which may be data::
 
     >>> shape = Table({"index": Int(), "columns": ListOf(Str())})
-    >>> check({"index": "x"}, shape, "mapping.toml item 氏名")
-    Traceback (most recent call last):
-    ...
-    mig.errors.ConfigError: mapping.toml item 氏名 index: expected an integer, not a string
+    >>> try:
+    ...     check({"index": "x"}, shape, "mapping.toml item 氏名")
+    ... except ConfigError as err:
+    ...     print(err.render("en"))
+    ...     print(err.render("ja"))
+    mapping.toml item 氏名 index: expected an integer, not a string
+    mapping.toml item 氏名 index: 整数が必要です（文字列ではなく）
 
 Key paths join table keys with ``.`` and list positions (1-based) with ``[n]``; a
 :class:`ListOf` with ``label`` (a TOML array of tables such as ``[[files]]``) names its
@@ -28,27 +31,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from mig.errors import ConfigError
+from mig.errors import ConfigError, Msg
 
 #: A key shown as is in a path; any other key is quoted (JSON escapes, so one line).
 _BARE_KEY = re.compile(r"[^\s.\"'\[\]=\\\x00-\x1f\x7f]+")
 
 
-def _type_name(value: Any) -> str:
-    """The TOML word for a value's type (never the value)."""
+def _type_name(value: Any) -> Msg | str:
+    """The TOML word for a value's type (never the value), from the catalogue."""
     if isinstance(value, bool):
-        return "true/false"
+        return Msg("errors.type-bool")
     if isinstance(value, int):
-        return "an integer"
+        return Msg("errors.type-int")
     if isinstance(value, float):
-        return "a number with a point"
+        return Msg("errors.type-float")
     if isinstance(value, str):
-        return "a string"
+        return Msg("errors.type-str")
     if isinstance(value, Mapping):
-        return "a table"
+        return Msg("errors.type-table")
     if isinstance(value, Sequence | set | frozenset):
-        return "a list"
-    return "a date or time" if type(value).__module__ == "datetime" else f"a {type(value).__name__}"
+        return Msg("errors.type-list")
+    return Msg("errors.type-datetime") if type(value).__module__ == "datetime" else f"a {type(value).__name__}"
 
 
 def key_text(key: Any) -> str:
@@ -68,7 +71,7 @@ def unknown_keys_error(where: str, unknown: Iterable[Any], allowed: Iterable[str
     'm.toml [gaiji]: unknown key(s) "\\\\n", x; allowed: registry, source'
     """
     names = ", ".join(sorted(key_text(k) for k in unknown))
-    return ConfigError(f"{where}: unknown key(s) {names}; allowed: {', '.join(sorted(allowed))}")
+    return ConfigError(Msg("errors.schema-unknown-keys", path=where, keys=names, allowed=", ".join(sorted(allowed))))
 
 
 @dataclass(frozen=True)
@@ -95,18 +98,25 @@ class _Path:
     def text(self) -> str:
         return f"{self.where} {self.keys}" if self.keys else self.where
 
-    def fail(self, expected: str, value: Any) -> ConfigError:
-        return ConfigError(f"{self.text()}: expected {expected}, not {_type_name(value)}")
+    def fail(self, expected: Msg, value: Any) -> ConfigError:
+        return ConfigError(Msg("errors.schema-expected-not", path=self.text(), expected=expected, actual=_type_name(value)))
+
+    def expected(self, expected: Msg) -> ConfigError:
+        return ConfigError(Msg("errors.schema-expected", path=self.text(), expected=expected))
 
 
 class Shape:
-    """What a value must be. :attr:`expected` is the phrase shown in an error."""
+    """What a value must be. :meth:`phrase` is the phrase shown in an error (in the current
+    language); :attr:`expected` the same in English, for machine output."""
 
-    description: ClassVar[str] = "a value"
+    phrase_id: ClassVar[str] = "errors.type-value"
+
+    def phrase(self) -> Msg:
+        return Msg(self.phrase_id)
 
     @property
     def expected(self) -> str:
-        return self.description
+        return self.phrase().render("en")
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` is of this shape's kind (its parts are checked by :meth:`walk`)."""
@@ -114,14 +124,12 @@ class Shape:
 
     def walk(self, value: Any, path: _Path) -> None:
         if not self.accepts(value):
-            raise path.fail(self.expected, value)
+            raise path.fail(self.phrase(), value)
 
 
 @dataclass(frozen=True)
 class AnyValue(Shape):
     """Anything (its owner checks it, e.g. an adapter's own options)."""
-
-    description = "a value"
 
     def accepts(self, value: Any) -> bool:
         return True
@@ -134,11 +142,10 @@ class Str(Shape):
     choices: tuple[str, ...] = ()
     nonempty: bool = False
 
-    @property
-    def expected(self) -> str:
+    def phrase(self) -> Msg:
         if self.choices:
-            return "one of " + ", ".join(self.choices)
-        return "a non-empty string" if self.nonempty else "a string"
+            return Msg("errors.type-one-of", choices=", ".join(self.choices))
+        return Msg("errors.type-nonempty-str" if self.nonempty else "errors.type-str")
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, str)
@@ -146,9 +153,9 @@ class Str(Shape):
     def walk(self, value: Any, path: _Path) -> None:
         super().walk(value, path)
         if self.nonempty and not value.strip():
-            raise ConfigError(f"{path.text()}: expected a non-empty string")
+            raise path.expected(Msg("errors.type-nonempty-str"))
         if self.choices and value not in self.choices:
-            raise ConfigError(f"{path.text()}: expected {self.expected}")
+            raise path.expected(self.phrase())
 
 
 @dataclass(frozen=True)
@@ -158,13 +165,12 @@ class Int(Shape):
     minimum: int | None = None
     maximum: int | None = None
 
-    @property
-    def expected(self) -> str:
+    def phrase(self) -> Msg:
         if self.minimum is not None and self.maximum is not None:
-            return f"an integer from {self.minimum} to {self.maximum}"
+            return Msg("errors.type-int-range", minimum=self.minimum, maximum=self.maximum)
         if self.minimum is not None:
-            return "a positive integer" if self.minimum == 1 else f"an integer of at least {self.minimum}"
-        return "an integer"
+            return Msg("errors.type-positive-int") if self.minimum == 1 else Msg("errors.type-int-min", minimum=self.minimum)
+        return Msg("errors.type-int")
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
@@ -174,14 +180,14 @@ class Int(Shape):
         if (self.minimum is not None and value < self.minimum) or (
             self.maximum is not None and value > self.maximum
         ):
-            raise ConfigError(f"{path.text()}: expected {self.expected}")
+            raise path.expected(self.phrase())
 
 
 @dataclass(frozen=True)
 class Bool(Shape):
     """``true`` or ``false`` (a string such as ``"no"`` is not)."""
 
-    description = "true or false"
+    phrase_id = "errors.type-true-or-false"
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, bool)
@@ -191,7 +197,7 @@ class Bool(Shape):
 class Text(Shape):
     """A string, or an integer taken as its decimal digits (``const = 131016``)."""
 
-    description = "a string or an integer"
+    phrase_id = "errors.type-text"
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
@@ -205,10 +211,9 @@ class ListOf(Shape):
     nonempty: bool = False
     label: str = ""
 
-    @property
-    def expected(self) -> str:
-        kind = f"a list of tables ([[{self.label}]])" if self.label else "a list"
-        return f"{kind}, each {self.item.expected}"
+    def phrase(self) -> Msg:
+        kind = Msg("errors.type-list-of-tables", label=self.label) if self.label else Msg("errors.type-list")
+        return Msg("errors.type-list-of", kind=kind, item=self.item.phrase())
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, list | tuple)
@@ -216,7 +221,7 @@ class ListOf(Shape):
     def walk(self, value: Any, path: _Path) -> None:
         super().walk(value, path)
         if self.nonempty and not value:
-            raise ConfigError(f"{path.text()}: expected a non-empty list")
+            raise path.expected(Msg("errors.type-nonempty-list"))
         for n, element in enumerate(value, 1):
             self.item.walk(element, path.element(self.label, n) if self.label else path.index(n))
 
@@ -228,7 +233,7 @@ class Table(Shape):
     fields: Mapping[str, Shape]
     required: frozenset[str] = field(default_factory=frozenset)
 
-    description = "a table"
+    phrase_id = "errors.type-table"
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, Mapping)
@@ -240,7 +245,7 @@ class Table(Shape):
             raise unknown_keys_error(path.text(), unknown, self.fields)
         for name in sorted(self.required):
             if name not in value:
-                raise ConfigError(f"{path.text()}: missing key {name!r}")
+                raise ConfigError(Msg("errors.schema-missing-key", path=path.text(), key=repr(name)))
         for name, shape in self.fields.items():
             if name in value:
                 shape.walk(value[name], path.key(name))
@@ -252,7 +257,7 @@ class MapOf(Shape):
 
     value: Shape
 
-    description = "a table"
+    phrase_id = "errors.type-table"
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, Mapping)
@@ -269,9 +274,11 @@ class OneOf(Shape):
 
     shapes: tuple[Shape, ...]
 
-    @property
-    def expected(self) -> str:
-        return " or ".join(s.expected for s in self.shapes)
+    def phrase(self) -> Msg:
+        phrase = self.shapes[0].phrase()
+        for shape in self.shapes[1:]:
+            phrase = Msg("errors.type-or", left=phrase, right=shape.phrase())
+        return phrase
 
     def accepts(self, value: Any) -> bool:
         return any(s.accepts(value) for s in self.shapes)
@@ -281,7 +288,7 @@ class OneOf(Shape):
             if shape.accepts(value):
                 shape.walk(value, path)
                 return
-        raise path.fail(self.expected, value)
+        raise path.fail(self.phrase(), value)
 
 
 def check(value: Any, shape: Shape, where: str) -> None:

@@ -35,6 +35,15 @@ import pytest
 POSTGRES_URL_ENV = "MIG_TEST_POSTGRES_URL"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """English for the whole session too, so that the docstring examples of mig/ (run with
+    ``--doctest-modules``, outside this folder's fixtures) read the English messages the
+    errors render in whatever the developer's locale."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        os.environ.pop(name, None)
+    os.environ["LANG"] = "C.UTF-8"
+
+
 @pytest.fixture(autouse=True)
 def english_messages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests read English messages whatever the developer's locale; a test that wants

@@ -63,3 +63,16 @@ def test_registry_add_and_check(tmp_path: Path) -> None:
         "--mj", "MJ999999", "--decided-by", "b",
     ])
     assert missing.exit_code == 2 and "MJ999999" in missing.output
+
+
+def test_registry_lines_follow_the_language(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    added = CliRunner().invoke(main, [
+        "--lang", "ja", "gaiji", "registry", "add", str(path), "--source", "v", "--code", "U+E000",
+        "--mj", "MJ028902", "--decided-by", "山田", "--decided-at", "2025-04-01",
+    ])
+    assert added.exit_code == 0 and added.stdout.rstrip().endswith("（全 1 件）")
+    ja = CliRunner().invoke(main, ["--lang", "ja", "gaiji", "registry", "check", str(path)])
+    en = CliRunner().invoke(main, ["--lang", "en", "gaiji", "registry", "check", str(path)])
+    assert ja.stdout == "v: 確定 1 件、候補 0 件\n"
+    assert en.stdout == "v: 1 confirmed, 0 proposed\n"

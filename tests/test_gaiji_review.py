@@ -376,3 +376,17 @@ def test_a_run_resolved_through_a_registry_has_nothing_to_review(tmp_path: Path)
     assert (run / "gaiji-review.csv").read_text(encoding="utf-8-sig").splitlines() == [
         "source,code,mj,text,decided_by,evidence,count,candidates"
     ]
+
+
+def test_sheet_follows_the_language() -> None:
+    """Headings in both languages (the sheet's first), the narrow cells in its language only."""
+    from mig.gaiji.review import ReviewResult, render_sheet
+
+    empty = ReviewResult(html=Path("s.html"), csv=Path("s.csv"), source="demo", entries=(), vendor_font=None,
+                         mj_font=None, notes=())
+    ja = render_sheet(empty, lang="ja")
+    en = render_sheet(empty, lang="en")
+    assert '<html lang="ja">' in ja and "<h1>外字 同定シート / Gaiji identification sheet</h1>" in ja
+    assert '<html lang="en">' in en and "<h1>Gaiji identification sheet / 外字 同定シート</h1>" in en
+    assert "ベンダーフォント: （なし）" in ja and "vendor font: (none)" in en and "ベンダー" not in en
+    assert "未解決の外字はありません / No unresolved" in ja

@@ -68,9 +68,9 @@ def review_result() -> ReviewResult:
 
 
 PAGES = {
-    "run report": lambda: render_report_html(run_report()),
+    "run report": lambda: render_report_html(run_report(), lang="ja"),
     "audit report": lambda: render_audit_html(audit_report()),
-    "review sheet": lambda: render_sheet(review_result()),
+    "review sheet": lambda: render_sheet(review_result(), lang="ja"),
 }
 
 

@@ -19,6 +19,7 @@ from mig.extract.contract import ContractState, check_batch, check_end
 from mig.extract.run import extract
 from mig.plugin import API_VERSION, RECORD_SCHEMA, FindingType, SourceBatch, empty_rejects
 from mig.registry import adapter_info, adapter_infos, describe_adapter
+from mig.version import DISTRIBUTION
 from tests.support import broken_adapters
 from tests.support.broken_adapters import BROKEN, DIST, DIST_VERSION, LineAdapter
 
@@ -110,7 +111,7 @@ def test_list_shows_a_broken_plugin_and_the_others_still_work(plugins: Path) -> 
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
     assert "BROKEN" in lines["no-such"] and "ModuleNotFoundError" in lines["no-such"]
     assert "Traceback" not in result.output
-    assert "[mig 0.1.0, API 1]" in lines["csv"] and f"[{DIST} 0.1.0, API {API_VERSION}]" in lines["lines"]
+    assert "[jichitai-mig 0.1.0, API 1]" in lines["csv"] and f"[{DIST} 0.1.0, API {API_VERSION}]" in lines["lines"]
     listed = json.loads(run("adapters", "list", "--json").stdout)
     assert {row["name"]: bool(row["broken"]) for row in listed}["no-such"] is True
     shown = run("adapters", "show", "no-such")
@@ -121,7 +122,7 @@ def test_list_shows_a_broken_plugin_and_the_others_still_work(plugins: Path) -> 
 
 def test_show_names_distribution_options_and_finding_types(plugins: Path) -> None:
     shown = json.loads(run("adapters", "show", "copybook", "--json").stdout)
-    assert shown["distribution"] == "mig" and shown["api_version"] == API_VERSION
+    assert shown["distribution"] == DISTRIBUTION and shown["api_version"] == API_VERSION
     assert {t["code"] for t in shown["finding_types"]} >= {"record-truncated", "record-long"}
     assert all(t["template_ja"] for t in shown["finding_types"])
     assert {o["name"]: o["default"] for o in shown["options"]}["framing"] == "fixed"

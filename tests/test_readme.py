@@ -8,6 +8,7 @@ from pathlib import Path
 from mig.extract.transforms import TRANSFORMS
 from mig.registry import adapter_infos
 from mig.validation.findings import FINDING_TYPES
+from mig.version import DISTRIBUTION
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -30,7 +31,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_every_finding_type_and_transform_is_documented() -> None:
-    builtin = [t.code for info in adapter_infos() if info.distribution == "mig" for t in info.finding_types]
+    builtin = [t.code for info in adapter_infos() if info.distribution == DISTRIBUTION for t in info.finding_types]
     for code in [*FINDING_TYPES, *builtin]:  # mig's own and those its built-in adapters declare
         assert f"`{code}`" in README, code
     for name in TRANSFORMS:

@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 from mig.html.run_report import FIRST_ROWS, render_report_html
 
 
+def render_ja(report: Any) -> str:
+    """The page in Japanese (Japanese labels first); the English page is tested below."""
+    return render_report_html(report, lang="ja")
+
+
 def sample_report() -> dict[str, Any]:
     return {
         "kind": "extract",
@@ -118,7 +123,7 @@ ALLOWED_TAGS = {
 
 
 def test_page_is_self_contained() -> None:
-    page = render_report_html(sample_report())
+    page = render_ja(sample_report())
     assert page.startswith('<!DOCTYPE html>\n<html lang="ja">')
     assert '<meta charset="utf-8">' in page
     seen = parse(page)
@@ -132,7 +137,7 @@ def test_page_is_self_contained() -> None:
 
 
 def test_summary_comes_first_with_verdict_and_conservation() -> None:
-    page = render_report_html(sample_report())
+    page = render_ja(sample_report())
     assert page.index("取込結果 / Result") < page.index("指摘 / Findings")
     assert "✗ 除外行あり / Rows rejected" in page
     assert page.count("in = out + rejected ✓") == 3  # two files and the total
@@ -144,19 +149,19 @@ def test_verdicts() -> None:
     for file in report["files"]:
         file.update(rows_in=file["rows_out"], rows_rejected=0)
     report["totals"] = {"rows_in": 1221, "rows_out": 1221, "rows_rejected": 0}
-    assert "⚠ 警告のみ / Warnings only" in render_report_html(report)
+    assert "⚠ 警告のみ / Warnings only" in render_ja(report)
     for file in report["files"]:
         file.update(findings=[], unmapped_columns=[])
-    assert "✓ 問題なし / Clean" in render_report_html(report)
+    assert "✓ 問題なし / Clean" in render_ja(report)
     report["files"][1]["rows_in"] = 232  # one record unaccounted for
-    page = render_report_html(report)
+    page = render_ja(report)
     assert "件数不一致 / Row counts do not add up" in page
     assert "in ≠ out + rejected ✗ (232 ≠ 231 + 0)" in page
 
 
 def test_every_number_is_shown() -> None:
     report = sample_report()
-    text = " ".join(parse(render_report_html(report)).text)
+    text = " ".join(parse(render_ja(report)).text)
     numbers = [report["totals"][k] for k in ("rows_in", "rows_out", "rows_rejected")]
     for file in report["files"]:
         numbers += [file["rows_in"], file["rows_out"], file["rows_rejected"]]
@@ -168,7 +173,7 @@ def test_every_number_is_shown() -> None:
         assert f"{number:,}" in text, number
     assert "12, 40, 77" in text
     assert "SETAI2.csv (utf-8, 行 / rows 201–234)" in "".join(
-        parse(render_report_html(report)).text
+        parse(render_ja(report)).text
     )
     first = ", ".join(str(r) for r in range(501, 501 + FIRST_ROWS))
     assert f"{first}, …" in text  # only the first row ids, and it says there are more
@@ -176,7 +181,7 @@ def test_every_number_is_shown() -> None:
 
 
 def test_sections_name_everything() -> None:
-    text = " ".join(parse(render_report_html(sample_report())).text)
+    text = " ".join(parse(render_ja(sample_report())).text)
     for word in (
         "date-invalid",
         "gaiji-unresolved",
@@ -195,7 +200,7 @@ def test_sections_name_everything() -> None:
 def test_record_level_finding_says_so() -> None:
     report = sample_report()
     report["files"][0]["findings"][0]["item"] = ""
-    assert '<td class="none">レコード / record</td>' in render_report_html(report)
+    assert '<td class="none">レコード / record</td>' in render_ja(report)
 
 
 def test_item_names_are_escaped() -> None:
@@ -203,7 +208,7 @@ def test_item_names_are_escaped() -> None:
     report["files"][0]["findings"][0]["item"] = "<script>alert(1)</script>"
     report["files"][0]["unmapped_columns"] = ['"><img src=x>']
     report["files"][0]["layout_name"] = "A & B"
-    page = render_report_html(report)
+    page = render_ja(report)
     assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "A &amp; B" in page
@@ -213,19 +218,19 @@ def test_item_names_are_escaped() -> None:
 def test_deterministic_and_does_not_modify_input() -> None:
     report = sample_report()
     before = copy.deepcopy(report)
-    first = render_report_html(report)
-    assert render_report_html(copy.deepcopy(report)) == first
+    first = render_ja(report)
+    assert render_ja(copy.deepcopy(report)) == first
     assert report == before
 
 
 def test_no_values_unless_asked() -> None:
     report = sample_report()
     report["files"][0]["findings"][0]["values"] = ["19991399", "山田太郎"]
-    hidden = render_report_html(report)
+    hidden = render_ja(report)
     assert "19991399" not in hidden and "山田太郎" not in hidden
     assert "値 / Values: 非表示 / hidden" in hidden
     report["show_values"] = True
-    shown = render_report_html(report)
+    shown = render_ja(report)
     assert "19991399, 山田太郎" in shown and "値 / Values: 表示 / shown" in shown
 
 
@@ -265,14 +270,14 @@ def test_renderer_invents_no_text() -> None:
             pieces.append("".join(c for c in piece if not c.isdigit() and c != ","))
         return pieces
 
-    assert residue(render_report_html(report)) == residue(render_report_html(_blank(report)))
+    assert residue(render_ja(report)) == residue(render_ja(_blank(report)))
 
 
 def test_missing_keys_do_not_crash() -> None:
-    page = render_report_html({})
+    page = render_ja({})
     assert "<h1>mig run 実行報告 / Run report</h1>" in page
     assert "なし / none" in page
-    odd = render_report_html(
+    odd = render_ja(
         {"files": [{"layout": 7, "rows_in": None, "findings": [{"rows": "x"}]}]}
     )
     assert "in ≠ out + rejected ✗" in odd
@@ -289,8 +294,29 @@ def test_any_text_survives_escaping(item: str, layout_name: str, column: str, so
     report = sample_report()
     report["files"][0].update(layout_name=layout_name, sources=[source], unmapped_columns=[column])
     report["files"][0]["findings"][0]["item"] = item
-    seen = parse(render_report_html(report))
+    seen = parse(render_ja(report))
     assert set(seen.tags) <= ALLOWED_TAGS
     joined = "\x00".join(seen.text)
     for value in (item, layout_name, column, source):
         assert value in joined
+
+
+def test_english_page_puts_english_first_and_declares_it() -> None:
+    page = render_report_html(sample_report(), lang="en")
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert "<h1>mig extract Run report / 実行報告</h1>" in page
+    assert "✗ Rows rejected / 除外行あり" in page and "Result / 取込結果" in page
+    assert "Values / 値: hidden / 非表示" in page
+    # the same numbers and rows as the Japanese page: only the labels differ
+    assert parse(page).text.count("1234") == parse(render_ja(sample_report())).text.count("1234")
+
+
+def test_the_current_language_is_the_default(monkeypatch: Any) -> None:
+    from mig.i18n import set_lang
+
+    set_lang("ja")
+    try:
+        assert '<html lang="ja">' in render_report_html(sample_report())
+    finally:
+        set_lang(None)
+    assert '<html lang="en">' in render_report_html(sample_report())  # tests run in English

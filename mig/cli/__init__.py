@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from pathlib import Path
 
 import click
 
@@ -56,6 +57,19 @@ class MigGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command, into the run log when ``--log-file`` (or ``MIG_LOG_FILE``) asks."""
+        from mig.cli.runlog import open_log, run_log
+
+        log_file = ctx.meta.get("mig.log_file")
+        stream = user_errors(open_log)(log_file) if log_file is not None else None
+        with run_log(stream, ctx.meta.get("mig.argv", [])):
+            return super().invoke(ctx)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["mig.argv"] = list(args)  # the whole command line, for the run log
+        return super().parse_args(ctx, args)
+
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     from mig.i18n import set_lang
@@ -64,11 +78,21 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
+def _set_log_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    ctx.meta["mig.log_file"] = value
+    return value
+
+
 @click.group(cls=MigGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mig")
 @click.option(
     "--lang", type=click.Choice(["ja", "en"]), default=None, expose_value=False, is_eager=True,
     callback=_set_lang, help="Language of messages (ja / en); default from LC_ALL, LC_MESSAGES, LANG.",
+)
+@click.option(
+    "--log-file", type=click.Path(path_type=Path, dir_okay=False), envvar="MIG_LOG_FILE", expose_value=False,
+    is_eager=True, callback=_set_log_file,
+    help="Append a plain-text log of this run (command, counts, errors; never a value) to this file.",
 )
 def main() -> None:
     """mig — 中間標準レイアウト migration toolkit (extract, validate, load, 外字)."""

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from mig.cli.common import emit_json, json_option, user_errors
+from mig.i18n import text as message
 
 
 @click.group()
@@ -40,7 +41,7 @@ def adapters_list(as_json: bool) -> None:
         return
     for row in rows:
         if row["broken"]:
-            click.echo(f"{row['name']:<10} BROKEN ({_origin(row)}): {row['broken']}")
+            click.echo(f"{row['name']:<10} {message('adapters.broken')} ({_origin(row)}): {row['broken']}")
         else:
             click.echo(f"{row['name']:<10} {row['description']}  [{_origin(row)}, API {row['api_version']}]")
 
@@ -62,20 +63,23 @@ def adapters_show(name: str, as_json: bool) -> None:
         emit_json(row)
         return
     click.echo(f"{row['name']}: {row['description']}" if row["description"] else row["name"])
-    click.echo(f"  distribution: {_origin(row)}")
+    click.echo(message("adapters.distribution", origin=_origin(row)))
     if row["broken"]:
-        click.echo(f"  BROKEN: {row['broken']}")
+        click.echo(message("adapters.broken-line", error=row["broken"]))
         return
-    click.echo(f"  plugin API: {row['api_version']}")
+    click.echo(message("adapters.api", version=row["api_version"]))
     if row["options"] is None:
-        click.echo("  options: not declared (the adapter checks its own)")
+        click.echo(message("adapters.options-undeclared"))
     else:
-        click.echo("  options:" if row["options"] else "  options: none")
+        click.echo(message("adapters.options" if row["options"] else "adapters.options-none"))
         for option in row["options"]:
-            default = f" (default {json.dumps(option['default'], ensure_ascii=False)})" if option["default"] is not None else ""
+            default = (
+                message("adapters.default", value=json.dumps(option["default"], ensure_ascii=False))
+                if option["default"] is not None else ""
+            )
             help_text = f": {option['help']}" if option["help"] else ""
             click.echo(f"    {option['name']} — {option['type']}{default}{help_text}")
-    click.echo("  finding types:" if row["finding_types"] else "  finding types: none of its own")
+    click.echo(message("adapters.finding-types" if row["finding_types"] else "adapters.finding-types-none"))
     for t in row["finding_types"]:
         click.echo(f"    {t['code']} [{t['severity']}] {t['template']}")
         if t["template_ja"]:
@@ -105,7 +109,7 @@ def adapters_check(name: str, samples: tuple[Path, ...], options: tuple[str, ...
     Relative paths in options are taken from the current folder. Exit 1 names every
     failed check; 0 when all pass.
     """
-    from mig.errors import ConfigError, ExitCode
+    from mig.errors import ConfigError, ExitCode, Msg
     from mig.registry import get_adapter
     from mig.testing import check_adapter
 
@@ -113,7 +117,7 @@ def adapters_check(name: str, samples: tuple[Path, ...], options: tuple[str, ...
     for item in options:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--option {item!r}: expected KEY=VALUE")
+            raise ConfigError(Msg("adapters.option-syntax", item=repr(item)))
         given[key.strip()] = _option_value(value.strip())
     results = check_adapter(get_adapter(name), list(samples), given)
     failed = [r.check for r in results if not r.ok]
@@ -125,9 +129,9 @@ def adapters_check(name: str, samples: tuple[Path, ...], options: tuple[str, ...
             for line in r.problems:
                 click.echo(f"       {line}")
         if failed:
-            click.echo(f"mig: adapter {name}: failed check(s): {', '.join(failed)}", err=True)
+            click.echo(message("adapters.checks-failed", name=name, failed=", ".join(failed)), err=True)
         else:
-            click.echo(f"adapter {name}: all {len(results)} checks passed")
+            click.echo(message("adapters.checks-passed", name=name, count=len(results)))
     if failed:
         sys.exit(int(ExitCode.FINDINGS))
 
@@ -144,5 +148,5 @@ def adapters_new(name: str, out: Path | None) -> None:
     from mig.scaffold import new_adapter
 
     target = new_adapter(name, out, installed=adapter_names())
-    click.echo(f"wrote {target}")
-    click.echo(f"next: cd {target} && pip install -e '.[test]' && pytest")
+    click.echo(message("adapters.wrote", target=target))
+    click.echo(message("adapters.next", target=target))

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from mig.cli.common import emit_json, json_option, user_errors
+from mig.i18n import text as message
 
 
 @click.group()
@@ -80,7 +81,7 @@ def registry_check(paths: tuple[Path, ...], as_json: bool) -> None:
         emit_json({"files": [str(p) for p in paths], "sources": counts})
         return
     for source, per in sorted(counts.items()):
-        click.echo(f"{source}: {per['confirmed']} confirmed, {per['proposed']} proposed")
+        click.echo(message("gaiji.registry-counts", source=source, confirmed=per["confirmed"], proposed=per["proposed"]))
 
 
 @registry_group.command("add")
@@ -142,7 +143,10 @@ def registry_add(
             "source": entry.source, "code": entry.code, "mj": entry.mj, "status": entry.status,
         }})
         return
-    click.echo(f"{path}: {entry.source} {entry.code} → {entry.describe()}; {len(registry.entries)} entries")
+    click.echo(message(
+        "gaiji.registry-added", path=path, source=entry.source, code=entry.code, described=entry.describe(),
+        entries=len(registry.entries),
+    ))
 
 
 def _attach_review_commands() -> None:

@@ -13,6 +13,7 @@ import click
 
 from mig.cli.common import emit_json, json_option, progress_bar, quiet_option, user_errors
 from mig.errors import ExitCode
+from mig.i18n import text
 
 __all__ = ["decide", "review"]
 
@@ -51,12 +52,12 @@ def review(
         emit_json(result.summary())
         return
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(text("gaiji.note", note=note), err=True)
     for entry in result.entries:
         best = entry.candidates[0] if entry.candidates else None
-        shown = f"{best.mj} ({best.score:.3f})" if best is not None else "no candidate"
-        click.echo(f"{entry.code}  {entry.count:>6} occurrence(s)  best: {shown}")
-    click.echo(f"{len(result.entries)} character(s); sheet: {result.html}  template: {result.csv}")
+        shown = f"{best.mj} ({best.score:.3f})" if best is not None else text("gaiji.no-candidate")
+        click.echo(text("gaiji.review-entry", code=entry.code, count=entry.count, best=shown))
+    click.echo(text("gaiji.review-done", characters=len(result.entries), html=result.html, csv=result.csv))
 
 
 @click.command("decide")
@@ -78,8 +79,8 @@ def decide(decisions: Path, registry_path: Path, source: str | None, decided_by:
             "skipped": result.skipped, "entries": result.entries, "codes": list(result.codes),
         })
     else:
-        click.echo(
-            f"{result.registry}: {result.added} added, {result.unchanged} unchanged, "
-            f"{result.skipped} undecided; {result.entries} entries"
-        )
+        click.echo(text(
+            "gaiji.decide-done", registry=result.registry, added=result.added, unchanged=result.unchanged,
+            skipped=result.skipped, entries=result.entries,
+        ))
     sys.exit(int(ExitCode.CLEAN))

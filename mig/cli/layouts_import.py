@@ -8,6 +8,8 @@ import click
 
 from mig.cli.common import emit_json, json_option, user_errors
 from mig.cli.layouts import layouts
+from mig.i18n import text
+from mig.jp import pad_display
 
 
 @layouts.command("import")
@@ -37,10 +39,13 @@ def layouts_import(
         emit_json(result.to_dict())
         return
     for note in result.notes:
-        click.echo(f"mig: note: {note.cell}: {note.message}", err=True)
+        click.echo(text("layouts.import-note", cell=note.cell, message=note.message), err=True)
     for sheet, reason in result.skipped:
-        click.echo(f"skipped  {sheet} ({reason})")
+        click.echo(text("layouts.import-skipped", sheet=sheet, reason=reason))
     for imported in result.layouts:
-        click.echo(f"layout   {imported.layout.id:<16} {imported.sheet} ({len(imported.layout.items)} items)")
-    click.echo(f"codes    {len(result.codes)} code tables")
-    click.echo(f"written to {result.out}")
+        click.echo(text(
+            "layouts.import-layout", id=pad_display(imported.layout.id, 16), sheet=imported.sheet,
+            items=len(imported.layout.items),
+        ))
+    click.echo(text("layouts.import-codes", count=len(result.codes)))
+    click.echo(text("layouts.import-written", out=result.out))

@@ -10,11 +10,13 @@ import click
 
 from mig import BundleEncoding, GaijiPolicyName
 from mig.cli.common import emit_json, json_option, quiet_option, user_errors
+from mig.errors import ConfigError, Msg
 
 
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--target", "-t", required=True, help="Target URL, e.g. sqlite:///mig.db")
+@click.option("--target", "-t", help="Target URL, e.g. sqlite:///mig.db. A PostgreSQL password is better left out of it: PGPASSWORD, ~/.pgpass, a service file (postgresql://?service=NAME) or --url-env.")
+@click.option("--url-env", metavar="VAR", help="Take the target URL from the environment variable VAR (keeps a password off the command line).")
 @click.option("--replace", is_flag=True, help="Replace tables that exist.")
 @click.option("--gaiji-policy", type=click.Choice(get_args(GaijiPolicyName)), default="keep", show_default=True,
               help="What to do with characters the target may not hold: keep IVS, strip variation selectors, shrink (縮退) to JIS X 0213, or fail.")
@@ -28,15 +30,24 @@ from mig.cli.common import emit_json, json_option, quiet_option, user_errors
 @json_option
 @user_errors
 def load(
-    run_dir: Path, target: str, replace: bool, gaiji_policy: GaijiPolicyName, shrink_order: str | None,
+    run_dir: Path, target: str | None, url_env: str | None, replace: bool, gaiji_policy: GaijiPolicyName, shrink_order: str | None,
     rejects_dir: Path | None, batch_rows: int, encoding: BundleEncoding | None, fixed_width: bool,
     allow_partial: bool, quiet: bool, as_json: bool,
 ) -> None:
     """Load a run directory into a database (exit 1 when the target refused rows), or write a
     loader bundle with --target bundle:DIR (DDL, data files, psql/SQL*Loader/bcp files)."""
+    import logging
+
     import mig
     from mig.load.bundle import BundleRefusedError
+    from mig.load.targets import url_from_env
 
+    if target is not None and url_env is not None:
+        raise ConfigError(Msg("load.target-twice"))
+    if target is None:
+        if url_env is None:
+            raise ConfigError(Msg("load.target-needed"))
+        target = url_from_env(url_env)
     try:
         result = mig.load(
             run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
@@ -47,8 +58,11 @@ def load(
         if as_json:
             emit_json(exc.to_dict())
         raise
+    lines = result.summary_lines()  # counts, SQLSTATEs, code points and the redacted URL: no values
+    for line in lines:
+        logging.getLogger("mig.load").info("load %s", line)
     if as_json:
         emit_json(result.to_dict())
     else:
-        click.echo("\n".join(result.summary_lines()))
+        click.echo("\n".join(lines))
     sys.exit(int(result.exit_code))

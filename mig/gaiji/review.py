@@ -57,7 +57,9 @@ from mig.errors import ConfigError, InputError
 from mig.fs import check_output_file, write_text
 from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
 from mig.gaiji.mj import MalformedCodeError, codepoints, mj_table, normalise_mj_name, shown
-from mig.html.render import render
+from mig.html.render import labels, render
+from mig.i18n import Lang, current_lang
+from mig.i18n import text as message
 from mig.run.manifest import (
     GAIJI_REVIEW_HTML,
     MANIFEST_NAME,
@@ -667,10 +669,10 @@ def review_run(
             )
         raw = glyph_features(vendor.inks(chars))
     if vendor is None:
-        notes.append("no vendor font given: candidates ranked by readings and hints only")
+        notes.append(message("gaiji.note-no-font"))
     missing = [c for c, ok in zip(codes, has_glyph, strict=True) if vendor is not None and not ok]
     if missing:
-        notes.append(f"the vendor font has no glyph for {len(missing)} code(s): {', '.join(missing[:10])}")
+        notes.append(message("gaiji.note-missing-glyphs", count=len(missing), codes=", ".join(missing[:10])))
 
     ranked = rank(
         chars, index=index, raw=raw, has_glyph=has_glyph, contexts=contexts, hints=hint_table,
@@ -771,10 +773,16 @@ def render_template(result: ReviewResult) -> str:
     return buffer.getvalue()
 
 
-def render_sheet(result: ReviewResult) -> str:
+def render_sheet(result: ReviewResult, lang: Lang | None = None) -> str:
     """The review sheet as one self-contained HTML page (deterministic), rendered from
-    ``mig/html/templates/gaiji_review.html.j2``."""
-    return render("gaiji_review.html.j2", result=result, codepoints=codepoints)
+    ``mig/html/templates/gaiji_review.html.j2`` in ``lang`` (default: the current language;
+    headings carry the other language too)."""
+    lang = lang or current_lang()
+    return render(
+        "gaiji_review.html.j2", result=result, codepoints=codepoints, lang=lang,
+        L=labels("gaiji", lang, "sheet-"),
+        T={key: message(f"gaiji.sheet-{key}", lang=lang) for key in labels("gaiji", lang, "sheet-")},
+    )
 
 
 # ---------------------------------------------------------------------------------------

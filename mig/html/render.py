@@ -21,6 +21,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from mig.html.format import as_int, as_list, is_int, number, text
+from mig.i18n import LANGS, Lang, catalogue
+from mig.i18n import text as message
 
 TEMPLATES = "templates"
 """The folder of ``mig/html`` that holds the templates and their style sheets."""
@@ -55,3 +57,21 @@ def environment() -> Environment:
 def render(template: str, /, **context: Any) -> str:
     """Render one report template with ``context``; same context in, same string out."""
     return environment().get_template(template).render(**context)
+
+
+def labels(domain: str, lang: Lang, prefix: str = "") -> dict[str, str]:
+    """The labels of a page, from the catalogue entries ``<domain>.<prefix>…``: each in
+    ``lang`` first, then in the other language after a slash (once when both are the same).
+    Keys are the entry keys without the prefix.
+
+    >>> labels("report", "ja")["result"], labels("report", "en")["result"]
+    ('取込結果 / Result', 'Result / 取込結果')
+    """
+    other = next(language for language in LANGS if language != lang)
+    head = f"{domain}.{prefix}"
+    keys = [msg_id.removeprefix(head) for msg_id in catalogue() if msg_id.startswith(head)]
+    return {key: _both(message(head + key, lang=lang), message(head + key, lang=other)) for key in keys}
+
+
+def _both(first: str, second: str) -> str:
+    return first if first == second else f"{first} / {second}"

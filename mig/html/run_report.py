@@ -2,7 +2,7 @@
 
 The page is built from the report dict alone (``report.json``) with the template
 ``mig/html/templates/run_report.html.j2``: inline CSS, no script, no external asset,
-every text escaped. Same dict in, same string out. It never shows a
+every text escaped. Same dict and language in, same string out. It never shows a
 value the dict does not carry, and finding values (a ``values`` list, present only when
 the user asked for ``--show-values``) are shown only when ``show_values`` is true.
 """
@@ -16,22 +16,28 @@ from mig.html.format import as_int as _int
 from mig.html.format import as_list as _list
 from mig.html.format import is_int as _is_int
 from mig.html.format import text as _text
-from mig.html.render import render
+from mig.html.render import labels, render
+from mig.i18n import Lang, current_lang
 
 FIRST_ROWS = 10
 """How many row ids of a finding the page lists."""
 
 
-def render_report_html(report: Mapping[str, Any]) -> str:
-    """Render a run report dict as a standalone HTML page (UTF-8, ``lang="ja"``).
+def render_report_html(report: Mapping[str, Any], lang: Lang | None = None) -> str:
+    """Render a run report dict as a standalone HTML page (UTF-8).
 
     Summary first (verdict, then rows in / out / rejected per file with the
     conservation check), then per file its findings, unmapped source columns and 外字.
+    Labels are in both languages, ``lang`` (default: the current language) first, and the
+    page declares it (``<html lang>``); finding messages are as the report holds them.
 
-    >>> page = render_report_html({"kind": "extract", "files": [], "totals": {}})
-    >>> page.startswith("<!DOCTYPE html>") and "問題なし / Clean" in page
+    >>> page = render_report_html({"kind": "extract", "files": [], "totals": {}}, lang="ja")
+    >>> '<html lang="ja">' in page and "問題なし / Clean" in page
+    True
+    >>> "Clean / 問題なし" in render_report_html({"kind": "extract"}, lang="en")
     True
     """
+    lang = lang or current_lang()
     files: list[Mapping[str, Any]] = [
         f for f in report.get("files") or [] if isinstance(f, Mapping)
     ]
@@ -52,6 +58,8 @@ def render_report_html(report: Mapping[str, Any]) -> str:
         show_values=bool(report.get("show_values")),
         first_rows=FIRST_ROWS,
         conserved=_conserved,
+        lang=lang,
+        L=labels("report", lang),
     )
 
 

@@ -69,6 +69,7 @@ from mig.gaiji.policy import (
     get_policy,
     scan_encoding,
 )
+from mig.i18n import text as message
 from mig.load.ddl import Column, Dialect, columns_for, ddl_for
 from mig.load.filedb import sql_literal
 from mig.load.run import check_parquet_schema, layout_tables
@@ -189,7 +190,9 @@ class BundleResult:
         >>> BundleResult("run", "b", "cp932", "csv", (), ()).summary_lines()[-1]
         'bundle b (cp932, csv); check with: cd b && sha256sum -c SHA256SUMS'
         """
-        lines = [f"{'table':<14} {'read':>10} {'written':>10} {'rejected':>10} {'seconds':>8}"]
+        from mig.load.run import summary_header
+
+        lines = [summary_header("load.col-written")]
         lines += [
             f"{t.table:<14} {t.rows_read:>10} {t.rows_written:>10} {t.rows_rejected:>10} "
             f"{t.seconds:>8.2f}"
@@ -199,10 +202,7 @@ class BundleResult:
             f"外字 {g['code']} {g['mj'] or ''} → {g['to_code'] or '-'} {g['action']} ×{g['count']}"
             for g in self.characters
         ]
-        lines.append(
-            f"bundle {self.bundle} ({self.encoding}, {self.format}); "
-            f"check with: cd {self.bundle} && sha256sum -c SHA256SUMS"
-        )
+        lines.append(message("load.bundle-done", bundle=self.bundle, encoding=self.encoding, format=self.format))
         return lines
 
     def to_dict(self) -> dict[str, Any]:

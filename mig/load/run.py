@@ -42,6 +42,8 @@ from mig.gaiji.policy import (
     GaijiPolicyError,
     get_policy,
 )
+from mig.i18n import text
+from mig.jp import pad_display
 from mig.load.ddl import Column, ColumnShape, columns_for, ddl_for, table_name
 from mig.load.targets import (
     Progress,
@@ -128,7 +130,7 @@ class LoadResult:
         >>> LoadResult("run", "sqlite:///x.db", False, (), 0.5, run_id="ab" * 32).summary_lines()[-1]
         'run abababababab → sqlite:///x.db'
         """
-        lines = [f"{'table':<14} {'read':>10} {'loaded':>10} {'rejected':>10} {'seconds':>8}"]
+        lines = [summary_header("load.col-loaded")]
         lines += [
             f"{f.table:<14} {f.rows_read:>10} {f.rows_loaded:>10} {f.rows_load_rejected:>10} "
             f"{f.seconds:>8.2f}"
@@ -139,7 +141,7 @@ class LoadResult:
                 why = ", ".join(
                     f"{r['sqlstate']} {r['constraint'] or '-'} ×{r['count']}" for r in f.load_rejects
                 )
-                lines.append(f"refused {f.table}: {why} → {f.rejects_file}")
+                lines.append(text("load.refused", table=f.table, why=why, file=f.rejects_file))
         lines += [
             f"外字 {f.table}: {g['code']} {g['mj'] or ''} → {g['to_code'] or '-'} {g['action']} ×{g['count']}"
             for f in self.files
@@ -147,12 +149,11 @@ class LoadResult:
         ]
         extract_rejected = sum(f.rows_rejected for f in self.files)
         stay = (
-            f"; {extract_rejected} rows rejected by the extract stay in "
-            f"{Path(self.run_dir) / 'rejects'}"
+            text("load.extract-rejects-stay", count=extract_rejected, folder=Path(self.run_dir) / "rejects")
             if extract_rejected
             else ""
         )
-        lines.append(f"run {self.run_id[:12]} → {self.target}{stay}")
+        lines.append(text("load.run-to-target", run=self.run_id[:12], target=self.target) + stay)
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -671,3 +672,20 @@ def _write(
             if progress is not None:
                 progress(batch.num_rows)
         return written, refused, None
+
+
+def summary_header(written: str) -> str:
+    """The column heads of a load or bundle summary (``written``: the id of the third
+    column's word), in the current language, aligned by display width.
+
+    >>> from mig.i18n import set_lang
+    >>> set_lang("en")
+    >>> summary_header("load.col-loaded")
+    'table                read     loaded   rejected  seconds'
+    >>> set_lang(None)
+    """
+    return (
+        f"{pad_display(text('load.col-table'), 14)} {pad_display(text('load.col-read'), 10, '>')} "
+        f"{pad_display(text(written), 10, '>')} {pad_display(text('load.col-rejected'), 10, '>')} "
+        f"{pad_display(text('load.col-seconds'), 8, '>')}"
+    )

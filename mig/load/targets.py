@@ -9,15 +9,16 @@ ones do; :func:`register_target` adds one at run time (it wins over an entry poi
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote
 
 import pyarrow as pa
 
-from mig.errors import ConfigError, UnknownNameError
+from mig.errors import ConfigError, Msg, UnknownNameError
 from mig.load.ddl import Column, ColumnShape
 
 Progress = Callable[[int], None]
@@ -209,6 +210,29 @@ def url_scheme(url: str) -> str:
             f"not a load target URL: {redact_url(url)!r}; expected e.g. sqlite:///out.db"
         )
     return match.group(1).lower()
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def url_from_env(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The target URL held by the environment variable ``name`` (``--url-env``): a URL
+    with a password then never appears on a command line (``ps``, shell history). The
+    value is never shown; an unset or empty variable is a :class:`ConfigError` naming it.
+
+    >>> url_from_env("MIG_TARGET", {"MIG_TARGET": "sqlite:///x.db"})
+    'sqlite:///x.db'
+    >>> url_from_env("MIG_TARGET", {})
+    Traceback (most recent call last):
+    ...
+    mig.errors.ConfigError: --url-env MIG_TARGET: the environment variable MIG_TARGET is not set or empty
+    """
+    if not _ENV_NAME.fullmatch(name):
+        raise ConfigError(Msg("load.url-env-name", name=repr(name)))
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    if not value:
+        raise ConfigError(Msg("load.url-env-unset", name=name))
+    return value
 
 
 def open_target(url: str) -> Target:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeGuard
 
-from mig.errors import InputError
+from mig.errors import InputError, Msg
 from mig.fs import read_json
 from mig.layout import Item, Layout, entry_name_problem
 
@@ -530,6 +530,9 @@ def write_manifest(run_dir: Path, manifest: Manifest) -> None:
     from mig.run.writer import write_json  # see verify_outputs
 
     write_json(Path(run_dir) / MANIFEST_NAME, manifest.to_dict())
+    from mig.run.log import log_manifest
+
+    log_manifest(manifest)
 
 
 def file_digest(path: Path, root: Path | None = None) -> FileDigest:
@@ -546,10 +549,10 @@ def file_digest(path: Path, root: Path | None = None) -> FileDigest:
 def _read_json(run_dir: Path) -> tuple[Path, Any]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise InputError(str(run_dir), "run directory not found")
+        raise InputError(str(run_dir), Msg("errors.run-dir-not-found"))
     path = run_dir / MANIFEST_NAME
     if not path.exists():
-        raise InputError(str(path), "manifest not found; is this a run directory?")
+        raise InputError(str(path), Msg("errors.manifest-not-found"))
     return path, read_json(path, what="manifest")
 
 

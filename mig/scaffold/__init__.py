@@ -2,8 +2,8 @@
 
 The project's files are templates in ``mig/scaffold/template/`` (shipped inside the
 package); ``.tmpl`` files have their placeholders replaced (``__NAME__``, ``__PACKAGE__``,
-``__DIST__``, ``__CLASS__``, ``__MIG_VERSION__``, in paths too), other files are copied as
-they are. The project is built beside its target and appears complete or not at all
+``__DIST__``, ``__CLASS__``, ``__MIG_VERSION__``, ``__MIG_DISTRIBUTION__``, in paths too),
+other files are copied as they are. The project is built beside its target and appears complete or not at all
 (:func:`mig.fs.output_dir`); an existing path is never written into.
 
 >>> names("fixed_text")
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mig.errors import ConfigError, OutputExistsError
 from mig.fs import Owner, output_dir, write_bytes
-from mig.version import __version__
+from mig.version import DISTRIBUTION, __version__
 
 __all__ = ["TEMPLATE", "names", "new_adapter"]
 
@@ -67,6 +67,7 @@ def new_adapter(name: str, out: Path | None = None, *, installed: list[str] | No
     if installed and name in installed:
         raise ConfigError(f"adapter name {name!r} is already registered by an installed plugin; choose another")
     values["__MIG_VERSION__"] = __version__
+    values["__MIG_DISTRIBUTION__"] = DISTRIBUTION
     target = Path(out) if out is not None else Path.cwd() / values["__DIST__"]
     if target.exists() or target.is_symlink():
         raise OutputExistsError(f"{target}: already exists; refusing to write into it (give a new --out)")

@@ -1,4 +1,5 @@
-"""``mig validate``: check intermediate files produced by anyone against a layout.
+"""``mig validate``: check intermediate files produced by anyone against a layout, or a
+whole run directory against the layouts its manifest names.
 
 Reads intermediate CSV (any supported encoding, header = 項目名称) or Parquet in batches,
 runs the same vectorised rules as ``extract`` and returns a :class:`~mig.validation.report.Report`.
@@ -14,10 +15,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mig.errors import ConfigError, InputError, MigError
-from mig.layout import Layout, get_layout
+from mig.errors import ConfigError, InputError, MigError, Msg
+from mig.layout import Item, Layout, get_layout
 from mig.plugin import empty_rejects
 from mig.registry import get_adapter
+from mig.run.manifest import DATA_DIR, ManifestFile, data_csv, data_parquet, load_manifest
 from mig.validation.batch import validate_batch
 from mig.validation.findings import severity_table
 from mig.validation.header import HeaderMatch
@@ -127,6 +129,56 @@ def validate_files(
     return report
 
 
+def validate_run(run_dir: Path, *, show_values: bool = False) -> Report:
+    """Validate the data files of a run directory, each against the layout its manifest
+    names (with the extension items the manifest declares), in manifest order; foreign
+    keys are checked against the referenced layout's data file in the same run.
+
+    The typed manifest reader (:func:`mig.run.manifest.load_manifest`) checks the manifest
+    first: a folder that is not a run directory is an :class:`~mig.errors.InputError`.
+    """
+    run_dir = Path(run_dir)
+    manifest = load_manifest(run_dir)
+    files = {entry.layout: _run_data_file(run_dir, entry) for entry in manifest.files}
+    severities = severity_table()
+    report = Report("validate", __version__, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), show_values)
+    key_cache: dict[tuple[str, str], pl.Series] = {}
+    for entry in manifest.files:
+        layout = _run_layout(entry)
+        keys: dict[str, pl.Series | None] = {}
+        for fk in layout.foreign_keys:
+            ref = files.get(fk.layout)
+            if ref is None:
+                keys[fk.layout] = None  # not in this run: reported as an unchecked reference
+                continue
+            if (fk.layout, fk.target_item) not in key_cache:
+                key_cache[fk.layout, fk.target_item] = read_key_column(ref, fk.target_item)
+            keys[fk.layout] = key_cache[fk.layout, fk.target_item]
+        report.files.append(_validate_one(files[entry.layout], layout, keys, severities, None, show_values))
+    return report
+
+
+def _run_data_file(run_dir: Path, entry: ManifestFile) -> Path:
+    """The data file of ``entry``: its Parquet file when the manifest lists one, else its CSV."""
+    for name in (data_parquet(entry.layout), data_csv(entry.layout)):
+        if entry.output(name) is not None:
+            return run_dir / name
+    raise InputError(str(run_dir / DATA_DIR), f"the manifest lists no data file of layout {entry.layout}")
+
+
+def _run_layout(entry: ManifestFile) -> Layout:
+    """The layout of a manifest entry, with the extension items the run declared."""
+    layout = get_layout(entry.layout)
+    extra = [
+        Item(
+            no=0, name=i.name, type=i.type, length=i.length, scale=i.scale,  # type: ignore[arg-type]
+            bytes=i.bytes, required=i.required, unknown=i.unknown or "none",  # type: ignore[arg-type]
+        )
+        for i in entry.items if i.extension and i.name not in layout.item_names
+    ]
+    return layout.with_extensions(extra)
+
+
 def _validate_one(
     path: Path,
     layout: Layout,
@@ -136,7 +188,7 @@ def _validate_one(
     show_values: bool,
 ) -> FileReport:
     if not path.is_file():
-        raise InputError(str(path), "no such file")
+        raise InputError(str(path), Msg("errors.no-such-file-rule"))
     file_report = FileReport(layout=layout.id, layout_name=layout.name)
     accumulator = FindingAccumulator(show_values)
     rows_in = rows_rejected = 0
