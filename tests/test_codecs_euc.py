@@ -138,7 +138,7 @@ def test_truncated_or_invalid_euc_jp_is_one_line_exit_3(tmp_path: Path, tail: by
     path.write_bytes(to_euc("KOJIN_NO,SHIMEI\n1,山田\n2,田中") + tail)
     mapping = tmp_path / "m.toml"
     mapping.write_text(
-        'adapter = "csv"\n[source]\nencoding = "euc-jp"\n[[files]]\nlayout = "juki-jumin"\ninputs = ["JUMIN*.csv"]\n'
+        'adapter = "csv"\n[severity]\n"required-missing" = "warning"\n[source]\nencoding = "euc-jp"\n[[files]]\nlayout = "juki-jumin"\ninputs = ["JUMIN*.csv"]\n'
         '[files.items]\n"宛名番号" = { column = "KOJIN_NO" }\n"氏名" = { column = "SHIMEI" }\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["extract", str(path), "-m", str(mapping), "-o", str(tmp_path / "run")])
     assert result.exit_code == ExitCode.UNREADABLE_INPUT, result.output

@@ -92,6 +92,11 @@ def test_a_required_item_without_mapping_stops_before_any_row(export: DemoExport
         "mig: error: mapping.toml [[files]] 2 (juki-jumin): required item(s) with no mapping: 宛名番号, 氏名"
     )
     assert not out.exists()
+    # a mapping that lowers required-missing keeps such records: it asked for them, so it runs
+    mapping.write_text(cut.replace("[severity]\n", '[severity]\n"required-missing" = "warning"\n', 1), encoding="utf-8")
+    kept = run("extract", "-m", str(mapping), "-o", str(out), "-q", *inputs(export))
+    assert kept.exit_code in (0, 1), kept.stderr
+    assert pl.read_parquet(out / "data" / "juki-jumin.parquet")["氏名"].null_count() > 0
 
 
 def test_extract_prints_the_demo_summary(export: DemoExport, tmp_path: Path) -> None:

@@ -120,11 +120,14 @@ def print_counts(files: Sequence[ManifestFile], run_dir: Path) -> None:
     """The per-layout counts table of a run directory (``mig extract``, ``mig demo``)."""
     from mig.run.manifest import REPORT_HTML
 
-    click.echo(f"{'layout':<14} {'rows_in':>10} {'rows_out':>10} {'rejected':>10}")
+    from mig.jp import pad_display
+
+    heads = [text(f"extract.counts-{key}") for key in ("rows-in", "rows-out", "rejected")]
+    click.echo(" ".join([pad_display(text("extract.counts-layout"), 14), *(pad_display(h, 10, ">") for h in heads)]))
     for f in files:
         rows_in = "" if f.rows_in is None else f.rows_in
         click.echo(f"{f.layout:<14} {rows_in:>10} {f.rows_out:>10} {f.rows_rejected:>10}")
-    click.echo(f"run directory: {run_dir}  (report: {run_dir / REPORT_HTML})")
+    click.echo(text("extract.counts-run-directory", run_dir=run_dir, report=run_dir / REPORT_HTML))
 
 
 def run_summary_lines(report: Report, manifest: Manifest) -> list[str]:

@@ -14,6 +14,7 @@ from mig.cli.common import (
     quiet_option,
     user_errors,
 )
+from mig.i18n import text
 
 
 @click.command()
@@ -34,6 +35,6 @@ def demo(out: Path, rows: int, seed: int, force: bool, gaiji_registry: bool, qui
     if as_json:
         emit_json(result.to_dict())
         return
-    click.echo(f"legacy export: {result.export_dir}")
+    click.echo(text("extract.demo-legacy-export", path=result.export_dir))
     print_run_summary(result.run.report, result.run.run_manifest, result.run_dir)
-    click.echo(f"loaded into:   {result.database}")
+    click.echo(text("extract.demo-loaded-into", path=result.database))

@@ -511,7 +511,8 @@ def apply_mapping(
 def require_mapped(mapping: Mapping) -> None:
     """Every required item of every ``[[files]]`` has a mapping, or one :class:`ConfigError`
     listing those that have none (before any row is read: otherwise each record would be
-    rejected as ``required-missing``).
+    rejected as ``required-missing``). A mapping that lowers ``required-missing`` below
+    ``error`` in its ``[severity]`` keeps such records, so there the check is skipped.
 
     >>> from mig.layout import Item, Layout
     >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "氏名", "全角文字", 10, required=True),))
@@ -520,6 +521,8 @@ def require_mapped(mapping: Mapping) -> None:
     ...
     mig.errors.ConfigError: m.toml [[files]] 1 (t): required item(s) with no mapping: 氏名
     """
+    if mapping.severity.get("required-missing", "error") != "error":
+        return
     for n, file in enumerate(mapping.files, 1):
         mapped = {item.target for item in file.items}
         unmapped = [item.name for item in file.layout.items if item.required and item.name not in mapped]
