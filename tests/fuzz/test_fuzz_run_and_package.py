@@ -167,7 +167,10 @@ def test_load_and_audit_any_manifest(manifest: bytes) -> None:
             result = mig(*args)
             check_result(result)
             assert result.exit_code in (0, 1), result.output  # what is in a package is a finding
-        assert {k: v for k, v in snapshot(root).items() if k != "out.db"} == before, "audit changed the package"
+        # the one file an audit adds: its report, beside the package (run → run.audit.html)
+        after = snapshot(root)
+        assert "run.audit.html" in after, "the audit wrote no report beside the package"
+        assert {k: v for k, v in after.items() if k not in ("out.db", "run.audit.html")} == before, "audit changed the package"
 
 
 # -- packages -----------------------------------------------------------------------------
@@ -234,7 +237,12 @@ def test_audit_any_zip_package(package: bytes, max_mib: int, ratio: float) -> No
             tempfile.tempdir = None
         check_result(result)
         assert result.exit_code in (0, 1), result.output
-        assert snapshot(Path(tmp)) == before, "the audit wrote outside its work directory or changed the package"
+        after = snapshot(Path(tmp))
+        report_file = "a/b/handover.audit.html"  # the one file an audit adds: its report, beside the package
+        assert report_file in after, "the audit wrote no report beside the package"
+        assert {k: v for k, v in after.items() if k != report_file} == before, (
+            "the audit wrote outside its work directory or changed the package"
+        )
         assert not any(work.iterdir()), "the audit's work directory was not removed"
         assert not any(p.name.startswith("evil-") for p in Path(tmp).rglob("*"))
         assert not Path("/tmp/evil-QZX7.csv").exists()
