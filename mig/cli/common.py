@@ -118,9 +118,8 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
 
 def print_counts(files: Sequence[ManifestFile], run_dir: Path) -> None:
     """The per-layout counts table of a run directory (``mig extract``, ``mig demo``)."""
-    from mig.run.manifest import REPORT_HTML
-
     from mig.jp import pad_display
+    from mig.run.manifest import REPORT_HTML
 
     heads = [text(f"extract.counts-{key}") for key in ("rows-in", "rows-out", "rejected")]
     click.echo(" ".join([pad_display(text("extract.counts-layout"), 14), *(pad_display(h, 10, ">") for h in heads)]))
