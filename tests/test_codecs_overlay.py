@@ -217,6 +217,32 @@ def test_preview_applies_the_overlay(tmp_path: Path) -> None:
     assert shimei(plain)[0] == written[record] and shimei(swapped)[0] == swap[written[record]]
 
 
+def test_preview_mapped_applies_the_overlay_as_extract_does(tmp_path: Path) -> None:
+    """``mig preview --mapped`` reads through the same source side as ``preview`` and
+    ``extract``: the overlay named in [source] changes the mapped 氏名, the adapter never
+    sees the key."""
+    from mig.extract.preview import preview_mapped
+
+    data, mapping, written = _sample_with_kago(tmp_path / "legacy")
+    record = min(written)
+    (mapping.parent / "site-jef.csv").write_text(SWAP, encoding="utf-8")
+    # preview --mapped shows the first [[files]] that reads the file: keep the 住民 one only
+    text = mapping.read_text(encoding="utf-8")
+    first = text.index("[[files]]")
+    mapping.write_text(text[:first] + text[text.index("[[files]]", first + 1):], encoding="utf-8")
+
+    def shimei() -> str:
+        result = preview_mapped(mapping, data, limit=record)
+        found = next(r for r in result["records"] if r["record"] == record)
+        return str(next(i["value"] for i in found["items"] if i["name"] == "氏名"))
+
+    plain = shimei()
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('charset = "jef-ebcdik"', 'charset = "jef-ebcdik"\noverlay = "site-jef.csv"'), encoding="utf-8")
+    swap = {KAGO_OLD: KAGO_NEW, KAGO_NEW: KAGO_OLD}
+    assert plain[0] == written[record] and shimei()[0] == swap[written[record]]
+
+
 def test_a_single_byte_overlay_row_changes_that_byte_only(tmp_path: Path) -> None:
     path = tmp_path / "yen.csv"
     path.write_text(HEADER + "jef-ebcdik,5B,U+00A5,site prints ¥ at 0x5B,tanaka,2025-04-01\n", encoding="utf-8")

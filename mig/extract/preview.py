@@ -14,19 +14,58 @@ over :func:`preview_source` and :func:`format_preview`.
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mig.charsets import is_control, is_private_use, is_variation_selector
-from mig.codecs.overlay import OVERLAY_KEY, VARIANT_KEY, check_variant, load_overlay, overlay_scope
-from mig.codecs.tilde import NORMALISE_KEY
+from mig.codecs.overlay import (
+    OVERLAY_KEY,
+    VARIANT_KEY,
+    Overlay,
+    check_variant,
+    load_overlay,
+    overlay_scope,
+)
+from mig.codecs.tilde import NORMALISE_KEY, Normalise, check_normalise
 from mig.errors import ConfigError
-from mig.extract.mapping import load_mapping
+from mig.extract.mapping import Mapping, load_mapping
 from mig.plugin import Previewable
-from mig.registry import adapter_info, open_reader
+from mig.registry import AdapterInfo, adapter_info, open_reader
 from mig.validation.findings import declare_finding_types
 
 PREVIEW_BATCH_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class _Source:
+    """How a preview reads a file, as ``mig extract`` would: the adapter, the options it
+    gets, and what mig itself applies around it (site overlay, table variant, 〜 family)."""
+
+    name: str
+    plugin: AdapterInfo
+    options: dict[str, Any]
+    overlay: Overlay | None
+    variant: str | None
+    normalise: Normalise
+
+
+def _source(
+    mapping: Mapping, mapping_path: Path, adapter: str | None, file_source: dict[str, Any], **context: Any
+) -> _Source:
+    name = adapter or mapping.adapter
+    if not name:
+        raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
+    plugin = adapter_info(name)
+    declare_finding_types(plugin.name, plugin.finding_types)
+    options: dict[str, Any] = {
+        **mapping.source, **file_source, "_mapping_dir": str(mapping_path.parent.resolve()), **context,
+    }
+    overlay_name = options.pop(OVERLAY_KEY, None)  # mig applies these, not the adapter
+    normalise = check_normalise(options.pop(NORMALISE_KEY, "none"))
+    variant = check_variant(options.pop(VARIANT_KEY, None))
+    overlay = load_overlay((mapping_path.parent / str(overlay_name)).resolve()) if overlay_name else None
+    return _Source(name, plugin, options, overlay, variant, normalise)
 
 
 def preview_source(
@@ -41,22 +80,13 @@ def preview_source(
     ``error``).
     """
     mapping = load_mapping(mapping_path)
-    name = adapter or mapping.adapter
-    if not name:
-        raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
-    plugin = adapter_info(name)
-    declare_finding_types(plugin.name, plugin.finding_types)
     matching = [f for f in mapping.files if any(fnmatch.fnmatch(input_path.name, p) for p in f.inputs)]
     file_source: dict[str, Any] = dict(getattr(matching[0], "source", {}) or {}) if matching else {}
-    options: dict[str, Any] = {
-        **mapping.source, **file_source, "_mapping_dir": str(mapping_path.parent.resolve()),
-    }
-    overlay_name = options.pop(OVERLAY_KEY, None)  # a site overlay: applied by mig, not the adapter
-    options.pop(NORMALISE_KEY, None)  # the 〜 family normalisation applies to extract's output only
-    variant = check_variant(options.pop(VARIANT_KEY, None))
-    overlay = load_overlay((mapping_path.parent / str(overlay_name)).resolve()) if overlay_name else None
-    with overlay_scope(overlay, variant):
-        reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
+    # the 〜 family normalisation applies to extract's output, not to the raw field view
+    src = _source(mapping, mapping_path, adapter, file_source)
+    name = src.name
+    with overlay_scope(src.overlay, src.variant):
+        reader = open_reader(src.plugin, input_path, src.options, batch_bytes=PREVIEW_BATCH_BYTES)
         if isinstance(reader, Previewable):
             records: list[dict[str, Any]] = reader.preview(limit)
         else:
@@ -85,7 +115,7 @@ def preview_mapped(
     ``findings`` (``item``, ``type``, ``severity``, ``message``, ``value``).
     """
     from mig.extract.mapping import apply_mapping, require_mapped
-    from mig.extract.run import first_records
+    from mig.extract.run import _scoped, first_records, normalised
     from mig.gaiji.resolve import resolve_frame
     from mig.validation.batch import validate_batch
     from mig.validation.findings import message
@@ -94,22 +124,19 @@ def preview_mapped(
 
     mapping = load_mapping(mapping_path)
     require_mapped(mapping)
-    name = adapter or mapping.adapter
-    if not name:
-        raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
-    plugin = adapter_info(name)
-    declare_finding_types(plugin.name, plugin.finding_types)
     matching = [f for f in mapping.files if any(fnmatch.fnmatch(input_path.name, p) for p in f.inputs)]
     if not matching:
         patterns = "; ".join(f"{f.layout.id}: {', '.join(f.inputs)}" for f in mapping.files)
         raise ConfigError(f"{input_path.name}: matches no [[files]] inputs pattern ({patterns})")
     file_mapping = matching[0]
     layout = file_mapping.layout
-    options: dict[str, Any] = {
-        **mapping.source, **file_mapping.source, "_mapping_dir": str(mapping_path.parent.resolve()),
-        "_columns": file_mapping.source_columns, "_siblings": [],
-    }
-    reader = open_reader(plugin, input_path, options, batch_bytes=PREVIEW_BATCH_BYTES)
+    src = _source(
+        mapping, mapping_path, adapter, dict(file_mapping.source),
+        _columns=file_mapping.source_columns, _siblings=[],
+    )
+    name = src.name
+    with overlay_scope(src.overlay, src.variant):
+        reader = open_reader(src.plugin, input_path, src.options, batch_bytes=PREVIEW_BATCH_BYTES)
     masked_items = {item.name for item in layout.items if item.check == "個人番号"}
     masked_columns = {c for m in file_mapping.items if m.target in masked_items for c in m.source_columns}
     spec = {m.target: m for m in file_mapping.items}
@@ -117,9 +144,9 @@ def preview_mapped(
     keys = KeyTracker(layout)
     records: list[dict[str, Any]] = []
     seen = 0
-    batches = reader.batches()
+    batches = _scoped(reader.batches(), src.overlay, src.variant)
     for batch in batches:  # a preview: at most ``limit`` records, looped over for display
-        batch = first_records(batch, limit - seen)
+        batch = normalised(first_records(batch, limit - seen), src.normalise, {})
         seen += batch.rows_in
         mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps, show_values=True)
         mapped = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})

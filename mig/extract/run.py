@@ -236,7 +236,7 @@ def extract(
                     if limit is not None:
                         batch = first_records(batch, limit - rows_in)
                     batch = _offset_rows(batch, row_base)
-                    batch = _normalised(batch, normalise, file_report.normalised)
+                    batch = normalised(batch, normalise, file_report.normalised)
                     rows_in += batch.rows_in
                     mapped, result = _process_batch(
                         batch, path, reader.encoding, file_mapping, mapping, severities, keys,
@@ -336,7 +336,7 @@ def _without_overlay(source: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in source.items() if k not in (OVERLAY_KEY, NORMALISE_KEY, VARIANT_KEY)}
 
 
-def _normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int]) -> SourceBatch:
+def normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int]) -> SourceBatch:
     """The batch with its text normalised (mig.codecs.tilde), the replacements added to ``counts``."""
     if normalise == "none":
         return batch
