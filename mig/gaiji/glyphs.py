@@ -10,12 +10,17 @@ Two kinds of font are read:
   point only, so a copy of the font whose cmap maps ``U+F0000 + glyph id`` to every glyph
   is written once into the user cache (:func:`cache_dir`) and rendered from.
 
-Similarity (:class:`GlyphIndex`): every glyph is rendered at 64 px and reduced to a
-256-number feature — the ink is moment-normalised (centre of mass to the centre, the
-larger of its two standard deviations to a fixed size, so a vendor font that fills the
-em square and one with margins compare equally), resampled to 48×48 with a triangle
-filter, blurred (Gaussian, σ 1.5 px), pooled to 16×16 and square-rooted; the three steps
-are one separable matrix product per glyph batch. The vectors of all MJ glyphs are
+Similarity (:class:`GlyphIndex`): every glyph is rendered at 64 px (a vendor bitmap is
+taken as it is, 16 px and up) and reduced to a 256-number feature — the ink is
+moment-normalised (centre of mass to the centre, the larger of its two standard
+deviations to a fixed size, so a vendor font that fills the em square and one with
+margins compare equally) and resampled to 48×48 with a triangle filter (one separable
+matrix product per glyph batch); then **stroke directions** (feature version 3): the
+image is blurred (σ 1 px, so 1-bit staircases become slopes), its gradient's doubled
+angle is split into four unsigned orientations (horizontal, vertical, two diagonals),
+each blurred (σ 2 px) and pooled to 8×8, and square-rooted. Edges rather than ink make
+the feature robust to stroke width (gothic vs 明朝) and to 1-bit aliasing: on 24×24 1-bit
+Noto Sans CJK bitmaps top-1 rose from 69 % (ink density, version 2) to 89 %. The vectors of all MJ glyphs are
 centred and partly whitened (PCA, each component divided by ``sqrt(eigenvalue +
 mean eigenvalue)``) and L2-normalised; a query's similarity to all MJ glyphs is then one
 matrix product (cosine, −1…1). The index (≈30 MB) is cached under :func:`cache_dir`,
@@ -59,7 +64,9 @@ __all__ = [
     "VendorFont",
     "cache_dir",
     "find_mj_font",
+    "glyph_confidence",
     "glyph_features",
+    "glyph_margin",
     "index_key",
     "png_data_uri",
 ]
@@ -69,7 +76,7 @@ UInt8Array = npt.NDArray[np.uint8]
 PILImage = Any
 """A ``PIL.Image.Image`` (typed loosely: Pillow is imported lazily)."""
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 """Bumped whenever the feature computation changes (part of the index cache key)."""
 
 RENDER_EM = 64
@@ -77,8 +84,10 @@ RENDER_EM = 64
 _CANVAS = 96
 _NORM = 48
 _SPREAD = 2.0  # the normalised square spans ±SPREAD standard deviations of the ink
-_BLUR = 1.5
-_GRID = 16
+_BLUR = 1.0
+_DIRECTION_GRID = 8
+_POOL_BLUR = 2.0
+_GRID = 16  # 4 orientations × 8 × 8 = 16 × 16 numbers
 _BATCH = 1024
 _MIN_WHITEN = 4  # whiten only with at least this many glyphs per feature dimension
 
@@ -377,7 +386,8 @@ def _pool_matrix(n: int, grid: int) -> FloatArray:
     return pool
 
 
-_REDUCE = _pool_matrix(_NORM, _GRID) @ _gauss_matrix(_NORM, _BLUR)  # (16, 48): blur then pool
+_SMOOTH = _gauss_matrix(_NORM, _BLUR)  # (48, 48): before the gradient, so 1-bit steps become slopes
+_DIRECTION_POOL = _pool_matrix(_NORM, _DIRECTION_GRID) @ _gauss_matrix(_NORM, _POOL_BLUR)  # (8, 48)
 
 
 def _stack(inks: Sequence[UInt8Array]) -> FloatArray:
@@ -404,9 +414,10 @@ def _sampling(center: FloatArray, scale: FloatArray) -> FloatArray:
     return (weights / radius).astype(np.float32)
 
 
-def _features_batch(inks: Sequence[UInt8Array]) -> FloatArray:
+def _normalise(inks: Sequence[UInt8Array]) -> FloatArray:
+    """(n, NORM, NORM) moment-normalised ink (0…1): centre of mass to the centre, the larger
+    standard deviation to a fixed share of the square; one batched product, no per-pixel Python."""
     a = _stack(inks)
-    n = len(a)
     rows = a.sum(axis=2)  # (n, C): ink per row
     cols = a.sum(axis=1)
     total = rows.sum(axis=1) + np.float32(1e-6)
@@ -416,13 +427,35 @@ def _features_batch(inks: Sequence[UInt8Array]) -> FloatArray:
     sy = np.sqrt((rows * (pixel[None, :] - cy[:, None]) ** 2).sum(axis=1) / total)
     sx = np.sqrt((cols * (pixel[None, :] - cx[:, None]) ** 2).sum(axis=1) / total)
     scale = np.maximum(np.maximum(sx, sy), 1.0) * np.float32(2 * _SPREAD)
-    left = _REDUCE[None, :, :] @ _sampling(cy, scale)  # (n, 16, C)
-    right = _REDUCE[None, :, :] @ _sampling(cx, scale)
-    feats = (left @ a @ right.transpose(0, 2, 1)).reshape(n, -1)
+    out: FloatArray = _sampling(cy, scale) @ a @ _sampling(cx, scale).transpose(0, 2, 1)
+    return out
+
+
+def _describe(normed: FloatArray) -> FloatArray:
+    """Stroke-direction features of moment-normalised glyphs (see the module docstring):
+    blur, central-difference gradient, its doubled angle split into four unsigned
+    orientations (—, ╱, │, ╲), each blurred and pooled to 8×8, square-rooted, L2-normalised."""
+    n = len(normed)
+    b = _SMOOTH[None, :, :] @ normed @ _SMOOTH.T[None, :, :]
+    gy = np.zeros_like(b)
+    gx = np.zeros_like(b)
+    gy[:, 1:-1] = b[:, 2:] - b[:, :-2]
+    gx[:, :, 1:-1] = b[:, :, 2:] - b[:, :, :-2]
+    magnitude = np.sqrt(gx * gx + gy * gy) + np.float32(1e-6)
+    cos2 = (gx * gx - gy * gy) / magnitude  # |g|·cos 2θ: an edge's orientation, sign-free
+    sin2 = 2 * gx * gy / magnitude
+    channels = (np.maximum(cos2, 0), np.maximum(sin2, 0), np.maximum(-cos2, 0), np.maximum(-sin2, 0))
+    feats = np.concatenate(
+        [(_DIRECTION_POOL[None, :, :] @ c @ _DIRECTION_POOL.T[None, :, :]).reshape(n, -1) for c in channels], axis=1,
+    )
     feats = np.sqrt(np.maximum(feats, 0.0))
     norms = np.linalg.norm(feats, axis=1, keepdims=True)
     out: FloatArray = (feats / np.maximum(norms, 1e-6)).astype(np.float32)
     return out
+
+
+def _features_batch(inks: Sequence[UInt8Array]) -> FloatArray:
+    return _describe(_normalise(inks))
 
 
 def glyph_features(inks: Sequence[UInt8Array]) -> FloatArray:
@@ -609,6 +642,91 @@ class GlyphIndex:
         index = cls.build(font, names, texts, strokes, progress)
         index.save(path)
         return index
+
+
+# ---------------------------------------------------------------------------------------
+# calibrated confidence
+
+CALIBRATION_FILE = "glyph-calibration.json"
+"""The packaged calibration (``gaiji/glyph-calibration.json``), fitted by
+``benchmarks/calibrate_glyph_confidence.py`` on held-out characters and designs."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic calibration of a top candidate: P(right) = σ(w · [1, score, margin,
+    √margin, reading, reading known]) (margin: :func:`glyph_margin`); ``abstain_below``: a top glyph score under it means
+    no MJ glyph is close (the character is probably not in MJ)."""
+
+    feature_version: int
+    weights: tuple[float, ...]
+    abstain_below: float
+
+    def confidence(
+        self, score: FloatArray, margin: FloatArray, reading: FloatArray | None = None,
+        reading_known: FloatArray | None = None,
+    ) -> FloatArray:
+        """Calibrated probability that each top candidate is right (0…1)."""
+        zero = np.zeros_like(score, dtype=np.float64)
+        m = np.maximum(margin.astype(np.float64), 0.0)
+        design = np.stack([
+            np.ones_like(zero), score.astype(np.float64), m, np.sqrt(m),
+            reading.astype(np.float64) if reading is not None else zero,
+            reading_known.astype(np.float64) if reading_known is not None else zero,
+        ], axis=1)
+        out: FloatArray = (1.0 / (1.0 + np.exp(-(design @ np.asarray(self.weights, np.float64))))).astype(np.float32)
+        return out
+
+
+def load_calibration() -> Calibration | None:
+    """The packaged :class:`Calibration`, or ``None`` when there is none for the current
+    :data:`FEATURE_VERSION` (then nothing is auto-confirmed and nothing flagged)."""
+    import json
+
+    from mig.resources import data_dir
+
+    try:
+        data = json.loads((data_dir("gaiji") / CALIBRATION_FILE).read_text(encoding="utf-8"))
+        calibration = Calibration(
+            int(data["feature_version"]), tuple(float(w) for w in data["weights"]), float(data["abstain_below"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return calibration if calibration.feature_version == FEATURE_VERSION and len(calibration.weights) == 6 else None
+
+
+def glyph_margin(top: npt.NDArray[np.int64], scores: FloatArray, group: npt.NDArray[np.int64]) -> FloatArray:
+    """Per query: the first candidate's score minus the best score of a candidate of
+    another character (``group``: one id per index entry, e.g. its base character, so
+    the IVS variants of the top candidate do not eat its margin). ``top`` / ``scores``
+    from :meth:`GlyphIndex.search`, best first; without another character among them,
+    the margin over the last.
+
+    >>> top = np.array([[0, 1, 2]]); scores = np.array([[0.9, 0.88, 0.5]], np.float32)
+    >>> float(glyph_margin(top, scores, np.array([7, 7, 8]))[0].round(2))
+    0.4
+    """
+    other = group[top] != group[top[:, :1]]
+    first = np.where(other.any(axis=1), np.argmax(other, axis=1), top.shape[1] - 1)
+    out: FloatArray = (scores[:, 0] - np.take_along_axis(scores, first[:, None], axis=1)[:, 0]).astype(np.float32)
+    return out
+
+
+def glyph_confidence(
+    score: FloatArray, margin: FloatArray, reading: FloatArray | None = None, reading_known: FloatArray | None = None,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """(calibrated confidence of each top candidate, whether no MJ glyph is close) from the
+    top glyph score, its margin over the second and the reading match (0…1) when the row
+    has カナ. Without a packaged calibration: confidence 0 and nothing flagged.
+
+    >>> conf, far = glyph_confidence(np.array([0.9], np.float32), np.array([0.2], np.float32))
+    >>> conf.shape, far.dtype
+    ((1,), dtype('bool'))
+    """
+    calibration = load_calibration()
+    if calibration is None:
+        return np.zeros(len(score), np.float32), np.zeros(len(score), np.bool_)
+    return calibration.confidence(score, margin, reading, reading_known), score < calibration.abstain_below
 
 
 def index_key(font: MJFont, names: Iterable[str]) -> str:

@@ -1,0 +1,117 @@
+"""Fit the calibrated confidence of the 外字 workbench's top candidate (issue 19).
+
+Held-out data: characters of the calibration half of ``glyph_bitmaps.split`` (never
+benchmarked), drawn as 1-bit bitmaps at 24 and 32 dots with five designs (Noto Sans /
+Serif CJK JP Regular and Bold, IPAex明朝), plus glyphs that are not in MJ (two characters
+side by side; their top candidate is always wrong). Each is searched among all MJ glyphs
+(:class:`mig.gaiji.glyphs.GlyphIndex`, the cached index); a top candidate is right when
+its MJ record's base character is the drawn one.
+
+Reading signal: half the rows are given カナ — the reading a row would carry is one of the
+drawn character's MJ readings (for a not-in-MJ glyph: one of its right component's, the
+phonetic side); the top candidate's reading match is 1 when it has that reading.
+
+Fitted (IRLS, a little ridge): P(right) = σ(w · [1, score, margin, √margin, reading,
+reading known]), and ``abstain_below``: the top glyph score under which at most 2 % of the
+in-MJ characters fall (a top score that low means no MJ glyph is close). Written to
+``gaiji/glyph-calibration.json`` (a few hundred bytes) with what it was fitted on::
+
+    python benchmarks/calibrate_glyph_confidence.py [--n 3000] [--seed 1] [--out gaiji/glyph-calibration.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_glyph_match import MARGIN_DEPTH, _index, _truth, base_groups  # noqa: E402
+from glyph_bitmaps import DESIGNS, Readings, bitmaps, composed, composed_pairs, eligible_chars, split  # noqa: E402
+
+from mig.gaiji.glyphs import FEATURE_VERSION, MJFont, glyph_features, glyph_margin  # noqa: E402
+
+TRAIN_DESIGNS = ("gothic", "serif", "gothic-bold", "serif-bold", "ipaex")
+SIZES = (24, 32)
+FLAG_IN_MJ = 0.02
+
+
+def design_matrix(score: Any, margin: Any, reading: Any, known: Any) -> Any:
+    """The calibration's inputs, as :class:`mig.gaiji.glyphs.Calibration` computes them."""
+    m = np.maximum(margin, 0.0)
+    return np.stack([np.ones_like(score), score, m, np.sqrt(m), reading, known], axis=1).astype(np.float64)
+
+
+def fit_logistic(x: Any, y: Any, ridge: float = 1e-3, steps: int = 50) -> Any:
+    """Logistic regression by iteratively reweighted least squares."""
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(x @ w)))
+        grad = x.T @ (p - y) + ridge * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + ridge * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=3000, help="calibration characters")
+    parser.add_argument("--composed", type=int, default=300, help="not-in-MJ glyphs per design and size")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "gaiji" / "glyph-calibration.json")
+    args = parser.parse_args(argv)
+    designs = [d for d in TRAIN_DESIGNS if DESIGNS[d][1].is_file()]
+    index, _, _ = _index(MJFont())
+    _ucs, base = _truth(index)
+    groups = base_groups(index)
+    _bench, calibration = split(eligible_chars(designs))
+    rng = np.random.default_rng(args.seed)
+    chars = [calibration[i] for i in sorted(rng.choice(len(calibration), size=min(args.n, len(calibration)), replace=False))]
+    pairs = composed_pairs(calibration, args.composed, args.seed)
+    readings = Readings(index.names)
+    xs, ys = [], []
+    in_mj_scores = []
+    for design in designs:
+        for size in SIZES:
+            truth = chars + [right for _, right in pairs]
+            inks = bitmaps(design, chars, size) + composed(design, pairs, size)
+            top, scores = index.search(glyph_features(inks), MARGIN_DEPTH)
+            right = np.zeros(len(inks))
+            right[:len(chars)] = base[top[:len(chars), 0]] == np.asarray(chars)
+            reading, known = readings.match(truth, top[:, 0], rng.random(len(inks)) < 0.5, rng)
+            xs.append(design_matrix(scores[:, 0], glyph_margin(top, scores, groups), reading, known))
+            ys.append(right)
+            in_mj_scores.append(scores[:len(chars), 0])
+            print(f"{design}-{size}: top-1 {right[:len(chars)].mean():.1%}", flush=True)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    w = fit_logistic(x, y)
+    abstain_below = float(np.quantile(np.concatenate(in_mj_scores), FLAG_IN_MJ))
+    p = 1 / (1 + np.exp(-(x @ w)))
+    for level in (0.99, 0.995):
+        chosen = p >= level
+        print(f"calibration set: confidence ≥ {level}: {chosen.mean():.1%} confirmed, precision {y[chosen].mean():.2%}")
+    out = {
+        "feature_version": FEATURE_VERSION,
+        "weights": [round(float(v), 6) for v in w],
+        "abstain_below": round(abstain_below, 6),
+        "inputs": ["1", "score", "margin", "sqrt(margin)", "reading", "reading_known"],
+        "fitted_on": {
+            "script": "benchmarks/calibrate_glyph_confidence.py", "characters": len(chars), "not_in_mj": len(pairs),
+            "designs": [DESIGNS[d][0] for d in designs], "sizes": list(SIZES), "seed": args.seed,
+            "mj_glyphs": len(index),
+        },
+    }
+    args.out.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}: weights {out['weights']}, abstain below {abstain_below:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
