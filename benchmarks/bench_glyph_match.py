@@ -243,7 +243,15 @@ def curve(confidence: Any, correct: Any) -> dict[str, Any]:
 def bitmap_main(args: argparse.Namespace) -> int:
     """The bitmap benchmark (see the module docstring)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from glyph_bitmaps import DESIGNS, Readings, bitmaps, composed, composed_pairs, eligible_chars, split
+    from glyph_bitmaps import (
+        DESIGNS,
+        Readings,
+        bitmaps,
+        composed,
+        composed_pairs,
+        eligible_chars,
+        split,
+    )
 
     from mig.gaiji.glyphs import glyph_confidence, glyph_margin
 
@@ -269,7 +277,7 @@ def bitmap_main(args: argparse.Namespace) -> int:
           f"(seed {args.seed}) against {len(index):,} MJ glyphs; index {'loaded' if was_cached else 'built'} "
           f"in {index_seconds:.1f} s")
     header = (f"{'design':<8} {'size':>4} {'top-1':>7} {'top-5':>7} {'strict-1':>8} {'conf@P':>7} {'prec@P':>7} "
-              f"{'share@99.5':>10} {'p@70%':>7} {'abstain':>8} {'not-MJ':>7} {'s/char':>8}")
+              f"{'share@99.5':>10} {'p@70%':>7} {'abstain':>8} {'not-MJ':>7} {'in-MJ flagged':>13} {'s/char':>8}")
     print(header)
     for design in designs:
         for size in sizes:
@@ -285,7 +293,7 @@ def bitmap_main(args: argparse.Namespace) -> int:
             confidence, not_in_mj = glyph_confidence(deep_scores[:, 0], margin)
             truth_all = chars + [right for _, right in pairs]  # every row with カナ: the reading signal
             reading, has_kana = readings.match(truth_all, deep[:, 0], np.ones(len(inks), bool), np.random.default_rng(args.seed))
-            with_kana, _ = glyph_confidence(deep_scores[:, 0], margin, reading, has_kana)
+            with_kana, kana_far = glyph_confidence(deep_scores[:, 0], margin, reading, has_kana)
             truth = np.asarray(chars)[:, None]
             lenient = base[top[known]] == truth
             strict = ucs[top[known]] == truth
@@ -304,6 +312,8 @@ def bitmap_main(args: argparse.Namespace) -> int:
                     if (with_kana[known] >= args.precision).any() else None,
                     "curve": curve(with_kana[known], lenient[:, 0]),
                     "not_in_mj_abstained": float((with_kana[own] < args.precision).mean()) if len(pairs) else None,
+                    "not_in_mj_flagged": float(kana_far[own].mean()) if len(pairs) else None,
+                    "in_mj_flagged_not_in_mj": float(kana_far[known].mean()),
                 },
                 "not_in_mj_abstained": float((confidence[own] < args.precision).mean()) if len(pairs) else None,
                 "not_in_mj_flagged": float(not_in_mj[own].mean()) if len(pairs) else None,
@@ -319,15 +329,18 @@ def bitmap_main(args: argparse.Namespace) -> int:
             print(f"{design:<8} {size:>4} {run['top1']:>7.1%} {run['top5']:>7.1%} {run['strict_top1']:>8.1%} "
                   f"{run['confirmed_share']:>7.1%} {(prec if prec is not None else float('nan')):>7.1%} "
                   f"{run['curve']['share_at_0.995']:>10.1%} {run['curve']['precision_at_share']['70%']:>7.1%} "
-                  f"{run['not_in_mj_abstained'] or 0:>8.1%} {run['not_in_mj_flagged'] or 0:>7.1%} {per_char:>8.4f}")
+                  f"{run['not_in_mj_abstained'] or 0:>8.1%} {run['not_in_mj_flagged'] or 0:>7.1%} "
+                  f"{run['in_mj_flagged_not_in_mj']:>13.1%} {per_char:>8.4f}")
     print("with カナ (every row's カナ gives one of the drawn character's readings):")
-    print(f"{'design':<8} {'size':>4} {'conf@P':>7} {'prec@P':>7} {'share@99.5':>10} {'p@70%':>7} {'abstain':>8}")
+    print(f"{'design':<8} {'size':>4} {'conf@P':>7} {'prec@P':>7} {'share@99.5':>10} {'p@70%':>7} {'abstain':>8} "
+          f"{'not-MJ':>7} {'in-MJ flagged':>13}")
     for key, run in results["runs"].items():
         k = run["with_kana"]
         prec = k["confirmed_precision"]
         print(f"{key.rsplit('-', 1)[0]:<8} {run['size']:>4} {k['confirmed_share']:>7.1%} "
               f"{(prec if prec is not None else float('nan')):>7.1%} {k['curve']['share_at_0.995']:>10.1%} "
-              f"{k['curve']['precision_at_share']['70%']:>7.1%} {k['not_in_mj_abstained'] or 0:>8.1%}")
+              f"{k['curve']['precision_at_share']['70%']:>7.1%} {k['not_in_mj_abstained'] or 0:>8.1%} "
+              f"{k['not_in_mj_flagged'] or 0:>7.1%} {k['in_mj_flagged_not_in_mj']:>13.1%}")
     print("conf@P / prec@P: share of the in-MJ characters auto-confirmed at --precision and their precision; "
           "share@99.5: largest share confirmable at 99.5 % precision; p@70%: precision when confirming 70 %; "
           "abstain: not-in-MJ glyphs not auto-confirmed; not-MJ: flagged as not in MJ")

@@ -14,9 +14,12 @@ phonetic side); the top candidate's reading match is 1 when it has that reading.
 Fitted (IRLS, a little ridge): P(right) = σ(w · [1, score, margin, √margin, reading,
 reading known]), and ``abstain_below``: the top glyph score under which at most 2 % of the
 in-MJ characters fall (a top score that low means no MJ glyph is close). Written to
-``gaiji/glyph-calibration.json`` (a few hundred bytes) with what it was fitted on::
+``gaiji/glyph-calibration.json`` (a few hundred bytes) with what it was fitted on. With
+``--whitening`` it first refits the packaged whitening (``gaiji/glyph-whitening.npz``:
+the mean and PCA whitening of all MJ glyphs' features, so that an index of any candidate
+subset lives in the space the confidence is calibrated in)::
 
-    python benchmarks/calibrate_glyph_confidence.py [--n 3000] [--seed 1] [--out gaiji/glyph-calibration.json]
+    python benchmarks/calibrate_glyph_confidence.py --whitening [--n 3000] [--seed 1]
 """
 
 from __future__ import annotations
@@ -28,12 +31,30 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_glyph_match import MARGIN_DEPTH, _index, _truth, base_groups  # noqa: E402
-from glyph_bitmaps import DESIGNS, Readings, bitmaps, composed, composed_pairs, eligible_chars, split  # noqa: E402
+from glyph_bitmaps import (  # noqa: E402
+    DESIGNS,
+    Readings,
+    bitmaps,
+    composed,
+    composed_pairs,
+    eligible_chars,
+    split,
+)
 
-from mig.gaiji.glyphs import FEATURE_VERSION, MJFont, glyph_features, glyph_margin  # noqa: E402
+from mig.gaiji.glyphs import (  # noqa: E402
+    FEATURE_VERSION,
+    WHITENING_FILE,
+    GlyphIndex,
+    MJFont,
+    glyph_features,
+    glyph_margin,
+    save_whitening,
+)
+from mig.gaiji.mj import mj_table  # noqa: E402
 
 TRAIN_DESIGNS = ("gothic", "serif", "gothic-bold", "serif-bold", "ipaex")
 SIZES = (24, 32)
@@ -65,9 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=3000, help="calibration characters")
     parser.add_argument("--composed", type=int, default=300, help="not-in-MJ glyphs per design and size")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--whitening", action="store_true", help="also refit the packaged whitening (all MJ glyphs)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "gaiji" / "glyph-calibration.json")
     args = parser.parse_args(argv)
     designs = [d for d in TRAIN_DESIGNS if DESIGNS[d][1].is_file()]
+    if args.whitening:  # the whitening first: the index (and so the calibration) lives in its space
+        table = mj_table()
+        fitted = GlyphIndex.build(
+            MJFont(), table["mj"].to_list(), table.select(pl.coalesce("ivs", "ucs")).to_series().to_list(),
+            fit_whitening=True,
+        )
+        save_whitening(fitted, args.out.parent / WHITENING_FILE)
+        print(f"wrote {args.out.parent / WHITENING_FILE} (fitted on {len(fitted):,} MJ glyphs)", flush=True)
     index, _, _ = _index(MJFont())
     _ucs, base = _truth(index)
     groups = base_groups(index)

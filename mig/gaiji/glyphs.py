@@ -42,6 +42,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,7 @@ from mig.fs import atomic_file
 __all__ = [
     "FEATURE_VERSION",
     "GlyphIndex",
+    "BitmapGlyphs",
     "MJFont",
     "VendorFont",
     "cache_dir",
@@ -68,7 +70,12 @@ __all__ = [
     "glyph_features",
     "glyph_margin",
     "index_key",
+    "load_calibration",
+    "load_whitening",
+    "open_glyphs",
     "png_data_uri",
+    "save_whitening",
+    "user_area_map",
 ]
 
 FloatArray = npt.NDArray[np.float32]
@@ -276,6 +283,258 @@ class VendorFont:
         return _em_image(self._font(size), char, size)
 
 
+IMAGE_SUFFIXES = frozenset({".png", ".bmp", ".gif", ".tif", ".tiff", ".pbm", ".pgm", ".ppm", ".xbm"})
+"""Per-character glyph images read from a directory or a zip (any Pillow reads; 1-bit or grey)."""
+DEFAULT_NAMES = r"(?:(?P<unicode>U\+|u)|0x|0X)?(?P<code>[0-9A-Fa-f]{4,6})"
+"""File stems of per-character images: ``E000``, ``F040``, ``0x80A1``, ``U+E000``, ``uE000``."""
+_BITMAP_MAX = 64  # larger images are scaled down to this (features work at 48 px)
+_MAX_IMAGE_BYTES = 4 << 20  # a glyph image larger than this (in a zip: uncompressed) is not a glyph
+_MAX_GLYPHS = 200_000
+
+
+def user_area_map(encodings: Iterable[str | None]) -> dict[int, int]:
+    """Vendor code → Private Use code point through the 外字 (user-defined) area of the
+    source charsets ``encodings`` (a run's input encodings): JEF / KEIS / JIPS areas of
+    :mod:`mig.codecs` (their :class:`~mig.codecs.luts.GaijiArea`), CP932 ``F040``–``F9FC``
+    (``U+E000``–``U+E757``, as Python's cp932 decodes them) and EUC-JP ``F5A1``–``FEFE``
+    (``U+E000``…, eucJP-ms). Charsets without a user area add nothing.
+
+    >>> m = user_area_map(["cp932"]); hex(m[0xF040]), hex(m[0xF9FC])
+    ('0xe000', '0xe757')
+    >>> hex(user_area_map(["jef-ebcdic"])[0x80A1])
+    '0xe000'
+    """
+    from mig.codecs.decoders import SPECS
+    from mig.codecs.luts import GaijiArea
+
+    out: dict[int, int] = {}
+    for encoding in encodings:
+        name = (encoding or "").strip().lower().replace("_", "-")
+        areas: tuple[GaijiArea, ...] = ()
+        if name in SPECS:
+            areas = SPECS[name].gaiji
+        elif name in ("cp932", "ms932", "windows-31j", "shift-jis", "sjis", "shift-jis-2004"):
+            leads = np.arange(0xF0, 0xFA)
+            trails = np.concatenate([np.arange(0x40, 0x7F), np.arange(0x80, 0xFD)])
+            codes = (leads[:, None] << 8 | trails[None, :]).reshape(-1)
+            for i, code in enumerate(codes.tolist()):  # 1,880 table entries, built once per review
+                out.setdefault(code, 0xE000 + i)
+        elif name in ("euc-jp", "eucjp", "euc-jp-ms", "eucjp-ms"):
+            areas = (GaijiArea(0xF5, 0xFE, 0xA1, 0xFE, 0xE000),)
+        for area in areas:
+            codes_, points = area.codes()
+            for code, point in zip(codes_.tolist(), points.tolist(), strict=True):
+                out.setdefault(code, point)
+    return out
+
+
+def _image_ink(data: bytes, where: str) -> UInt8Array:
+    """The ink (255 = ink) of a glyph image: grey or 1-bit, transparency on white; dark ink
+    on light paper (an image that is mostly dark is read inverted); scaled to at most
+    :data:`_BITMAP_MAX` px."""
+    Image, _, _ = _pil()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+                rgba = image.convert("RGBA")
+                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                grey = Image.alpha_composite(paper, rgba).convert("L")
+            else:
+                grey = image.convert("L")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise InputError(where, "not an image Pillow can read") from None
+    if max(grey.size) > _BITMAP_MAX:
+        factor = _BITMAP_MAX / max(grey.size)
+        grey = grey.resize((max(1, round(grey.width * factor)), max(1, round(grey.height * factor))), Image.Resampling.BOX)
+    ink = 255 - np.asarray(grey, np.uint8)
+    if ink.size and (ink >= 128).mean() > 0.5:  # light on dark: the registration tool's negative
+        ink = 255 - ink
+    return ink.astype(np.uint8)
+
+
+class BitmapGlyphs:
+    """Vendor 外字 as bitmaps, by Private Use character: a directory or zip of glyph images
+    named by code (``E000.png``, ``F040.bmp``, ``0x80A1.png``; ``names``: a regular
+    expression the file stem must match in full, with a group ``code`` of hex digits and
+    an optional group ``unicode`` that, when it matched, makes the code a code point), or
+    a BDF bitmap font (:meth:`from_bdf`).
+
+    A code is a vendor code when ``code_map`` (:func:`user_area_map` of the run's
+    charsets) has it, else a code point when it is a Private Use one; other files are
+    ignored (counted in :attr:`ignored`). Each glyph's image is its em square.
+    """
+
+    def __init__(self, path: Path, glyphs: dict[int, UInt8Array], ignored: int = 0) -> None:
+        self.path = Path(path)
+        self._glyphs = glyphs
+        self.codepoints: frozenset[int] = frozenset(glyphs)
+        self.ignored = ignored
+
+    def has(self, char: str) -> bool:
+        """Whether there is a glyph for ``char`` (one character)."""
+        return len(char) == 1 and ord(char) in self.codepoints
+
+    def inks(self, chars: Sequence[str]) -> list[UInt8Array]:
+        """The ink of each character (for :func:`glyph_features`); nothing for a missing one."""
+        return [self._glyphs.get(ord(c), np.zeros((1, 1), np.uint8)) if len(c) == 1 else np.zeros((1, 1), np.uint8)
+                for c in chars]
+
+    def image(self, char: str, size: int = 64) -> PILImage | None:
+        """The glyph in a ``size`` px square, black on white (dots kept sharp), or ``None``."""
+        if not self.has(char):
+            return None
+        Image, _, _ = _pil()
+        ink = self._glyphs[ord(char)]
+        side = max(ink.shape)
+        square = np.zeros((side, side), np.uint8)
+        top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+        square[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+        return Image.fromarray(255 - square, "L").resize((size, size), Image.Resampling.NEAREST)
+
+    @staticmethod
+    def _codepoint(stem: str, pattern: re.Pattern[str], code_map: dict[int, int]) -> int | None:
+        match = pattern.fullmatch(stem)
+        if match is None or not match.groupdict().get("code"):
+            return None
+        code = int(match.group("code"), 16)
+        if match.groupdict().get("unicode"):
+            return code if _is_pua(code) else None
+        if code in code_map:
+            return code_map[code]
+        return code if _is_pua(code) else None
+
+    @classmethod
+    def from_images(cls, path: Path, *, names: str | None = None, code_map: dict[int, int] | None = None) -> BitmapGlyphs:
+        """Glyph images of a directory or a ``.zip`` (see the class docstring)."""
+        import zipfile
+
+        path = Path(path)
+        try:
+            pattern = re.compile(names or DEFAULT_NAMES)
+        except re.error as exc:
+            raise ConfigError(f"--names {names!r}: not a regular expression ({exc.msg})") from None
+        if "code" not in pattern.groupindex:
+            raise ConfigError(f"--names {names!r}: needs a group (?P<code>…) of hex digits")
+        code_map = code_map or {}
+        glyphs: dict[int, UInt8Array] = {}
+        ignored = 0
+        sources: list[tuple[str, Callable[[], bytes]]] = []
+        try:
+            if path.is_dir():
+                for file in sorted(path.iterdir()):
+                    if file.suffix.lower() in IMAGE_SUFFIXES and file.is_file():
+                        if file.stat().st_size > _MAX_IMAGE_BYTES:
+                            raise InputError(str(file), "glyph image over 4 MB")
+                        sources.append((file.name, file.read_bytes))
+                archive = None
+            else:
+                archive = zipfile.ZipFile(path)
+                for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                    name = info.filename.rsplit("/", 1)[-1]
+                    if info.is_dir() or Path(name).suffix.lower() not in IMAGE_SUFFIXES:
+                        continue
+                    if info.file_size > _MAX_IMAGE_BYTES:
+                        raise InputError(f"{path}:{info.filename}", "glyph image over 4 MB")
+                    sources.append((name, _zip_reader(archive, info)))
+            if len(sources) > _MAX_GLYPHS:
+                raise InputError(str(path), f"more than {_MAX_GLYPHS:,} glyph images")
+            for name, read in sources:
+                point = cls._codepoint(Path(name).stem, pattern, code_map)
+                if point is None or point in glyphs:
+                    ignored += 1
+                    continue
+                glyphs[point] = _image_ink(read(), f"{path}:{name}" if archive is not None else str(path / name))
+        except zipfile.BadZipFile:
+            raise InputError(str(path), "not a zip of glyph images") from None
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read glyph images ({exc.strerror or type(exc).__name__})") from None
+        if not glyphs:
+            raise InputError(str(path), f"no glyph image named by a code ({len(sources)} image(s); see --names)")
+        return cls(path, glyphs, ignored)
+
+    @classmethod
+    def from_bdf(cls, path: Path, *, code_map: dict[int, int] | None = None) -> BitmapGlyphs:
+        """Glyphs of a BDF bitmap font: ``ENCODING`` is a code point when the font's
+        ``CHARSET_REGISTRY`` is ISO10646, else a vendor code (a JIS code of a jisx0208
+        font is also tried in its EUC form) mapped through ``code_map``."""
+        path = Path(path)
+        code_map = code_map or {}
+        try:
+            lines = path.read_bytes().decode("latin-1").splitlines()
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read ({exc.strerror or type(exc).__name__})") from None
+        if not lines or not lines[0].startswith("STARTFONT"):
+            raise InputError(str(path), "not a BDF font (no STARTFONT line)", line=1)
+        registry = next((ln.split(None, 1)[1].strip('" ').lower() for ln in lines
+                         if ln.startswith("CHARSET_REGISTRY") and len(ln.split(None, 1)) == 2), "")
+        unicode = registry.startswith("iso10646")
+        glyphs: dict[int, UInt8Array] = {}
+        ignored = 0
+        encoding: int | None = None
+        width = height = 0
+        rows: list[str] | None = None
+        for number, line in enumerate(lines, start=1):  # per glyph line of the font, not per data row
+            word = line.split(None, 1)[0] if line.strip() else ""
+            try:
+                if word == "ENCODING":
+                    encoding = int(line.split()[1])
+                elif word == "BBX":
+                    width, height = int(line.split()[1]), int(line.split()[2])
+                elif word == "BITMAP":
+                    rows = []
+                elif word == "ENDCHAR":
+                    point = None
+                    if encoding is not None and encoding >= 0 and rows is not None and width > 0 and height > 0:
+                        point = encoding if unicode and _is_pua(encoding) else (
+                            code_map.get(encoding) or code_map.get(encoding | 0x8080)
+                            or (encoding if _is_pua(encoding) else None)
+                        )
+                    if point is None or rows is None or point in glyphs or len(rows) < height:
+                        ignored += 1
+                    else:
+                        packed = np.frombuffer(bytes.fromhex("".join(r.strip() for r in rows[:height])), np.uint8)
+                        bits = np.unpackbits(packed.reshape(height, -1), axis=1)[:, :width]
+                        glyphs[point] = (bits * 255).astype(np.uint8)
+                    encoding, rows = None, None
+                elif rows is not None:
+                    rows.append(line)
+            except (ValueError, IndexError):
+                raise InputError(str(path), "malformed BDF glyph", line=number) from None
+        if not glyphs:
+            raise InputError(str(path), "no glyph of a Private Use character or a known 外字 code")
+        return cls(path, glyphs, ignored)
+
+
+def _zip_reader(archive: Any, info: Any) -> Callable[[], bytes]:
+    def read() -> bytes:
+        data: bytes = archive.read(info)
+        return data
+
+    return read
+
+
+def _is_pua(code: int) -> bool:
+    return 0xE000 <= code <= 0xF8FF or 0xF0000 <= code <= 0xFFFFD or 0x100000 <= code <= 0x10FFFD
+
+
+def open_glyphs(
+    path: Path, *, names: str | None = None, code_map: dict[int, int] | None = None,
+) -> VendorFont | BitmapGlyphs:
+    """The vendor's glyphs at ``path``: a directory or ``.zip`` of glyph images, a BDF font,
+    else a TrueType / OpenType font (EUDC ``.tte``). PCF and Windows ``.fon`` are refused
+    with a one-line error saying how to convert them."""
+    path = Path(path)
+    if path.is_dir() or (path.suffix.lower() == ".zip" and path.is_file()):
+        return BitmapGlyphs.from_images(path, names=names, code_map=code_map)
+    suffix = path.suffix.lower()
+    if suffix == ".bdf":
+        return BitmapGlyphs.from_bdf(path, code_map=code_map)
+    if suffix in (".pcf", ".fon", ".fnt") or path.name.lower().endswith(".pcf.gz"):
+        raise InputError(str(path), f"{suffix} bitmap fonts are not read yet: convert to BDF (pcf2bdf, fontforge) or give glyph images")
+    return VendorFont(path)
+
+
 class MJFont:
     """IPAmj明朝: renders MJ文字図形名 (IVS glyphs included) through a cached cmap copy."""
 
@@ -427,7 +686,7 @@ def _normalise(inks: Sequence[UInt8Array]) -> FloatArray:
     sy = np.sqrt((rows * (pixel[None, :] - cy[:, None]) ** 2).sum(axis=1) / total)
     sx = np.sqrt((cols * (pixel[None, :] - cx[:, None]) ** 2).sum(axis=1) / total)
     scale = np.maximum(np.maximum(sx, sy), 1.0) * np.float32(2 * _SPREAD)
-    out: FloatArray = _sampling(cy, scale) @ a @ _sampling(cx, scale).transpose(0, 2, 1)
+    out: FloatArray = (_sampling(cy, scale) @ a @ _sampling(cx, scale).transpose(0, 2, 1)).astype(np.float32)
     return out
 
 
@@ -503,11 +762,16 @@ class GlyphIndex:
         texts: Sequence[str | None] | None = None,
         strokes: Sequence[int | None] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        fit_whitening: bool = False,
     ) -> GlyphIndex:
         """Render ``names`` (MJ文字図形名) with ``font`` and build the index.
 
         ``texts`` (IVS or UCS per name) is the fallback when the font has no glyph of that
         name; names the font lacks are left out. ``strokes`` (総画数) trains the stroke model.
+        The whitening is the packaged one (:func:`load_whitening`, fitted on all MJ glyphs,
+        so any candidate set shares the space the confidence was calibrated in); without
+        it, or with ``fit_whitening``, it is fitted on ``names`` (1,024 glyphs or more).
         """
         texts = texts if texts is not None else [None] * len(names)
         strokes = strokes if strokes is not None else [None] * len(names)
@@ -527,13 +791,11 @@ class GlyphIndex:
             if progress is not None:
                 progress(start + len(chunk), len(gids))
         dims = raw.shape[1]
-        if len(raw) >= _MIN_WHITEN * dims:
-            mean = raw.mean(axis=0)
-            centred = raw - mean
-            cov = (centred.T @ centred) / max(1, len(raw) - 1)
-            eigval, eigvec = np.linalg.eigh(cov.astype(np.float64))
-            eigval = np.maximum(eigval, 0.0)
-            transform = (eigvec / np.sqrt(eigval + eigval.mean() + 1e-12)).astype(np.float32)
+        shipped = None if fit_whitening else load_whitening()
+        if shipped is not None:  # the same space for every candidate set: scores stay calibrated
+            mean, transform = shipped
+        elif len(raw) >= _MIN_WHITEN * dims:
+            mean, transform = _fit_whitening(raw)
         else:  # too few glyphs for stable statistics: plain cosine of the raw features
             mean = np.zeros(dims, np.float32)
             transform = np.eye(dims, dtype=np.float32)
@@ -555,7 +817,7 @@ class GlyphIndex:
             transform=transform,
             stroke_model=model.astype(np.float32),
             stroke_sigma=sigma,
-            key=index_key(font, names),
+            key=index_key(font, names) if not fit_whitening else "fitted-" + index_key(font, names),
         )
 
     def embed(self, raw: FloatArray) -> FloatArray:
@@ -644,6 +906,63 @@ class GlyphIndex:
         return index
 
 
+def _fit_whitening(raw: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Mean and PCA whitening (each component divided by √(eigenvalue + mean eigenvalue))."""
+    mean = raw.mean(axis=0)
+    centred = raw - mean
+    cov = (centred.T @ centred) / max(1, len(raw) - 1)
+    eigval, eigvec = np.linalg.eigh(cov.astype(np.float64))
+    eigval = np.maximum(eigval, 0.0)
+    transform = (eigvec / np.sqrt(eigval + eigval.mean() + 1e-12)).astype(np.float32)
+    return mean.astype(np.float32), transform
+
+
+WHITENING_FILE = "glyph-whitening.npz"
+"""The packaged whitening (``gaiji/glyph-whitening.npz``, float16, ≈130 kB): mean and
+transform of the features of all 58,862 MJ glyphs, written by
+``benchmarks/calibrate_glyph_confidence.py``."""
+
+
+def _packaged(name: str) -> Path | None:
+    from mig.resources import data_dir
+
+    try:
+        path = data_dir("gaiji") / name
+    except FileNotFoundError:  # pragma: no cover - broken installation
+        return None
+    return path if path.is_file() else None
+
+
+def load_whitening() -> tuple[FloatArray, FloatArray] | None:
+    """The packaged (mean, transform) for :data:`FEATURE_VERSION`, or ``None``."""
+    path = _packaged(WHITENING_FILE)
+    if path is None:
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if int(data["feature_version"]) != FEATURE_VERSION:
+                return None
+            mean, transform = data["mean"].astype(np.float32), data["transform"].astype(np.float32)
+    except (OSError, ValueError, KeyError):
+        return None
+    if mean.shape != (_GRID * _GRID,) or transform.shape != (_GRID * _GRID, _GRID * _GRID):
+        return None
+    return mean, transform
+
+
+def save_whitening(index: GlyphIndex, path: Path) -> None:
+    """Write ``index``'s mean and transform as the packaged whitening (float16)."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez_compressed(
+                handle, feature_version=np.int64(FEATURE_VERSION), mean=index.mean.astype(np.float16),
+                transform=index.transform.astype(np.float16),
+            )
+
+    _atomic_write(path, write)
+
+
 # ---------------------------------------------------------------------------------------
 # calibrated confidence
 
@@ -683,10 +1002,11 @@ def load_calibration() -> Calibration | None:
     :data:`FEATURE_VERSION` (then nothing is auto-confirmed and nothing flagged)."""
     import json
 
-    from mig.resources import data_dir
-
+    path = _packaged(CALIBRATION_FILE)
+    if path is None:
+        return None
     try:
-        data = json.loads((data_dir("gaiji") / CALIBRATION_FILE).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
         calibration = Calibration(
             int(data["feature_version"]), tuple(float(w) for w in data["weights"]), float(data["abstain_below"]),
         )
@@ -703,7 +1023,7 @@ def glyph_margin(top: npt.NDArray[np.int64], scores: FloatArray, group: npt.NDAr
     the margin over the last.
 
     >>> top = np.array([[0, 1, 2]]); scores = np.array([[0.9, 0.88, 0.5]], np.float32)
-    >>> float(glyph_margin(top, scores, np.array([7, 7, 8]))[0].round(2))
+    >>> round(float(glyph_margin(top, scores, np.array([7, 7, 8]))[0]), 2)
     0.4
     """
     other = group[top] != group[top[:, :1]]
@@ -716,8 +1036,11 @@ def glyph_confidence(
     score: FloatArray, margin: FloatArray, reading: FloatArray | None = None, reading_known: FloatArray | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """(calibrated confidence of each top candidate, whether no MJ glyph is close) from the
-    top glyph score, its margin over the second and the reading match (0…1) when the row
-    has カナ. Without a packaged calibration: confidence 0 and nothing flagged.
+    top glyph score, its margin over another character (:func:`glyph_margin`) and the
+    reading match (0…1) when the row has カナ. A glyph is *not in MJ* when its top score
+    is under the calibration's ``abstain_below`` and the top candidate's reading does not
+    match the row's カナ (a matching reading says an MJ character is meant). Without a
+    packaged calibration: confidence 0 and nothing flagged.
 
     >>> conf, far = glyph_confidence(np.array([0.9], np.float32), np.array([0.2], np.float32))
     >>> conf.shape, far.dtype
@@ -726,13 +1049,18 @@ def glyph_confidence(
     calibration = load_calibration()
     if calibration is None:
         return np.zeros(len(score), np.float32), np.zeros(len(score), np.bool_)
-    return calibration.confidence(score, margin, reading, reading_known), score < calibration.abstain_below
+    far = score < calibration.abstain_below
+    if reading is not None:
+        far &= reading < 0.5
+    return calibration.confidence(score, margin, reading, reading_known), far
 
 
 def index_key(font: MJFont, names: Iterable[str]) -> str:
-    """Cache key of an index: font SHA-256, the candidate names and :data:`FEATURE_VERSION`."""
+    """Cache key of an index: font SHA-256, the candidate names, :data:`FEATURE_VERSION`
+    and the packaged whitening's SHA-256."""
     digest = hashlib.sha256()
-    digest.update(f"v{FEATURE_VERSION}:{font.sha256}:".encode())
+    whitening = _packaged(WHITENING_FILE)
+    digest.update(f"v{FEATURE_VERSION}:{font.sha256}:{_sha256(whitening) if whitening else '-'}:".encode())
     for name in names:
         digest.update(name.encode() + b"\n")
     return digest.hexdigest()[:24]
