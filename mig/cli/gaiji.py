@@ -69,18 +69,18 @@ def registry_group() -> None:
 @user_errors
 def registry_check(paths: tuple[Path, ...], as_json: bool) -> None:
     """Load and merge registry files; report the entries per source and status."""
-    from mig.gaiji.registry import STATUSES, load_registries
+    from mig.gaiji.registry import load_registries
 
     registry = load_registries(paths)
     counts: dict[str, dict[str, int]] = {}
     for entry in registry.entries:
-        per = counts.setdefault(entry.source, dict.fromkeys(STATUSES, 0))
-        per[entry.status] += 1
+        per = counts.setdefault(entry.source, {"confirmed": 0, "proposed": 0})
+        per[entry.status] = per.get(entry.status, 0) + 1  # "own" (not in MJ) only where there are some
     if as_json:
         emit_json({"files": [str(p) for p in paths], "sources": counts})
         return
     for source, per in sorted(counts.items()):
-        own = f", {per['own']} own (not in MJ)" if per["own"] else ""
+        own = f", {per['own']} own (not in MJ)" if per.get("own") else ""
         click.echo(f"{source}: {per['confirmed']} confirmed, {per['proposed']} proposed{own}")
 
 
