@@ -124,22 +124,81 @@ def test_bdf_fonts_by_code_point_and_by_jis_code(tmp_path: Path) -> None:
     assert open_glyphs(jis, code_map=user_area_map(["euc-jp"])).codepoints == {0xE000}
 
 
-@pytest.mark.parametrize("name", ["gaiji.pcf", "EUDC.fon"])
-def test_pcf_and_fon_are_refused_in_one_line(tmp_path: Path, name: str) -> None:
-    (tmp_path / name).write_bytes(b"\x01fcp" + bytes(60))
+def _pcf(glyphs: dict[int, np.ndarray], registry: str = "ISO10646", *, big_endian: bool = True, pad: int = 2) -> bytes:
+    """A PCF font as bdftopcf writes one: properties, uncompressed metrics, bitmaps, encodings."""
+    import struct
+
+    e = ">" if big_endian else "<"
+    fmt = (4 if big_endian else 0) | 8 | pad  # byte order, MSBit first, glyph pad 1 << pad bytes
+    codes = sorted(glyphs)
+    strings = b"CHARSET_REGISTRY\0" + registry.encode() + b"\0"
+    props = struct.pack("<i", fmt) + struct.pack(e + "i", 1) + struct.pack(e + "iBi", 0, 1, 17) + bytes(3)
+    props += struct.pack(e + "i", len(strings)) + strings
+    metrics = struct.pack("<i", fmt) + struct.pack(e + "i", len(codes))
+    bitmaps, offsets = b"", []
+    for code in codes:
+        ink = glyphs[code] > 0
+        h, w = ink.shape
+        metrics += struct.pack(e + "hhhhhH", 0, w, w, h - 2, 2, 0)
+        stride = -(-((w + 7) // 8) // (1 << pad)) * (1 << pad)
+        rows = np.zeros((h, stride), np.uint8)
+        packed = np.packbits(ink, axis=1)
+        rows[:, :packed.shape[1]] = packed
+        offsets.append(len(bitmaps))
+        bitmaps += rows.tobytes()
+    bitmap = struct.pack("<i", fmt) + struct.pack(e + "i", len(codes)) + struct.pack(e + f"{len(codes)}i", *offsets)
+    bitmap += struct.pack(e + "4i", *([len(bitmaps)] * 4)) + bitmaps
+    lo1, hi1 = min(c >> 8 for c in codes), max(c >> 8 for c in codes)
+    lo2, hi2 = min(c & 0xFF for c in codes), max(c & 0xFF for c in codes)
+    index = np.full((hi1 - lo1 + 1, hi2 - lo2 + 1), 0xFFFF, np.int64)
+    for i, code in enumerate(codes):
+        index[(code >> 8) - lo1, (code & 0xFF) - lo2] = i
+    encodings = struct.pack("<i", fmt) + struct.pack(e + "5h", lo2, hi2, lo1, hi1, 0)
+    encodings += struct.pack(e + f"{index.size}H", *index.reshape(-1).tolist())
+    tables = [(1 << 0, props), (1 << 2, metrics), (1 << 3, bitmap), (1 << 5, encodings)]
+    out = b"\x01fcp" + struct.pack("<i", len(tables))
+    offset = 8 + 16 * len(tables)
+    body = b""
+    for kind, data in tables:
+        data += bytes(-len(data) % 4)
+        out += struct.pack("<4i", kind, fmt, len(data), offset + len(body))
+        body += data
+    return out + body
+
+
+@pytest.mark.parametrize("big_endian", [True, False])
+def test_pcf_fonts_by_code_point_and_by_jis_code(tmp_path: Path, big_endian: bool) -> None:
+    font = tmp_path / "gaiji.pcf"
+    font.write_bytes(_pcf({0xE000: _glyph(1), 0xE001: _glyph(2, 20), 0x41: _glyph(3)}, big_endian=big_endian))
+    glyphs = open_glyphs(font)
+    assert glyphs.codepoints == {0xE000, 0xE001} and glyphs.ignored == 1
+    assert np.array_equal(glyphs.inks(["\ue000"])[0] > 0, _glyph(1) > 0)
+    assert np.array_equal(glyphs.inks(["\ue001"])[0] > 0, _glyph(2, 20) > 0)
+    jis = tmp_path / "jis.pcf"
+    jis.write_bytes(_pcf({0x7521: _glyph(4)}, "JISX0208.1983", big_endian=big_endian, pad=0))
+    assert open_glyphs(jis, code_map=user_area_map(["euc-jp"])).codepoints == {0xE000}
+    with pytest.raises(InputError, match="malformed PCF"):
+        (tmp_path / "cut.pcf").write_bytes(font.read_bytes()[:200])
+        open_glyphs(tmp_path / "cut.pcf")
+
+
+@pytest.mark.parametrize("name", ["EUDC.fon", "gaiji.pcf.gz"])
+def test_fon_is_refused_in_one_line(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_bytes(b"MZ" + bytes(60))
     with pytest.raises(InputError, match="not read yet: convert to BDF"):
         open_glyphs(tmp_path / name)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=400), name=st.sampled_from(["E000.png", "F040.bmp", "font.bdf", "glyphs.zip", "font.ttf"]))
+@given(data=st.binary(max_size=400), name=st.sampled_from(["E000.png", "F040.bmp", "font.bdf", "font.pcf", "glyphs.zip", "font.ttf"]))
 def test_any_bytes_as_a_glyph_source_is_a_one_line_error_or_glyphs(tmp_path: Path, data: bytes, name: str) -> None:
     folder = tmp_path / "src"
     folder.mkdir(exist_ok=True)
     for old in folder.iterdir():
         old.unlink()
     path = folder / name
-    path.write_bytes(data if not name.endswith(".bdf") else b"STARTFONT 2.1\n" + data)
+    prefix = {".bdf": b"STARTFONT 2.1\n", ".pcf": b"\x01fcp"}.get(path.suffix, b"")
+    path.write_bytes(prefix + data)
     target = folder if name.endswith((".png", ".bmp")) else path
     try:
         glyphs = open_glyphs(target, code_map=user_area_map(["cp932"]))
@@ -165,3 +224,23 @@ def test_registry_status_own_keeps_the_code_unmapped(tmp_path: Path) -> None:
     assert [e.status for e in again.entries] == ["confirmed", "own"]
     result = CliRunner().invoke(main, ["gaiji", "registry", "check", str(path)])
     assert result.exit_code == 0 and "1 confirmed, 0 proposed, 1 own (not in MJ)" in result.output
+
+
+@settings(max_examples=150, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6),
+       cut=st.integers(8, 10_000))
+def test_a_damaged_pcf_is_a_one_line_error_or_glyphs(edits: list[tuple[int, int]], cut: int) -> None:
+    import tempfile
+
+    data = bytearray(_pcf({0xE000: _glyph(1), 0xE001: _glyph(2)}))
+    for at, value in edits:
+        data[at % len(data)] = value
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "damaged.pcf"
+        path.write_bytes(bytes(data[:cut]))
+        try:
+            glyphs = open_glyphs(path)
+        except MigError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert all(ink.ndim == 2 for ink in glyphs.inks([chr(c) for c in glyphs.codepoints]))

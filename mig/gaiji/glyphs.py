@@ -454,6 +454,24 @@ class BitmapGlyphs:
         return cls(path, glyphs, ignored)
 
     @classmethod
+    def from_pcf(cls, path: Path, *, code_map: dict[int, int] | None = None) -> BitmapGlyphs:
+        """Glyphs of a PCF font (X11 compiled BDF; codes as in :meth:`from_bdf`)."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read ({exc.strerror or type(exc).__name__})") from None
+        if data[:4] != b"\x01fcp":
+            raise InputError(str(path), "not a PCF font (no PCF signature)", offset=0)
+        try:
+            glyphs, ignored = _pcf_glyphs(data, code_map or {})
+        except (ValueError, IndexError, TypeError):
+            raise InputError(str(path), "malformed PCF font") from None
+        if not glyphs:
+            raise InputError(str(path), "no glyph of a Private Use character or a known 外字 code")
+        return cls(path, glyphs, ignored)
+
+    @classmethod
     def from_bdf(cls, path: Path, *, code_map: dict[int, int] | None = None) -> BitmapGlyphs:
         """Glyphs of a BDF bitmap font: ``ENCODING`` is a code point when the font's
         ``CHARSET_REGISTRY`` is ISO10646, else a vendor code (a JIS code of a jisx0208
@@ -506,6 +524,85 @@ class BitmapGlyphs:
         return cls(path, glyphs, ignored)
 
 
+_PCF_PROPERTIES, _PCF_METRICS, _PCF_BITMAPS, _PCF_BDF_ENCODINGS = 1 << 0, 1 << 2, 1 << 3, 1 << 5
+
+
+def _pcf_tables(data: bytes) -> dict[int, tuple[int, int, int]]:
+    """PCF table of contents: type → (format, size, offset)."""
+    count = int.from_bytes(data[4:8], "little")
+    if not 0 < count < 64 or len(data) < 8 + 16 * count:
+        raise ValueError("table of contents")
+    toc = np.frombuffer(data, "<i4", count * 4, 8).reshape(count, 4)
+    return {int(t): (int(f), int(z), int(o)) for t, f, z, o in toc}
+
+
+def _pcf_glyphs(data: bytes, code_map: dict[int, int]) -> tuple[dict[int, UInt8Array], int]:
+    """(code point → ink, glyphs ignored) of a PCF font (the X11 compiled bitmap format)."""
+    tables = _pcf_tables(data)
+    if not {_PCF_METRICS, _PCF_BITMAPS, _PCF_BDF_ENCODINGS} <= set(tables):
+        raise ValueError("missing tables")
+
+    def table(kind: int) -> tuple[int, str, int]:
+        fmt, _size, offset = tables[kind]
+        if int.from_bytes(data[offset:offset + 4], "little") != fmt:
+            raise ValueError("format")
+        return fmt, ">" if fmt & 4 else "<", offset + 4
+
+    def ints(dtype: str, count: int, offset: int) -> npt.NDArray[Any]:
+        if count < 0 or offset + count * np.dtype(dtype).itemsize > len(data):
+            raise ValueError("truncated")
+        return np.frombuffer(data, dtype, count, offset).astype(np.int64)
+
+    registry = ""
+    if _PCF_PROPERTIES in tables:
+        _, e, at = table(_PCF_PROPERTIES)
+        n = int(ints(e + "i4", 1, at)[0])
+        props = np.frombuffer(data, np.dtype([("name", e + "i4"), ("is_string", "u1"), ("value", e + "i4")]), n, at + 4)
+        strings_at = at + 4 + 9 * n + (4 - (9 * n) % 4) % 4 + 4
+        def string(offset: int) -> str:
+            end = data.index(b"\0", strings_at + offset)
+            return data[strings_at + offset:end].decode("latin-1")
+        for prop in props:
+            if string(int(prop["name"])) == "CHARSET_REGISTRY" and prop["is_string"]:
+                registry = string(int(prop["value"])).lower()
+    fmt, e, at = table(_PCF_METRICS)
+    if fmt & 0x100:  # compressed: five unsigned bytes biased by 0x80
+        n = int(ints(e + "i2", 1, at)[0])
+        m = ints("u1", n * 5, at + 2).reshape(n, 5) - 0x80
+    else:
+        n = int(ints(e + "i4", 1, at)[0])
+        m = ints(e + "i2", n * 6, at + 4).reshape(n, 6)[:, :5]  # + attributes, unused
+    widths, heights = m[:, 1] - m[:, 0], m[:, 3] + m[:, 4]
+    fmt, e, at = table(_PCF_BITMAPS)
+    count = int(ints(e + "i4", 1, at)[0])
+    offsets = ints(e + "i4", count, at + 4)
+    bitmap_at = at + 4 + 4 * count + 16
+    pad, msb_bits = 1 << (fmt & 3), bool(fmt & 8)
+    _, e, at = table(_PCF_BDF_ENCODINGS)
+    min2, max2, min1, max1, _default = (int(v) for v in ints(e + "i2", 5, at))
+    cells = (max2 - min2 + 1) * (max1 - min1 + 1)
+    indices = ints(e + "u2", cells, at + 10)
+    unicode = registry.startswith("iso10646")
+    glyphs: dict[int, UInt8Array] = {}
+    ignored = 0
+    for cell in np.flatnonzero(indices != 0xFFFF).tolist():  # per glyph of the font, not per data row
+        glyph = int(indices[cell])
+        code = ((min1 + cell // (max2 - min2 + 1)) << 8) | (min2 + cell % (max2 - min2 + 1))
+        point = code if unicode and _is_pua(code) else (
+            code_map.get(code) or code_map.get(code | 0x8080) or (code if not unicode and _is_pua(code) else None)
+        )
+        width, height = (int(widths[glyph]), int(heights[glyph])) if glyph < n and glyph < count else (0, 0)
+        if point is None or point in glyphs or width <= 0 or height <= 0:
+            ignored += 1
+            continue
+        stride = -(-((width + 7) // 8) // pad) * pad
+        start = bitmap_at + int(offsets[glyph])
+        rows = np.frombuffer(data, np.uint8, stride * height, start).reshape(height, stride)
+        bits = np.unpackbits(rows, axis=1, bitorder="big" if msb_bits else "little")[:, :width]
+        glyphs[point] = (bits * 255).astype(np.uint8)
+    return glyphs, ignored
+
+
 def _zip_reader(archive: Any, info: Any) -> Callable[[], bytes]:
     def read() -> bytes:
         data: bytes = archive.read(info)
@@ -521,17 +618,19 @@ def _is_pua(code: int) -> bool:
 def open_glyphs(
     path: Path, *, names: str | None = None, code_map: dict[int, int] | None = None,
 ) -> VendorFont | BitmapGlyphs:
-    """The vendor's glyphs at ``path``: a directory or ``.zip`` of glyph images, a BDF font,
-    else a TrueType / OpenType font (EUDC ``.tte``). PCF and Windows ``.fon`` are refused
-    with a one-line error saying how to convert them."""
+    """The vendor's glyphs at ``path``: a directory or ``.zip`` of glyph images, a BDF or PCF
+    font, else a TrueType / OpenType font (EUDC ``.tte``). Windows ``.fon`` / ``.fnt`` and
+    compressed ``.pcf.gz`` are refused with a one-line error saying how to convert them."""
     path = Path(path)
     if path.is_dir() or (path.suffix.lower() == ".zip" and path.is_file()):
         return BitmapGlyphs.from_images(path, names=names, code_map=code_map)
     suffix = path.suffix.lower()
     if suffix == ".bdf":
         return BitmapGlyphs.from_bdf(path, code_map=code_map)
-    if suffix in (".pcf", ".fon", ".fnt") or path.name.lower().endswith(".pcf.gz"):
-        raise InputError(str(path), f"{suffix} bitmap fonts are not read yet: convert to BDF (pcf2bdf, fontforge) or give glyph images")
+    if suffix == ".pcf":
+        return BitmapGlyphs.from_pcf(path, code_map=code_map)
+    if suffix in (".fon", ".fnt", ".gz"):
+        raise InputError(str(path), f"{suffix} bitmap fonts are not read yet: convert to BDF (fontforge) or give glyph images")
     return VendorFont(path)
 
 
