@@ -5,15 +5,19 @@ benchmarked), drawn as 1-bit bitmaps at 24 and 32 dots with five designs (Noto S
 Serif CJK JP Regular and Bold, IPAex明朝), plus glyphs that are not in MJ (two characters
 side by side; their top candidate is always wrong). Each is searched among all MJ glyphs
 (:class:`mig.gaiji.glyphs.GlyphIndex`, the cached index); a top candidate is right when
-its MJ record's base character is the drawn one.
+it is the drawn character's own MJ record (strict: an IVS variant of it is wrong — the
+registry entry's text would be another character), and its margin is over the best other
+MJ record, variants included.
 
 Reading signal: half the rows are given カナ — the reading a row would carry is one of the
 drawn character's MJ readings (for a not-in-MJ glyph: one of its right component's, the
 phonetic side); the top candidate's reading match is 1 when it has that reading.
 
 Fitted (IRLS, a little ridge): P(right) = σ(w · [1, score, margin, √margin, reading,
-reading known]), and ``abstain_below``: the top glyph score under which at most 2 % of the
-in-MJ characters fall (a top score that low means no MJ glyph is close). Written to
+reading known]), ``abstain_below``: the top glyph score under which at most 2 % of the
+in-MJ characters fall (a top score that low means no MJ glyph is close), and the held-out
+auto-confirmation ``curve``: (confidence threshold, precision of everything at or above
+it), from which ``--auto-confirm P`` takes the lowest threshold that still had precision P. Written to
 ``gaiji/glyph-calibration.json`` (a few hundred bytes) with what it was fitted on. With
 ``--whitening`` it first refits the packaged whitening (``gaiji/glyph-whitening.npz``:
 the mean and PCA whitening of all MJ glyphs' features, so that an index of any candidate
@@ -34,7 +38,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_glyph_match import MARGIN_DEPTH, _index, _truth, base_groups  # noqa: E402
+from bench_glyph_match import MARGIN_DEPTH, _index, _truth  # noqa: E402
 from glyph_bitmaps import (  # noqa: E402
     DESIGNS,
     Readings,
@@ -59,6 +63,8 @@ from mig.gaiji.mj import mj_table  # noqa: E402
 TRAIN_DESIGNS = ("gothic", "serif", "gothic-bold", "serif-bold", "ipaex")
 SIZES = (24, 32)
 FLAG_IN_MJ = 0.02
+CURVE_POINTS = 200  # (threshold, precision) points of the held-out auto-confirmation curve
+MIN_CURVE_SET = 200  # no point from fewer confirmed characters than this (too noisy)
 
 
 def design_matrix(score: Any, margin: Any, reading: Any, known: Any) -> Any:
@@ -99,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         save_whitening(fitted, args.out.parent / WHITENING_FILE)
         print(f"wrote {args.out.parent / WHITENING_FILE} (fitted on {len(fitted):,} MJ glyphs)", flush=True)
     index, _, _ = _index(MJFont())
-    _ucs, base = _truth(index)
-    groups = base_groups(index)
+    ucs, _base = _truth(index)
+    records = np.arange(len(index), dtype=np.int64)  # margin over any other MJ record: a variant twin too
     _bench, calibration = split(eligible_chars(designs))
     rng = np.random.default_rng(args.seed)
     chars = [calibration[i] for i in sorted(rng.choice(len(calibration), size=min(args.n, len(calibration)), replace=False))]
@@ -114,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
             inks = bitmaps(design, chars, size) + composed(design, pairs, size)
             top, scores = index.search(glyph_features(inks), MARGIN_DEPTH)
             right = np.zeros(len(inks))
-            right[:len(chars)] = base[top[:len(chars), 0]] == np.asarray(chars)
+            right[:len(chars)] = ucs[top[:len(chars), 0]] == np.asarray(chars)  # strict: the plain record
             reading, known = readings.match(truth, top[:, 0], rng.random(len(inks)) < 0.5, rng)
-            xs.append(design_matrix(scores[:, 0], glyph_margin(top, scores, groups), reading, known))
+            xs.append(design_matrix(scores[:, 0], glyph_margin(top, scores, records), reading, known))
             ys.append(right)
             in_mj_scores.append(scores[:len(chars), 0])
             print(f"{design}-{size}: top-1 {right[:len(chars)].mean():.1%}", flush=True)
@@ -127,11 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     for level in (0.99, 0.995):
         chosen = p >= level
         print(f"calibration set: confidence ≥ {level}: {chosen.mean():.1%} confirmed, precision {y[chosen].mean():.2%}")
+    order = np.argsort(-p, kind="stable")
+    precision = np.cumsum(y[order]) / np.arange(1, len(order) + 1)
+    steps = np.unique(np.linspace(0, len(order) - 1, CURVE_POINTS).round().astype(int))
+    curve = [[round(float(p[order][i]), 6), round(float(precision[i]), 6)] for i in steps if i >= MIN_CURVE_SET]
     out = {
         "feature_version": FEATURE_VERSION,
         "weights": [round(float(v), 6) for v in w],
         "abstain_below": round(abstain_below, 6),
         "inputs": ["1", "score", "margin", "sqrt(margin)", "reading", "reading_known"],
+        "curve": curve,
         "fitted_on": {
             "script": "benchmarks/calibrate_glyph_confidence.py", "characters": len(chars), "not_in_mj": len(pairs),
             "designs": [DESIGNS[d][0] for d in designs], "sizes": list(SIZES), "seed": args.seed,

@@ -60,6 +60,7 @@ from mig.fs import atomic_file
 
 __all__ = [
     "FEATURE_VERSION",
+    "auto_confirm_threshold",
     "GlyphIndex",
     "BitmapGlyphs",
     "MJFont",
@@ -1073,12 +1074,29 @@ CALIBRATION_FILE = "glyph-calibration.json"
 @dataclass(frozen=True)
 class Calibration:
     """Logistic calibration of a top candidate: P(right) = σ(w · [1, score, margin,
-    √margin, reading, reading known]) (margin: :func:`glyph_margin`); ``abstain_below``: a top glyph score under it means
-    no MJ glyph is close (the character is probably not in MJ)."""
+    √margin, reading, reading known]) (margin: :func:`glyph_margin`); ``abstain_below``: a
+    top glyph score under it means no MJ glyph is close (the character is probably not in
+    MJ); ``curve``: (confidence threshold, precision of the held-out characters at or above
+    it) pairs, highest threshold first, for :meth:`threshold`.
+
+    >>> c = Calibration(3, (0,) * 6, 0.4, ((0.999, 1.0), (0.99, 0.996), (0.9, 0.98)))
+    >>> c.threshold(0.995), c.threshold(0.97), c.threshold(0.9999)
+    (0.99, 0.9, 0.999)
+    """
 
     feature_version: int
     weights: tuple[float, ...]
     abstain_below: float
+    curve: tuple[tuple[float, float], ...] = ()
+
+    def threshold(self, precision: float) -> float:
+        """The lowest confidence at which the held-out auto-confirmed set still had
+        ``precision`` (the set's precision, as the auto-confirmation curve counts it); above
+        every point of the curve (or without one): ``precision`` itself, per character."""
+        meets = [t for t, p in self.curve if p >= precision]
+        if meets:
+            return min(meets)
+        return max(precision, self.curve[0][0] if self.curve else 0.0)
 
     def confidence(
         self, score: FloatArray, margin: FloatArray, reading: FloatArray | None = None,
@@ -1108,6 +1126,7 @@ def load_calibration() -> Calibration | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         calibration = Calibration(
             int(data["feature_version"]), tuple(float(w) for w in data["weights"]), float(data["abstain_below"]),
+            tuple((float(t), float(p)) for t, p in data.get("curve", [])),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -1116,8 +1135,8 @@ def load_calibration() -> Calibration | None:
 
 def glyph_margin(top: npt.NDArray[np.int64], scores: FloatArray, group: npt.NDArray[np.int64]) -> FloatArray:
     """Per query: the first candidate's score minus the best score of a candidate of
-    another character (``group``: one id per index entry, e.g. its base character, so
-    the IVS variants of the top candidate do not eat its margin). ``top`` / ``scores``
+    another group (``group``: one id per index entry; the workbench and its calibration
+    give every MJ record its own, so an IVS twin of the first candidate counts too). ``top`` / ``scores``
     from :meth:`GlyphIndex.search`, best first; without another character among them,
     the margin over the last.
 
@@ -1129,6 +1148,13 @@ def glyph_margin(top: npt.NDArray[np.int64], scores: FloatArray, group: npt.NDAr
     first = np.where(other.any(axis=1), np.argmax(other, axis=1), top.shape[1] - 1)
     out: FloatArray = (scores[:, 0] - np.take_along_axis(scores, first[:, None], axis=1)[:, 0]).astype(np.float32)
     return out
+
+
+def auto_confirm_threshold(precision: float) -> float | None:
+    """The confidence at or above which a first candidate is auto-confirmed for
+    ``precision`` (:meth:`Calibration.threshold`), or ``None`` without a calibration."""
+    calibration = load_calibration()
+    return calibration.threshold(precision) if calibration is not None else None
 
 
 def glyph_confidence(

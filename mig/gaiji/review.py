@@ -41,10 +41,13 @@ input charsets (:func:`~mig.gaiji.glyphs.user_area_map`).
 
 Confidence and auto-confirmation: the first candidate of a character with a glyph gets a
 calibrated confidence (:func:`~mig.gaiji.glyphs.glyph_confidence`: its glyph score, its
-margin over the best candidate of another character, its reading match); a character
+margin over the best other MJ record — IVS variants of it included, since an entry names
+one record — and its reading match); a character
 whose best glyph score is under the calibration's ``abstain_below`` and whose first
 candidate's reading does not match its カナ is flagged *not in MJ*. With ``auto_confirm=P`` each character gets a ``decision``: ``auto`` (confidence ≥ P,
-not flagged: written to the registry as ``proposed``, or ``confirmed`` with
+not flagged — the threshold is the lowest confidence at which the held-out calibration
+set's auto-confirmed characters still had precision P,
+:meth:`~mig.gaiji.glyphs.Calibration.threshold`: written to the registry as ``proposed``, or ``confirmed`` with
 ``trust_auto``, with the evidence), ``own`` (flagged: written with status ``own`` — kept
 as Private Use, its glyph in the evidence, never mapped) or ``review``. The sheet lists
 the ``review`` characters first, most rows first; ``--json`` keeps code order. The sheet shows no value from the data; with
@@ -76,6 +79,7 @@ from mig.gaiji.glyphs import (
     GlyphIndex,
     MJFont,
     VendorFont,
+    auto_confirm_threshold,
     glyph_features,
     load_calibration,
     open_glyphs,
@@ -804,15 +808,12 @@ def _with_confidence(
     """Entries with the calibrated confidence of their first candidate, the not-in-MJ flag
     and (with ``auto_confirm``) a decision. One search for all characters with a glyph."""
     calibration = load_calibration()
-    table = mj_table()
-    row_of = {name: i for i, name in enumerate(table["mj"].to_list())}
-    base = table.select(pl.coalesce("ucs", pl.col("ivs").str.slice(0, 1), "mj")).to_series()
-    _, group_of_row = np.unique(base.to_numpy().astype(str), return_inverse=True)
-    index_rows = np.asarray([row_of[n] for n in index.names], np.int64)
-    groups = group_of_row[index_rows]
+    row_of = {name: i for i, name in enumerate(mj_table()["mj"].to_list())}
+    index_rows = np.asarray([row_of[n] for n in index.names], np.int64)  # each MJ record its own: variants too
     with_glyph = [i for i, e in enumerate(entries) if e.has_glyph and e.candidates]
     if not with_glyph or calibration is None:
         return [_replace(e, decision="review") if auto_confirm is not None else e for e in entries]
+    threshold = calibration.threshold(auto_confirm) if auto_confirm is not None else 1.0
     top, scores = index.search(raw[with_glyph], GLYPH_POOL)
     firsts = ranked.filter(pl.col("rank") == 1)
     first_row = dict(zip(firsts["char"].to_list(), firsts["row"].to_list(), strict=True))
@@ -820,8 +821,8 @@ def _with_confidence(
     first_reading = dict(zip(firsts["char"].to_list(), firsts["reading"].to_list(), strict=True))
     known_chars = set(contexts["char"].to_list()) if contexts.height else set()
     picked = [chars[i] for i in with_glyph]
-    chosen_group = group_of_row[np.asarray([first_row[c] for c in picked], np.int64)]
-    other = groups[top] != chosen_group[:, None]
+    chosen = np.asarray([first_row[c] for c in picked], np.int64)
+    other = index_rows[top] != chosen[:, None]
     best_other = np.where(other.any(axis=1), np.max(np.where(other, scores, -np.inf), axis=1), scores[:, -1])
     glyph = np.asarray([first_glyph[c] for c in picked], np.float32)
     margin = (glyph - best_other).astype(np.float32)
@@ -833,7 +834,7 @@ def _with_confidence(
     for j, i in enumerate(with_glyph):  # per distinct character, not per row
         decision: Decision | None = None
         if auto_confirm is not None:
-            decision = "own" if far[j] else "auto" if confidence[j] >= auto_confirm else "review"
+            decision = "own" if far[j] else "auto" if confidence[j] >= threshold else "review"
         out[i] = _replace(
             entries[i], confidence=float(confidence[j]), margin=float(margin[j]), not_in_mj=bool(far[j]), decision=decision,
         )
@@ -858,6 +859,7 @@ def _write_auto(
     decided = [e for e in entries if e.decision in ("auto", "own")]
     if not decided:
         return
+    threshold = auto_confirm_threshold(precision) or precision
     registry = load_registry(registry_path) if registry_path.exists() else Registry()
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     glyphs = vendor.path.name if vendor is not None else "-"
@@ -869,7 +871,7 @@ def _write_auto(
         if e.decision == "auto":
             entry = make_entry(
                 source=source, code=e.code, mj=first.mj, status=status, decided_by=AUTO_DECIDER, decided_at=stamp,
-                evidence=(f"auto-confirm {precision}: confidence {e.confidence:.4f}, glyph {first.glyph:.4f}, "
+                evidence=(f"auto-confirm {precision} (confidence ≥ {threshold:.4f}): confidence {e.confidence:.4f}, glyph {first.glyph:.4f}, "
                           f"margin {e.margin:.4f}, {reading}; glyph source {glyphs}; features v{FEATURE_VERSION}"),
             )
         else:
