@@ -1,9 +1,12 @@
 """Glyph rendering and glyph similarity for the 外字 identification workbench.
 
-Two kinds of font are read:
+Two kinds of glyph source are read:
 
-- the **vendor's gaiji font** (:class:`VendorFont`): TrueType / OpenType (an EUDC ``.tte``
-  is TrueType), read by code point — the Private Use character the data holds;
+- the **vendor's 外字** (:func:`open_glyphs`): a TrueType / OpenType font (:class:`VendorFont`;
+  an EUDC ``.tte`` is TrueType), read by code point — the Private Use character the data
+  holds — or bitmaps (:class:`BitmapGlyphs`): BDF / PCF fonts and directories or zips of
+  per-character images named by code, a vendor code mapped to its Private Use character
+  through the source charset's 外字 area (:func:`user_area_map`);
 - **IPAmj明朝** (:class:`MJFont`, Debian ``fonts-ipamj-mincho``), the reference glyphs of
   the MJ文字情報一覧表: every MJ文字図形名 ``MJ012345`` is the glyph ``mj012345`` of the
   font (IVS glyphs included, so no text-layout engine is needed). Pillow renders by code
@@ -27,9 +30,17 @@ matrix product (cosine, −1…1). The index (≈30 MB) is cached under :func:`c
 keyed by the SHA-256 of the font file, the candidate list and :data:`FEATURE_VERSION`.
 
 Accuracy (``benchmarks/bench_glyph_match.py``, 1,000 characters drawn with another font
-into Private Use slots, searched among all 58,862 MJ glyphs, glyph only): IPAex明朝
-top-1 100 % / top-5 100 %, Noto Serif CJK JP 98.8 % / 99.9 % (any MJ record of the drawn
-character counts; only its plain record: 98.4 / 100 and 95.1 / 99.8 %), ≈3 ms per character.
+into Private Use slots, searched among all 58,862 MJ glyphs, glyph only, feature version
+3): IPAex明朝 top-1 100 % / top-5 100 %, Noto Serif CJK JP 99.7 / 100 %, Noto Sans CJK JP
+(gothic) 98.4 / 100 % (any MJ record of the drawn character counts; only its plain record:
+98.3, 97.5, 93.4 % top-1); as 1-bit bitmaps (``--bitmaps``): 24×24 gothic 89.0 / 98.2 %,
+24×24 serif 86.1 / 95.9 %, 32×32 gothic 94.0 / 98.9 %; ≈2 ms per character.
+
+Confidence (:func:`glyph_confidence`, :class:`Calibration`): a logistic model of the first
+candidate's glyph score, its margin over the next MJ record and its reading match, fitted
+on held-out characters by ``benchmarks/calibrate_glyph_confidence.py``; the whitening of
+the feature space is packaged too (:func:`load_whitening`), so an index of any candidate
+subset shares the calibrated space.
 
 >>> raw = glyph_features([np.pad(np.full((40, 8), 255, np.uint8), 10)])
 >>> raw.shape, bool(np.isclose(np.linalg.norm(raw[0]), 1.0))
