@@ -101,6 +101,15 @@ def test_a_large_image_is_scaled_down_and_a_negative_read_inverted(tmp_path: Pat
     assert np.array_equal(negative > 127, _glyph(8) > 0)
 
 
+def test_a_huge_image_in_a_small_file_is_refused_before_decoding(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("1", (5000, 5000), 1).save(tmp_path / "E000.png")
+    assert (tmp_path / "E000.png").stat().st_size < 100_000
+    with pytest.raises(InputError, match="5000×5000 pixels, not a glyph"):
+        open_glyphs(tmp_path)
+
+
 def _bdf(glyphs: dict[int, np.ndarray], registry: str = "ISO10646") -> str:
     lines = ["STARTFONT 2.1", "FONT -misc-gaiji-medium-r-normal--24-240-75-75-c-240-iso10646-1",
              "SIZE 24 75 75", "FONTBOUNDINGBOX 24 24 0 -2", "STARTPROPERTIES 2",

@@ -302,22 +302,24 @@ DEFAULT_NAMES = r"(?:(?P<unicode>U\+|u)|0x|0X)?(?P<code>[0-9A-Fa-f]{4,6})"
 _BITMAP_MAX = 64  # larger images are scaled down to this (features work at 48 px)
 _MAX_IMAGE_BYTES = 4 << 20  # a glyph image larger than this (in a zip: uncompressed) is not a glyph
 _MAX_GLYPHS = 200_000
+_MAX_IMAGE_PIXELS = 2048 * 2048
 
 
 def user_area_map(encodings: Iterable[str | None]) -> dict[int, int]:
     """Vendor code → Private Use code point through the 外字 (user-defined) area of the
     source charsets ``encodings`` (a run's input encodings): JEF / KEIS / JIPS areas of
-    :mod:`mig.codecs` (their :class:`~mig.codecs.luts.GaijiArea`), CP932 ``F040``–``F9FC``
+    :mod:`mig.codecs` (their :class:`~mig.codecs.luts.GaijiArea`), the Private Use entries
+    of the IBM tables (user-defined area ``6941``… → ``U+E000``…), CP932 ``F040``–``F9FC``
     (``U+E000``–``U+E757``, as Python's cp932 decodes them) and EUC-JP ``F5A1``–``FEFE``
     (``U+E000``…, eucJP-ms). Charsets without a user area add nothing.
 
     >>> m = user_area_map(["cp932"]); hex(m[0xF040]), hex(m[0xF9FC])
     ('0xe000', '0xe757')
-    >>> hex(user_area_map(["jef-ebcdic"])[0x80A1])
-    '0xe000'
+    >>> hex(user_area_map(["jef-ebcdic"])[0x80A1]), hex(user_area_map(["ibm-930"])[0x6941])
+    ('0xe000', '0xe000')
     """
     from mig.codecs.decoders import SPECS
-    from mig.codecs.luts import GaijiArea
+    from mig.codecs.luts import GaijiArea, table_entries
 
     out: dict[int, int] = {}
     for encoding in encodings:
@@ -325,6 +327,11 @@ def user_area_map(encodings: Iterable[str | None]) -> dict[int, int]:
         areas: tuple[GaijiArea, ...] = ()
         if name in SPECS:
             areas = SPECS[name].gaiji
+            if not areas:  # IBM: the user-defined area is in the table itself, as Private Use code points
+                for entry in table_entries(SPECS[name].dbcs):  # table entries, once per review
+                    text = entry["unicode"]
+                    if isinstance(text, str) and len(text) == 1 and _is_pua(ord(text)):
+                        out.setdefault(int(entry["code"]), ord(text))  # type: ignore[call-overload]
         elif name in ("cp932", "ms932", "windows-31j", "shift-jis", "sjis", "shift-jis-2004"):
             leads = np.arange(0xF0, 0xFA)
             trails = np.concatenate([np.arange(0x40, 0x7F), np.arange(0x80, 0xFD)])
@@ -347,6 +354,8 @@ def _image_ink(data: bytes, where: str) -> UInt8Array:
     Image, _, _ = _pil()
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > _MAX_IMAGE_PIXELS:  # before decoding: a tiny file may hold a huge image
+                raise InputError(where, f"glyph image of {image.width}×{image.height} pixels, not a glyph")
             image.load()
             if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
                 rgba = image.convert("RGBA")
