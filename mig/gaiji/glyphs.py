@@ -23,7 +23,8 @@ image is blurred (σ 1 px, so 1-bit staircases become slopes), its gradient's do
 angle is split into four unsigned orientations (horizontal, vertical, two diagonals),
 each blurred (σ 2 px) and pooled to 8×8, and square-rooted. Edges rather than ink make
 the feature robust to stroke width (gothic vs 明朝) and to 1-bit aliasing: on 24×24 1-bit
-Noto Sans CJK bitmaps top-1 rose from 69 % (ink density, version 2) to 89 %. The vectors of all MJ glyphs are
+Noto Sans CJK bitmaps top-1 rose from 69 % (ink density, version 2) to 89 % (91 % with
+the packaged design map). The vectors of all MJ glyphs are
 centred and partly whitened (PCA, each component divided by ``sqrt(eigenvalue +
 mean eigenvalue)``) and L2-normalised; a query's similarity to all MJ glyphs is then one
 matrix product (cosine, −1…1). The index (≈30 MB) is cached under :func:`cache_dir`,
@@ -32,15 +33,17 @@ keyed by the SHA-256 of the font file, the candidate list and :data:`FEATURE_VER
 Accuracy (``benchmarks/bench_glyph_match.py``, 1,000 characters drawn with another font
 into Private Use slots, searched among all 58,862 MJ glyphs, glyph only, feature version
 3): IPAex明朝 top-1 100 % / top-5 100 %, Noto Serif CJK JP 99.7 / 100 %, Noto Sans CJK JP
-(gothic) 98.4 / 100 % (any MJ record of the drawn character counts; only its plain record:
-98.3, 97.5, 93.4 % top-1); as 1-bit bitmaps (``--bitmaps``): 24×24 gothic 89.0 / 98.2 %,
-24×24 serif 86.1 / 95.9 %, 32×32 gothic 94.0 / 98.9 %; ≈2 ms per character.
+(gothic) 99.0 / 100 % (any MJ record of the drawn character counts; only its plain record:
+98.5, 97.6, 94.1 % top-1); as 1-bit bitmaps (``--bitmaps``): 24×24 gothic 91.0 / 98.4 %,
+24×24 serif 88.8 / 97.0 %, 32×32 gothic 94.7 / 99.1 %; ≈2 ms per character.
 
 Confidence (:func:`glyph_confidence`, :class:`Calibration`): a logistic model of the first
 candidate's glyph score, its margin over the next MJ record and its reading match, fitted
-on held-out characters by ``benchmarks/calibrate_glyph_confidence.py``; the whitening of
-the feature space is packaged too (:func:`load_whitening`), so an index of any candidate
-subset shares the calibrated space.
+on held-out characters by ``benchmarks/calibrate_glyph_confidence.py``. The map into the
+search space is packaged too (:func:`load_whitening`): the PCA whitening of all MJ glyphs'
+features times a learned map that shrinks the directions in which font designs differ
+(trained by the same script on fonts and characters the benchmark never uses), so an
+index of any candidate subset shares the calibrated space.
 
 >>> raw = glyph_features([np.pad(np.full((40, 8), 255, np.uint8), 10)])
 >>> raw.shape, bool(np.isclose(np.linalg.norm(raw[0]), 1.0))
@@ -1038,9 +1041,9 @@ def _fit_whitening(raw: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 WHITENING_FILE = "glyph-whitening.npz"
-"""The packaged whitening (``gaiji/glyph-whitening.npz``, float16, ≈130 kB): mean and
-transform of the features of all 58,862 MJ glyphs, written by
-``benchmarks/calibrate_glyph_confidence.py``."""
+"""The packaged map into the search space (``gaiji/glyph-whitening.npz``, float16, ≈130 kB):
+mean and transform (PCA whitening of all 58,862 MJ glyphs' features times the learned
+design map), written by ``benchmarks/calibrate_glyph_confidence.py --whitening``."""
 
 
 def _packaged(name: str) -> Path | None:
