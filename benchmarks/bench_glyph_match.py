@@ -216,6 +216,21 @@ MARGIN_DEPTH = 50
 """Candidates searched per glyph for the margin (the workbench re-ranks 200)."""
 
 
+NEAR_TWIN = 0.85
+"""A drawn character has a near twin when another MJ record's glyph is this similar to its
+own (cosine in the index space): IVS variants, a character one small stroke away."""
+
+
+def near_twins(index: GlyphIndex, ucs: Any, chars: list[str]) -> Any:
+    """Whether each drawn character's own MJ record has a near twin (one matrix product)."""
+    position = {u: i for i, u in enumerate(ucs.tolist()) if u}
+    own = np.asarray([position.get(c, -1) for c in chars])
+    vectors = index.vectors.astype(np.float32)
+    similar = vectors[np.maximum(own, 0)] @ vectors.T
+    similar[np.arange(len(own)), np.maximum(own, 0)] = -1.0
+    return (similar.max(axis=1) >= NEAR_TWIN) & (own >= 0)
+
+
 def curve(confidence: Any, correct: Any) -> dict[str, Any]:
     """Auto-confirmation curve: confirm the most confident first; precision of the
     confirmed at each share confirmed, and the largest share confirmed at 99.5 % / 99 %."""
@@ -262,8 +277,9 @@ def bitmap_main(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     chars = [bench[i] for i in sorted(rng.choice(len(bench), size=min(args.n, len(bench)), replace=False))]
     pairs = composed_pairs(bench, args.composed, args.seed)
+    twin = near_twins(index, ucs, chars)
     results: dict[str, Any] = {
-        "benchmark": "glyph-match-bitmaps", "mj_font": mj_font.path.name, "mj_glyphs": len(index),
+        "benchmark": "glyph-match-bitmaps", "near_twin_cosine": NEAR_TWIN, "near_twins": int(twin.sum()), "mj_font": mj_font.path.name, "mj_glyphs": len(index),
         "index_seconds": index_seconds, "index_was_cached": was_cached, "n": len(chars),
         "composed": len(pairs), "seed": args.seed, "auto_confirm_precision": args.precision, "auto_confirm_threshold": threshold,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
@@ -314,6 +330,10 @@ def bitmap_main(args: argparse.Namespace) -> int:
                 "not_in_mj_abstained": float((confidence[own] < threshold).mean()) if len(pairs) else None,
                 "not_in_mj_flagged": float(not_in_mj[own].mean()) if len(pairs) else None,
                 "in_mj_flagged_not_in_mj": float(not_in_mj[known].mean()),
+                "near_twin_top1_strict": float(strict[twin, 0].mean()) if twin.any() else None,
+                "near_twin_top5_strict": float(strict[twin].any(axis=1).mean()) if twin.any() else None,
+                "near_twin_confirmed_share": float(confirmed[twin].mean()) if twin.any() else None,
+                "near_twin_confirmed_precision": float(strict[twin & confirmed, 0].mean()) if (twin & confirmed).any() else None,
                 "seconds_per_char": per_char, "draw_seconds": drawn,
                 "first_misses": [
                     {"char": c, "top5": [index.names[i] for i in t]}
@@ -327,6 +347,12 @@ def bitmap_main(args: argparse.Namespace) -> int:
                   f"{run['curve']['share_at_0.995']:>10.1%} {run['curve']['precision_at_share']['70%']:>7.1%} "
                   f"{run['not_in_mj_abstained'] or 0:>8.1%} {run['not_in_mj_flagged'] or 0:>7.1%} "
                   f"{run['in_mj_flagged_not_in_mj']:>13.1%} {per_char:>8.4f}")
+    print(f"near twins (another MJ record at cosine ≥ {NEAR_TWIN}: IVS variants, one small stroke away): "
+          f"{int(twin.sum())} of {len(chars)}")
+    for key, run in results["runs"].items():
+        print(f"  {key:<10} strict top-1 {run['near_twin_top1_strict'] or 0:.1%}  top-5 {run['near_twin_top5_strict'] or 0:.1%}  "
+              f"auto-confirmed {run['near_twin_confirmed_share'] or 0:.1%} at precision "
+              f"{run['near_twin_confirmed_precision'] if run['near_twin_confirmed_precision'] is not None else float('nan'):.1%}")
     print("with カナ (every row's カナ gives one of the drawn character's readings):")
     print(f"{'design':<8} {'size':>4} {'conf@P':>7} {'prec@P':>7} {'share@99.5':>10} {'p@70%':>7} {'abstain':>8} "
           f"{'not-MJ':>7} {'in-MJ flagged':>13}")
