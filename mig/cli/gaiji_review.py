@@ -21,7 +21,7 @@ __all__ = ["decide", "review"]
 @click.command("review")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--font", "vendor_font", type=click.Path(path_type=Path),
-              help="The vendor's gaiji glyphs: TrueType/OpenType (EUDC .tte), BDF, or a directory / zip of "
+              help="The vendor's gaiji glyphs: TrueType/OpenType (EUDC .tte), BDF, PCF, or a directory / zip of "
                    "images named by code (E000.png, F040.bmp, 0x80A1.png).")
 @click.option("--names", "glyph_names", help=text("glyphs.names-help"))
 @click.option("--auto-confirm", type=click.FloatRange(0.5, 1.0, max_open=True), help=text("glyphs.auto-confirm-help"))

@@ -339,14 +339,12 @@ def user_area_map(encodings: Iterable[str | None]) -> dict[int, int]:
             leads = np.arange(0xF0, 0xFA)
             trails = np.concatenate([np.arange(0x40, 0x7F), np.arange(0x80, 0xFD)])
             codes = (leads[:, None] << 8 | trails[None, :]).reshape(-1)
-            for i, code in enumerate(codes.tolist()):  # 1,880 table entries, built once per review
-                out.setdefault(code, 0xE000 + i)
+            out = dict(zip(codes.tolist(), (0xE000 + np.arange(len(codes))).tolist(), strict=True)) | out
         elif name in ("euc-jp", "eucjp", "euc-jp-ms", "eucjp-ms"):
             areas = (GaijiArea(0xF5, 0xFE, 0xA1, 0xFE, 0xE000),)
         for area in areas:
             codes_, points = area.codes()
-            for code, point in zip(codes_.tolist(), points.tolist(), strict=True):
-                out.setdefault(code, point)
+            out = dict(zip(codes_.tolist(), points.tolist(), strict=True)) | out  # the first charset wins
     return out
 
 
