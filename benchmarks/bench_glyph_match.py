@@ -353,7 +353,7 @@ def bitmap_main(args: argparse.Namespace) -> int:
         print(f"  {key:<10} strict top-1 {run['near_twin_top1_strict'] or 0:.1%}  top-5 {run['near_twin_top5_strict'] or 0:.1%}  "
               f"auto-confirmed {run['near_twin_confirmed_share'] or 0:.1%} at precision "
               f"{run['near_twin_confirmed_precision'] if run['near_twin_confirmed_precision'] is not None else float('nan'):.1%}")
-    print("with カナ (every row's カナ gives one of the drawn character's readings):")
+    print("with カナ (every row has カナ: one of the drawn character's MJ readings, or for 30 % a reading MJ does not list):")
     print(f"{'design':<8} {'size':>4} {'conf@P':>7} {'prec@P':>7} {'share@99.5':>10} {'p@70%':>7} {'abstain':>8} "
           f"{'not-MJ':>7} {'in-MJ flagged':>13}")
     for key, run in results["runs"].items():

@@ -116,10 +116,16 @@ def composed_pairs(chars: Sequence[str], n: int, seed: int) -> list[tuple[str, s
     return [(pool[a], pool[b if b != a else (b + 1) % len(pool)]) for a, b in picks]
 
 
+UNLISTED = 0.3
+"""Share of rows whose カナ reads the character in a way the MJ table does not list (a
+name reading, 名乗り: 𠮷 in ヨシダ): then no candidate's reading matches."""
+
+
 class Readings:
     """The reading signal as a row's カナ would give it (simulated): the row's カナ is one of
     the drawn character's MJ readings (of the right component for a not-in-MJ glyph, the
-    phonetic side); the top candidate matches when it has that reading."""
+    phonetic side), or — for :data:`UNLISTED` of the rows — a reading no MJ record lists;
+    the top candidate matches when it has that reading."""
 
     def __init__(self, index_names: Sequence[str]) -> None:
         table = mj_table()
@@ -135,9 +141,10 @@ class Readings:
     def match(self, truth: Sequence[str], top1: Any, given: Any, rng: Any) -> tuple[Any, Any]:
         """(reading match of the top candidate, whether the row had カナ) per query; ``given``:
         which rows have カナ."""
-        said = []
-        for c, ok in zip(truth, given, strict=True):
+        said: list[str | None] = []
+        unlisted = rng.random(len(truth)) < UNLISTED
+        for c, ok, other in zip(truth, given, unlisted, strict=True):
             k = self.of_char.get(c, [])
-            said.append(k[int(rng.integers(len(k)))] if k and ok else None)
+            said.append(None if not (k and ok) else "ン" * 9 if other else k[int(rng.integers(len(k)))])
         reading = np.array([1.0 if s is not None and s in self.of_entry[t] else 0.0 for s, t in zip(said, top1, strict=True)])
         return reading, np.array([s is not None for s in said], np.float64)
