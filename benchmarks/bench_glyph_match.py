@@ -27,6 +27,19 @@ Usage::
     python benchmarks/bench_glyph_match.py [--n 1000] [--seed 0] [--fonts ipaex,noto-serif]
                                             [--json FILE] [--workdir DIR]
 
+**Bitmaps** (``--bitmaps``, issue 19): the vendor 外字 a mainframe holds are 1-bit dot
+glyphs. N characters of the benchmark half of :func:`glyph_bitmaps.split` (the other half
+calibrates the confidence: ``benchmarks/calibrate_glyph_confidence.py``) are drawn with
+each design (``--designs gothic,serif``: Noto Sans / Serif CJK JP) at each size
+(``--sizes 24,32``) as 1-bit bitmaps, plus ``--composed`` glyphs that are not in MJ (two
+characters side by side); reported per size and design: top-1 / top-5 (lenient and
+strict), the calibrated confidence's auto-confirmation curve (strict precision of the
+confirmed vs share confirmed: an auto-confirmed entry names one MJ record) and
+how many not-in-MJ glyphs were abstained (not auto-confirmed at ``--precision``) or flagged
+not in MJ::
+
+    python benchmarks/bench_glyph_match.py --bitmaps [--n 1000] [--composed 100] [--json FILE]
+
 Nothing here asserts; the target in issue 4 is top-5 ≥ 95 %, top-1 ≥ 80 %.
 """
 
@@ -131,7 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fonts", default="ipaex,noto-serif", help=f"comma list of {', '.join(FONTS)}")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--workdir", type=Path, help="where the synthetic fonts go (default: a temp dir)")
+    parser.add_argument("--bitmaps", action="store_true", help="1-bit bitmap glyphs instead of outline fonts")
+    parser.add_argument("--designs", default="gothic,serif", help="bitmap designs (glyph_bitmaps.DESIGNS)")
+    parser.add_argument("--sizes", default="24,32", help="bitmap sizes in dots")
+    parser.add_argument("--composed", type=int, default=100, help="not-in-MJ composed glyphs per design and size")
+    parser.add_argument("--precision", type=float, default=0.995, help="auto-confirm at this calibrated precision")
     args = parser.parse_args(argv)
+    if args.bitmaps:
+        return bitmap_main(args)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from support.fonts import build_pua_font  # test support: synthetic vendor fonts, not shipped
 
@@ -176,6 +196,177 @@ def main(argv: list[str] | None = None) -> int:
     for r in results["fonts"].values():
         print(f"{r['font']:<44} {r['lenient_top1']:>7.1%} {r['lenient_top5']:>7.1%} {r['strict_top1']:>9.1%} "
               f"{r['strict_top5']:>9.1%} {r['seconds_per_char_batched']:>9.4f} {r['seconds_per_char_single']:>11.4f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _truth(index: GlyphIndex) -> tuple[Any, Any]:
+    """Per index entry: its plain UCS (strict) and its base character (lenient)."""
+    table = mj_table()
+    pos = {m: i for i, m in enumerate(table["mj"].to_list())}
+    rows = np.asarray([pos[n] for n in index.names])
+    ucs = table["ucs"].fill_null("").to_numpy()[rows]
+    base = table.select(pl.coalesce("ucs", pl.col("ivs").str.slice(0, 1)).fill_null("")).to_series().to_numpy()[rows]
+    return ucs, base
+
+
+MARGIN_DEPTH = 50
+"""Candidates searched per glyph for the margin (the workbench re-ranks 200)."""
+
+
+NEAR_TWIN = 0.85
+"""A drawn character has a near twin when another MJ record's glyph is this similar to its
+own (cosine in the index space): IVS variants, a character one small stroke away."""
+
+
+def near_twins(index: GlyphIndex, ucs: Any, chars: list[str]) -> Any:
+    """Whether each drawn character's own MJ record has a near twin (one matrix product)."""
+    position = {u: i for i, u in enumerate(ucs.tolist()) if u}
+    own = np.asarray([position.get(c, -1) for c in chars])
+    vectors = index.vectors.astype(np.float32)
+    similar = vectors[np.maximum(own, 0)] @ vectors.T
+    similar[np.arange(len(own)), np.maximum(own, 0)] = -1.0
+    return (similar.max(axis=1) >= NEAR_TWIN) & (own >= 0)
+
+
+def curve(confidence: Any, correct: Any) -> dict[str, Any]:
+    """Auto-confirmation curve: confirm the most confident first; precision of the
+    confirmed at each share confirmed, and the largest share confirmed at 99.5 % / 99 %."""
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(correct[order])
+    k = np.arange(1, len(order) + 1)
+    precision = hits / k
+    points = {}
+    for share in (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
+        i = max(1, int(round(share * len(order)))) - 1
+        points[f"{share:.0%}"] = float(precision[i])
+    best = {}
+    for target in (0.995, 0.99):
+        ok = np.flatnonzero(precision >= target)
+        best[f"share_at_{target}"] = float((ok.max() + 1) / len(order)) if len(ok) else 0.0
+    return {"precision_at_share": points, **best}
+
+
+def bitmap_main(args: argparse.Namespace) -> int:
+    """The bitmap benchmark (see the module docstring)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from glyph_bitmaps import (
+        DESIGNS,
+        Readings,
+        bitmaps,
+        composed,
+        composed_pairs,
+        eligible_chars,
+        split,
+    )
+
+    from mig.gaiji.glyphs import auto_confirm_threshold, glyph_confidence, glyph_margin
+
+    designs = [d.strip() for d in args.designs.split(",") if d.strip()]
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    mj_font = MJFont()
+    index, index_seconds, was_cached = _index(mj_font)
+    ucs, base = _truth(index)
+    records = np.arange(len(index), dtype=np.int64)  # margin over any other MJ record, as the workbench
+    readings = Readings(index.names)
+    threshold = auto_confirm_threshold(args.precision)
+    threshold = threshold if threshold is not None else 2.0  # no calibration: nothing confirmed
+    bench, _calibration_half = split(eligible_chars(designs))
+    rng = np.random.default_rng(args.seed)
+    chars = [bench[i] for i in sorted(rng.choice(len(bench), size=min(args.n, len(bench)), replace=False))]
+    pairs = composed_pairs(bench, args.composed, args.seed)
+    twin = near_twins(index, ucs, chars)
+    results: dict[str, Any] = {
+        "benchmark": "glyph-match-bitmaps", "near_twin_cosine": NEAR_TWIN, "near_twins": int(twin.sum()), "mj_font": mj_font.path.name, "mj_glyphs": len(index),
+        "index_seconds": index_seconds, "index_was_cached": was_cached, "n": len(chars),
+        "composed": len(pairs), "seed": args.seed, "auto_confirm_precision": args.precision, "auto_confirm_threshold": threshold,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "runs": {},
+    }
+    print(f"glyph match, 1-bit bitmaps: {len(chars)} MJ characters + {len(pairs)} not-in-MJ glyphs "
+          f"(seed {args.seed}) against {len(index):,} MJ glyphs; index {'loaded' if was_cached else 'built'} "
+          f"in {index_seconds:.1f} s")
+    header = (f"{'design':<8} {'size':>4} {'top-1':>7} {'top-5':>7} {'strict-1':>8} {'conf@P':>7} {'prec@P':>7} "
+              f"{'share@99.5':>10} {'p@70%':>7} {'abstain':>8} {'not-MJ':>7} {'in-MJ flagged':>13} {'s/char':>8}")
+    print(header)
+    for design in designs:
+        for size in sizes:
+            start = time.perf_counter()
+            inks = bitmaps(design, chars, size) + composed(design, pairs, size)
+            drawn = time.perf_counter() - start
+            start = time.perf_counter()
+            deep, deep_scores = index.search(glyph_features(inks), MARGIN_DEPTH)
+            per_char = (time.perf_counter() - start) / len(inks)
+            top = deep[:, :5]
+            known, own = slice(0, len(chars)), slice(len(chars), len(inks))
+            margin = glyph_margin(deep, deep_scores, records)
+            confidence, not_in_mj = glyph_confidence(deep_scores[:, 0], margin)
+            truth_all = chars + [right for _, right in pairs]  # every row with カナ: the reading signal
+            reading, has_kana = readings.match(truth_all, deep[:, 0], np.ones(len(inks), bool), np.random.default_rng(args.seed))
+            with_kana, kana_far = glyph_confidence(deep_scores[:, 0], margin, reading, has_kana)
+            truth = np.asarray(chars)[:, None]
+            lenient = base[top[known]] == truth
+            strict = ucs[top[known]] == truth
+            confirmed = confidence[known] >= threshold
+            run = {
+                "design": DESIGNS[design][0], "size": size, "n": len(chars),
+                "top1": float(lenient[:, 0].mean()), "top5": float(lenient.any(axis=1).mean()),
+                "strict_top1": float(strict[:, 0].mean()), "strict_top5": float(strict.any(axis=1).mean()),
+                "confirmed_share": float(confirmed.mean()),
+                "confirmed_precision": float(strict[confirmed, 0].mean()) if confirmed.any() else None,
+                "confirmed_lenient_precision": float(lenient[confirmed, 0].mean()) if confirmed.any() else None,
+                "curve": curve(confidence[known], strict[:, 0]),
+                "with_kana": {
+                    "confirmed_share": float((with_kana[known] >= threshold).mean()),
+                    "confirmed_precision": float(strict[with_kana[known] >= threshold, 0].mean())
+                    if (with_kana[known] >= threshold).any() else None,
+                    "curve": curve(with_kana[known], strict[:, 0]),
+                    "not_in_mj_abstained": float((with_kana[own] < threshold).mean()) if len(pairs) else None,
+                    "not_in_mj_flagged": float(kana_far[own].mean()) if len(pairs) else None,
+                    "in_mj_flagged_not_in_mj": float(kana_far[known].mean()),
+                },
+                "not_in_mj_abstained": float((confidence[own] < threshold).mean()) if len(pairs) else None,
+                "not_in_mj_flagged": float(not_in_mj[own].mean()) if len(pairs) else None,
+                "in_mj_flagged_not_in_mj": float(not_in_mj[known].mean()),
+                "near_twin_top1_strict": float(strict[twin, 0].mean()) if twin.any() else None,
+                "near_twin_top5_strict": float(strict[twin].any(axis=1).mean()) if twin.any() else None,
+                "near_twin_confirmed_share": float(confirmed[twin].mean()) if twin.any() else None,
+                "near_twin_confirmed_precision": float(strict[twin & confirmed, 0].mean()) if (twin & confirmed).any() else None,
+                "seconds_per_char": per_char, "draw_seconds": drawn,
+                "first_misses": [
+                    {"char": c, "top5": [index.names[i] for i in t]}
+                    for c, t, ok in zip(chars, top[known], lenient[:, 0], strict=True) if not ok
+                ][:15],
+            }
+            results["runs"][f"{design}-{size}"] = run
+            prec = run["confirmed_precision"]
+            print(f"{design:<8} {size:>4} {run['top1']:>7.1%} {run['top5']:>7.1%} {run['strict_top1']:>8.1%} "
+                  f"{run['confirmed_share']:>7.1%} {(prec if prec is not None else float('nan')):>7.1%} "
+                  f"{run['curve']['share_at_0.995']:>10.1%} {run['curve']['precision_at_share']['70%']:>7.1%} "
+                  f"{run['not_in_mj_abstained'] or 0:>8.1%} {run['not_in_mj_flagged'] or 0:>7.1%} "
+                  f"{run['in_mj_flagged_not_in_mj']:>13.1%} {per_char:>8.4f}")
+    print(f"near twins (another MJ record at cosine ≥ {NEAR_TWIN}: IVS variants, one small stroke away): "
+          f"{int(twin.sum())} of {len(chars)}")
+    for key, run in results["runs"].items():
+        print(f"  {key:<10} strict top-1 {run['near_twin_top1_strict'] or 0:.1%}  top-5 {run['near_twin_top5_strict'] or 0:.1%}  "
+              f"auto-confirmed {run['near_twin_confirmed_share'] or 0:.1%} at precision "
+              f"{run['near_twin_confirmed_precision'] if run['near_twin_confirmed_precision'] is not None else float('nan'):.1%}")
+    print("with カナ (every row has カナ: one of the drawn character's MJ readings, or for 30 % a reading MJ does not list):")
+    print(f"{'design':<8} {'size':>4} {'conf@P':>7} {'prec@P':>7} {'share@99.5':>10} {'p@70%':>7} {'abstain':>8} "
+          f"{'not-MJ':>7} {'in-MJ flagged':>13}")
+    for key, run in results["runs"].items():
+        k = run["with_kana"]
+        prec = k["confirmed_precision"]
+        print(f"{key.rsplit('-', 1)[0]:<8} {run['size']:>4} {k['confirmed_share']:>7.1%} "
+              f"{(prec if prec is not None else float('nan')):>7.1%} {k['curve']['share_at_0.995']:>10.1%} "
+              f"{k['curve']['precision_at_share']['70%']:>7.1%} {k['not_in_mj_abstained'] or 0:>8.1%} "
+              f"{k['not_in_mj_flagged'] or 0:>7.1%} {k['in_mj_flagged_not_in_mj']:>13.1%}")
+    print("conf@P / prec@P: share of the in-MJ characters auto-confirmed at --precision and their precision "
+          "(strict: the drawn character's own MJ record; an IVS variant of it counts wrong); "
+          "share@99.5: largest share confirmable at 99.5 % precision; p@70%: precision when confirming 70 %; "
+          "abstain: not-in-MJ glyphs not auto-confirmed; not-MJ: flagged as not in MJ")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -76,12 +76,13 @@ def registry_check(paths: tuple[Path, ...], as_json: bool) -> None:
     counts: dict[str, dict[str, int]] = {}
     for entry in registry.entries:
         per = counts.setdefault(entry.source, {"confirmed": 0, "proposed": 0})
-        per[entry.status] += 1
+        per[entry.status] = per.get(entry.status, 0) + 1  # "own" (not in MJ) only where there are some
     if as_json:
         emit_json({"files": [str(p) for p in paths], "sources": counts})
         return
     for source, per in sorted(counts.items()):
-        click.echo(message("gaiji.registry-counts", source=source, confirmed=per["confirmed"], proposed=per["proposed"]))
+        line = message("gaiji.registry-counts", source=source, confirmed=per["confirmed"], proposed=per["proposed"])
+        click.echo(line + (message("glyphs.registry-own", own=per["own"]) if per.get("own") else ""))
 
 
 @registry_group.command("add")

@@ -21,7 +21,12 @@ __all__ = ["decide", "review"]
 @click.command("review")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--font", "vendor_font", type=click.Path(path_type=Path),
-              help="The vendor's gaiji font (TrueType/OpenType; EUDC .tte).")
+              help="The vendor's gaiji glyphs: TrueType/OpenType (EUDC .tte), BDF, PCF, or a directory / zip of "
+                   "images named by code (E000.png, F040.bmp, 0x80A1.png).")
+@click.option("--names", "glyph_names", help=text("glyphs.names-help"))
+@click.option("--auto-confirm", type=click.FloatRange(0.5, 1.0, max_open=True), help=text("glyphs.auto-confirm-help"))
+@click.option("--trust-auto", is_flag=True, help=text("glyphs.trust-auto-help"))
+@click.option("--registry", "registry_path", type=click.Path(path_type=Path), help=text("glyphs.registry-help"))
 @click.option("--out", "-o", type=click.Path(path_type=Path),
               help="HTML sheet to write (default RUN_DIR/gaiji-review.html); the CSV template goes beside it.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100), help="Candidates per character.")
@@ -37,6 +42,8 @@ __all__ = ["decide", "review"]
 def review(
     run_dir: Path, vendor_font: Path | None, out: Path | None, top: int, candidates: str, source: str | None,
     hints: Path | None, mj_font: Path | None, show_values: bool, quiet: bool, as_json: bool,
+    glyph_names: str | None = None, auto_confirm: float | None = None, trust_auto: bool = False,
+    registry_path: Path | None = None,
 ) -> None:
     """Write an identification sheet (HTML) for the unresolved 外字 of RUN_DIR, with ranked
     MJ candidates, and a decisions CSV template beside it."""
@@ -46,7 +53,8 @@ def review(
         progress = (lambda done, total: bar("MJ glyph index", done, total)) if bar is not None else None
         result = review_run(
             run_dir, out, vendor_font=vendor_font, mj_font=mj_font, top=top, candidates=candidates,
-            source=source, hints=hints, show_values=show_values, progress=progress,
+            source=source, hints=hints, show_values=show_values, progress=progress, glyph_names=glyph_names,
+            auto_confirm=auto_confirm, trust_auto=trust_auto, registry=registry_path,
         )
     if as_json:
         emit_json(result.summary())
@@ -58,6 +66,10 @@ def review(
         shown = f"{best.mj} ({best.score:.3f})" if best is not None else text("gaiji.no-candidate")
         click.echo(text("gaiji.review-entry", code=entry.code, count=entry.count, best=shown))
     click.echo(text("gaiji.review-done", characters=len(result.entries), html=result.html, csv=result.csv))
+    auto = result.summary()["auto_confirm"]
+    if auto is not None:
+        click.echo(text("glyphs.auto-summary", precision=auto["precision"], auto=auto["auto"], status=auto["status"],
+                        own=auto["own"], review=auto["review"], registry=auto["registry"]))
 
 
 @click.command("decide")

@@ -16,8 +16,11 @@ order (format also in ``gaiji/README.md``)::
   (``U+908A U+E010F``). Empty when ``mj`` is given: then it is the MJ character's text
   (:func:`mig.gaiji.mj.mj_text`, its IVS when it has one). When both are given, ``text``
   must be one of that MJ character's forms (IVS, SVS or UCS).
-- ``status``: ``confirmed`` (used by the resolver) or ``proposed`` (a candidate, e.g.
-  from the glyph matcher; never used to resolve).
+- ``status``: ``confirmed`` (used by the resolver), ``proposed`` (a candidate, e.g.
+  from the glyph matcher; never used to resolve) or ``own`` (not in MJ: the
+  municipality's own character, kept as its Private Use character with its glyph — ``mj``
+  and ``text`` empty, the glyph and why in ``evidence``; never used to resolve, so it is
+  never silently mapped; a confirmed entry for the same code supersedes it).
 - ``decided_by``, ``decided_at`` (ISO 8601 date or date-time), ``evidence`` (free text):
   provenance. ``decided_by`` and ``decided_at`` are required for a confirmed entry.
 
@@ -55,6 +58,7 @@ from mig.gaiji.mj import (
 
 __all__ = [
     "COLUMNS",
+    "OWN",
     "STATUSES",
     "Registry",
     "RegistryEntry",
@@ -67,8 +71,10 @@ __all__ = [
     "write_registry",
 ]
 
-Status = Literal["confirmed", "proposed"]
-STATUSES: tuple[str, ...] = ("confirmed", "proposed")
+Status = Literal["confirmed", "proposed", "own"]
+STATUSES: tuple[str, ...] = ("confirmed", "proposed", "own")
+OWN = "own"
+"""Status of a character that is not in MJ: kept as Private Use, with its glyph."""
 COLUMNS: tuple[str, ...] = (
     "source", "code", "mj", "text", "status", "decided_by", "decided_at", "evidence",
 )
@@ -264,7 +270,9 @@ def make_entry(
                     f"{where}{source} {code}: text {codepoints(raw_text)} is not a form of {mj_name} "
                     f"({', '.join(codepoints(f) for f in forms)})"
                 )
-    if not raw_text:
+    if status == OWN and (mj_name is not None or raw_text):
+        raise RegistryError(f"{where}{source} {code}: an own (not in MJ) entry has no mj and no text")
+    if not raw_text and status != OWN:
         raise RegistryError(f"{where}{source} {code}: give an MJ文字図形名 or a text")
     if any(is_private_use(c) for c in raw_text):
         raise RegistryError(f"{where}{source} {code}: text must not hold Private Use characters")

@@ -32,7 +32,25 @@ Ranking — each candidate's score is a sum, shown broken down in the sheet::
   strokes are equal (0.01 when off by one).
 
 Without a vendor font (or for a code the font lacks: a "no glyph" cell) candidates are
-ranked by readings and hints alone. The sheet shows no value from the data; with
+ranked by readings and hints alone.
+
+Glyph sources (``vendor_font``, :func:`~mig.gaiji.glyphs.open_glyphs`): a TrueType /
+OpenType font, a BDF font, or a directory / zip of per-character images named by code;
+vendor codes map to the run's Private Use characters through the 外字 area of the run's
+input charsets (:func:`~mig.gaiji.glyphs.user_area_map`).
+
+Confidence and auto-confirmation: the first candidate of a character with a glyph gets a
+calibrated confidence (:func:`~mig.gaiji.glyphs.glyph_confidence`: its glyph score, its
+margin over the best other MJ record — IVS variants of it included, since an entry names
+one record — and its reading match); a character
+whose best glyph score is under the calibration's ``abstain_below`` and whose first
+candidate's reading does not match its カナ is flagged *not in MJ*. With ``auto_confirm=P`` each character gets a ``decision``: ``auto`` (confidence ≥ P,
+not flagged — the threshold is the lowest confidence at which the held-out calibration
+set's auto-confirmed characters still had precision P,
+:meth:`~mig.gaiji.glyphs.Calibration.threshold`: written to the registry as ``proposed``, or ``confirmed`` with
+``trust_auto``, with the evidence), ``own`` (flagged: written with status ``own`` — kept
+as Private Use, its glyph in the evidence, never mapped) or ``review``. The sheet lists
+the ``review`` characters first, most rows first; ``--json`` keeps code order. The sheet shows no value from the data; with
 ``show_values`` it lists the カナ contexts it matched readings against.
 """
 
@@ -47,7 +65,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -55,7 +73,19 @@ import polars as pl
 from mig.charsets import private_use_pattern
 from mig.errors import ConfigError, InputError
 from mig.fs import check_output_file, write_text
-from mig.gaiji.glyphs import GlyphIndex, MJFont, VendorFont, glyph_features, png_data_uri
+from mig.gaiji.glyphs import (
+    FEATURE_VERSION,
+    BitmapGlyphs,
+    GlyphIndex,
+    MJFont,
+    VendorFont,
+    auto_confirm_threshold,
+    glyph_features,
+    load_calibration,
+    open_glyphs,
+    png_data_uri,
+    user_area_map,
+)
 from mig.gaiji.mj import MalformedCodeError, codepoints, mj_table, normalise_mj_name, shown
 from mig.html.render import labels, render
 from mig.i18n import Lang, current_lang
@@ -72,6 +102,7 @@ from mig.run.manifest import (
 
 __all__ = [
     "DECISION_COLUMNS",
+    "AUTO_DECIDER",
     "GLYPH_POOL",
     "Candidate",
     "DecideResult",
@@ -102,6 +133,9 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "source", "code", "mj", "text", "decided_by", "evidence", "count", "candidates",
 )
 GLYPH_PX = 64
+AUTO_DECIDER = "mig gaiji review --auto-confirm"
+Decision = Literal["auto", "own", "review"]
+_SHEET_ORDER = {"review": 0, "own": 1, "auto": 2}
 
 _SPACES = r"[ \u3000]+"
 
@@ -566,6 +600,10 @@ class ReviewEntry:
     strokes_estimate: float | None
     candidates: tuple[Candidate, ...]
     contexts: tuple[str, ...] = ()
+    confidence: float | None = None
+    margin: float | None = None
+    not_in_mj: bool = False
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -579,6 +617,17 @@ class ReviewResult:
     vendor_font: str | None
     mj_font: str | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    registry: Path | None = None
+    auto_confirm: float | None = None
+    registry_status: str | None = None
+
+    @property
+    def sheet_entries(self) -> tuple[ReviewEntry, ...]:
+        """The entries as the sheet lists them: what needs a decision first (``review``,
+        then ``own``, then ``auto``), most rows first, then by code."""
+        return tuple(sorted(
+            self.entries, key=lambda e: (_SHEET_ORDER.get(e.decision or "review", 0), -e.count, int(e.code[2:], 16)),
+        ))
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (no data values)."""
@@ -597,10 +646,20 @@ class ReviewResult:
                          "glyph": round(c.glyph, 4), "reading": round(c.reading, 4), "hint": round(c.hint, 4)}
                         for c in e.candidates
                     ],
+                    "confidence": round(e.confidence, 4) if e.confidence is not None else None,
+                    "margin": round(e.margin, 4) if e.margin is not None else None,
+                    "not_in_mj": e.not_in_mj,
+                    "decision": e.decision,
                 }
                 for e in self.entries
             ],
             "notes": list(self.notes),
+            "auto_confirm": None if self.auto_confirm is None else {
+                "precision": self.auto_confirm, "registry": str(self.registry), "status": self.registry_status,
+                "auto": sum(e.decision == "auto" for e in self.entries),
+                "own": sum(e.decision == "own" for e in self.entries),
+                "review": sum(e.decision == "review" for e in self.entries),
+            },
         }
 
 
@@ -617,6 +676,11 @@ def review_run(
     show_values: bool = False,
     index: GlyphIndex | None = None,
     progress: Callable[[int, int], None] | None = None,
+    glyph_names: str | None = None,
+    auto_confirm: float | None = None,
+    trust_auto: bool = False,
+    registry: Path | None = None,
+    now: datetime | None = None,
 ) -> ReviewResult:
     """Write the identification sheet (HTML) and the decisions template (CSV) of a run.
 
@@ -626,6 +690,11 @@ def review_run(
     ``candidates``: ``all`` / ``juki`` / ``koseki`` / a file of MJ names
     (:func:`candidate_names`). ``index``: a prebuilt :class:`GlyphIndex` (else the cached
     one for ``candidates`` is used, built on first use — about a minute for all 58,862).
+    ``glyph_names``: file-name pattern of glyph images (:class:`~mig.gaiji.glyphs.BitmapGlyphs`).
+    ``auto_confirm``: write the characters whose first candidate's calibrated confidence
+    reaches this precision to ``registry`` (default: beside the sheet, ``.registry.csv``;
+    merged into an existing registry) as ``proposed`` (``confirmed`` with ``trust_auto``),
+    and those not in MJ as ``own``; ``now`` stamps ``decided_at`` (default: now, UTC).
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -641,10 +710,20 @@ def review_run(
     read += [Path(candidates)] if candidates not in ("all", "juki", "koseki") else []
     for output in (out, csv_path):
         check_output_file(output, inputs=read, option="--out")
-    vendor = VendorFont(vendor_font) if vendor_font is not None else None
+    if auto_confirm is not None:
+        if not 0.5 <= auto_confirm < 1.0:
+            raise ConfigError(f"--auto-confirm {auto_confirm}: give the precision to reach, e.g. 0.995 (0.5 ≤ P < 1)")
+        registry = Path(registry) if registry is not None else out.with_suffix(".registry.csv")
+        check_output_file(registry, inputs=[p for p in read if p != registry], option="--registry")
+    vendor = (
+        open_glyphs(vendor_font, names=glyph_names, code_map=user_area_map(_run_encodings(run_dir)))
+        if vendor_font is not None else None
+    )
     hint_table = _read_hints(hints)
     names = candidate_names(candidates) if index is None else list(index.names)
     source = source or run_source(run_dir) or ""
+    if auto_confirm is not None and not source:
+        raise ConfigError("--auto-confirm: no registry source (give --source or a run whose mapping has [gaiji] source)")
 
     hits, where = scan_run(run_dir)
     codes = sorted(set(where["code"].to_list()), key=lambda c: int(c[2:], 16))
@@ -683,14 +762,129 @@ def review_run(
     entries = _entries(
         codes, chars, where, ranked, has_glyph, vendor, mj, estimates, contexts if show_values else None,
     )
+    if index is not None and raw is not None:
+        if load_calibration() is None:
+            notes.append("no glyph calibration for these features: no confidence, nothing auto-confirmed")
+        entries = _with_confidence(entries, chars, index, raw, ranked, contexts, auto_confirm)
+    status = None
+    if auto_confirm is not None:
+        assert registry is not None
+        if index is None or raw is None:
+            entries = [_replace(e, decision="review") for e in entries]
+        status = "confirmed" if trust_auto else "proposed"
+        _write_auto(entries, vendor, registry, source, status, auto_confirm, now)
     result = ReviewResult(
         html=out, csv=csv_path, source=source, entries=tuple(entries),
         vendor_font=vendor.path.name if vendor is not None else None,
         mj_font=mj.path.name if mj is not None else None, notes=tuple(notes),
+        registry=registry if auto_confirm is not None else None, auto_confirm=auto_confirm, registry_status=status,
     )
     _write_text(out, render_sheet(result))
     _write_text(csv_path, render_template(result), bom=True)
     return result
+
+
+def _run_encodings(run_dir: Path) -> list[str | None]:
+    """The input encodings the run's manifest records (for the 外字 area of glyph names)."""
+    try:
+        return [f.encoding for f in load_manifest(run_dir).inputs]
+    except InputError:
+        return []
+
+
+def _replace(entry: ReviewEntry, **changes: Any) -> ReviewEntry:
+    from dataclasses import replace
+
+    return replace(entry, **changes)
+
+
+def _with_confidence(
+    entries: list[ReviewEntry],
+    chars: list[str],
+    index: GlyphIndex,
+    raw: np.ndarray[Any, np.dtype[np.float32]],
+    ranked: pl.DataFrame,
+    contexts: pl.DataFrame,
+    auto_confirm: float | None,
+) -> list[ReviewEntry]:
+    """Entries with the calibrated confidence of their first candidate, the not-in-MJ flag
+    and (with ``auto_confirm``) a decision. One search for all characters with a glyph."""
+    calibration = load_calibration()
+    row_of = {name: i for i, name in enumerate(mj_table()["mj"].to_list())}
+    index_rows = np.asarray([row_of[n] for n in index.names], np.int64)  # each MJ record its own: variants too
+    with_glyph = [i for i, e in enumerate(entries) if e.has_glyph and e.candidates]
+    if not with_glyph or calibration is None:
+        return [_replace(e, decision="review") if auto_confirm is not None else e for e in entries]
+    threshold = calibration.threshold(auto_confirm) if auto_confirm is not None else 1.0
+    top, scores = index.search(raw[with_glyph], GLYPH_POOL)
+    firsts = ranked.filter(pl.col("rank") == 1)
+    first_row = dict(zip(firsts["char"].to_list(), firsts["row"].to_list(), strict=True))
+    first_glyph = dict(zip(firsts["char"].to_list(), firsts["glyph"].to_list(), strict=True))
+    first_reading = dict(zip(firsts["char"].to_list(), firsts["reading"].to_list(), strict=True))
+    known_chars = set(contexts["char"].to_list()) if contexts.height else set()
+    picked = [chars[i] for i in with_glyph]
+    chosen = np.asarray([first_row[c] for c in picked], np.int64)
+    other = index_rows[top] != chosen[:, None]
+    best_other = np.where(other.any(axis=1), np.max(np.where(other, scores, -np.inf), axis=1), scores[:, -1])
+    glyph = np.asarray([first_glyph[c] for c in picked], np.float32)
+    margin = (glyph - best_other).astype(np.float32)
+    reading = np.asarray([first_reading[c] for c in picked], np.float32)
+    known = np.asarray([c in known_chars for c in picked], np.float32)
+    confidence = calibration.confidence(glyph, margin, reading, known)
+    far = (scores[:, 0] < calibration.abstain_below) & (reading < 0.5)  # as glyph_confidence flags it
+    out = list(entries)
+    for j, i in enumerate(with_glyph):  # per distinct character, not per row
+        decision: Decision | None = None
+        if auto_confirm is not None:
+            decision = "own" if far[j] else "auto" if confidence[j] >= threshold else "review"
+        out[i] = _replace(
+            entries[i], confidence=float(confidence[j]), margin=float(margin[j]), not_in_mj=bool(far[j]), decision=decision,
+        )
+    if auto_confirm is not None:
+        out = [e if e.decision is not None else _replace(e, decision="review") for e in out]
+    return out
+
+
+def _write_auto(
+    entries: list[ReviewEntry],
+    vendor: VendorFont | BitmapGlyphs | None,
+    registry_path: Path,
+    source: str,
+    status: str,
+    precision: float,
+    now: datetime | None,
+) -> None:
+    """Add the ``auto`` and ``own`` decisions to the registry file (created when missing);
+    a code that already has a confirmed entry keeps it."""
+    from mig.gaiji.registry import OWN, Registry, load_registry, make_entry, write_registry
+
+    decided = [e for e in entries if e.decision in ("auto", "own")]
+    if not decided:
+        return
+    threshold = auto_confirm_threshold(precision) or precision
+    registry = load_registry(registry_path) if registry_path.exists() else Registry()
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    glyphs = vendor.path.name if vendor is not None else "-"
+    for e in decided:
+        if registry.confirmed(source, e.code) is not None:
+            continue  # a person's (or an earlier) confirmed decision stays
+        first = e.candidates[0]
+        reading = f"reading {first.reading:.2f}" if e.contexts or first.reading else "reading 0 (no match)"
+        if e.decision == "auto":
+            entry = make_entry(
+                source=source, code=e.code, mj=first.mj, status=status, decided_by=AUTO_DECIDER, decided_at=stamp,
+                evidence=(f"auto-confirm {precision} (confidence ≥ {threshold:.4f}): confidence {e.confidence:.4f}, glyph {first.glyph:.4f}, "
+                          f"margin {e.margin:.4f}, {reading}; glyph source {glyphs}; features v{FEATURE_VERSION}"),
+            )
+        else:
+            picture = vendor.image(chr(int(e.code[2:], 16)), 32) if vendor is not None else None
+            entry = make_entry(
+                source=source, code=e.code, status=OWN, decided_by=AUTO_DECIDER, decided_at=stamp,
+                evidence=(f"not in MJ: no MJ glyph close (best {first.mj} glyph {first.glyph:.4f}); kept as Private Use; "
+                          f"glyph source {glyphs}; glyph {png_data_uri(picture) if picture is not None else '-'}"),
+            )
+        registry = registry.add(entry)
+    write_registry(registry, registry_path)
 
 
 def _entries(
@@ -699,7 +893,7 @@ def _entries(
     where: pl.DataFrame,
     ranked: pl.DataFrame,
     has_glyph: list[bool],
-    vendor: VendorFont | None,
+    vendor: VendorFont | BitmapGlyphs | None,
     mj: MJFont | None,
     estimates: np.ndarray[Any, np.dtype[np.float32]] | None,
     contexts: pl.DataFrame | None,
