@@ -626,7 +626,8 @@ class ReviewResult:
         """The entries as the sheet lists them: what needs a decision first (``review``,
         then ``own``, then ``auto``), most rows first, then by code."""
         return tuple(sorted(
-            self.entries, key=lambda e: (_SHEET_ORDER.get(e.decision or "review", 0), -e.count, int(e.code[2:], 16)),
+            # U+XXXX codes in code-point order: shorter first, then by text (no parsing to fail on)
+            self.entries, key=lambda e: (_SHEET_ORDER.get(e.decision or "review", 0), -e.count, len(e.code), e.code),
         ))
 
     def summary(self) -> dict[str, Any]:
