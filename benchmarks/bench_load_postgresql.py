@@ -16,8 +16,9 @@ One run, one server, the same rows:
      CSV files into tables created beforehand (not timed) from the same DDL, primary keys
      included: one transaction, as mig.
 
-The best time of each variant counts; rows/s counts the rows of all three files. The goal
-is mig ≥ 0.8 × psql ``\\copy``.
+The runs alternate (mig, psql, mig, psql, …); the **median** of each variant is the figure
+that counts (the best is printed too, for comparison with older results); rows/s counts the
+rows of all three files. The goal (issue 12) is mig ≥ 1.0 × psql ``\\copy`` by medians of 5.
 
 The server is ``--url`` (or ``MIG_TEST_POSTGRES_URL``): a role that may create databases.
 Without one, a throwaway server is started with the test suite's helper (fsync on).
@@ -35,6 +36,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -172,15 +174,17 @@ def main(argv: list[str] | None = None) -> int:
         if summary["reconciliation"]["rows_loaded"] != rows:
             sys.exit("mig load did not load every row")
         best = {k: min(v) for k, v in times.items()}
+        median = {k: statistics.median(v) for k, v in times.items()}
         rate = {k: rows / v for k, v in best.items()}
         ratio = rate["mig"] / rate["psql_copy"]
+        median_ratio = median["psql_copy"] / median["mig"]
         with psycopg.connect(url) as conn:
             version_row = conn.execute("SHOW server_version").fetchone()
         version = version_row[0] if version_row else "?"
-        print(f"{'variant':<12} {'rows':>10} {'best s':>8} {'rows/s':>12}   all runs")
+        print(f"{'variant':<12} {'rows':>10} {'median s':>9} {'best s':>8} {'rows/s':>12}   all runs")
         for name in times:
-            print(f"{name:<12} {rows:>10} {best[name]:>8.2f} {rate[name]:>12,.0f}   {times[name]}")
-        print(f"ratio mig / psql \\copy: {ratio:.2f} (goal >= 0.8)")
+            print(f"{name:<12} {rows:>10} {median[name]:>9.2f} {best[name]:>8.2f} {rate[name]:>12,.0f}   {times[name]}")
+        print(f"speed mig / psql \\copy, medians of {args.repeat} alternating: {median_ratio:.2f} (goal >= 1.0); best runs: {ratio:.2f}")
         print(f"mig's own seconds (inside the process): {summary['seconds']}")
         figures = {
             "benchmark": "load-postgresql",
@@ -194,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             "best_seconds": best,
             "rows_per_second": {k: round(v) for k, v in rate.items()},
             "ratio_mig_to_psql_copy": round(ratio, 3),
-            "goal_ratio": 0.8,
+            "median_seconds": median,
+            "median_ratio_mig_to_psql_copy": round(median_ratio, 3),
+            "goal_ratio": 1.0,
             "mig_inner_seconds": summary["seconds"],
             "server": f"PostgreSQL {version}" + (" (throwaway, fsync on)" if server else ""),
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

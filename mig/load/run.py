@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -263,9 +264,15 @@ def load_run(
     manifest = load_manifest(run_dir)
     run_id = sha256_file(run_dir / MANIFEST_NAME)
     plans = _plans(run_dir, manifest, db.dialect)
-    verify_outputs(run_dir, manifest)
-    for plan in plans:
-        check_parquet_schema(plan.parquet, plan.columns)
+    # The outputs are hashed while the load runs (hashlib releases the GIL); the commit waits
+    # for the verdict, and a file that differs from its manifest is the error reported.
+    verification = _Verification(run_dir, manifest)
+    try:
+        for plan in plans:
+            check_parquet_schema(plan.parquet, plan.columns)
+    except MigError:
+        verification.result()
+        raise
     rejects = _Rejects(Path(rejects_dir) if rejects_dir else run_dir / LOAD_REJECTS_DIR)
 
     loads: list[FileLoad] = []
@@ -312,11 +319,14 @@ def load_run(
                     action=action,
                 )
             )
+        verification.result()  # nothing is committed from files that differ from the manifest
         db.commit()
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(MigError):
             db.rollback()
         rejects.discard()
+        if isinstance(exc, Exception):
+            verification.result()  # a changed file explains whatever else went wrong
         raise
     finally:
         db.close()
@@ -331,6 +341,29 @@ def load_run(
         gaiji_policy=policy,
         run_id=run_id,
     )
+
+
+class _Verification:
+    """:func:`~mig.run.manifest.verify_outputs` in a daemon thread (Ctrl-C need not wait
+    for it); :meth:`result` waits and raises its error, if any."""
+
+    def __init__(self, run_dir: Path, manifest: Manifest) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(run_dir, manifest), name="mig-load-verify", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, run_dir: Path, manifest: Manifest) -> None:
+        try:
+            verify_outputs(run_dir, manifest)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def layout_tables(run_dir: Path, manifest: Manifest) -> list[tuple[ManifestFile, str, Path]]:
