@@ -131,6 +131,7 @@ def test_batch_boundaries_inside_multibyte_characters_change_nothing(euc_export:
         (b"\xa4", "not valid euc-jp"),  # the file ends inside a two-byte character
         (b"\x8f\xf5", "not valid euc-jp"),  # … inside a three-byte one
         (b"\xa4\n", "not valid euc-jp"),  # a lead byte before the line end
+        (b"\x8f\x8f\x8f\x8f", "not valid euc-jp"),  # no character starts in the last three bytes
     ],
 )
 def test_truncated_or_invalid_euc_jp_is_one_line_exit_3(tmp_path: Path, tail: bytes, rule: str) -> None:

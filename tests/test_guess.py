@@ -113,6 +113,17 @@ def test_euc_jp_tab_separated_and_utf8_bom_are_sniffed(tmp_path: Path) -> None:
         assert tomllib.loads(other.toml)["files"][0]["items"] == tomllib.loads(cp932.toml)["files"][0]["items"]
 
 
+def test_an_eucjp_ms_sample_is_read_through_mig_own_tables(tmp_path: Path) -> None:
+    """Python has no eucjp-ms codec: the sample is read as the csv adapter reads it."""
+    path = write_export(tmp_path, "m.csv", "euc-jp")
+    lines = path.read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b",", b",\xad\xa1", 1)  # ① (NEC row 13): only eucjp-ms decodes it
+    path.write_bytes(b"\n".join(lines))
+    result = mig.guess([path], "juki-jumin")
+    assert result.samples[0].encoding == "eucjp-ms"
+    assert result.samples[0].columns[0] == "市区町村コード"
+
+
 def test_two_samples_of_one_form_feed_one_files_entry_and_other_forms_are_refused(tmp_path: Path) -> None:
     a = write_export(tmp_path, "J1.csv")
     b = write_export(tmp_path, "J2.csv")

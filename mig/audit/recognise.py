@@ -34,6 +34,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from mig.audit.conformance import value_free
+from mig.codecs.euc import sample_text
 from mig.errors import ConfigError, InputError
 from mig.i18n import text
 from mig.jp import normalise_heading
@@ -160,7 +161,7 @@ def _first_record(path: Path, delimiter: str = ",") -> tuple[list[str], str]:
             first = frame.filter(pl.col("row") == 1)
             if first.height:
                 raw = bytes(first.get_column("raw").item())
-                line = raw.decode(reader.encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+                line = sample_text(raw, reader.encoding).lstrip("\ufeff").rstrip("\r\n")
                 fields = next(csv.reader([line], delimiter=delimiter), [])
                 return [f.strip() for f in fields], reader.encoding
     return [], reader.encoding

@@ -42,7 +42,7 @@ import numpy as np
 from mig.charsets import EUCJP_USER_DEFINED
 from mig.codecs.luts import BIT_SECOND, BIT_UNMAPPED, CP_MASK, dbcs_lut
 
-__all__ = ["EUCJP_USER_DEFINED", "EUC_ENCODINGS", "EucDecodeError", "decode_euc", "valid_prefix"]
+__all__ = ["EUCJP_USER_DEFINED", "EUC_ENCODINGS", "EucDecodeError", "decode_euc", "sample_text", "valid_prefix"]
 
 #: Encoding name → packaged table (two-byte and SS2 codes; ``<table>_ss3`` for SS3 codes).
 EUC_ENCODINGS: dict[str, str] = {
@@ -96,6 +96,26 @@ def valid_prefix(data: bytes) -> int:
     high = np.frombuffer(data, dtype=np.uint8) >= 0x80
     ascii_at = np.flatnonzero(~high)
     return int(ascii_at[-1]) + 1 if ascii_at.size else 0
+
+
+def sample_text(data: bytes, encoding: str) -> str:
+    """A sample's text for a look at it (sniffing a delimiter, reading a header line): any
+    Python codec, or one of :data:`EUC_ENCODINGS` through mig's own tables; what cannot be
+    decoded becomes U+FFFD and the rest is kept.
+
+    >>> sample_text(b"a,\\xad\\xa1,\\xff", "eucjp-ms") == "a,\\u2460,\\ufffd"
+    True
+    """
+    if encoding not in EUC_ENCODINGS:
+        return data.decode(encoding, errors="replace")
+    good = valid_prefix(data)
+    while True:
+        try:
+            text = decode_euc(encoding, data[:good]).decode("utf-8")
+            break
+        except EucDecodeError as exc:  # keep what came before the first bad character
+            good = exc.offset
+    return text + ("\ufffd" if good < len(data) else "")
 
 
 def decode_euc(encoding: str, data: bytes) -> bytes:
@@ -167,6 +187,8 @@ def _decode_chunk(tables: _Tables, a: np.ndarray, base: int) -> bytes:
         raise EucDecodeError(base + int(np.flatnonzero(broken)[0]) - 1, 1)
     start_mask |= odd & pair
     tail = np.flatnonzero(start_mask[-3:])
+    if tail.size == 0:  # no character starts in the last three bytes: the block ends inside one
+        raise EucDecodeError(base + n - min(n, 3), min(n, 3), truncated=True)
     last = n - min(n, 3) + int(tail[-1])
     need = 1 if a[last] < 0x80 else 3 if a[last] == 0x8F else 2
     if last + need > n:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from mig.codecs.euc import sample_text
 from mig.errors import InputError
 from mig.registry import adapter_info, open_reader
 
@@ -84,7 +85,7 @@ def _sample_lines(path: Path, encoding: str) -> list[str]:
             sample = f.read(SAMPLE_BYTES)
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror}") from None
-    text = sample.decode(encoding, errors="replace")
+    text = sample_text(sample, encoding)
     lines = text.splitlines()
     if len(sample) == SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # cut mid-line
