@@ -41,9 +41,22 @@ def command_line(argv: Sequence[str]) -> str:
 
     >>> command_line(["load", "run", "--target", "postgresql://mig:S3cret@db/x"])
     'mig load run --target postgresql://mig:***@db/x'
+    >>> command_line(["load", "run", "--target=postgresql://mig:S3cret@db/x", "-tpostgres://u:S3cret@h/y"])
+    'mig load run --target=postgresql://mig:***@db/x -tpostgres://u:***@h/y'
     """
-    shown = [redact_url(arg) for arg in argv]
+    shown = [_shown(arg) for arg in argv]
     return " ".join(["mig", *(a if a and a.isprintable() and " " not in a else repr(a) for a in shown)])
+
+
+def _shown(arg: str) -> str:
+    """One argument with its credentials masked, also inside ``--option=VALUE`` and a short
+    option glued to its value (``-tVALUE``)."""
+    if arg.startswith("--") and "=" in arg:
+        name, value = arg.split("=", 1)
+        return f"{name}={redact_url(value)}"
+    if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
+        return arg[:2] + redact_url(arg[2:])
+    return redact_url(arg)
 
 
 class _StderrTee(io.TextIOBase):
