@@ -7,8 +7,9 @@ its own domain file, so two areas never edit the same file.
 
 The language: :func:`set_lang` (the ``--lang`` option) wins; otherwise the first set of
 ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` (the POSIX order) — ``ja…`` gives Japanese, anything
-else English. JSON output never changes with the language: type codes are the stable part,
-messages are for people.
+else English. The shape of JSON output and its type codes never change with the language;
+its ``message`` texts follow it (so a run's report.json is byte-identical for the same input
+and the same language — the language is part of the run's settings).
 
 >>> text("cli.interrupted", lang="en")
 'interrupted; nothing half-written was kept'
