@@ -76,6 +76,11 @@ def test_load_refuses_a_partial_run_unless_allowed(export: DemoExport, tmp_path:
     assert not db.exists()
     allowed = run("load", str(out), "--target", f"sqlite:///{db}", "--allow-partial")
     assert allowed.exit_code == 0, allowed.output
+    # nor does an audit pass it as a handover: one blocking finding names the limit
+    audited = run("audit", str(out), "--json", "--no-report")
+    assert audited.exit_code == 1, audited.output
+    partial = [f for f in json.loads(audited.stdout)["findings"] if f["type"] == "run-partial"]
+    assert [(f["severity"], f["detail"]) for f in partial] == [("error", "5")]
 
 
 def test_a_required_item_without_mapping_stops_before_any_row(export: DemoExport, tmp_path: Path) -> None:

@@ -56,6 +56,8 @@ class ManifestFacts:
     layouts: list[str]
     conservation: dict[str, tuple[int, int, int]]
     rejected: dict[str, int]
+    #: a trial run (``mig extract --limit N``): N, else None
+    partial_limit: int | None = None
 
 
 def parse_manifest(run_dir: Path, codes: dict[str, dict[str, CodeTable]]) -> ManifestFacts:
@@ -65,7 +67,7 @@ def parse_manifest(run_dir: Path, codes: dict[str, dict[str, CodeTable]]) -> Man
     A malformed manifest raises :class:`~mig.errors.InputError` / ``ConfigError``.
     """
     manifest = load_manifest(run_dir)
-    facts = ManifestFacts([], {}, [], {}, {})
+    facts = ManifestFacts([], {}, [], {}, {}, manifest.partial.limit if manifest.partial is not None else None)
     for index, entry in enumerate(manifest.files):
         layout = entry.layout
         facts.layouts.append(layout)

@@ -304,6 +304,8 @@ class _Audit:
             self.control_sources.add(held.name)
             self.held_sources.add(held.name)
         if self.manifest is not None:
+            if self.manifest.partial_limit is not None:  # a trial run is never a handover
+                self.add("run-partial", detail=str(self.manifest.partial_limit))
             for layout, (rows_in, rows_out, rejected) in sorted(self.manifest.conservation.items()):
                 if rows_in != rows_out + rejected:
                     self.add("not-conserved", layout=layout,

@@ -48,6 +48,7 @@ _TYPES = [
     AuditFindingType("hash-mismatch", "integrity", "error"),
     AuditFindingType("tamper-suspected", "integrity", "error"),
     AuditFindingType("not-conserved", "integrity", "error"),
+    AuditFindingType("run-partial", "completeness", "error"),
     AuditFindingType("control-invalid", "integrity", "error"),
     AuditFindingType("unlisted", "integrity", "warning"),
     AuditFindingType("run-rejects", "notice", "warning"),
