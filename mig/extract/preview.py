@@ -115,7 +115,7 @@ def preview_mapped(
     ``findings`` (``item``, ``type``, ``severity``, ``message``, ``value``).
     """
     from mig.extract.mapping import apply_mapping, require_mapped
-    from mig.extract.run import _scoped, first_records, normalised
+    from mig.extract.run import _close, _scoped, first_records, normalised
     from mig.gaiji.resolve import resolve_frame
     from mig.validation.batch import validate_batch
     from mig.validation.findings import message
@@ -144,7 +144,8 @@ def preview_mapped(
     keys = KeyTracker(layout)
     records: list[dict[str, Any]] = []
     seen = 0
-    batches = _scoped(reader.batches(), src.overlay, src.variant)
+    raw_batches = reader.batches()
+    batches = _scoped(raw_batches, src.overlay, src.variant)
     for batch in batches:  # a preview: at most ``limit`` records, looped over for display
         batch = normalised(first_records(batch, limit - seen), src.normalise, {})
         seen += batch.rows_in
@@ -188,9 +189,7 @@ def preview_mapped(
             })
         if seen >= limit:
             break
-    close = getattr(batches, "close", None)
-    if callable(close):
-        close()
+    _close(raw_batches)  # its ``finally`` closes the file
     return {
         "path": str(input_path), "adapter": name, "encoding": reader.encoding, "layout": layout.id,
         "records": records,
