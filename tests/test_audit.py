@@ -114,6 +114,16 @@ def test_load_rejects_beside_a_run_are_named_for_what_they_are(run: Path) -> Non
     assert code == 0 and report.passed
 
 
+def test_a_gaiji_review_beside_the_run_is_the_run_own_side_file(run: Path) -> None:
+    """``mig gaiji review`` writes its sheet, CSV and (``--auto-confirm``) registry into the
+    run directory by default: the audit knows them, as it knows report.json."""
+    for name in ("gaiji-review.html", "gaiji-review.csv", "gaiji-review.registry.csv"):
+        (run / name).write_text("x\n", encoding="utf-8")
+    code, report = audit_cli(run)
+    assert [f.path for f in report.findings if f.type == "file-unexpected"] == []
+    assert code == 0 and report.passed
+
+
 def test_file_removed_is_incomplete(run: Path) -> None:
     (run / "data" / "juki-setai.csv").unlink()
     code, report = audit_cli(run)

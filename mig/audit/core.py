@@ -75,7 +75,7 @@ from mig.version import __version__
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 CONTENT_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".dat": "csv", ".parquet": "parquet"}
 """Files recognised by their content when their name is no layout id."""
-RUN_REPORTS = set(run_files.RUN_REPORTS)
+RUN_REPORTS = {*run_files.RUN_REPORTS, *run_files.GAIJI_REVIEW_FILES}
 RUN_FOLDERS = {run_files.FINDINGS_DIR, run_files.REJECTS_DIR}
 """Folders of a run directory whose files carry a layout id but are not layout data."""
 LOAD_REJECTS_FOLDER = run_files.LOAD_REJECTS_DIR

@@ -56,6 +56,9 @@ GAIJI_REVIEW_HTML = "gaiji-review.html"
 """Default name of ``mig gaiji review``'s sheet inside a run directory (its CSV beside it)."""
 
 RUN_REPORTS = (REPORT_JSON, REPORT_HTML)
+#: What ``mig gaiji review`` may add to a run directory: its sheet, the sheet's CSV and the
+#: registry ``--auto-confirm`` writes by default — the run's own side files, not a delivery's.
+GAIJI_REVIEW_FILES = (GAIJI_REVIEW_HTML, "gaiji-review.csv", "gaiji-review.registry.csv")
 RUN_FOLDERS = (DATA_DIR, REJECTS_DIR, FINDINGS_DIR)
 """The folders ``mig extract`` writes, one file per layout in each."""
 
