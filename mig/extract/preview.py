@@ -20,14 +20,10 @@ from typing import Any
 
 from mig.charsets import is_control, is_private_use, is_variation_selector
 from mig.codecs.overlay import (
-    OVERLAY_KEY,
-    VARIANT_KEY,
     Overlay,
-    check_variant,
-    load_overlay,
     overlay_scope,
 )
-from mig.codecs.tilde import NORMALISE_KEY, Normalise, check_normalise
+from mig.codecs.tilde import Normalise
 from mig.errors import ConfigError
 from mig.extract.mapping import Mapping, load_mapping
 from mig.plugin import Previewable
@@ -39,8 +35,7 @@ PREVIEW_BATCH_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class _Source:
-    """How a preview reads a file, as ``mig extract`` would: the adapter, the options it
-    gets, and what mig itself applies around it (site overlay, table variant, 〜 family)."""
+    """How a preview reads a file, as ``mig extract`` would: the adapter and its source side."""
 
     name: str
     plugin: AdapterInfo
@@ -53,19 +48,16 @@ class _Source:
 def _source(
     mapping: Mapping, mapping_path: Path, adapter: str | None, file_source: dict[str, Any], **context: Any
 ) -> _Source:
+    from mig.extract.run import source_side
+
     name = adapter or mapping.adapter
     if not name:
         raise ConfigError("no adapter: give --adapter or adapter = \"...\" in the mapping")
     plugin = adapter_info(name)
     declare_finding_types(plugin.name, plugin.finding_types)
-    options: dict[str, Any] = {
-        **mapping.source, **file_source, "_mapping_dir": str(mapping_path.parent.resolve()), **context,
-    }
-    overlay_name = options.pop(OVERLAY_KEY, None)  # mig applies these, not the adapter
-    normalise = check_normalise(options.pop(NORMALISE_KEY, "none"))
-    variant = check_variant(options.pop(VARIANT_KEY, None))
-    overlay = load_overlay((mapping_path.parent / str(overlay_name)).resolve()) if overlay_name else None
-    return _Source(name, plugin, options, overlay, variant, normalise)
+    side = source_side(mapping, file_source)
+    options = {**side.options, "_mapping_dir": str(mapping_path.parent.resolve()), **context}
+    return _Source(name, plugin, options, side.overlay, side.variant, side.normalise)
 
 
 def preview_source(

@@ -205,12 +205,11 @@ def extract(
             collected_rejected: dict[str, list[pl.DataFrame]] = {item: [] for item in key_items}
             row_base = 0
             primary_keys = KeyTracker(layout)
-            overlay = _codec_overlay(mapping, file_mapping, overlays)
-            normalise = check_normalise({**mapping.source, **file_mapping.source}.get(NORMALISE_KEY, "none"))
-            variant = check_variant({**mapping.source, **file_mapping.source}.get(VARIANT_KEY))
+            side = source_side(mapping, file_mapping.source, overlays)
+            overlay, variant, normalise = side.overlay, side.variant, side.normalise
             for path in paths:
                 options = {
-                    **_without_overlay(mapping.source), **_without_overlay(file_mapping.source),
+                    **side.options,
                     **(source_overrides or {}),
                     # context for the adapter (see mig.plugin): never set by a mapping
                     "_mapping_dir": str(Path(mapping.path).parent.resolve()),
@@ -330,10 +329,38 @@ def _close(batches: Iterable[SourceBatch]) -> None:
         close()
 
 
-def _without_overlay(source: dict[str, Any]) -> dict[str, Any]:
-    """A ``[source]`` table without ``overlay``, ``normalise`` and ``codec_variant``: mig
-    applies them, not the adapter."""
-    return {k: v for k, v in source.items() if k not in (OVERLAY_KEY, NORMALISE_KEY, VARIANT_KEY)}
+@dataclass(frozen=True)
+class SourceSide:
+    """A file's ``[source]`` as ``mig extract`` and ``mig preview`` read it: the options the
+    adapter gets, and what mig applies around the adapter — the site overlay and table
+    variant (:mod:`mig.codecs.overlay`) and the 〜 family normalisation (:mod:`mig.codecs.tilde`)."""
+
+    options: dict[str, Any]
+    overlay: Overlay | None
+    variant: str | None
+    normalise: Normalise
+
+
+def source_side(
+    mapping: Mapping, file_source: Any, loaded: dict[str, Overlay] | None = None
+) -> SourceSide:
+    """The mapping's ``[source]`` with a file's own on top, split into the adapter's options
+    and mig's own keys (``overlay``, ``codec_variant``, ``normalise``); an overlay file is
+    loaded once per ``loaded`` cache (one per run)."""
+    merged: dict[str, Any] = {**mapping.source, **dict(file_source or {})}
+    name = merged.pop(OVERLAY_KEY, None)
+    overlay = None
+    if name is not None:
+        if not isinstance(name, str) or not name:
+            raise ConfigError("[source] overlay must be the path of an overlay CSV file")
+        path = (Path(mapping.path).parent / name).resolve()
+        cache = loaded if loaded is not None else {}
+        if str(path) not in cache:
+            cache[str(path)] = load_overlay(path)
+        overlay = cache[str(path)]
+    variant = check_variant(merged.pop(VARIANT_KEY, None))
+    normalise = check_normalise(merged.pop(NORMALISE_KEY, "none"))
+    return SourceSide(merged, overlay, variant, normalise)
 
 
 def normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int]) -> SourceBatch:
@@ -344,20 +371,6 @@ def normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int])
     for key, count in replaced.items():
         counts[key] = counts.get(key, 0) + count
     return replace(batch, data=data) if replaced else batch
-
-
-def _codec_overlay(mapping: Mapping, file_mapping: FileMapping, loaded: dict[str, Overlay]) -> Overlay | None:
-    """The site overlay (mig.codecs.overlay) a file's ``[source]`` names, loaded once per run."""
-    name = {**mapping.source, **file_mapping.source}.get(OVERLAY_KEY)
-    if name is None:
-        return None
-    if not isinstance(name, str) or not name:
-        raise ConfigError("[source] overlay must be the path of an overlay CSV file")
-    path = (Path(mapping.path).parent / name).resolve()
-    key = str(path)
-    if key not in loaded:
-        loaded[key] = load_overlay(path)
-    return loaded[key]
 
 
 def _scoped(batches: Iterator[SourceBatch], overlay: Overlay | None, variant: str | None) -> Iterator[SourceBatch]:
