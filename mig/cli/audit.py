@@ -13,6 +13,7 @@ from mig.cli.common import emit_json, json_option, progress_bar, quiet_option, u
 from mig.errors import ConfigError, ExitCode, OutputError
 from mig.fs import check_output_file, write_text
 from mig.i18n import text
+from mig.jp import pad_display
 
 if TYPE_CHECKING:
     from mig.audit import AuditFinding, AuditReport
@@ -165,7 +166,7 @@ def _print_summary(report: AuditReport) -> None:
         click.echo(text("audit.summary-top", shown=len(top[:TOP_FINDINGS]), total=len(top)))
         for finding in top[:TOP_FINDINGS]:
             where = f"{finding.path}: " if finding.path and not finding.message.startswith(finding.path) else ""
-            click.echo(f"  {text('audit.severity-' + finding.severity):<6} {finding.type:<24} {where}{finding.message}"
+            click.echo(f"  {pad_display(text('audit.severity-' + finding.severity), 6)} {finding.type:<24} {where}{finding.message}"
                        + (f" ({finding.count})" if finding.count and where else ""))
         if len(top) > TOP_FINDINGS:
             click.echo(text("audit.summary-more", more=len(top) - TOP_FINDINGS))
