@@ -317,10 +317,10 @@ class _Audit:
     def _read_held(self, held: Path) -> list[Expected]:
         """A control source the municipality holds: a control file, or a run's manifest
         (``*.json``, as received with an earlier delivery) — named after its own file."""
+        if held.stat().st_size > self.options.limits.max_control_bytes:  # a control file or a manifest
+            raise InputError(held.name, f"larger than {self.options.limits.max_control_bytes} bytes")
         if held.suffix.lower() != ".json":
             return parse_control(held, held.name, self.options.work_root)
-        if held.stat().st_size > self.options.limits.max_control_bytes:
-            raise InputError(held.name, f"larger than {self.options.limits.max_control_bytes} bytes")
         with tempfile.TemporaryDirectory(prefix="mig-held-", dir=self.options.work_root) as folder:
             shutil.copyfile(held, Path(folder) / MANIFEST_FILE)
             codes = {lid: layout.codes for lid, layout in self.layouts.items()}
