@@ -16,10 +16,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mig.errors import ConfigError, InputError, MigError, Msg
-from mig.layout import Item, Layout, get_layout
+from mig.layout import Layout, get_layout, parse_item
 from mig.plugin import empty_rejects
 from mig.registry import get_adapter
-from mig.run.manifest import DATA_DIR, ManifestFile, data_csv, data_parquet, load_manifest
+from mig.run.manifest import (
+    DATA_DIR,
+    MANIFEST_NAME,
+    ManifestFile,
+    data_csv,
+    data_parquet,
+    load_manifest,
+)
 from mig.validation.batch import validate_batch
 from mig.validation.findings import severity_table
 from mig.validation.header import HeaderMatch
@@ -169,11 +176,8 @@ def _run_data_file(run_dir: Path, entry: ManifestFile) -> Path:
 def _run_layout(entry: ManifestFile) -> Layout:
     """The layout of a manifest entry, with the extension items the run declared."""
     layout = get_layout(entry.layout)
-    extra = [
-        Item(
-            no=0, name=i.name, type=i.type, length=i.length, scale=i.scale,  # type: ignore[arg-type]
-            bytes=i.bytes, required=i.required, unknown=i.unknown or "none",  # type: ignore[arg-type]
-        )
+    extra = [  # read as mig audit reads them: every declared rule (code table, check) kept
+        parse_item(i.to_dict(), f"{MANIFEST_NAME} {entry.layout} item {i.name}", layout.codes)
         for i in entry.items if i.extension and i.name not in layout.item_names
     ]
     return layout.with_extensions(extra)
