@@ -140,7 +140,7 @@ def test_fast_path_is_taken_for_clean_quoted_batches(tmp_path: Path) -> None:
     # a batch boundary inside a quoted field: every batch still goes the fast way
     used = _assert_same(path, {"encoding": "cp932"}, 37)
     assert used and set(used) == {"fast"}
-    columns, batches = path, get_adapter("csv").open(path, {"encoding": "cp932"}, batch_bytes=37).batches()
+    batches = get_adapter("csv").open(path, {"encoding": "cp932"}, batch_bytes=37).batches()
     data = pl.concat([b.data for b in batches])
     assert data.height == 150
     assert data.row(0) == (1, "1", "山田,太郎", 'ビル"A"棟')
