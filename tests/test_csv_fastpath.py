@@ -11,11 +11,12 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from mig_adapters.csv import CsvReader
+from mig_adapters.csv import CsvReader, frame_block, sjis_char_starts
 
 from mig.errors import InputError
 from mig.registry import get_adapter
@@ -173,3 +174,32 @@ def test_anomalies_fall_back(tmp_path: Path, body: bytes) -> None:
     path = tmp_path / "odd.csv"
     path.write_bytes(b"A,B,C\r\n" + body + b"2,c,d\r\n")
     assert _assert_same(path, {"encoding": "cp932"}, 1 << 20) == ["fallback"]
+
+
+def _framing_by_running_parity(buf: bytes, delimiter: int, quote: int, sjis: bool) -> tuple[list[int], list[int], bool]:
+    """Record ends and delimiters outside quotes by a running quote count over every byte
+    (the framer's former method), as a reference for its quote-position search."""
+    array = np.frombuffer(buf, dtype=np.uint8)
+    starts = sjis_char_starts(array) if sjis else np.ones(array.shape[0], dtype=np.bool_)
+    parity = np.cumsum((array == quote) & starts, dtype=np.uint8) & 1
+    outside = parity == 0
+    line_ends = np.flatnonzero((array == 0x0A) & starts & outside).tolist()
+    delimiters = np.flatnonzero((array == delimiter) & starts & outside).tolist()
+    return line_ends, delimiters, bool(parity[-1]) if array.shape[0] else False
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(ANOMALOUS), max_size=60),
+    delimiter=st.sampled_from([",", "|"]),
+    final=st.booleans(),
+)
+def test_framer_quote_search_equals_running_parity(text: str, delimiter: str, final: bool) -> None:
+    buf = text.encode("cp932")
+    array = np.frombuffer(buf, dtype=np.uint8)
+    sjis = delimiter == "|"
+    framing = frame_block(array, ord(delimiter), ord('"'), sjis_char_starts(array) if sjis else None, final=final)
+    line_ends, delimiters, quote_open = _framing_by_running_parity(buf, ord(delimiter), ord('"'), sjis)
+    assert framing.quote_open == quote_open
+    assert (framing.next_starts - 1).tolist()[: len(line_ends)] == line_ends
+    assert framing.delimiters.tolist() == [d for d in delimiters if d < framing.complete_until]

@@ -250,17 +250,21 @@ def frame_block(
         return mask
 
     if quote is not None:
-        quotes = hits(quote)
-        # uint8 wraps at 256, an even number, so the low bit still counts quotes mod 2
-        parity = np.cumsum(quotes, dtype=np.uint8) & 1
-        outside = parity == 0  # a delimiter or LF is never a quote, so parity at it is exact
-        quote_open = bool(parity[-1]) if n else False
-        quote_positions = np.flatnonzero(quotes).astype(np.int64)
+        quote_positions = np.flatnonzero(hits(quote)).astype(np.int64)
+        quote_open = bool(quote_positions.shape[0] % 2)
     else:
         quote_positions = np.zeros(0, dtype=np.int64)
-        outside = np.ones(n, dtype=np.bool_)
         quote_open = False
-    line_ends = np.flatnonzero(hits(_LF) & outside).astype(np.int64)
+
+    def outside(candidates: Positions) -> Positions:
+        # A delimiter or LF is never a quote: it lies outside quotes when an even number of
+        # quotes precede it. Searching the few quotes beats a running sum over every byte.
+        if quote_positions.shape[0] == 0:
+            return candidates
+        kept: Positions = candidates[np.searchsorted(quote_positions, candidates) % 2 == 0]
+        return kept
+
+    line_ends = outside(np.flatnonzero(hits(_LF)).astype(np.int64))
     starts = np.concatenate(([0], line_ends + 1)).astype(np.int64)
     ends = line_ends
     next_starts = line_ends + 1
@@ -274,7 +278,7 @@ def frame_block(
     nonempty = ends > starts
     has_cr[nonempty] = buf[ends[nonempty] - 1] == _CR
     content_ends = ends - has_cr.astype(np.int64)
-    delimiters = np.flatnonzero(hits(delimiter) & outside).astype(np.int64)
+    delimiters = outside(np.flatnonzero(hits(delimiter)).astype(np.int64))
     delimiters = delimiters[delimiters < complete_until]
     nul_positions = np.flatnonzero(buf[:complete_until] == 0)
     nul_counts = _per_record_counts(nul_positions, starts, ends.size)
@@ -651,17 +655,18 @@ class CsvReader:
             source = text_bytes
         else:
             # Cut out the records not parsed: their decoded extents are the text's lines
-            # (every line feed ends a record), swept out with a +1/-1 marker run.
+            # (every line feed ends a record).
             text_line_feeds = np.flatnonzero(text == _LF)
             if text_line_feeds.shape[0] != line_feeds.shape[0]:  # pragma: no cover - decoding keeps LFs
                 return None
             text_starts = np.concatenate(([0], text_line_feeds + 1))[:records]
             text_next = np.append(text_line_feeds + 1, text.shape[0])[:records]
+            # np.delete over the skipped bytes only: the rejects are few, the text large
             skipped = ~parse
-            marks = np.zeros(text.shape[0] + 1, dtype=np.int8)
-            np.add.at(marks, text_starts[skipped], 1)
-            np.add.at(marks, text_next[skipped], -1)
-            source = text[np.cumsum(marks[:-1], dtype=np.int8) == 0].tobytes()
+            cut_starts, cut_ends = text_starts[skipped], text_next[skipped]
+            lengths = cut_ends - cut_starts
+            shift = np.repeat(cut_starts - (np.cumsum(lengths) - lengths), lengths)
+            source = np.delete(text, np.arange(int(lengths.sum()), dtype=np.int64) + shift).tobytes()
         try:
             frame = pl.read_csv(
                 source,
