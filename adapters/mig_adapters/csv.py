@@ -6,6 +6,11 @@ quotes. For CP932/Shift_JIS, a delimiter or quote byte that can also be the seco
 a double-byte character (0x40–0x7E, e.g. ``|``) only counts at a character start, found
 by the parity of runs of lead bytes. Every record ends as one row of ``data`` or one row
 of ``rejects`` (ragged, NUL, unbalanced quote) with its original bytes.
+
+The raw bytes are framed once. A batch whose quotes all enclose whole fields and whose line
+ends are all record ends (no CR or LF inside a field) has its clean records read by Polars'
+CSV reader from the decoded text; any other batch is split by the NumPy splitter on the
+decoded text framed again. Both give the same bytes (tests/test_csv_fastpath.py).
 """
 
 from __future__ import annotations
