@@ -42,7 +42,8 @@ INPUT_NAMES = ("SETAI.csv", "JUMIN.csv", "IDO.csv")
 STAGES: tuple[tuple[str, str, str], ...] = (
     ("CSV adapter (read, frame, decode, split)", "csv.py", "_batches_raw"),
     ("  frame_block (quote parity, record/field ends)", "csv.py", "frame_block"),
-    ("  split_fields (field gather, unquote)", "csv.py", "split_fields"),
+    ("  _fast_split (Polars CSV reader, clean records)", "csv.py", "_fast_split"),
+    ("  split_fields (fallback: field gather, unquote)", "csv.py", "split_fields"),
     ("  _decode (cp932 → utf-8)", "csv.py", "_decode"),
     ("per batch (_process_batch)", "extract.py", "_process_batch"),
     ("  mapping (apply_mapping)", "mapping.py", "apply_mapping"),

@@ -6,6 +6,11 @@ quotes. For CP932/Shift_JIS, a delimiter or quote byte that can also be the seco
 a double-byte character (0x40–0x7E, e.g. ``|``) only counts at a character start, found
 by the parity of runs of lead bytes. Every record ends as one row of ``data`` or one row
 of ``rejects`` (ragged, NUL, unbalanced quote) with its original bytes.
+
+The raw bytes are framed once. A batch whose quotes all enclose whole fields and whose line
+ends are all record ends (no CR or LF inside a field) has its clean records read by Polars'
+CSV reader from the decoded text; any other batch is split by the NumPy splitter on the
+decoded text framed again. Both give the same bytes (tests/test_csv_fastpath.py).
 """
 
 from __future__ import annotations
@@ -229,6 +234,7 @@ class Framing:
     nul_counts: Positions
     complete_until: int  # bytes of the block covered by whole records
     quote_open: bool  # the block ends inside a quoted field
+    quotes: Positions  # positions of quote characters in whole records, sorted
 
 
 def frame_block(
@@ -249,15 +255,21 @@ def frame_block(
         return mask
 
     if quote is not None:
-        quotes = hits(quote)
-        # uint8 wraps at 256, an even number, so the low bit still counts quotes mod 2
-        parity = np.cumsum(quotes, dtype=np.uint8) & 1
-        outside = parity == 0  # a delimiter or LF is never a quote, so parity at it is exact
-        quote_open = bool(parity[-1]) if n else False
+        quote_positions = np.flatnonzero(hits(quote)).astype(np.int64)
+        quote_open = bool(quote_positions.shape[0] % 2)
     else:
-        outside = np.ones(n, dtype=np.bool_)
+        quote_positions = np.zeros(0, dtype=np.int64)
         quote_open = False
-    line_ends = np.flatnonzero(hits(_LF) & outside).astype(np.int64)
+
+    def outside(candidates: Positions) -> Positions:
+        # A delimiter or LF is never a quote: it lies outside quotes when an even number of
+        # quotes precede it. Searching the few quotes beats a running sum over every byte.
+        if quote_positions.shape[0] == 0:
+            return candidates
+        kept: Positions = candidates[np.searchsorted(quote_positions, candidates) % 2 == 0]
+        return kept
+
+    line_ends = outside(np.flatnonzero(hits(_LF)).astype(np.int64))
     starts = np.concatenate(([0], line_ends + 1)).astype(np.int64)
     ends = line_ends
     next_starts = line_ends + 1
@@ -271,18 +283,40 @@ def frame_block(
     nonempty = ends > starts
     has_cr[nonempty] = buf[ends[nonempty] - 1] == _CR
     content_ends = ends - has_cr.astype(np.int64)
-    delimiters = np.flatnonzero(hits(delimiter) & outside).astype(np.int64)
+    delimiters = outside(np.flatnonzero(hits(delimiter)).astype(np.int64))
     delimiters = delimiters[delimiters < complete_until]
     nul_positions = np.flatnonzero(buf[:complete_until] == 0)
     nul_counts = _per_record_counts(nul_positions, starts, ends.size)
-    return Framing(starts, content_ends, next_starts, delimiters, nul_counts, complete_until, quote_open)
+    quote_positions = quote_positions[quote_positions < complete_until]
+    return Framing(
+        starts, content_ends, next_starts, delimiters, nul_counts, complete_until, quote_open, quote_positions
+    )
 
 
 def _per_record_counts(positions: Positions, starts: Positions, records: int) -> Positions:
+    """How many of the sorted ``positions`` (all before the end of the last record) fall in
+    each record; one search per record rather than one per position.
+
+    >>> _per_record_counts(np.array([1, 2, 7]), np.array([0, 5, 6]), 3).tolist()
+    [2, 0, 1]
+    """
     if records == 0:
         return np.zeros(0, dtype=np.int64)
-    owner = np.searchsorted(starts, positions, side="right") - 1
-    return np.bincount(owner, minlength=records).astype(np.int64)
+    firsts = np.searchsorted(positions, starts[:records], side="left")
+    return np.diff(firsts, append=positions.shape[0]).astype(np.int64)
+
+
+def _is_member(sorted_values: Positions, probes: Positions) -> npt.NDArray[np.bool_]:
+    """Which ``probes`` occur in ``sorted_values``.
+
+    >>> _is_member(np.array([2, 5]), np.array([5, 3, -1])).tolist()
+    [True, False, False]
+    """
+    if sorted_values.shape[0] == 0:
+        return np.zeros(probes.shape[0], dtype=np.bool_)
+    at = np.minimum(np.searchsorted(sorted_values, probes), sorted_values.shape[0] - 1)
+    found: npt.NDArray[np.bool_] = sorted_values[at] == probes
+    return found
 
 
 def split_fields(
@@ -493,23 +527,41 @@ class CsvReader:
         region = buf[: framing.complete_until]
         text_bytes = self._decode(region, file_offset, lines_before)
         raw_array = np.frombuffer(region, dtype=np.uint8)
-        if text_bytes is not region:
-            text = np.frombuffer(text_bytes, dtype=np.uint8)
-            quote = ord(self.options.quote) if self.options.quote else None
-            fields = frame_block(text, ord(self.options.delimiter), quote, None, final=True)
-            if fields.starts.size != framing.starts.size:  # pragma: no cover - framing invariant
-                raise AssertionError("raw and decoded framing disagree")
-        else:
-            text, fields = raw_array, framing
+        text = raw_array if text_bytes is region else np.frombuffer(text_bytes, dtype=np.uint8)
         line_feeds = np.flatnonzero(raw_array == _LF)
         lines = lines_before + np.searchsorted(line_feeds, framing.starts, side="left") + 1
         records = framing.starts.size
-        field_counts = _per_record_counts(fields.delimiters, fields.starts, records) + 1
-        first = 0
-        if self._header_pending:
+        # Decoding maps ASCII bytes to themselves and puts no ASCII byte inside a multi-byte
+        # character, so the raw framing's delimiters and NULs are the decoded text's.
+        field_counts = _per_record_counts(framing.delimiters, framing.starts, records) + 1
+        header_pending = self._header_pending
+        first = 1 if header_pending else 0
+        expected = int(field_counts[0]) if header_pending else len(self.columns)
+        index = np.arange(records)
+        data_rows = index >= first
+        ragged = data_rows & (field_counts != expected)
+        nul = data_rows & (framing.nul_counts > 0)
+        bad = ragged | nul
+        keep = data_rows & ~bad
+        parsed = self._fast_split(text_bytes, raw_array, framing, line_feeds, keep | (index < first), expected)
+        if parsed is None:  # the exact NumPy splitter, on the decoded text framed again
+            if text_bytes is not region:
+                quote = ord(self.options.quote) if self.options.quote else None
+                fields = frame_block(text, ord(self.options.delimiter), quote, None, final=True)
+                if fields.starts.size != framing.starts.size:  # pragma: no cover - framing invariant
+                    raise AssertionError("raw and decoded framing disagree")
+            else:
+                fields = framing
+            header = (
+                split_fields(text, fields, index == 0, expected, self.options.quote) if header_pending else []
+            )
+            columns = split_fields(text, fields, keep, expected, self.options.quote)
+        else:
+            header = [s.head(1) for s in parsed] if header_pending else []
+            columns = [s.slice(first) for s in parsed] if header_pending else parsed
+        if header_pending:
             self._header_pending = False
-            header_fields = split_fields(text, fields, np.arange(records) == 0, int(field_counts[0]), self.options.quote)
-            self.columns = [s[0].strip().lstrip("\ufeff") for s in header_fields]
+            self.columns = [s[0].strip().lstrip("\ufeff") for s in header]
             first_seen: dict[str, int] = {}
             for position, name in enumerate(self.columns, 1):  # once per file, over the header
                 if name in first_seen:
@@ -520,15 +572,7 @@ class CsvReader:
                         line=1,
                     )
                 first_seen[name] = position
-            first = 1
             self._other_bytes += int(framing.next_starts[0])
-        expected = len(self.columns)
-        index = np.arange(records)
-        data_rows = index >= first
-        ragged = data_rows & (field_counts != expected)
-        nul = data_rows & (fields.nul_counts > 0)
-        bad = ragged | nul
-        keep = data_rows & ~bad
         row_ids = np.zeros(records, dtype=np.int64)
         row_ids[data_rows] = row + np.arange(1, int(data_rows.sum()) + 1)
         raw = pa.LargeBinaryArray.from_buffers(
@@ -545,7 +589,6 @@ class CsvReader:
             },
             schema=RECORD_SCHEMA,
         )
-        columns = split_fields(text, fields, keep, expected, self.options.quote)
         data = pl.DataFrame([pl.Series("row", row_ids[keep])] + [
             s.alias(name) for s, name in zip(columns, self.columns, strict=True)
         ])
@@ -564,6 +607,89 @@ class CsvReader:
         if not data_rows.any():
             return None, new_row
         return SourceBatch(data, meta.filter(pl.Series(keep)), rejects if bad.any() else empty_rejects()), new_row
+
+    def _fast_split(
+        self,
+        text_bytes: bytes,
+        raw: Bytes,
+        framing: Framing,
+        line_feeds: Positions,
+        parse: npt.NDArray[np.bool_],
+        columns: int,
+    ) -> list[pl.Series] | None:
+        """The ``parse`` records (all with ``columns`` fields) as String columns read by
+        Polars' CSV reader from the decoded text, or None when the batch has anything that
+        reader might read differently from :func:`split_fields` (then the caller uses it).
+
+        Polars reads the same values when: every line feed ends a record (none inside
+        quotes) and every CR is the one before a line feed; no record to parse is empty or
+        holds a NUL; the text does not begin with a BOM; and every quote character belongs
+        to a whole quoted field — a run of quote pairs joined by doubled quotes that starts
+        at a field start and ends at a field end. The checks cost a few passes over the
+        line ends and the quote positions found by the framing, not over the fields.
+        """
+        selected = int(np.count_nonzero(parse))
+        if selected == 0:
+            return None
+        text = np.frombuffer(text_bytes, dtype=np.uint8)
+        starts, content_ends = framing.starts, framing.content_ends
+        records = starts.shape[0]
+        unterminated = int(raw.shape[0] > 0 and raw[-1] != _LF)
+        if line_feeds.shape[0] != records - unterminated:
+            return None  # a line feed inside a quoted field
+        carriage_returns = np.flatnonzero(raw == _CR)
+        if carriage_returns.shape[0] and (
+            int(carriage_returns[-1]) + 1 >= raw.shape[0] or not bool(np.all(raw[carriage_returns + 1] == _LF))
+        ):
+            return None
+        if bool(np.any((content_ends <= starts) & parse)) or bool(np.any((framing.nul_counts > 0) & parse)):
+            return None
+        if text[:3].tobytes() == codecs.BOM_UTF8:
+            return None
+        quotes = framing.quotes
+        if quotes.shape[0]:
+            opens, closes = quotes[0::2], quotes[1::2]
+            joined = closes[:-1] + 1 == opens[1:]  # "" inside a quoted field
+            run_opens = opens[np.concatenate(([True], ~joined))]
+            run_closes = closes[np.concatenate((~joined, [True]))]
+            at_field_start = _is_member(starts, run_opens) | _is_member(framing.delimiters, run_opens - 1)
+            at_field_end = _is_member(content_ends, run_closes + 1) | _is_member(framing.delimiters, run_closes + 1)
+            if not (bool(np.all(at_field_start)) and bool(np.all(at_field_end))):
+                return None
+        if selected == records:
+            source = text_bytes
+        else:
+            # Cut out the records not parsed: their decoded extents are the text's lines
+            # (every line feed ends a record).
+            text_line_feeds = np.flatnonzero(text == _LF)
+            if text_line_feeds.shape[0] != line_feeds.shape[0]:  # pragma: no cover - decoding keeps LFs
+                return None
+            text_starts = np.concatenate(([0], text_line_feeds + 1))[:records]
+            text_next = np.append(text_line_feeds + 1, text.shape[0])[:records]
+            # np.delete over the skipped bytes only: the rejects are few, the text large
+            skipped = ~parse
+            cut_starts, cut_ends = text_starts[skipped], text_next[skipped]
+            lengths = cut_ends - cut_starts
+            shift = np.repeat(cut_starts - (np.cumsum(lengths) - lengths), lengths)
+            source = np.delete(text, np.arange(int(lengths.sum()), dtype=np.int64) + shift).tobytes()
+        try:
+            frame = pl.read_csv(
+                source,
+                has_header=False,
+                separator=self.options.delimiter,
+                quote_char=self.options.quote,
+                infer_schema=False,
+                empty_string_is_null=False,
+                truncate_ragged_lines=False,
+                raise_if_empty=True,
+                comment_prefix=None,
+                eol_char="\n",
+            ).rechunk()
+        except (pl.exceptions.PolarsError, ValueError):  # pragma: no cover - the checks above prevent it
+            return None
+        if frame.height != selected or frame.width != columns:  # pragma: no cover - the checks above prevent it
+            return None
+        return [frame.to_series(j).rename("v") for j in range(columns)]
 
     def _decode(self, region: bytes, file_offset: int, lines_before: int) -> bytes:
         """The region as UTF-8 bytes; undecodable bytes stop the run with their line."""
