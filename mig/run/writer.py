@@ -113,7 +113,8 @@ class ParquetSink:
         combined = pa.concat_tables(self._pending)
         whole = combined.num_rows if final else combined.num_rows - combined.num_rows % ROW_GROUP_ROWS
         for start in range(0, whole, ROW_GROUP_ROWS):
-            self._writer.write_table(combined.slice(start, min(ROW_GROUP_ROWS, whole - start)))
+            # one chunk per column: data pages then follow the row count, not the input batches
+            self._writer.write_table(combined.slice(start, min(ROW_GROUP_ROWS, whole - start)).combine_chunks())
         rest = combined.slice(whole)
         self._pending = [rest] if rest.num_rows else []
         self._pending_rows = rest.num_rows
