@@ -94,3 +94,28 @@ def test_duplicates_are_exact_whatever_the_batches(keys: list[str], cuts: list[i
         flagged += tracker.duplicates(frame.slice(lo, hi - lo), none).get_column("row").to_list()
     expected = [n + 1 for n, k in enumerate(keys) if k in keys[:n]]
     assert flagged == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["", "a", "b", "x" * 20, "x" * 20 + "y", "𠮷", None]), st.booleans()),
+        min_size=1, max_size=80,
+    ),
+    st.lists(st.integers(min_value=1, max_value=79), max_size=6),
+)
+def test_accepted_keys_are_the_keys_of_the_accepted_rows(rows: list[tuple[str | None, bool]], cuts: list[int]) -> None:
+    # what extract hands to a foreign key instead of a second key list: the same set, whatever the batches
+    frame = pl.DataFrame({"row": list(range(1, len(rows) + 1)), "k": [k for k, _ in rows]}, schema={"row": pl.Int64, "k": pl.String})
+    rejected_before = pl.Series("row", [n + 1 for n, (_, bad) in enumerate(rows) if bad], dtype=pl.Int64)
+    bounds = sorted({0, len(rows), *(c for c in cuts if c < len(rows))})
+    tracker = KeyTracker(_layout())
+    accepted: set[str] = set()
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        batch = frame.slice(lo, hi - lo)
+        duplicate = tracker.duplicates(batch, rejected_before).get_column("row")
+        gone = pl.concat([rejected_before, duplicate])
+        accepted |= set(batch.filter(~pl.col("row").is_in(gone.implode())).get_column("k").drop_nulls().to_list())
+    kept = tracker.accepted_keys("k")
+    assert kept is not None
+    assert sorted(kept.to_list()) == sorted(accepted)
+    assert kept.n_unique() == kept.len()

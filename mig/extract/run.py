@@ -243,7 +243,8 @@ def extract(
                         rejected_keys_of, writer, findings_total, show_values, primary_keys,
                     )
                     for item in key_items:  # copies: a view would keep the batch's buffers alive
-                        collected[item].append(owned_keys(result.accepted.get_column(item).drop_nulls()))
+                        if primary_keys.accepted_keys(item) is None:  # else the tracker has them
+                            collected[item].append(owned_keys(result.accepted.get_column(item).drop_nulls()))
                         if result.rejected_rows.len():
                             collected_rejected[item].append(rejected_keys(mapped, result.rejected_rows, item))
                     if progress is not None:
@@ -270,7 +271,11 @@ def extract(
                     progress(label, total, total)
             for item in key_items:
                 parts = collected[item]
-                keys[layout.id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
+                tracked = primary_keys.accepted_keys(item)
+                if tracked is not None:
+                    keys[layout.id] = tracked
+                else:
+                    keys[layout.id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
                 gone = collected_rejected[item]
                 if gone:  # first row per key over all batches (the batches come in row order)
                     rejected_keys_of[layout.id] = pl.concat(gone).unique(subset="key", keep="first", maintain_order=True)

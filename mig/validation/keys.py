@@ -73,6 +73,25 @@ class KeyTracker:
         self.items = list(layout.primary_key)
         self.seen = pl.Series("key", [], dtype=pl.String)
 
+    def accepted_keys(self, item: str) -> pl.Series | None:
+        """The distinct keys of the rows accepted so far when ``item`` alone is the primary
+        key, else ``None``: the key set a foreign key to ``item`` checks against, so that a
+        file referenced by its primary key keeps its keys once, not twice.
+
+        Exact, given that :func:`mig.validation.batch.validate_batch` passes every row it
+        rejects for other reasons: a row's key is recorded when the row is not rejected and
+        its key is new; a row accepted with a taken key (``key-duplicate`` not an error)
+        adds nothing new; empty keys are recorded like any other.
+
+        >>> from mig.layout import Item, Layout
+        >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),), primary_key=("k",))
+        >>> tracker = KeyTracker(layout)
+        >>> _ = tracker.duplicates(pl.DataFrame({"row": [1, 2, 3], "k": ["1", "1", "2"]}), pl.Series([3]))
+        >>> tracker.accepted_keys("k").to_list(), tracker.accepted_keys("other")
+        (['1'], None)
+        """
+        return self.seen.rename(item) if self.items == [item] else None
+
     def duplicates(self, mapped: pl.DataFrame, rejected_rows: pl.Series) -> pl.DataFrame:
         """Findings for rows (not already rejected) whose key is taken; records the others."""
         candidates = mapped.filter(~pl.col("row").is_in(rejected_rows.implode())).select(
