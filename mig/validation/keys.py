@@ -13,7 +13,8 @@ Why copies: a Polars String column is a view array whose values longer than 12 b
 into the data buffers of the column they were cut from, and ``filter``, ``drop_nulls``,
 ``concat`` and a one-column ``concat_str`` keep those buffers. A key kept from a batch
 would keep that batch's whole field buffer alive, and memory would grow with the input
-(measured: 1,213 MB peak at 1M 住民 rows vs 670 MB with copies, at 8 MiB batches). The
+(measured at 1M 住民 rows and 8 MiB batches: 1,219 MB peak with views, 635 MB with
+copies; see benchmarks/README.md). The
 copies are the exact strings, compact (16 bytes a value plus the bytes of values over 12
 bytes), rather than 64-bit hashes: a hash would still need the exact string of an earlier
 key to tell a collision from a real duplicate or parent, and at one short key per record
