@@ -12,8 +12,9 @@ variant's own — and prints one table:
   report), default batch size unless ``--batch-bytes``.
 - ``pandas``: ``benchmarks/peers/pandas_convert.py``, the same work in idiomatic pandas.
 
-``--memory`` instead runs mig alone on N/4 and N rows (N = ``--rows``) with the same batch
-size and prints both peak RSS figures.
+``--memory`` instead runs mig alone on N/4 and N rows (N = ``--rows``: 1× and 4× the input)
+with the same batch size and prints both peak RSS figures, their ratio and whether it meets
+issue 12's goal (at most ×1.15); ``--repeat R`` alternates R runs per size and prints medians.
 
 Nothing here asserts on time; this is a measurement, not a test.
 
@@ -21,7 +22,7 @@ Usage::
 
     python benchmarks/bench_conversion.py [--rows 1000000] [--seed 0] [--workdir DIR] [--keep]
                                           [--batch-bytes N] [--variants raw,mig,pandas]
-                                          [--json FILE] [--memory]
+                                          [--json FILE] [--memory [--repeat R]]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +46,7 @@ RESULT_MARK = "BENCH-RESULT "
 VARIANTS = ("raw", "mig", "pandas")
 LABELS = {"raw": "raw floor", "mig": "mig", "pandas": "pandas"}
 INPUT_NAMES = ("SETAI.csv", "JUMIN.csv", "IDO.csv")
+MEMORY_GOAL = 1.15  # issue 12: peak RSS at 4× the input at most this times the peak at 1×
 
 
 # ---------------------------------------------------------------------------------------
@@ -306,27 +309,43 @@ def _bench(args: argparse.Namespace, root: Path, batch_bytes: int) -> dict[str, 
 
 
 def _memory(args: argparse.Namespace, root: Path, batch_bytes: int) -> dict[str, Any]:
+    """mig alone on N/4 rows (1× input) and N rows (4×), same batch size: peak RSS of each.
+
+    With ``--repeat R`` each size runs R times, alternating sizes (1×, 4×, 1×, 4×, …) so
+    that load from other processes falls on both alike; the figures are medians.
+    """
     sizes = [max(args.rows // 4, 1), args.rows]
-    runs = []
+    exports: dict[int, dict[str, Any]] = {}
     for rows in sizes:
         export_dir = root / f"export-{rows}"
         print(f"generating {rows:,} 住民 rows (seed {args.seed}) …", file=sys.stderr)
-        export = _generate(export_dir, rows, args.seed)
-        _warm([export_dir / n for n in INPUT_NAMES])
-        print(f"running mig on {rows:,} rows …", file=sys.stderr)
-        out = root / f"out-mig-{rows}"
-        result = _run_variant("mig", {"export_dir": str(export_dir), "out": str(out), "batch_bytes": batch_bytes})
-        runs.append({"export": export, "result": result})
-        if not args.keep:
-            shutil.rmtree(out, ignore_errors=True)
-            shutil.rmtree(export_dir, ignore_errors=True)
-    print(f"\nmig alone, batch size {batch_bytes:,} bytes")
-    print(f"{'住民 rows':>10} {'records':>10} {'input MB':>9} {'seconds':>8} {'peak RSS MB':>12} {'after import MB':>16}")
-    print("-" * 70)
-    for run in runs:
+        exports[rows] = _generate(export_dir, rows, args.seed)
+    measured: dict[int, list[dict[str, Any]]] = {rows: [] for rows in sizes}
+    for attempt in range(args.repeat):
+        for rows in sizes:
+            export_dir = root / f"export-{rows}"
+            _warm([export_dir / n for n in INPUT_NAMES])
+            print(f"running mig on {rows:,} rows ({attempt + 1}/{args.repeat}) …", file=sys.stderr)
+            out = root / f"out-mig-{rows}"
+            spec = {"export_dir": str(export_dir), "out": str(out), "batch_bytes": batch_bytes}
+            measured[rows].append(_run_variant("mig", spec))
+            if not args.keep:
+                shutil.rmtree(out, ignore_errors=True)
+    runs = []
+    for rows in sizes:
+        result = dict(measured[rows][0])
+        for key in ("seconds", "peak_rss_mb", "rss_after_import_mb"):
+            result[key] = statistics.median(r[key] for r in measured[rows])
+        runs.append({"export": exports[rows], "result": result,
+                     "repeats": [{k: r[k] for k in ("seconds", "peak_rss_mb")} for r in measured[rows]]})
+    median = f" (medians of {args.repeat} alternating runs)" if args.repeat > 1 else ""
+    print(f"\nmig alone, batch size {batch_bytes:,} bytes{median}")
+    print(f"{'input':>5} {'住民 rows':>10} {'records':>10} {'input MB':>9} {'seconds':>8} {'peak RSS MB':>12} {'after import MB':>16}")
+    print("-" * 76)
+    for label, run in zip(("1×", "4×"), runs, strict=True):
         e, r = run["export"], run["result"]
         print(
-            f"{e['rows']:>10,} {e['records_total']:>10,} {_mb(e['bytes_total']):>9.1f} {r['seconds']:>8.1f} "
+            f"{label:>5} {e['rows']:>10,} {e['records_total']:>10,} {_mb(e['bytes_total']):>9.1f} {r['seconds']:>8.1f} "
             f"{r['peak_rss_mb']:>12.0f} {r['rss_after_import_mb']:>16.0f}"
         )
     small, large = runs[0], runs[1]
@@ -336,9 +355,11 @@ def _memory(args: argparse.Namespace, root: Path, batch_bytes: int) -> dict[str,
     work_large = large["result"]["peak_rss_mb"] - large["result"]["rss_after_import_mb"]
     work_ratio = work_large / work_small if work_small > 0 else float("nan")
     print()
-    print(f"input ratio {input_ratio:.2f}x; peak RSS ratio {rss_ratio:.2f}x; "
+    print(f"input ratio {input_ratio:.2f}x; peak RSS ratio {rss_ratio:.2f}x "
+          f"({small['result']['peak_rss_mb']:.0f} -> {large['result']['peak_rss_mb']:.0f} MB; "
+          f"issue 12 goal <= {MEMORY_GOAL:.2f}x: {'met' if rss_ratio <= MEMORY_GOAL else 'NOT met'}); "
           f"ratio of RSS above the post-import baseline {work_ratio:.2f}x")
-    return {"mode": "memory", "batch_bytes": batch_bytes, "runs": runs,
+    return {"mode": "memory", "batch_bytes": batch_bytes, "runs": runs, "repeat": args.repeat,
             "input_ratio": input_ratio, "peak_rss_ratio": rss_ratio, "work_rss_ratio": work_ratio}
 
 
@@ -352,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of raw,mig,pandas")
     parser.add_argument("--json", type=Path, dest="json_path", help="also save the figures as JSON")
     parser.add_argument("--memory", action="store_true", help="mig alone on rows/4 and rows: peak RSS")
+    parser.add_argument("--repeat", type=int, default=1, help="--memory: alternating runs per size (medians)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -367,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--variants takes a subset of {','.join(VARIANTS)}")
     if args.rows < 200:
         parser.error("--rows must be at least 200")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     from mig.extract.run import DEFAULT_BATCH_BYTES
 
     batch_bytes = args.batch_bytes or DEFAULT_BATCH_BYTES

@@ -52,7 +52,7 @@ from mig.run.writer import LayoutWriter, atomic_run_dir
 from mig.validation.batch import BatchResult, validate_batch
 from mig.validation.findings import declare_finding_types, message
 from mig.validation.header import HeaderMatch
-from mig.validation.keys import KeyTracker, rejected_keys, unchecked_references
+from mig.validation.keys import KeyTracker, owned_keys, rejected_keys, unchecked_references
 from mig.validation.report import (
     MASK,
     FileReport,
@@ -241,12 +241,14 @@ def extract(
                         batch, path, reader.encoding, file_mapping, mapping, severities, keys,
                         rejected_keys_of, writer, findings_total, show_values, primary_keys,
                     )
-                    for item in key_items:
-                        collected[item].append(result.accepted.get_column(item).drop_nulls())
+                    for item in key_items:  # copies: a view would keep the batch's buffers alive
+                        if primary_keys.accepted_keys(item) is None:  # else the tracker has them
+                            collected[item].append(owned_keys(result.accepted.get_column(item).drop_nulls()))
                         if result.rejected_rows.len():
                             collected_rejected[item].append(rejected_keys(mapped, result.rejected_rows, item))
                     if progress is not None:
                         progress(label, _bytes_done(batch), total)
+                    del batch, mapped, result  # not alive while the reader builds the next batch
                     if limit is not None and rows_in >= limit:
                         break
                 if limit is not None and rows_in >= limit:
@@ -268,7 +270,11 @@ def extract(
                     progress(label, total, total)
             for item in key_items:
                 parts = collected[item]
-                keys[layout.id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
+                tracked = primary_keys.accepted_keys(item)
+                if tracked is not None:
+                    keys[layout.id] = tracked
+                else:
+                    keys[layout.id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
                 gone = collected_rejected[item]
                 if gone:  # first row per key over all batches (the batches come in row order)
                     rejected_keys_of[layout.id] = pl.concat(gone).unique(subset="key", keep="first", maintain_order=True)

@@ -5,7 +5,20 @@
 - :func:`check_foreign_keys` flags a value with no match in the referenced file's key set
   (``fk-missing``);
 - :func:`unchecked_references` is the file-level note for each foreign key whose
-  referenced file was not given (``fk-not-checked``).
+  referenced file was not given (``fk-not-checked``);
+- :func:`owned_keys` copies key values out of a batch before they are kept across
+  batches, so that what is kept is the keys alone.
+
+Why copies: a Polars String column is a view array whose values longer than 12 bytes point
+into the data buffers of the column they were cut from, and ``filter``, ``drop_nulls``,
+``concat`` and a one-column ``concat_str`` keep those buffers. A key kept from a batch
+would keep that batch's whole field buffer alive, and memory would grow with the input
+(measured at 1M 住民 rows and 8 MiB batches: 1,219 MB peak with views, 635 MB with
+copies; see benchmarks/README.md). The
+copies are the exact strings, compact (16 bytes a value plus the bytes of values over 12
+bytes), rather than 64-bit hashes: a hash would still need the exact string of an earlier
+key to tell a collision from a real duplicate or parent, and at one short key per record
+the strings cost a few tens of MB per million records.
 
 :func:`mig.validation.batch.validate_batch` runs them for every caller (extract, validate,
 audit); nothing here loops over rows.
@@ -23,11 +36,29 @@ from mig.validation.report import FindingSummary, file_note
 from mig.validation.rules import require_columns
 
 
+def owned_keys(keys: pl.Series) -> pl.Series:
+    """``keys`` as String values in buffers of their own: a compact copy that shares no
+    buffer with the batch the values came from (see the module docstring for why).
+
+    The copy goes through Arrow's ``large_string`` layout, whose values are one contiguous
+    buffer by definition, so it holds the key bytes and nothing else whatever Polars's
+    view-buffer heuristics do. Values, order, nulls and name are kept.
+
+    >>> batch = pl.Series("k", ["0000000000001" + "x" * 100, None]).str.slice(0, 13)
+    >>> copy = owned_keys(batch)
+    >>> copy.to_list(), copy.name, copy.dtype
+    (['0000000000001', None], 'k', String)
+    """
+    values = keys.cast(pl.String).to_arrow(compat_level=pl.CompatLevel.oldest())
+    return pl.Series(keys.name, values, dtype=pl.String)
+
+
 class KeyTracker:
     """Remembers the primary keys of accepted rows so that a repeated key is rejected.
 
-    Memory grows with the number of distinct keys (one short string per record), not with
-    the width of the data.
+    Memory grows with the number of distinct keys (one short string per record, copied
+    out of its batch by :func:`owned_keys`), not with the width of the data or the
+    number of batches.
 
     >>> from mig.layout import Item, Layout
     >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),), primary_key=("k",))
@@ -43,6 +74,25 @@ class KeyTracker:
         self.items = list(layout.primary_key)
         self.seen = pl.Series("key", [], dtype=pl.String)
 
+    def accepted_keys(self, item: str) -> pl.Series | None:
+        """The distinct keys of the rows accepted so far when ``item`` alone is the primary
+        key, else ``None``: the key set a foreign key to ``item`` checks against, so that a
+        file referenced by its primary key keeps its keys once, not twice.
+
+        Exact, given that :func:`mig.validation.batch.validate_batch` passes every row it
+        rejects for other reasons: a row's key is recorded when the row is not rejected and
+        its key is new; a row accepted with a taken key (``key-duplicate`` not an error)
+        adds nothing new; empty keys are recorded like any other.
+
+        >>> from mig.layout import Item, Layout
+        >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),), primary_key=("k",))
+        >>> tracker = KeyTracker(layout)
+        >>> _ = tracker.duplicates(pl.DataFrame({"row": [1, 2, 3], "k": ["1", "1", "2"]}), pl.Series([3]))
+        >>> tracker.accepted_keys("k").to_list(), tracker.accepted_keys("other")
+        (['1'], None)
+        """
+        return self.seen.rename(item) if self.items == [item] else None
+
     def duplicates(self, mapped: pl.DataFrame, rejected_rows: pl.Series) -> pl.DataFrame:
         """Findings for rows (not already rejected) whose key is taken; records the others."""
         candidates = mapped.filter(~pl.col("row").is_in(rejected_rows.implode())).select(
@@ -51,7 +101,8 @@ class KeyTracker:
         flagged = candidates.with_columns(
             (~pl.col("key").is_first_distinct() | pl.col("key").is_in(self.seen.implode())).alias("dup")
         )
-        self.seen = pl.concat([self.seen, flagged.filter(~pl.col("dup")).get_column("key")])
+        fresh = owned_keys(flagged.filter(~pl.col("dup")).get_column("key"))
+        self.seen = pl.concat([self.seen, fresh], rechunk=True)
         return flagged.filter(pl.col("dup")).select(
             pl.col("row"),
             pl.lit(self.items[0], dtype=pl.String).alias("item"),
@@ -142,7 +193,7 @@ def rejected_keys(mapped: pl.DataFrame, rejected_rows: pl.Series, item: str) -> 
     >>> rejected_keys(df, pl.Series([2, 3]), "id").rows()
     [('b', 2)]
     """
-    return (
+    found = (
         mapped.lazy()
         .filter(pl.col("row").is_in(rejected_rows.implode()))
         .select(pl.col(item).cast(pl.String).alias("key"), pl.col("row").cast(pl.Int64))
@@ -151,6 +202,7 @@ def rejected_keys(mapped: pl.DataFrame, rejected_rows: pl.Series, item: str) -> 
         .unique(subset="key", keep="first", maintain_order=True)
         .collect()
     )
+    return found.with_columns(owned_keys(found.get_column("key")))  # kept across batches
 
 
 def unchecked_references(
