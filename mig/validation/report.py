@@ -17,6 +17,16 @@ from mig.layout import Layout
 from mig.validation.findings import message, severity_table
 
 SAMPLE_ROWS = 10
+
+DETAILS_PER_ITEM = 50
+"""Distinct details one finding type of one item keeps as groups of its own in a report; the
+others (a code map missing hundreds of codes, every 世帯 rejected by a mapping mistake) are
+counted together under :data:`OTHER_DETAILS`, so a report stays small and is built by a loop
+over at most this many groups per item, whatever the data. The first details by row are kept,
+so the grouping does not depend on the batch size."""
+
+OTHER_DETAILS = "…"
+"""The detail of the group that counts the details beyond :data:`DETAILS_PER_ITEM`."""
 MASK = "●●●●●●●●●●●●"
 
 
@@ -215,6 +225,7 @@ class FindingAccumulator:
         if findings.height == 0:
             return
         keys = ["type", "severity", "item", "detail"]
+        findings = self._cap_details(findings)
         aggregations = [
             pl.len().alias("count"),
             pl.col("row").sort().head(SAMPLE_ROWS).alias("rows"),
@@ -243,6 +254,39 @@ class FindingAccumulator:
                 summary.rows.extend(int(r) for r in group["rows"][:room])
                 if summary.values is not None:
                     summary.values.extend(str(v) for v in group["values"][:room])
+
+    def _cap_details(self, findings: pl.DataFrame) -> pl.DataFrame:
+        """``findings`` with the detail of every (type, severity, item) beyond its first
+        :data:`DETAILS_PER_ITEM` distinct details (by first row, over all batches so far)
+        replaced by :data:`OTHER_DETAILS` — one expression, no loop over rows."""
+        group = ["type", "severity", "item"]
+        known = pl.DataFrame(
+            [(t, s, i, d) for (t, i, d, s) in self._groups],
+            schema={"type": pl.String, "severity": pl.String, "item": pl.String, "detail": pl.String},
+            orient="row",
+        )
+        firsts = (
+            findings.group_by([*group, "detail"]).agg(pl.col("row").min().alias("__first"))
+            .join(known.with_columns(pl.lit(True).alias("__known")), on=[*group, "detail"], how="left", nulls_equal=True)
+            .join(known.group_by(group).len("__had"), on=group, how="left", nulls_equal=True)
+            .with_columns(pl.col("__known").fill_null(False), pl.col("__had").fill_null(0))
+            .with_columns(
+                (pl.col("__first").rank("ordinal").over([*group, "__known"]) * (~pl.col("__known")).cast(pl.Int64))
+                .alias("__new_rank")
+            )
+            .with_columns(
+                (pl.col("__known") | (pl.col("__had") + pl.col("__new_rank") <= DETAILS_PER_ITEM)
+                 | (pl.col("detail") == OTHER_DETAILS).fill_null(False)).alias("__keep")
+            )
+            .select([*group, "detail", "__keep"])
+        )
+        if firsts.get_column("__keep").all():
+            return findings
+        return (
+            findings.join(firsts, on=[*group, "detail"], how="left", nulls_equal=True)
+            .with_columns(pl.when(pl.col("__keep")).then(pl.col("detail")).otherwise(pl.lit(OTHER_DETAILS)).alias("detail"))
+            .drop("__keep")
+        )
 
     def summaries(self) -> list[FindingSummary]:
         severity_order = {"error": 0, "warning": 1}
