@@ -107,7 +107,7 @@ def preview_mapped(
     ``findings`` (``item``, ``type``, ``severity``, ``message``, ``value``).
     """
     from mig.extract.mapping import apply_mapping, require_mapped
-    from mig.extract.run import _close, _scoped, first_records, normalised
+    from mig.extract.run import _scoped, close_batches, first_records, normalised
     from mig.gaiji.resolve import resolve_frame
     from mig.validation.batch import validate_batch
     from mig.validation.findings import message
@@ -181,7 +181,7 @@ def preview_mapped(
             })
         if seen >= limit:
             break
-    _close(raw_batches)  # its ``finally`` closes the file
+    close_batches(raw_batches)  # its ``finally`` closes the file
     return {
         "path": str(input_path), "adapter": name, "encoding": reader.encoding, "layout": layout.id,
         "records": records,

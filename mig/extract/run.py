@@ -252,7 +252,7 @@ def extract(
                     if limit is not None and rows_in >= limit:
                         break
                 if limit is not None and rows_in >= limit:
-                    _close(raw_batches)  # a trial stops early: what was not read is not checked
+                    close_batches(raw_batches)  # a trial stops early: what was not read is not checked
                 else:
                     check_end(reader, contract)
                 file_report.sources.append(
@@ -329,7 +329,8 @@ def first_records(batch: SourceBatch, wanted: int) -> SourceBatch:
     return SourceBatch(batch.data.filter(keep), batch.records.filter(keep), batch.rejects.filter(keep))
 
 
-def _close(batches: Iterable[SourceBatch]) -> None:
+def close_batches(batches: Iterable[object]) -> None:
+    """Close a reader's batch generator early (its ``finally`` closes the file)."""
     close = getattr(batches, "close", None)
     if callable(close):
         close()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
+from mig.charsets import HALFWIDTH_KANA_CLASS
 from mig.extract.transforms import date_from_format, wareki_to_seireki
 from mig.jp import normalise_heading
 
@@ -24,7 +25,7 @@ DATE_SHARE = 0.8
 #: A code column: at most this many distinct values, each at most CODE_LENGTH characters.
 CODE_DISTINCT = 30
 CODE_LENGTH = 6
-_HALF_KANA = "[\uff61-\uff9f]"
+_HALF_KANA = f"[{HALFWIDTH_KANA_CLASS}]"
 _SEPARATED_DIGITS = r"^[0-9０-９]+([-－ー‐ 　][0-9０-９]+)+$"
 _YYMMDD = r"^[0-9０-９]{6}$"
 _ERA_HEADING = re.compile("元号|年号|和暦|gengo|nengo|gengou|era")

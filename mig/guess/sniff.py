@@ -9,7 +9,7 @@ so the columns and values seen here are those ``mig extract`` will see. Only the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import polars as pl
 
 from mig.codecs.euc import sample_text
 from mig.errors import InputError
+from mig.extract.run import close_batches
 from mig.registry import adapter_info, open_reader
 
 #: How much of each sample is read (bytes) and how many records are profiled.
@@ -68,15 +69,9 @@ def _adapter_encoding(path: Path) -> str:
     try:  # read one bounded batch so that the reader closes its file
         next(batches, None)
     finally:
-        _close(batches)
+        close_batches(batches)
     return reader.encoding
 
-
-def _close(batches: Iterator[object]) -> None:
-    """Close a reader's batch generator (its ``finally`` closes the file)."""
-    close = getattr(batches, "close", None)
-    if close is not None:
-        close()
 
 
 def _sample_lines(path: Path, encoding: str) -> list[str]:
@@ -145,7 +140,7 @@ def _read_rows(path: Path, options: dict[str, object]) -> pl.DataFrame:
             if rows >= SAMPLE_ROWS or read >= SAMPLE_BYTES:
                 break
     finally:
-        _close(batches)
+        close_batches(batches)
     columns = [str(c) for c in options["columns"]]  # type: ignore[attr-defined]
     if not frames:
         return pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
