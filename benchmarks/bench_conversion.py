@@ -12,6 +12,12 @@ variant's own — and prints one table:
   report), default batch size unless ``--batch-bytes``.
 - ``pandas``: ``benchmarks/peers/pandas_convert.py``, the same work in idiomatic pandas.
 
+``--repeat R`` runs the variants R times, interleaved (raw, mig, pandas, raw, mig, …), and
+reports medians: a figure compared with another's median is itself a median. Each run also
+records its CPU time (its own and its worker processes'), so ``cpu / seconds`` says how many
+cores it kept busy. ``--workers N`` runs mig with N worker processes (``mig extract
+--workers``); without it mig runs as ``extract()`` does by default.
+
 ``--memory`` instead runs mig alone on N/4 and N rows (N = ``--rows``: 1× and 4× the input)
 with the same batch size and prints both peak RSS figures, their ratio and whether it meets
 issue 12's goal (at most ×1.15); ``--repeat R`` alternates R runs per size and prints medians.
@@ -22,7 +28,7 @@ Usage::
 
     python benchmarks/bench_conversion.py [--rows 1000000] [--seed 0] [--workdir DIR] [--keep]
                                           [--batch-bytes N] [--variants raw,mig,pandas]
-                                          [--json FILE] [--memory [--repeat R]]
+                                          [--json FILE] [--repeat R] [--workers N] [--memory]
 """
 
 from __future__ import annotations
@@ -72,6 +78,13 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (worker processes), user + system."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -81,6 +94,7 @@ def _child(variant: str, spec: dict[str, Any]) -> dict[str, Any]:
     out = Path(spec["out"])
     inputs = [export_dir / name for name in INPUT_NAMES]
     t_import = time.perf_counter()
+    workers = spec.get("workers")
     if variant == "raw":
         import polars as pl
 
@@ -98,9 +112,10 @@ def _child(variant: str, spec: dict[str, Any]) -> dict[str, Any]:
         from mig.extract.run import extract
 
         def work() -> dict[str, Any]:
+            options: dict[str, Any] = {} if workers is None else {"workers": int(workers)}
             result = extract(
                 export_dir / "mapping.toml", inputs, out, force=True,
-                batch_bytes=int(spec["batch_bytes"]),
+                batch_bytes=int(spec["batch_bytes"]), **options,
             )
             return {
                 "files": [
@@ -127,11 +142,15 @@ def _child(variant: str, spec: dict[str, Any]) -> dict[str, Any]:
     import_seconds = time.perf_counter() - t_import
     rss_after_import = _peak_rss_mb()
     t0 = time.perf_counter()
+    cpu0 = _cpu_seconds()
     extra = work()
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     return {
         "variant": variant,
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "cores_used": cpu / seconds if seconds > 0 else 0.0,
         "import_seconds": import_seconds,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_after_import_mb": rss_after_import,
@@ -241,12 +260,12 @@ def _mb(n: float) -> float:
 def _print_table(export: dict[str, Any], results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     records, size = export["records_total"], export["bytes_total"]
     print()
-    print(f"{'variant':<10} {'seconds':>9} {'rows/s':>11} {'input MB/s':>11} {'peak RSS MB':>12}")
-    print("-" * 57)
+    print(f"{'variant':<10} {'seconds':>9} {'rows/s':>11} {'input MB/s':>11} {'cores used':>11} {'peak RSS MB':>12}")
+    print("-" * 69)
     for variant, r in results.items():
         print(
             f"{LABELS[variant]:<10} {r['seconds']:>9.2f} {records / r['seconds']:>11,.0f} "
-            f"{_mb(size) / r['seconds']:>11.1f} {r['peak_rss_mb']:>12.0f}"
+            f"{_mb(size) / r['seconds']:>11.1f} {r.get('cores_used', 0.0):>11.2f} {r['peak_rss_mb']:>12.0f}"
         )
     print()
     ratios: dict[str, float] = {}
@@ -292,20 +311,38 @@ def _bench(args: argparse.Namespace, root: Path, batch_bytes: int) -> dict[str, 
         "(not part of any variant)"
     )
     inputs = [export_dir / n for n in INPUT_NAMES]
-    results: dict[str, dict[str, Any]] = {}
-    for variant in args.variants:
-        out = root / f"out-{variant}"
-        _warm(inputs)
-        print(f"running {LABELS[variant]} …", file=sys.stderr)
-        spec = {"export_dir": str(export_dir), "out": str(out), "batch_bytes": batch_bytes}
-        results[variant] = _run_variant(variant, spec)
-        if not args.keep:
-            shutil.rmtree(out, ignore_errors=True)
-    print(f"batch size (mig): {batch_bytes:,} bytes")
+    runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in args.variants}
+    for attempt in range(args.repeat):  # interleaved: load from elsewhere falls on every variant alike
+        for variant in args.variants:
+            out = root / f"out-{variant}"
+            _warm(inputs)
+            print(f"running {LABELS[variant]} ({attempt + 1}/{args.repeat}) …", file=sys.stderr)
+            spec = {"export_dir": str(export_dir), "out": str(out), "batch_bytes": batch_bytes,
+                    "workers": args.workers if variant == "mig" else None}
+            runs[variant].append(_run_variant(variant, spec))
+            if not args.keep:
+                shutil.rmtree(out, ignore_errors=True)
+    results = {variant: _median_run(measured) for variant, measured in runs.items()}
+    workers = f", {args.workers} worker(s)" if args.workers is not None else ""
+    print(f"batch size (mig): {batch_bytes:,} bytes{workers}"
+          + (f"; medians of {args.repeat} interleaved runs" if args.repeat > 1 else ""))
     ratios = _print_table(export, results)
     conserved = _print_conservation(results)
     return {"mode": "compare", "export": export, "batch_bytes": batch_bytes, "results": results,
+            "repeat": args.repeat, "workers": args.workers,
+            "runs": {v: [{k: r[k] for k in _MEDIAN_KEYS} for r in measured] for v, measured in runs.items()},
             "ratios": ratios, "mig_conservation_ok": conserved}
+
+
+_MEDIAN_KEYS = ("seconds", "cpu_seconds", "cores_used", "peak_rss_mb", "process_wall_seconds")
+
+
+def _median_run(measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """One variant's runs as one result: the first run's fields, timings replaced by medians."""
+    result = dict(measured[0])
+    for key in _MEDIAN_KEYS:
+        result[key] = statistics.median(r[key] for r in measured)
+    return result
 
 
 def _memory(args: argparse.Namespace, root: Path, batch_bytes: int) -> dict[str, Any]:
@@ -327,7 +364,8 @@ def _memory(args: argparse.Namespace, root: Path, batch_bytes: int) -> dict[str,
             _warm([export_dir / n for n in INPUT_NAMES])
             print(f"running mig on {rows:,} rows ({attempt + 1}/{args.repeat}) …", file=sys.stderr)
             out = root / f"out-mig-{rows}"
-            spec = {"export_dir": str(export_dir), "out": str(out), "batch_bytes": batch_bytes}
+            spec = {"export_dir": str(export_dir), "out": str(out), "batch_bytes": batch_bytes,
+                    "workers": args.workers}
             measured[rows].append(_run_variant("mig", spec))
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
@@ -373,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of raw,mig,pandas")
     parser.add_argument("--json", type=Path, dest="json_path", help="also save the figures as JSON")
     parser.add_argument("--memory", action="store_true", help="mig alone on rows/4 and rows: peak RSS")
-    parser.add_argument("--repeat", type=int, default=1, help="--memory: alternating runs per size (medians)")
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved runs per variant (or per size with --memory); medians")
+    parser.add_argument("--workers", type=int, help="mig: worker processes (mig extract --workers)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -409,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
     figures["machine"] = machine
-    figures["args"] = {"rows": args.rows, "seed": args.seed, "variants": args.variants}
+    figures["args"] = {"rows": args.rows, "seed": args.seed, "variants": args.variants,
+                       "repeat": args.repeat, "workers": args.workers}
     if args.json_path is not None:
         args.json_path.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"figures saved to {args.json_path}")
