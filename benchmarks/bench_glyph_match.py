@@ -327,6 +327,7 @@ def bitmap_main(args: argparse.Namespace) -> int:
               f"{'share@99.5':>10} {'p@70%':>7} {'abstain':>8} {'not-MJ':>7} {'in-MJ flagged':>13} {'s/char':>8}")
     print(header)
     for design in designs:
+        firsts: dict[int, tuple[Any, Any, Any]] = {}  # per size: top-1, confidence, strict right
         for size in sizes:
             start = time.perf_counter()
             inks = bitmaps(design, chars, size) + composed(design, pairs, size)
@@ -380,12 +381,22 @@ def bitmap_main(args: argparse.Namespace) -> int:
                 ][:15],
             }
             results["runs"][f"{design}-{size}"] = run
+            firsts[size] = (deep[known, 0], confidence[known], strict[:, 0])
             prec = run["confirmed_precision"]
             print(f"{design:<8} {size:>4} {run['top1']:>7.1%} {run['top5']:>7.1%} {run['strict_top1']:>8.1%} "
                   f"{run['confirmed_share']:>7.1%} {(prec if prec is not None else float('nan')):>7.1%} "
                   f"{run['curve']['share_at_0.995']:>10.1%} {run['curve']['precision_at_share']['70%']:>7.1%} "
                   f"{run['not_in_mj_abstained'] or 0:>8.1%} {run['not_in_mj_flagged'] or 0:>7.1%} "
                   f"{run['in_mj_flagged_not_in_mj']:>13.1%} {per_char:>8.4f}")
+        largest = max(sizes)
+        for size in sizes if len(sizes) > 1 else ():  # errors at a size that the largest makes too: the design's
+            first, conf, right = firsts[size]
+            confident = np.argsort(-conf, kind="stable")[:int(round(0.7 * len(first)))]
+            wrong = confident[~right[confident]]
+            results["runs"][f"{design}-{size}"]["errors_in_70pct_most_confident"] = {
+                "n": int(len(wrong)),
+                f"same_wrong_record_at_{largest}": int((firsts[largest][0][wrong] == first[wrong]).sum()),
+            }
     print(f"near twins (another MJ record at cosine ≥ {NEAR_TWIN}: IVS variants, one small stroke away): "
           f"{int(twin.sum())} of {len(chars)}")
     for key, run in results["runs"].items():
@@ -401,6 +412,11 @@ def bitmap_main(args: argparse.Namespace) -> int:
               f"{run['other_character_errors']:.1%}  pixel-identical own record {run['own_record_pixel_twin']:.1%}  "
               f"lenient share@99.5 {run['lenient_curve']['share_at_0.995']:.1%}  "
               f"lenient p@70% {run['lenient_curve']['precision_at_share']['70%']:.1%}")
+        if "errors_in_70pct_most_confident" in run:
+            e = run["errors_in_70pct_most_confident"]
+            same = next(v for k, v in e.items() if k.startswith("same_wrong_record_at_"))
+            print(f"  {'':<10} errors among the 70 % most confident: {e['n']}, of which the same wrong record "
+                  f"at {max(sizes)} dots: {same}")
     print("with カナ (every row has カナ: one of the drawn character's MJ readings, or for 30 % a reading MJ does not list):")
     print(f"{'design':<8} {'size':>4} {'conf@P':>7} {'prec@P':>7} {'share@99.5':>10} {'p@70%':>7} {'abstain':>8} "
           f"{'not-MJ':>7} {'in-MJ flagged':>13}")
