@@ -91,6 +91,20 @@ def bitmaps(design: str, chars: Sequence[str], size: int) -> list[UInt8Array]:
     return out
 
 
+def mj_bitmaps(font_path: Path, glyph_ids: Sequence[int], size: int) -> UInt8Array:
+    """MJ glyphs (IPAmj明朝, by glyph id through the workbench's cached cmap copy
+    ``MJFont._gid_font_path``, whose U+F0000 + id is glyph id) as ``size``×``size`` 1-bit
+    bitmaps, drawn exactly as :func:`bitmaps` draws a design: (n, size, size) booleans."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(str(font_path), size * 4, layout_engine=ImageFont.Layout.BASIC)
+    out = np.zeros((len(glyph_ids), size, size), np.bool_)
+    for i, gid in enumerate(glyph_ids):
+        grey = _grey(font, chr(0xF0000 + int(gid)), size, 4).astype(np.float32).reshape(size, 4, size, 4)
+        out[i] = grey.mean(axis=(1, 3)) >= 128
+    return out
+
+
 def composed(design: str, pairs: Sequence[tuple[str, str]], size: int) -> list[UInt8Array]:
     """Glyphs not in MJ: ``left`` and ``right`` drawn full height, each squeezed to half
     the width, side by side in one em square, 1-bit."""
