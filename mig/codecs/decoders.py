@@ -282,22 +282,32 @@ def _segment_bytes(cps: np.ndarray, first: np.ndarray) -> np.ndarray:
     >>> _segment_bytes(np.array([0x41, 0x4E9C, 0xE0100], np.uint32), np.array([0, 1, 1])).tolist()
     [1, 0, 7]
     """
-    count = first.size
     if cps.size == 0:
-        return np.zeros(count, dtype=np.int64)
-    lens = np.empty(cps.size + 1, dtype=np.uint8)
-    body = lens[:-1]
-    np.greater_equal(cps, 0x80, out=body.view(bool))
-    body += (cps >= 0x800).view(np.uint8)
+        return np.zeros(first.size, dtype=np.int64)
+    lens = np.greater_equal(cps, 0x80).view(np.uint8)
+    lens += (cps >= 0x800).view(np.uint8)
     if cps.max() >= 0x10000:
-        body += (cps >= 0x10000).view(np.uint8)
-    body += 1
-    lens[-1] = 0
-    sums = np.add.reduceat(lens, np.minimum(first, cps.size), dtype=np.int32).astype(np.int64)
-    empty = np.empty(count, dtype=bool)
-    empty[:-1] = first[1:] == first[:-1]
-    empty[-1] = first[-1] >= cps.size
-    sums[empty] = 0
+        lens += (cps >= 0x10000).view(np.uint8)
+    lens += 1
+    return _segment_sums(lens, first)
+
+
+def _segment_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Sum of each segment values[first[i]:first[i+1]] (``first`` ascending, segments may be
+    empty, the last one runs to the end), ``int64``.
+
+    One ``np.add.reduceat`` — a running sum over every value would cost more — with empty
+    segments set to 0 (``reduceat`` gives them the value at their start).
+
+    >>> _segment_sums(np.array([1, 3, 3, 4], np.uint8), np.array([0, 1, 1, 4])).tolist()
+    [1, 0, 10, 0]
+    """
+    sums = np.zeros(first.size, dtype=np.int64)
+    inside = int(np.searchsorted(first, values.size))  # segments starting before the end
+    if inside:
+        sums[:inside] = np.add.reduceat(values, first[:inside], dtype=np.int64)
+        head = sums[: inside - 1]  # the last of them runs to the end: never empty
+        head[first[1:inside] == first[: inside - 1]] = 0
     return sums
 
 
@@ -572,12 +582,8 @@ class Codec:
             second_keys = unit_keys[at] + np.uint32((REGION_SECOND - REGION_DBCS) << 16)
             cps = np.insert(cps, at + 1, _take(self._mixed_lut, second_keys))
             row_first += np.searchsorted(at, row_first)
-        # UTF-8 bytes per row: running sum of the units' lengths (a leading 0) at row starts
-        ends = np.empty(cps.size + 1, dtype=np.uint32)
-        ends[0] = 0
-        np.right_shift(cps, MIXED_LEN_SHIFT, out=ends[1:])
-        np.cumsum(ends[1:], out=ends[1:])
-        parts.lengths.append(np.diff(np.take(ends, row_first), append=ends[-1]).astype(np.int64))
+        # UTF-8 bytes per row: the units' lengths summed per row
+        parts.lengths.append(_segment_sums(np.right_shift(cps, MIXED_LEN_SHIFT).astype(np.uint8), row_first))
         # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
         unbalanced = np.take(seg_dbcs, np.append(row_seg[1:] - 1, seg.size - 1))
         odd = None
