@@ -26,7 +26,7 @@ order by one ``take`` from a key array in which every segment's units are consec
 bytes; the pairs starting at even, then at odd positions), with an index built by one
 ``np.repeat`` over the segments. One more ``take`` through a combined table
 (:func:`mig.codecs.luts.mixed_lut`) gives each unit's code point, flags and UTF-8 length;
-a running sum of the lengths gives the fields' byte offsets. A second code point
+the lengths summed per field (one ``np.add.reduceat``) give the fields' byte offsets. A second code point
 (selector, sound mark) is inserted after its base only where the table says so.
 
 Bad input never turns into a silent replacement: the field gets an error code (``ERRORS``)
@@ -305,7 +305,9 @@ def _segment_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
     sums = np.zeros(first.size, dtype=np.int64)
     inside = int(np.searchsorted(first, values.size))  # segments starting before the end
     if inside:
-        sums[:inside] = np.add.reduceat(values, first[:inside], dtype=np.int64)
+        # in the values' own type when it is wide enough (a cast costs more than the sums)
+        wide = values.dtype if values.dtype.itemsize >= 4 else np.dtype(np.int32)
+        sums[:inside] = np.add.reduceat(values, first[:inside], dtype=wide)
         head = sums[: inside - 1]  # the last of them runs to the end: never empty
         head[first[1:inside] == first[: inside - 1]] = 0
     return sums
@@ -407,17 +409,27 @@ class Codec:
             self._sbcs_chunk(fields[start : start + step], parts)
         return parts.result(n)
 
+    @cached_property
+    def _sbcs_entries(self) -> pa.Array:
+        """Byte → its mixed-table entry (code point, ``MIXED_*`` flags, UTF-8 length)."""
+        return _arrow(np.ascontiguousarray(mixed_lut(self.sbcs, self.dbcs)[:256]))
+
     def _sbcs_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
+        """Single bytes only: one gather through the 256-entry table gives every byte's code
+        point, flags and UTF-8 length; no segment logic."""
         rows, width = chunk.shape
-        cps = _take(self.sbcs.cp_arrow, chunk)
+        entries = _take(self._sbcs_entries, chunk)
         errors = np.zeros(rows, dtype=np.int8)
         gaiji = np.zeros(rows, dtype=np.int32)
-        if (cps > CP_MASK).any():
-            errors[np.count_nonzero(cps & BIT_UNMAPPED, axis=1) > 0] = ERR_SBCS
-            gaiji = np.count_nonzero(cps & BIT_GAIJI, axis=1).astype(np.int32)
-            cps &= CP_MASK
-        parts.data.append(_utf8(cps))
-        parts.lengths.append(_utf8_row_bytes(cps))
+        flags = int(np.bitwise_or.reduce(entries, axis=None)) if entries.size else 0
+        if flags & MIXED_UNMAPPED_SBCS:
+            errors[np.count_nonzero(entries & np.uint32(MIXED_UNMAPPED_SBCS), axis=1) > 0] = ERR_SBCS
+        if flags & MIXED_GAIJI:
+            gaiji = np.count_nonzero(entries & np.uint32(MIXED_GAIJI), axis=1).astype(np.int32)
+        # UTF-8 bytes per row: the lengths summed along the row, in uint32 (no cast)
+        parts.lengths.append(np.add.reduce(np.right_shift(entries, MIXED_LEN_SHIFT), axis=1).astype(np.int64))
+        np.bitwise_and(entries, CP_MASK, out=entries)
+        parts.data.append(_utf8(entries))
         parts.errors.append(errors)
         parts.gaiji.append(gaiji)
 
@@ -583,7 +595,7 @@ class Codec:
             cps = np.insert(cps, at + 1, _take(self._mixed_lut, second_keys))
             row_first += np.searchsorted(at, row_first)
         # UTF-8 bytes per row: the units' lengths summed per row
-        parts.lengths.append(_segment_sums(np.right_shift(cps, MIXED_LEN_SHIFT).astype(np.uint8), row_first))
+        parts.lengths.append(_segment_sums(np.right_shift(cps, MIXED_LEN_SHIFT), row_first))
         # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
         unbalanced = np.take(seg_dbcs, np.append(row_seg[1:] - 1, seg.size - 1))
         odd = None
