@@ -522,44 +522,66 @@ class Codec:
                     single[code[0]] = 2 | into
         return single
 
-    def _shift_marks(self, flat: np.ndarray, width: int) -> tuple[np.ndarray, list[tuple[np.ndarray, int]]]:
-        """Where a shift code starts (``bool`` per byte), and for each two-byte shift code
-        where it starts and its kind (see ``_shift_table``).
+    @cached_property
+    def _shift_pairs(self) -> tuple[tuple[int, int, int], ...]:
+        """The two-byte shift codes: (first byte, second byte, kind)."""
+        return tuple(
+            (code[0], code[1], 4 | into)
+            for codes, into in ((self.spec.to_dbcs, 1), (self.spec.to_sbcs, 0))
+            for code in codes
+            if len(code) == 2
+        )
 
-        Shift codes are recognised by value wherever they occur; a two-byte shift code
-        never spans two rows.
+    @cached_property
+    def _shift_starts(self) -> tuple[int, ...]:
+        """The bytes where a shift code may start: a one-byte code, the first byte of a
+        two-byte one."""
+        return tuple(sorted({int(b) for b in np.flatnonzero(self._shift_table)} | {p[0] for p in self._shift_pairs}))
+
+    def _segments(self, flat: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Where the segments of a chunk start, the kind of shift code each starts with
+        (0: none, a row start) and which segments start a row; None if the chunk holds no
+        shift code.
+
+        Every shift code and every row start begins a segment. Shift codes are recognised
+        by value wherever they occur: one compare per byte that may start one; a two-byte
+        code, checked there only, wins over a one-byte one and never spans two rows.
         """
-        mark = np.zeros(flat.size, dtype=bool)
-        pairs: list[tuple[np.ndarray, int]] = []
-        for codes, into in ((self.spec.to_dbcs, 1), (self.spec.to_sbcs, 0)):
-            for code in codes:
-                if len(code) == 1:
-                    np.logical_or(mark, flat == code[0], out=mark)
-                elif flat.size > 1:
-                    two = np.zeros(flat.size, dtype=bool)
-                    np.equal(flat[:-1], code[0], out=two[:-1])
-                    two[:-1] &= flat[1:] == code[1]
-                    two[width - 1 :: width] = False
-                    mark |= two
-                    pairs.append((two, 4 | into))
-        return mark, pairs
+        starts = self._shift_starts
+        mark = np.equal(flat, starts[0])
+        for byte in starts[1:]:
+            mark |= flat == byte
+        if not mark.any():
+            return None
+        mark[::width] = True
+        seg = np.flatnonzero(mark)
+        column = seg % width
+        first = np.take(flat, seg)
+        kind = np.take(self._shift_table, first)
+        if self._shift_pairs:
+            inside = column != width - 1  # the row holds a next byte
+            follow = np.take(flat, np.minimum(seg + 1, flat.size - 1))
+            for byte1, byte2, pair_kind in self._shift_pairs:
+                kind[inside & (first == byte1) & (follow == byte2)] = pair_kind
+            keep = (kind != 0) | (column == 0)  # not a first byte without its second
+            if not keep.all():
+                seg, kind, column = seg[keep], kind[keep], column[keep]
+            if not kind.any():
+                return None
+        return seg, kind, column == 0
 
     def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
         rows, width = chunk.shape
         total = rows * width
         flat = chunk.reshape(-1)
-        mark, pair_marks = self._shift_marks(flat, width)
-        if not mark.any():  # no shift code in the whole chunk: plain single bytes
+        segments = self._segments(flat, width)
+        if segments is None:  # no shift code in the whole chunk: plain single bytes
             self._sbcs_chunk(chunk, parts)
             return
-        # Segments: every shift code and every row start begins one; a segment's content
-        # follows its shift code (0, 1 or 2 bytes) and ends where the next segment begins.
-        mark[::width] = True
-        seg = np.flatnonzero(mark)
-        row_seg = np.searchsorted(seg, np.arange(0, total, width))  # first segment of each row
-        kind = np.take(self._shift_table, np.take(flat, seg))
-        for two, pair_kind in pair_marks:  # a two-byte code wins over a one-byte one
-            kind = np.where(np.take(two, seg), np.int8(pair_kind), kind)
+        # A segment's content follows its shift code (0, 1 or 2 bytes) and ends where the
+        # next segment begins.
+        seg, kind, row_start = segments
+        row_seg = np.flatnonzero(row_start)  # the first segment of each row
         seg_dbcs = (kind & 1).astype(bool)
         seg_end = np.empty_like(seg)
         seg_end[:-1] = seg[1:]
