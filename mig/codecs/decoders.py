@@ -337,16 +337,19 @@ def _arithmetic_runs(first: np.ndarray, counts: np.ndarray, step: int) -> np.nda
     return base
 
 
-def _unit_keys(flat: np.ndarray) -> np.ndarray:
+def _unit_keys(flat: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
     """Keys into the mixed-field table (:func:`mig.codecs.luts.mixed_lut`) of every unit a
     mixed field's bytes can hold, laid out so that the units of any segment are consecutive.
 
     ``[0, n)``: the single byte at each position; ``[n, n + n // 2)``: the pair starting at
     each even position; then the pair starting at each odd position; last: the orphan key.
+    Written into ``scratch`` (``uint32``, at least ``2 * n`` long) if given: a buffer used
+    again for every chunk costs no fresh page faults.
     """
     total = flat.size
     even, odd = total // 2, (total - 1) // 2
-    keys = np.empty(total + even + odd + 1, dtype=np.uint32)
+    size = total + even + odd + 1
+    keys = np.empty(size, dtype=np.uint32) if scratch is None or scratch.size < size else scratch[:size]
     keys[:total] = flat
     dbcs = np.uint32(REGION_DBCS << 16)
     np.add(flat[: 2 * even].view(">u2"), dbcs, out=keys[total : total + even], dtype=np.uint32)
@@ -501,9 +504,14 @@ class Codec:
         if width == 0:
             return parts.result(n)
         step = max(1, _MIXED_CHUNK_BYTES // width)
+        # buffers used again for every chunk: fresh memory costs page faults
+        chunk_buffer = np.empty((min(step, n), width), dtype=np.uint8)
+        keys_buffer = np.empty(2 * chunk_buffer.size, dtype=np.uint32)
         for start in range(0, n, step):
-            chunk = np.ascontiguousarray(fields[start : start + step])
-            self._mixed_chunk(chunk, parts)
+            rows = min(step, n - start)
+            chunk = chunk_buffer[:rows]
+            np.copyto(chunk, fields[start : start + rows])
+            self._mixed_chunk(chunk, parts, keys_buffer)
         return parts.result(n)
 
     @cached_property
@@ -570,7 +578,7 @@ class Codec:
                 return None
         return seg, kind, column == 0
 
-    def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
+    def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts, keys_buffer: np.ndarray | None = None) -> None:
         rows, width = chunk.shape
         total = rows * width
         flat = chunk.reshape(-1)
@@ -592,7 +600,7 @@ class Codec:
         # (from its content start), then its odd last byte if any ("orphan"); after a row's
         # last segment a row-end unit. Their keys are gathered from _unit_keys, where the
         # units of a segment are consecutive: a main run and a tail run per segment.
-        keys = _unit_keys(flat)
+        keys = _unit_keys(flat, keys_buffer)
         half = total // 2
         seg_units = np.where(seg_dbcs, length >> 1, length)
         run_first = np.where(seg_dbcs, total + (content & 1) * half + (content >> 1), content)
