@@ -16,7 +16,7 @@ double-byte (0x28), 1–16 kanji of the JEF standard area, a shift back (0x29) a
 PIC N field holds 1–20 kanji padded with the full-width space. The file is written to a
 temporary directory and read back with ``np.fromfile`` (fields are strided views of the
 record matrix, as the copybook adapter hands them over). Each field kind is decoded
-``--repeat`` times; the best time counts.
+``--repeat`` rounds (one call of each kind per round); the best time counts.
 
 In-run reference: CPython's ``bytes.decode("cp932")`` of a CP932 buffer of the same byte
 count as the field — the field's own decoded text re-encoded to CP932 (characters CP932 lacks,

@@ -16,18 +16,23 @@ the per-field byte offsets come from the code points' UTF-8 lengths summed per f
 *PIC N / G* (:meth:`Codec.decode_dbcs`): the field is read as 16-bit codes and looked up
 in one take.
 
-*Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 256 KB): shift codes are
-recognised by value wherever they occur (two-byte ones pairwise, never across two fields);
-every shift code and every field start begins a *segment*. A double-byte segment's bytes
-pair up from its start (an odd last byte is an orphan lead: ``odd-dbcs-length``); a field
-that ends inside a double-byte segment is ``shift-unbalanced``. The *units* of the output —
-the single bytes of a single-byte segment, the pairs of a double-byte one — are gathered in
-order by one ``take`` from a key array in which every segment's units are consecutive (the
-bytes; the pairs starting at even, then at odd positions), with an index built by one
+*Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 256 KB, copied into one buffer
+used again for every chunk): shift codes are recognised by value wherever they occur (one
+compare per byte that may start one; two-byte ones checked pairwise at those candidates only,
+never across two fields); every shift code and every field start begins a *segment*. A chunk
+without any shift code takes the single-byte path: one gather through a 256-entry table
+giving each byte's code point, flags and UTF-8 length, no segment logic. A double-byte
+segment's bytes pair up from its start (an odd last byte is an orphan lead:
+``odd-dbcs-length``); a field that ends inside a double-byte segment is
+``shift-unbalanced``. The *units* of the output — the single bytes of a single-byte segment,
+the pairs of a double-byte one — are gathered in order by one ``take`` from a key array (a
+scratch buffer used again for every chunk) in which every segment's units are consecutive
+(the bytes; the pairs starting at even, then at odd positions), with an index built by one
 ``np.repeat`` over the segments. One more ``take`` through a combined table
 (:func:`mig.codecs.luts.mixed_lut`) gives each unit's code point, flags and UTF-8 length;
-the lengths summed per field (one ``np.add.reduceat``) give the fields' byte offsets. A second code point
-(selector, sound mark) is inserted after its base only where the table says so.
+the lengths summed per field (one ``np.add.reduceat``, no running sum over every unit) give
+the fields' byte offsets. A second code point (selector, sound mark) is inserted after its
+base only in a chunk where the table says one occurs, and only there.
 
 Bad input never turns into a silent replacement: the field gets an error code (``ERRORS``)
 and the caller sends the record to the rejects with its bytes. The value of such a field
