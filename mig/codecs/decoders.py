@@ -72,6 +72,7 @@ from mig.codecs.luts import (
     mixed_lut,
     overlay_dbcs,
     overlay_sbcs,
+    sbcs_entries,
     sbcs_lut,
 )
 from mig.codecs.overlay import Overlay, active_overlay, active_variant
@@ -273,14 +274,6 @@ def _insert_after(values: np.ndarray, at: np.ndarray, extra: np.ndarray) -> np.n
     return _take(source, _arithmetic_runs(run_start, run_count, 1))
 
 
-def _utf8_row_bytes(cps: np.ndarray) -> np.ndarray:
-    """UTF-8 byte length per row of a (rows, k) code-point array."""
-    rows, k = cps.shape
-    if rows == 0 or k == 0:
-        return np.zeros(rows, dtype=np.int64)
-    return _segment_bytes(cps.reshape(-1), np.arange(0, rows * k, k))
-
-
 def _segment_bytes(cps: np.ndarray, first: np.ndarray) -> np.ndarray:
     """UTF-8 bytes of each segment cps[first[i]:first[i+1]] (segments may be empty).
 
@@ -420,7 +413,7 @@ class Codec:
     @cached_property
     def _sbcs_entries(self) -> pa.Array:
         """Byte → its mixed-table entry (code point, ``MIXED_*`` flags, UTF-8 length)."""
-        return _arrow(np.ascontiguousarray(mixed_lut(self.sbcs, self.dbcs)[:256]))
+        return _arrow(sbcs_entries(self.sbcs))
 
     def _sbcs_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
         """Single bytes only: one gather through the 256-entry table gives every byte's code
