@@ -554,6 +554,8 @@ class Codec:
         code, checked there only, wins over a one-byte one and never spans two rows.
         """
         starts = self._shift_starts
+        if not starts:  # a charset without shift codes
+            return None
         mark = np.equal(flat, starts[0])
         for byte in starts[1:]:
             mark |= flat == byte
