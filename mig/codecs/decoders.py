@@ -16,18 +16,23 @@ the per-field byte offsets come from the code points' UTF-8 lengths summed per f
 *PIC N / G* (:meth:`Codec.decode_dbcs`): the field is read as 16-bit codes and looked up
 in one take.
 
-*Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 256 KB): shift codes are
-recognised by value wherever they occur (two-byte ones pairwise, never across two fields);
-every shift code and every field start begins a *segment*. A double-byte segment's bytes
-pair up from its start (an odd last byte is an orphan lead: ``odd-dbcs-length``); a field
-that ends inside a double-byte segment is ``shift-unbalanced``. The *units* of the output —
-the single bytes of a single-byte segment, the pairs of a double-byte one — are gathered in
-order by one ``take`` from a key array in which every segment's units are consecutive (the
-bytes; the pairs starting at even, then at odd positions), with an index built by one
+*Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 256 KB, copied into one buffer
+used again for every chunk): shift codes are recognised by value wherever they occur (one
+compare per byte that may start one; two-byte ones checked pairwise at those candidates only,
+never across two fields); every shift code and every field start begins a *segment*. A chunk
+without any shift code takes the single-byte path: one gather through a 256-entry table
+giving each byte's code point, flags and UTF-8 length, no segment logic. A double-byte
+segment's bytes pair up from its start (an odd last byte is an orphan lead:
+``odd-dbcs-length``); a field that ends inside a double-byte segment is
+``shift-unbalanced``. The *units* of the output — the single bytes of a single-byte segment,
+the pairs of a double-byte one — are gathered in order by one ``take`` from a key array (a
+scratch buffer used again for every chunk) in which every segment's units are consecutive
+(the bytes; the pairs starting at even, then at odd positions), with an index built by one
 ``np.repeat`` over the segments. One more ``take`` through a combined table
 (:func:`mig.codecs.luts.mixed_lut`) gives each unit's code point, flags and UTF-8 length;
-a running sum of the lengths gives the fields' byte offsets. A second code point
-(selector, sound mark) is inserted after its base only where the table says so.
+the lengths summed per field (one ``np.add.reduceat``, no running sum over every unit) give
+the fields' byte offsets. A second code point (selector, sound mark) is inserted after its
+base only in a chunk where the table says one occurs, and only there.
 
 Bad input never turns into a silent replacement: the field gets an error code (``ERRORS``)
 and the caller sends the record to the rejects with its bytes. The value of such a field
@@ -67,6 +72,7 @@ from mig.codecs.luts import (
     mixed_lut,
     overlay_dbcs,
     overlay_sbcs,
+    sbcs_entries,
     sbcs_lut,
 )
 from mig.codecs.overlay import Overlay, active_overlay, active_variant
@@ -268,36 +274,40 @@ def _insert_after(values: np.ndarray, at: np.ndarray, extra: np.ndarray) -> np.n
     return _take(source, _arithmetic_runs(run_start, run_count, 1))
 
 
-def _utf8_row_bytes(cps: np.ndarray) -> np.ndarray:
-    """UTF-8 byte length per row of a (rows, k) code-point array."""
-    rows, k = cps.shape
-    if rows == 0 or k == 0:
-        return np.zeros(rows, dtype=np.int64)
-    return _segment_bytes(cps.reshape(-1), np.arange(0, rows * k, k))
-
-
 def _segment_bytes(cps: np.ndarray, first: np.ndarray) -> np.ndarray:
     """UTF-8 bytes of each segment cps[first[i]:first[i+1]] (segments may be empty).
 
     >>> _segment_bytes(np.array([0x41, 0x4E9C, 0xE0100], np.uint32), np.array([0, 1, 1])).tolist()
     [1, 0, 7]
     """
-    count = first.size
     if cps.size == 0:
-        return np.zeros(count, dtype=np.int64)
-    lens = np.empty(cps.size + 1, dtype=np.uint8)
-    body = lens[:-1]
-    np.greater_equal(cps, 0x80, out=body.view(bool))
-    body += (cps >= 0x800).view(np.uint8)
+        return np.zeros(first.size, dtype=np.int64)
+    lens = np.greater_equal(cps, 0x80).view(np.uint8)
+    lens += (cps >= 0x800).view(np.uint8)
     if cps.max() >= 0x10000:
-        body += (cps >= 0x10000).view(np.uint8)
-    body += 1
-    lens[-1] = 0
-    sums = np.add.reduceat(lens, np.minimum(first, cps.size), dtype=np.int32).astype(np.int64)
-    empty = np.empty(count, dtype=bool)
-    empty[:-1] = first[1:] == first[:-1]
-    empty[-1] = first[-1] >= cps.size
-    sums[empty] = 0
+        lens += (cps >= 0x10000).view(np.uint8)
+    lens += 1
+    return _segment_sums(lens, first)
+
+
+def _segment_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Sum of each segment values[first[i]:first[i+1]] (``first`` ascending, segments may be
+    empty, the last one runs to the end), ``int64``.
+
+    One ``np.add.reduceat`` — a running sum over every value would cost more — with empty
+    segments set to 0 (``reduceat`` gives them the value at their start).
+
+    >>> _segment_sums(np.array([1, 3, 3, 4], np.uint8), np.array([0, 1, 1, 4])).tolist()
+    [1, 0, 10, 0]
+    """
+    sums = np.zeros(first.size, dtype=np.int64)
+    inside = int(np.searchsorted(first, values.size))  # segments starting before the end
+    if inside:
+        # in the values' own type when it is wide enough (a cast costs more than the sums)
+        wide = values.dtype if values.dtype.itemsize >= 4 else np.dtype(np.int32)
+        sums[:inside] = np.add.reduceat(values, first[:inside], dtype=wide)
+        head = sums[: inside - 1]  # the last of them runs to the end: never empty
+        head[first[1:inside] == first[: inside - 1]] = 0
     return sums
 
 
@@ -325,16 +335,19 @@ def _arithmetic_runs(first: np.ndarray, counts: np.ndarray, step: int) -> np.nda
     return base
 
 
-def _unit_keys(flat: np.ndarray) -> np.ndarray:
+def _unit_keys(flat: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
     """Keys into the mixed-field table (:func:`mig.codecs.luts.mixed_lut`) of every unit a
     mixed field's bytes can hold, laid out so that the units of any segment are consecutive.
 
     ``[0, n)``: the single byte at each position; ``[n, n + n // 2)``: the pair starting at
     each even position; then the pair starting at each odd position; last: the orphan key.
+    Written into ``scratch`` (``uint32``, at least ``2 * n`` long) if given: a buffer used
+    again for every chunk costs no fresh page faults.
     """
     total = flat.size
     even, odd = total // 2, (total - 1) // 2
-    keys = np.empty(total + even + odd + 1, dtype=np.uint32)
+    size = total + even + odd + 1
+    keys = np.empty(size, dtype=np.uint32) if scratch is None or scratch.size < size else scratch[:size]
     keys[:total] = flat
     dbcs = np.uint32(REGION_DBCS << 16)
     np.add(flat[: 2 * even].view(">u2"), dbcs, out=keys[total : total + even], dtype=np.uint32)
@@ -397,17 +410,27 @@ class Codec:
             self._sbcs_chunk(fields[start : start + step], parts)
         return parts.result(n)
 
+    @cached_property
+    def _sbcs_entries(self) -> pa.Array:
+        """Byte → its mixed-table entry (code point, ``MIXED_*`` flags, UTF-8 length)."""
+        return _arrow(sbcs_entries(self.sbcs))
+
     def _sbcs_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
+        """Single bytes only: one gather through the 256-entry table gives every byte's code
+        point, flags and UTF-8 length; no segment logic."""
         rows, width = chunk.shape
-        cps = _take(self.sbcs.cp_arrow, chunk)
+        entries = _take(self._sbcs_entries, chunk)
         errors = np.zeros(rows, dtype=np.int8)
         gaiji = np.zeros(rows, dtype=np.int32)
-        if (cps > CP_MASK).any():
-            errors[np.count_nonzero(cps & BIT_UNMAPPED, axis=1) > 0] = ERR_SBCS
-            gaiji = np.count_nonzero(cps & BIT_GAIJI, axis=1).astype(np.int32)
-            cps &= CP_MASK
-        parts.data.append(_utf8(cps))
-        parts.lengths.append(_utf8_row_bytes(cps))
+        flags = int(np.bitwise_or.reduce(entries, axis=None)) if entries.size else 0
+        if flags & MIXED_UNMAPPED_SBCS:
+            errors[np.count_nonzero(entries & np.uint32(MIXED_UNMAPPED_SBCS), axis=1) > 0] = ERR_SBCS
+        if flags & MIXED_GAIJI:
+            gaiji = np.count_nonzero(entries & np.uint32(MIXED_GAIJI), axis=1).astype(np.int32)
+        # UTF-8 bytes per row: the lengths summed along the row, in uint32 (no cast)
+        parts.lengths.append(np.add.reduce(np.right_shift(entries, MIXED_LEN_SHIFT), axis=1).astype(np.int64))
+        np.bitwise_and(entries, CP_MASK, out=entries)
+        parts.data.append(_utf8(entries))
         parts.errors.append(errors)
         parts.gaiji.append(gaiji)
 
@@ -479,9 +502,14 @@ class Codec:
         if width == 0:
             return parts.result(n)
         step = max(1, _MIXED_CHUNK_BYTES // width)
+        # buffers used again for every chunk: fresh memory costs page faults
+        chunk_buffer = np.empty((min(step, n), width), dtype=np.uint8)
+        keys_buffer = np.empty(2 * chunk_buffer.size, dtype=np.uint32)
         for start in range(0, n, step):
-            chunk = np.ascontiguousarray(fields[start : start + step])
-            self._mixed_chunk(chunk, parts)
+            rows = min(step, n - start)
+            chunk = chunk_buffer[:rows]
+            np.copyto(chunk, fields[start : start + rows])
+            self._mixed_chunk(chunk, parts, keys_buffer)
         return parts.result(n)
 
     @cached_property
@@ -500,44 +528,68 @@ class Codec:
                     single[code[0]] = 2 | into
         return single
 
-    def _shift_marks(self, flat: np.ndarray, width: int) -> tuple[np.ndarray, list[tuple[np.ndarray, int]]]:
-        """Where a shift code starts (``bool`` per byte), and for each two-byte shift code
-        where it starts and its kind (see ``_shift_table``).
+    @cached_property
+    def _shift_pairs(self) -> tuple[tuple[int, int, int], ...]:
+        """The two-byte shift codes: (first byte, second byte, kind)."""
+        return tuple(
+            (code[0], code[1], 4 | into)
+            for codes, into in ((self.spec.to_dbcs, 1), (self.spec.to_sbcs, 0))
+            for code in codes
+            if len(code) == 2
+        )
 
-        Shift codes are recognised by value wherever they occur; a two-byte shift code
-        never spans two rows.
+    @cached_property
+    def _shift_starts(self) -> tuple[int, ...]:
+        """The bytes where a shift code may start: a one-byte code, the first byte of a
+        two-byte one."""
+        return tuple(sorted({int(b) for b in np.flatnonzero(self._shift_table)} | {p[0] for p in self._shift_pairs}))
+
+    def _segments(self, flat: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Where the segments of a chunk start, the kind of shift code each starts with
+        (0: none, a row start) and which segments start a row; None if the chunk holds no
+        shift code.
+
+        Every shift code and every row start begins a segment. Shift codes are recognised
+        by value wherever they occur: one compare per byte that may start one; a two-byte
+        code, checked there only, wins over a one-byte one and never spans two rows.
         """
-        mark = np.zeros(flat.size, dtype=bool)
-        pairs: list[tuple[np.ndarray, int]] = []
-        for codes, into in ((self.spec.to_dbcs, 1), (self.spec.to_sbcs, 0)):
-            for code in codes:
-                if len(code) == 1:
-                    np.logical_or(mark, flat == code[0], out=mark)
-                elif flat.size > 1:
-                    two = np.zeros(flat.size, dtype=bool)
-                    np.equal(flat[:-1], code[0], out=two[:-1])
-                    two[:-1] &= flat[1:] == code[1]
-                    two[width - 1 :: width] = False
-                    mark |= two
-                    pairs.append((two, 4 | into))
-        return mark, pairs
+        starts = self._shift_starts
+        if not starts:  # a charset without shift codes
+            return None
+        mark = np.equal(flat, starts[0])
+        for byte in starts[1:]:
+            mark |= flat == byte
+        if not mark.any():
+            return None
+        mark[::width] = True
+        seg = np.flatnonzero(mark)
+        column = seg % width
+        first = np.take(flat, seg)
+        kind = np.take(self._shift_table, first)
+        if self._shift_pairs:
+            inside = column != width - 1  # the row holds a next byte
+            follow = np.take(flat, np.minimum(seg + 1, flat.size - 1))
+            for byte1, byte2, pair_kind in self._shift_pairs:
+                kind[inside & (first == byte1) & (follow == byte2)] = pair_kind
+            keep = (kind != 0) | (column == 0)  # not a first byte without its second
+            if not keep.all():
+                seg, kind, column = seg[keep], kind[keep], column[keep]
+            if not kind.any():
+                return None
+        return seg, kind, column == 0
 
-    def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts) -> None:
+    def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts, keys_buffer: np.ndarray | None = None) -> None:
         rows, width = chunk.shape
         total = rows * width
         flat = chunk.reshape(-1)
-        mark, pair_marks = self._shift_marks(flat, width)
-        if not mark.any():  # no shift code in the whole chunk: plain single bytes
+        segments = self._segments(flat, width)
+        if segments is None:  # no shift code in the whole chunk: plain single bytes
             self._sbcs_chunk(chunk, parts)
             return
-        # Segments: every shift code and every row start begins one; a segment's content
-        # follows its shift code (0, 1 or 2 bytes) and ends where the next segment begins.
-        mark[::width] = True
-        seg = np.flatnonzero(mark)
-        row_seg = np.searchsorted(seg, np.arange(0, total, width))  # first segment of each row
-        kind = np.take(self._shift_table, np.take(flat, seg))
-        for two, pair_kind in pair_marks:  # a two-byte code wins over a one-byte one
-            kind = np.where(np.take(two, seg), np.int8(pair_kind), kind)
+        # A segment's content follows its shift code (0, 1 or 2 bytes) and ends where the
+        # next segment begins.
+        seg, kind, row_start = segments
+        row_seg = np.flatnonzero(row_start)  # the first segment of each row
         seg_dbcs = (kind & 1).astype(bool)
         seg_end = np.empty_like(seg)
         seg_end[:-1] = seg[1:]
@@ -548,7 +600,7 @@ class Codec:
         # (from its content start), then its odd last byte if any ("orphan"); after a row's
         # last segment a row-end unit. Their keys are gathered from _unit_keys, where the
         # units of a segment are consecutive: a main run and a tail run per segment.
-        keys = _unit_keys(flat)
+        keys = _unit_keys(flat, keys_buffer)
         half = total // 2
         seg_units = np.where(seg_dbcs, length >> 1, length)
         run_first = np.where(seg_dbcs, total + (content & 1) * half + (content >> 1), content)
@@ -572,12 +624,8 @@ class Codec:
             second_keys = unit_keys[at] + np.uint32((REGION_SECOND - REGION_DBCS) << 16)
             cps = np.insert(cps, at + 1, _take(self._mixed_lut, second_keys))
             row_first += np.searchsorted(at, row_first)
-        # UTF-8 bytes per row: running sum of the units' lengths (a leading 0) at row starts
-        ends = np.empty(cps.size + 1, dtype=np.uint32)
-        ends[0] = 0
-        np.right_shift(cps, MIXED_LEN_SHIFT, out=ends[1:])
-        np.cumsum(ends[1:], out=ends[1:])
-        parts.lengths.append(np.diff(np.take(ends, row_first), append=ends[-1]).astype(np.int64))
+        # UTF-8 bytes per row: the units' lengths summed per row
+        parts.lengths.append(_segment_sums(np.right_shift(cps, MIXED_LEN_SHIFT), row_first))
         # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
         unbalanced = np.take(seg_dbcs, np.append(row_seg[1:] - 1, seg.size - 1))
         odd = None

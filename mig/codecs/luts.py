@@ -406,20 +406,28 @@ def mixed_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> np.ndarray:
     """
     out = np.zeros(4 << 16, dtype=np.uint32)
     regions = out.reshape(4, 1 << 16)
-
-    def entries(lut: np.ndarray, flags: tuple[tuple[int, int], ...]) -> np.ndarray:
-        cps = lut & CP_MASK
-        entry = cps | utf8_lengths(cps) << MIXED_LEN_SHIFT
-        for bit, mixed_bit in flags:
-            entry[(lut & bit) != 0] |= mixed_bit
-        return entry
-
-    regions[REGION_SBCS, :256] = entries(sbcs.cp, ((BIT_GAIJI, MIXED_GAIJI), (BIT_UNMAPPED, MIXED_UNMAPPED_SBCS)))
+    regions[REGION_SBCS, :256] = sbcs_entries(sbcs)
     regions[REGION_ORPHAN, 0] = ord(REPLACEMENT) | 3 << MIXED_LEN_SHIFT
     dbcs_flags = ((BIT_GAIJI, MIXED_GAIJI), (BIT_UNMAPPED, MIXED_UNMAPPED_DBCS), (BIT_SECOND, MIXED_SECOND))
-    regions[REGION_DBCS] = entries(dbcs.cp1, dbcs_flags)
-    regions[REGION_SECOND] = entries(dbcs.cp2, ())
+    regions[REGION_DBCS] = _mixed_entries(dbcs.cp1, dbcs_flags)
+    regions[REGION_SECOND] = _mixed_entries(dbcs.cp2, ())
     return out
+
+
+def sbcs_entries(sbcs: SbcsLut) -> np.ndarray:
+    """The single-byte part of :func:`mixed_lut` (256 entries): each byte's code point,
+    ``MIXED_GAIJI`` / ``MIXED_UNMAPPED_SBCS`` and UTF-8 length — all a field without shift
+    codes needs, without building the double-byte table."""
+    return _mixed_entries(sbcs.cp, ((BIT_GAIJI, MIXED_GAIJI), (BIT_UNMAPPED, MIXED_UNMAPPED_SBCS)))
+
+
+def _mixed_entries(lut: np.ndarray, flags: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """``lut`` (code points + ``BIT_*`` flags) as mixed-table entries."""
+    cps = lut & CP_MASK
+    entry = cps | utf8_lengths(cps) << MIXED_LEN_SHIFT
+    for bit, mixed_bit in flags:
+        entry[(lut & bit) != 0] |= mixed_bit
+    return entry
 
 
 def _patched_keys(keys: np.ndarray, codes: np.ndarray, changes: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:
