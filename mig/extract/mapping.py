@@ -385,6 +385,19 @@ def era_name(text: pl.Expr) -> pl.Expr:
     return token.replace_strict(_ERA_NAMES, default=None, return_dtype=pl.String)
 
 
+def concat_nonempty(parts: Sequence[pl.Expr], separator: str) -> pl.Expr:
+    """The non-empty ``parts`` joined by ``separator``; ``""`` when all are empty or null.
+
+    One ``concat_str`` that skips nulls (an empty part made null first): no list column.
+
+    >>> df = pl.DataFrame({"sei": ["山田", "", None], "mei": ["太郎", "花子", None]})
+    >>> df.select(concat_nonempty([pl.col("sei"), pl.col("mei")], "　")).to_series().to_list()
+    ['山田\u3000太郎', '花子', '']
+    """
+    kept = [pl.when(p != "").then(p) for p in parts]
+    return pl.concat_str(kept, separator=separator, ignore_nulls=True)
+
+
 def _source_text(columns: Sequence[str]) -> pl.Expr:
     """The source value(s) an item reads, as one text: several joined by a space."""
     exprs = [pl.col(c).cast(pl.String).fill_null("") for c in columns]
@@ -408,9 +421,7 @@ def _compile_item(
     elif item.kind == "const":
         value = pl.lit(item.const, dtype=pl.String)
     elif item.kind == "concat":
-        value = pl.concat_list([pl.col(c).fill_null("") for c in item.columns]).list.eval(
-            pl.element().filter(pl.element() != "")
-        ).list.join(item.separator)
+        value = concat_nonempty([pl.col(c) for c in item.columns], item.separator)
     elif item.kind == "split":
         source = pl.col(item.columns[0])
         value = source.str.split(item.separator or " ").list.get(item.index, null_on_oob=True)

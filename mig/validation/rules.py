@@ -12,6 +12,7 @@ values only.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import polars as pl
@@ -80,52 +81,111 @@ def _number_pattern(item: Item) -> str:
     return pattern + "$"
 
 
-def _date_rules(item: Item, v: pl.Expr) -> list[_Rule]:
-    well_formed = v.str.contains(r"^[0-9]{8}$")
-    y = v.str.slice(0, 4).cast(pl.Int64, strict=False)
-    m = v.str.slice(4, 2).cast(pl.Int64, strict=False)
-    d = v.str.slice(6, 2).cast(pl.Int64, strict=False)
+def digits_number(value: pl.Expr, width: int) -> pl.Expr:
+    """``value`` as an Int64 when it is exactly ``width`` ASCII digits (1–18), else null.
+
+    The shape check without a regex: the byte length, then Polars' integer parser (which
+    takes ASCII digits and an optional leading ``+`` only, so ``+`` is refused apart).
+
+    >>> pl.select(digits_number(pl.lit("20190430"), 8)).item(), pl.select(digits_number(pl.lit("+2019043"), 8)).item()
+    (20190430, None)
+    >>> pl.select(digits_number(pl.lit("２０１９０４３０"), 8)).item() is None
+    True
+    """
+    assert 1 <= width <= 18, width
+    shaped = (value.str.len_bytes() == width) & ~value.str.starts_with("+")
+    return pl.when(shaped).then(value.cast(pl.UInt64, strict=False).cast(pl.Int64))
+
+
+#: What a 日付 value is (the staged status column of a 日付 item): not a date, a full date,
+#: a date whose day is 不詳 (``YYYYMM00``), one whose month and day are 不詳 (``YYYY0000``).
+DATE_INVALID, DATE_FULL, DATE_DAY_UNKNOWN, DATE_MONTH_UNKNOWN = 0, 1, 2, 3
+
+
+def date_status(value: pl.Expr) -> pl.Expr:
+    """The :data:`DATE_INVALID` … :data:`DATE_MONTH_UNKNOWN` status (Int8) of ``YYYYMMDD`` texts.
+
+    Integer arithmetic on the eight digits (no regex, no slicing): year ≥ 1, month 1–12
+    with a day of that month, ``00`` for an unknown day, ``0000`` for unknown month and day.
+    Null gives :data:`DATE_INVALID` (callers look at non-empty values only).
+
+    >>> df = pl.DataFrame({"d": ["20240229", "20230229", "20240300", "20240000", "20240031", "2024-1-1"]})
+    >>> df.select(date_status(pl.col("d"))).to_series().to_list()
+    [1, 0, 2, 3, 0, 0]
+    """
+    return _date_status(digits_number(value, 8))
+
+
+def _date_status(n: pl.Expr) -> pl.Expr:
+    y, m, d = n // 10000, n // 100 % 100, n % 100
     real_month = (y >= 1) & (m >= 1) & (m <= 12)
-    full = real_month & (d >= 1) & (d <= days_in_month(y, m))
-    day_unknown = real_month & (d == 0)
-    month_unknown = (y >= 1) & (m == 0) & (d == 0)
-    shape_ok = well_formed & (full | day_unknown | month_unknown).fill_null(False)
-    not_allowed: pl.Expr = pl.lit(False)
-    if item.unknown == "none":
-        not_allowed = day_unknown | month_unknown
-    elif item.unknown == "day":
-        not_allowed = month_unknown
+    return (
+        pl.when(real_month & (d >= 1) & (d <= days_in_month(y, m)))
+        .then(pl.lit(DATE_FULL, dtype=pl.Int8))
+        .when(real_month & (d == 0))
+        .then(pl.lit(DATE_DAY_UNKNOWN, dtype=pl.Int8))
+        .when((y >= 1) & (m == 0) & (d == 0))
+        .then(pl.lit(DATE_MONTH_UNKNOWN, dtype=pl.Int8))
+        .otherwise(pl.lit(DATE_INVALID, dtype=pl.Int8))
+    )
+
+
+def _date_rules(item: Item, status: pl.Expr) -> list[_Rule]:
+    not_allowed = {
+        "none": [DATE_DAY_UNKNOWN, DATE_MONTH_UNKNOWN], "day": [DATE_MONTH_UNKNOWN]
+    }.get(item.unknown, [])
     return [
-        _Rule(item.name, "date-invalid", None, ~shape_ok),
-        _Rule(item.name, "date-unknown-not-allowed", None, shape_ok & not_allowed),
+        _Rule(item.name, "date-invalid", None, status == DATE_INVALID),
+        _Rule(item.name, "date-unknown-not-allowed", None, status.is_in(not_allowed) if not_allowed else pl.lit(False)),
     ]
 
 
 def _yearmonth_rule(item: Item, v: pl.Expr) -> _Rule:
-    y = v.str.slice(0, 4).cast(pl.Int64, strict=False)
-    m = v.str.slice(4, 2).cast(pl.Int64, strict=False)
+    n = digits_number(v, 6)
+    y, m = n // 100, n % 100
     lowest = 0 if item.unknown == "month" else 1
-    ok = v.str.contains(r"^[0-9]{6}$") & (y >= 1) & (m >= lowest) & (m <= 12)
+    ok = (y >= 1) & (m >= lowest) & (m <= 12)
     return _Rule(item.name, "yearmonth-invalid", None, ~ok.fill_null(False))
 
 
-def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
-    """Every rule of one item, each as 'this row breaks it' over non-empty values."""
+@dataclass(frozen=True)
+class _Plan:
+    """A layout's rules compiled once: ``stages`` are per-item intermediates (presence,
+    character counts, date status) evaluated before the rules, each once, in order;
+    every rule's ``expr`` reads them by name."""
+
+    stages: tuple[tuple[pl.Expr, ...], ...]
+    rules: tuple[_Rule, ...]
+
+
+def _item_rules(item: Item, layout: Layout, n: int = 0) -> tuple[list[list[pl.Expr]], list[_Rule]]:
+    """Every rule of one item (the ``n``-th), each as 'this row breaks it' over non-empty
+    values, and the staged columns they read (``__i{n}_*``, two stages)."""
     v = pl.col(item.name).cast(pl.String)
+    first: list[pl.Expr] = []
+    second: list[pl.Expr] = []
+
+    def staged(name: str, expr: pl.Expr, stage: list[pl.Expr]) -> pl.Expr:
+        stage.append(expr.alias(f"__i{n}_{name}"))
+        return pl.col(f"__i{n}_{name}")
+
+    counts_chars = item.type != "数値" or item.bytes is not None
+    if counts_chars:  # characters and variation selectors, counted once for every rule
+        chars = staged("chars", v.str.len_chars().cast(pl.Int64), first)
+        selectors = staged("vs", v.str.count_matches(VARIATION_SELECTOR_PATTERN).cast(pl.Int64), first)
+    single: pl.Expr | None = None
+    if layout.byte_encoding == "cp932" and item.bytes is not None:
+        single = staged("single", v.str.count_matches(CP932_SINGLE_BYTE_PATTERN).cast(pl.Int64), first)
     rules: list[_Rule] = []
     if item.type != "数値":  # for 数値, length counts digits: type-number checks it
-        rules.append(
-            _Rule(item.name, "length-exceeded", str(item.length), char_count(v) > item.length)
-        )
+        rules.append(_Rule(item.name, "length-exceeded", str(item.length), chars - selectors > item.length))
     if item.bytes is not None:
-        rules.append(
-            _Rule(
-                item.name,
-                "bytes-exceeded",
-                str(item.bytes),
-                byte_count(v, layout.byte_encoding) > item.bytes,
-            )
-        )
+        if layout.byte_encoding == "cp932":
+            assert single is not None
+            count = chars * 2 - single - selectors * 2  # as byte_count(v, "cp932")
+        else:
+            count = byte_count(v, layout.byte_encoding)
+        rules.append(_Rule(item.name, "bytes-exceeded", str(item.bytes), count > item.bytes))
         if layout.byte_encoding == "cp932":
             # CP932's repertoire; Private Use (U+E000–F8FF) passes — CP932 has user-defined
             # codes for 外字 (gaiji-unresolved reports them) — and so do variation
@@ -145,20 +205,15 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
             )
         )
     elif item.type == "全角文字":
-        rules.append(
-            _Rule(
-                item.name,
-                "charclass-zenkaku",
-                None,
-                v.str.contains(CP932_SINGLE_BYTE_PATTERN),
-            )
-        )
+        zenkaku = single > 0 if single is not None else v.str.contains(CP932_SINGLE_BYTE_PATTERN)
+        rules.append(_Rule(item.name, "charclass-zenkaku", None, zenkaku))
     elif item.type == "半角文字":
         rules.append(
             _Rule(item.name, "charclass-hankaku", None, v.str.contains(r"[^\x{20}-\x{7E}]"))
         )
     elif item.type == "日付":
-        rules.extend(_date_rules(item, v))
+        number = staged("date_number", digits_number(v, 8), first)
+        rules.extend(_date_rules(item, staged("date", _date_status(number), second)))
     elif item.type == "年月":
         rules.append(_yearmonth_rule(item, v))
     if item.type in TEXT_TYPES:
@@ -181,11 +236,38 @@ def _item_rules(item: Item, layout: Layout) -> list[_Rule]:
             raise UnknownNameError(f"check (item {item.name})", item.check, CHECK_DIGITS)
         rules.append(_Rule(item.name, "checkdigit", item.check, ~check.ok(v)))
 
-    present = v.is_not_null() & (v != "")
+    present = staged("present", v.is_not_null() & (v != ""), first)
     guarded = [_Rule(r.item, r.type, r.detail, (present & r.expr).fill_null(False), r.each) for r in rules]
     if item.required:
         guarded.insert(0, _Rule(item.name, "required-missing", None, ~present))
-    return guarded
+    return [first, second], guarded
+
+
+def _compile(layout: Layout) -> _Plan:
+    stages: list[list[pl.Expr]] = [[], []]
+    rules: list[_Rule] = []
+    for n, item in enumerate(layout.items):
+        item_stages, item_rules = _item_rules(item, layout, n)
+        for into, exprs in zip(stages, item_stages, strict=True):
+            into.extend(exprs)
+        rules.extend(item_rules)
+    return _Plan(tuple(tuple(s) for s in stages if s), tuple(rules))
+
+
+_PLANS: dict[int, tuple[weakref.ref[Layout], _Plan]] = {}
+
+
+def _plan(layout: Layout) -> _Plan:
+    """The compiled rules of ``layout``, built once per layout object (a layout is frozen;
+    its dict of code tables makes it unhashable, so the cache is keyed by identity and the
+    entry leaves with the layout)."""
+    key = id(layout)
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0]() is layout:
+        return entry[1]
+    plan = _compile(layout)
+    _PLANS[key] = (weakref.ref(layout, lambda _gone: _PLANS.pop(key, None)), plan)
+    return plan
 
 
 def require_columns(frame: pl.DataFrame, names: list[str], layout: Layout) -> None:
@@ -223,17 +305,17 @@ def validate_frame(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     [(2, 'x', 'type-digits', None), (3, 'x', 'required-missing', None)]
     """
     require_columns(frame, layout.item_names, layout)
-    rules = [rule for item in layout.items for rule in _item_rules(item, layout)]
+    plan = _plan(layout)
+    rules = plan.rules
     if not rules or frame.height == 0:
         return empty_findings()
-    flags = (
-        frame.lazy()
-        .select(
-            pl.col("row").cast(pl.Int64),
-            *(rule.expr.alias(f"__rule{n}") for n, rule in enumerate(rules)),
-        )
-        .collect()
-    )
+    staged = frame.lazy()
+    for stage in plan.stages:
+        staged = staged.with_columns(stage)
+    flags = staged.select(
+        pl.col("row").cast(pl.Int64),
+        *(rule.expr.alias(f"__rule{n}") for n, rule in enumerate(rules)),
+    ).collect()
     fired = flags.select(pl.exclude("row").any()).row(0, named=True)
     order = {name: n for n, name in enumerate(layout.item_names)}
     parts = [
