@@ -148,110 +148,136 @@ def _yearmonth_rule(item: Item, v: pl.Expr) -> _Rule:
     return _Rule(item.name, "yearmonth-invalid", None, ~ok.fill_null(False))
 
 
+#: Characters that make a text value need the exact (slower) checks: outside CP932
+#: (variation selectors and characters CP932 cannot hold among them), Private Use, control.
+#: A value with none of them has no variation selector, nothing unencodable, no control
+#: character and no unresolved 外字 — one scan answers four rules for almost every row.
+_RARE_PATTERN = f"{outside_pattern('cp932')}|{private_use_pattern()}|{CONTROL_PATTERN}"
+
+
 @dataclass(frozen=True)
-class _Plan:
-    """A layout's rules compiled once: ``stages`` are per-item intermediates (presence,
-    character counts, date status) evaluated before the rules, each once, in order;
-    every rule's ``expr`` reads them by name."""
+class _ItemPlan:
+    """One item's rules compiled once.
 
-    stages: tuple[tuple[pl.Expr, ...], ...]
+    ``stages`` (two, in order) hold the per-item intermediates — presence, character count,
+    date status — the rules read by name (``__i{n}_*``), each computed once. A rule with a
+    ``plain`` expression is evaluated as ``plain`` over the batch, which is exact wherever
+    ``suspect`` is false; the rows where ``suspect`` holds (few: a value with a rare
+    character, or longer than the item) are then checked again with the ``exact`` stages
+    and rules (``exact_rules[k]`` is the exact form of ``rules[k]``).
+    """
+
+    stages: tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]
     rules: tuple[_Rule, ...]
+    plain: tuple[pl.Expr | None, ...]
+    suspect: pl.Expr | None
+    exact_stages: tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]
 
 
-def _item_rules(item: Item, layout: Layout, n: int = 0) -> tuple[list[list[pl.Expr]], list[_Rule]]:
-    """Every rule of one item (the ``n``-th), each as 'this row breaks it' over non-empty
-    values, and the staged columns they read (``__i{n}_*``, two stages)."""
+def _item_plan(item: Item, layout: Layout, n: int = 0) -> _ItemPlan:
+    """Every rule of one item (the ``n``-th), each as 'this row breaks it' over non-empty values."""
     v = pl.col(item.name).cast(pl.String)
     first: list[pl.Expr] = []
     second: list[pl.Expr] = []
+    exact_only: list[pl.Expr] = []
 
     def staged(name: str, expr: pl.Expr, stage: list[pl.Expr]) -> pl.Expr:
         stage.append(expr.alias(f"__i{n}_{name}"))
         return pl.col(f"__i{n}_{name}")
 
+    never = pl.lit(False)
+    rare_checked = item.type in TEXT_TYPES or item.bytes is not None
     counts_chars = item.type != "数値" or item.bytes is not None
-    if counts_chars:  # characters and variation selectors, counted once for every rule
+    if counts_chars:
         chars = staged("chars", v.str.len_chars().cast(pl.Int64), first)
-        selectors = staged("vs", v.str.count_matches(VARIATION_SELECTOR_PATTERN).cast(pl.Int64), first)
+        # variation selectors: counted only on suspect rows (a plain value has none)
+        selectors = staged("vs", v.str.count_matches(VARIATION_SELECTOR_PATTERN).cast(pl.Int64), exact_only)
     single: pl.Expr | None = None
     if layout.byte_encoding == "cp932" and item.bytes is not None:
         single = staged("single", v.str.count_matches(CP932_SINGLE_BYTE_PATTERN).cast(pl.Int64), first)
-    rules: list[_Rule] = []
+    rules: list[tuple[_Rule, pl.Expr | None]] = []  # each with its plain form, if it has one
     if item.type != "数値":  # for 数値, length counts digits: type-number checks it
-        rules.append(_Rule(item.name, "length-exceeded", str(item.length), chars - selectors > item.length))
+        rule = _Rule(item.name, "length-exceeded", str(item.length), chars - selectors > item.length)
+        rules.append((rule, chars > item.length))
     if item.bytes is not None:
         if layout.byte_encoding == "cp932":
             assert single is not None
             count = chars * 2 - single - selectors * 2  # as byte_count(v, "cp932")
-        else:
-            count = byte_count(v, layout.byte_encoding)
-        rules.append(_Rule(item.name, "bytes-exceeded", str(item.bytes), count > item.bytes))
-        if layout.byte_encoding == "cp932":
+            rules.append((
+                _Rule(item.name, "bytes-exceeded", str(item.bytes), count > item.bytes),
+                chars * 2 - single > item.bytes,
+            ))
             # CP932's repertoire; Private Use (U+E000–F8FF) passes — CP932 has user-defined
             # codes for 外字 (gaiji-unresolved reports them) — and so do variation
             # selectors, which are dropped (0 bytes) when writing CP932
             holdable = BMP_PRIVATE_USE_CLASS + VARIATION_SELECTOR_CLASS
             unholdable = outside_pattern("cp932", holdable)
-            rules.append(_Rule(item.name, "not-encodable", "cp932", v.str.contains(unholdable)))
+            rules.append((_Rule(item.name, "not-encodable", "cp932", v.str.contains(unholdable)), never))
+        else:
+            count = byte_count(v, layout.byte_encoding)
+            rules.append((_Rule(item.name, "bytes-exceeded", str(item.bytes), count > item.bytes), None))
     if item.type == "数字":
-        rules.append(_Rule(item.name, "type-digits", None, ~v.str.contains(r"^[0-9]+$")))
+        rules.append((_Rule(item.name, "type-digits", None, ~v.str.contains(r"^[0-9]+$")), None))
     elif item.type == "数値":
-        rules.append(
-            _Rule(
-                item.name,
-                "type-number",
-                f"{item.length},{item.scale}",
-                ~v.str.contains(_number_pattern(item)),
-            )
-        )
+        pattern = _number_pattern(item)
+        rules.append((_Rule(item.name, "type-number", f"{item.length},{item.scale}", ~v.str.contains(pattern)), None))
     elif item.type == "全角文字":
         zenkaku = single > 0 if single is not None else v.str.contains(CP932_SINGLE_BYTE_PATTERN)
-        rules.append(_Rule(item.name, "charclass-zenkaku", None, zenkaku))
+        rules.append((_Rule(item.name, "charclass-zenkaku", None, zenkaku), None))
     elif item.type == "半角文字":
-        rules.append(
-            _Rule(item.name, "charclass-hankaku", None, v.str.contains(r"[^\x{20}-\x{7E}]"))
-        )
+        rules.append((_Rule(item.name, "charclass-hankaku", None, v.str.contains(r"[^\x{20}-\x{7E}]")), None))
     elif item.type == "日付":
         number = staged("date_number", digits_number(v, 8), first)
-        rules.extend(_date_rules(item, staged("date", _date_status(number), second)))
+        rules.extend((rule, None) for rule in _date_rules(item, staged("date", _date_status(number), second)))
     elif item.type == "年月":
-        rules.append(_yearmonth_rule(item, v))
+        rules.append((_yearmonth_rule(item, v), None))
     if item.type in TEXT_TYPES:
-        rules.append(_Rule(item.name, "charclass-control", None, v.str.contains(CONTROL_PATTERN)))
-        rules.append(
-            _Rule(
-                item.name, "gaiji-unresolved", None, v.str.contains(private_use_pattern()),
-                each=private_use_pattern(),
-            )
-        )
+        rules.append((_Rule(item.name, "charclass-control", None, v.str.contains(CONTROL_PATTERN)), never))
+        pua = private_use_pattern()
+        rules.append((_Rule(item.name, "gaiji-unresolved", None, v.str.contains(pua), each=pua), never))
     if item.code_table is not None:
         table = layout.codes.get(item.code_table)
         if table is None:
             raise UnknownNameError(f"code table (item {item.name})", item.code_table, layout.codes)
         known = pl.Series(list(table.codes), dtype=pl.String)
-        rules.append(_Rule(item.name, "code-unknown", table.name, ~v.is_in(known.implode())))
+        rules.append((_Rule(item.name, "code-unknown", table.name, ~v.is_in(known.implode())), None))
     if item.check is not None:
         check = CHECK_DIGITS.get(item.check)
         if check is None:
             raise UnknownNameError(f"check (item {item.name})", item.check, CHECK_DIGITS)
-        rules.append(_Rule(item.name, "checkdigit", item.check, ~check.ok(v)))
+        rules.append((_Rule(item.name, "checkdigit", item.check, ~check.ok(v)), None))
 
     present = staged("present", v.is_not_null() & (v != ""), first)
-    guarded = [_Rule(r.item, r.type, r.detail, (present & r.expr).fill_null(False), r.each) for r in rules]
+    suspect: pl.Expr | None = None
+    if rare_checked:
+        suspect = present & v.str.contains(_RARE_PATTERN)
+    elif counts_chars:  # the length rule alone needs the selectors, and only past the length
+        suspect = present & (chars > item.length)
+
+    def guard(expr: pl.Expr) -> pl.Expr:
+        return (present & expr).fill_null(False)
+
+    guarded = [_Rule(r.item, r.type, r.detail, guard(r.expr), r.each) for r, _ in rules]
+    plain = [None if p is None or suspect is None else guard(p) for _, p in rules]
     if item.required:
         guarded.insert(0, _Rule(item.name, "required-missing", None, ~present))
-    return [first, second], guarded
+        plain.insert(0, None)
+    return _ItemPlan(
+        stages=(tuple(first), tuple(second)),
+        rules=tuple(guarded),
+        plain=tuple(plain),
+        suspect=suspect.fill_null(False) if suspect is not None else None,
+        exact_stages=(tuple(first + exact_only), tuple(second)),
+    )
 
 
-def _compile(layout: Layout) -> _Plan:
-    stages: list[list[pl.Expr]] = [[], []]
-    rules: list[_Rule] = []
-    for n, item in enumerate(layout.items):
-        item_stages, item_rules = _item_rules(item, layout, n)
-        for into, exprs in zip(stages, item_stages, strict=True):
-            into.extend(exprs)
-        rules.extend(item_rules)
-    return _Plan(tuple(tuple(s) for s in stages if s), tuple(rules))
+@dataclass(frozen=True)
+class _Plan:
+    """A layout's rules compiled once (:class:`_ItemPlan` per item)."""
+
+    items: tuple[_ItemPlan, ...]
+    rules: tuple[_Rule, ...]
+    """Every rule of every item, in order: their flags are ``__rule{k}``."""
 
 
 _PLANS: dict[int, tuple[weakref.ref[Layout], _Plan]] = {}
@@ -265,9 +291,56 @@ def _plan(layout: Layout) -> _Plan:
     entry = _PLANS.get(key)
     if entry is not None and entry[0]() is layout:
         return entry[1]
-    plan = _compile(layout)
+    items = tuple(_item_plan(item, layout, n) for n, item in enumerate(layout.items))
+    plan = _Plan(items, tuple(rule for item in items for rule in item.rules))
     _PLANS[key] = (weakref.ref(layout, lambda _gone: _PLANS.pop(key, None)), plan)
     return plan
+
+
+def _flags(frame: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
+    """``row`` and one Boolean column ``__rule{k}`` per rule of ``plan``: where it fired.
+
+    One lazy plan over the batch evaluates the plain form of every rule; then, per item
+    with suspect rows, only those rows go through the exact form and overwrite their flags.
+    """
+    stage_one = [e for item in plan.items for e in item.stages[0]]
+    stage_two = [e for item in plan.items for e in item.stages[1]]
+    selected: list[pl.Expr] = [pl.col("row").cast(pl.Int64)]
+    redo: list[tuple[int, _ItemPlan, int, list[int]]] = []  # item, its plan, first rule, plain rules
+    k = 0
+    for n, item in enumerate(plan.items):
+        first_k = k
+        plain_ones = []
+        for rule, plain in zip(item.rules, item.plain, strict=True):
+            selected.append((rule.expr if plain is None else plain).alias(f"__rule{k}"))
+            if plain is not None:
+                plain_ones.append(k)
+            k += 1
+        if plain_ones:
+            assert item.suspect is not None
+            selected.append(item.suspect.alias(f"__suspect{n}"))
+            redo.append((n, item, first_k, plain_ones))
+    staged = frame.lazy()
+    for stage in (stage_one, stage_two):
+        if stage:
+            staged = staged.with_columns(stage)
+    flags = staged.select(selected).collect()
+    suspects = flags.select(pl.col(f"__suspect{n}").any() for n, *_ in redo).row(0) if redo else ()
+    for (n, item, first_k, plain_ones), any_suspect in zip(redo, suspects, strict=True):
+        if not any_suspect:
+            continue
+        at = flags.get_column(f"__suspect{n}").arg_true()
+        exact = frame.select(pl.col(item.rules[0].item).gather(at)).lazy()
+        for stage in item.exact_stages:
+            if stage:
+                exact = exact.with_columns(stage)
+        values = exact.select(
+            item.rules[j - first_k].expr.alias(f"__rule{j}") for j in plain_ones
+        ).collect()
+        flags = flags.with_columns(
+            flags.get_column(f"__rule{j}").scatter(at, values.get_column(f"__rule{j}")) for j in plain_ones
+        )
+    return flags.select(["row", *(f"__rule{j}" for j in range(k))])
 
 
 def require_columns(frame: pl.DataFrame, names: list[str], layout: Layout) -> None:
@@ -309,13 +382,7 @@ def validate_frame(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     rules = plan.rules
     if not rules or frame.height == 0:
         return empty_findings()
-    staged = frame.lazy()
-    for stage in plan.stages:
-        staged = staged.with_columns(stage)
-    flags = staged.select(
-        pl.col("row").cast(pl.Int64),
-        *(rule.expr.alias(f"__rule{n}") for n, rule in enumerate(rules)),
-    ).collect()
+    flags = _flags(frame, plan)
     fired = flags.select(pl.exclude("row").any()).row(0, named=True)
     order = {name: n for n, name in enumerate(layout.item_names)}
     parts = [
