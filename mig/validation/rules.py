@@ -331,9 +331,9 @@ def _flags(frame: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
             continue
         at = flags.get_column(f"__suspect{n}").arg_true()
         exact = frame.select(pl.col(item.rules[0].item).gather(at)).lazy()
-        for stage in item.exact_stages:
-            if stage:
-                exact = exact.with_columns(stage)
+        for exact_stage in item.exact_stages:
+            if exact_stage:
+                exact = exact.with_columns(exact_stage)
         values = exact.select(
             item.rules[j - first_k].expr.alias(f"__rule{j}") for j in plain_ones
         ).collect()
