@@ -301,3 +301,65 @@ def test_concat_is_the_list_join(rows: list[tuple[str | None, ...]], separator: 
     old = frame.select(_old_concat(["a", "b", "c"], separator)).to_series().to_list()
     new = frame.select(concat_nonempty([pl.col(c) for c in "abc"], separator)).to_series().to_list()
     assert new == old
+
+
+# ---------------------------------------------------------------------------------------
+# apply_mapping: 和暦 in the batch's own plan and staged values, against the expressions alone
+
+_WAREKI_TEXT = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "H310430", "H310501", "R010501", "R010430", "4310430", "S640107", "S640108",
+                     "平成31年4月30日", "令和元年5月1日", "平成元年1月7日", "Ｈ３１．４．３０", "H31.04.00", "M010101"]),
+    st.text(alphabet="0123456789HRSTMhr平成令和元年月日./- 　０", max_size=12),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_WAREKI_TEXT, st.sampled_from([None, "", "4", "5", "H", "r", "令和", "9", "x"]), _TEXT),
+                min_size=1, max_size=20))
+def test_apply_mapping_gives_what_the_expressions_give(rows: list[tuple[str | None, str | None, str | None]]) -> None:
+    from mig.extract.mapping import FileMapping, ItemMapping, apply_mapping
+    from mig.extract.transforms import transform_step, wareki_to_seireki, zenkaku
+
+    layout = _layout(
+        Item(1, "with_era", "日付", 8), Item(2, "era_in_text", "日付", 8), Item(3, "name", "混在文字", 20),
+        Item(4, "code", "コード", 1),
+    )
+    mapping = FileMapping(layout, ("*",), (
+        ItemMapping("with_era", "wareki", columns=("d",), era="e"),
+        ItemMapping("era_in_text", "wareki", columns=("d",)),
+        ItemMapping("name", "column", columns=("t",), transforms=(transform_step("trim"), transform_step("zenkaku"))),
+        ItemMapping("code", "column", columns=("e",), code_map="m"),
+    ))
+    data = pl.DataFrame(
+        {"row": list(range(len(rows))), "d": [r[0] for r in rows], "e": [r[1] for r in rows], "t": [r[2] for r in rows]},
+        schema={"row": pl.Int64, "d": pl.String, "e": pl.String, "t": pl.String},
+    )
+    mapped, found = apply_mapping(data, mapping, {"m": {"4": "1", "H": "2"}})
+
+    def blank_to_null(e: pl.Expr) -> pl.Expr:
+        return pl.when(e.is_null() | (e == "")).then(None).otherwise(e)
+
+    expected = data.select(
+        blank_to_null(wareki_to_seireki(pl.col("d"), pl.col("e")).struct.field("value")).alias("with_era"),
+        blank_to_null(wareki_to_seireki(pl.col("d")).struct.field("value")).alias("era_in_text"),
+        blank_to_null(zenkaku(pl.col("t").str.strip_chars(" \t\u3000"))).alias("name"),
+        blank_to_null(pl.col("e").replace_strict({"4": "1", "H": "2"}, default=None)).alias("code"),
+    )
+    assert mapped.drop("row").equals(expected)
+    errors = data.select(
+        pl.col("row"),
+        wareki_to_seireki(pl.col("d"), pl.col("e")).struct.field("error").alias("with_era"),
+        wareki_to_seireki(pl.col("d")).struct.field("error").alias("era_in_text"),
+    )
+    expected_findings = {
+        (row, item, error)
+        for row, *errs in errors.iter_rows()
+        for item, error in zip(("with_era", "era_in_text"), errs, strict=True)
+        if error is not None
+    } | {
+        (row, "code", "code-unmapped")
+        for row, e in data.select("row", "e").iter_rows()
+        if e not in (None, "", "4", "H")
+    }
+    assert set(found.select("row", "item", "type").iter_rows()) == expected_findings
