@@ -210,7 +210,7 @@ _TEXT = st.one_of(
     st.none(),
     st.text(
         alphabet=st.one_of(
-            st.sampled_from(list("山田葛飾区ｱｶﾞﾊﾟABC 12　\u3000\t\x01\x7f\ue003\uf8ff\U000e0100\ufe00①髙﨑～－")),
+            st.sampled_from(list("山田葛飾区ｱｶﾞﾊﾟｳﾞﾞﾟｰ｡ABC 12~　\u3000\t\x01\x7f\ue003\uf8ff\U000e0100\ufe00①髙﨑～－")),
             st.characters(codec="utf-8"),
         ),
         max_size=12,
@@ -363,3 +363,12 @@ def test_apply_mapping_gives_what_the_expressions_give(rows: list[tuple[str | No
         if e not in (None, "", "4", "H")
     }
     assert set(found.select("row", "item", "type").iter_rows()) == expected_findings
+
+
+@given(st.lists(_TEXT, min_size=1, max_size=20))
+def test_zenkaku_in_one_pass_is_kana_then_alnum(values: list[str | None]) -> None:
+    from mig.extract.transforms import alnum_fullwidth, kana_fullwidth, zenkaku
+
+    frame = pl.DataFrame({"s": values}, schema={"s": pl.String})
+    old = frame.select(alnum_fullwidth(kana_fullwidth(pl.col("s")))).to_series().to_list()
+    assert frame.select(zenkaku(pl.col("s"))).to_series().to_list() == old
