@@ -372,3 +372,21 @@ def test_zenkaku_in_one_pass_is_kana_then_alnum(values: list[str | None]) -> Non
     frame = pl.DataFrame({"s": values}, schema={"s": pl.String})
     old = frame.select(alnum_fullwidth(kana_fullwidth(pl.col("s")))).to_series().to_list()
     assert frame.select(zenkaku(pl.col("s"))).to_series().to_list() == old
+
+
+def test_rules_are_compiled_once_per_layout_and_leave_with_it() -> None:
+    import gc
+
+    from mig.validation import rules
+
+    frame = _frame({"x": ["12", "1a", None]})
+    first = _layout(Item(1, "x", "数字", 3, required=True))
+    assert rules._plan(first) is rules._plan(first)  # the same layout: built once
+    other = _layout(Item(1, "x", "数字", 1))  # equal name, other rules: its own plan
+    assert rules._plan(other) is not rules._plan(first)
+    assert set(validate_frame(frame, first).select("row", "type").iter_rows()) == {(1, "type-digits"), (2, "required-missing")}
+    assert set(validate_frame(frame, other).select("row", "type").iter_rows()) == {(0, "length-exceeded"), (1, "length-exceeded"), (1, "type-digits")}
+    before = len(rules._PLANS)
+    del first, other
+    gc.collect()
+    assert len(rules._PLANS) == before - 2

@@ -3,7 +3,8 @@
 A mapping is TOML (format in README.md, "Mapping files"). Each target item takes exactly
 one source — ``column``, ``const``, ``concat``, ``split``, ``wareki`` or ``hook`` — then
 optional ``transforms`` (in order) and an optional ``code_map``. All of it compiles to
-Polars expressions evaluated once per batch.
+Polars expressions evaluated in one lazy plan per batch; what an item reads more than once
+(its transformed value, a 和暦 conversion) is a staged column computed once.
 """
 
 from __future__ import annotations

@@ -1,9 +1,15 @@
 """Vectorised validation of a standard-layout frame against its :class:`~mig.layout.Layout`.
 
-Every rule is a Polars expression over a whole column. All rules of a layout are evaluated
-in one ``select`` (one pass, parallel over columns); each rule that fired anywhere then
-becomes findings through :func:`mig.validation.findings.findings_where`. Findings name the row, the
-item and the rule — never the value.
+Every rule is a Polars expression over a whole column. A layout's rules are compiled once
+(per layout object) and evaluated in one lazy plan per batch: per-item intermediates —
+presence, character counts, the date status — are computed once as staged columns, then
+all rules in one ``select`` (parallel over columns). Dates are checked by integer
+arithmetic on their digits, not by regex. A text item scans its values once for rare
+characters (outside CP932, Private Use, control); the rules those decide — variation
+selectors in the length, not-encodable, control, unresolved 外字 — run only on the few
+rows that have one. Each rule that fired anywhere then becomes findings through
+:func:`mig.validation.findings.findings_where`. Findings name the row, the item and the
+rule — never the value.
 
 Empty string and null both count as *empty*: an empty value only ever yields
 ``required-missing`` (when the item is required); every other rule looks at non-empty
