@@ -390,3 +390,10 @@ def test_rules_are_compiled_once_per_layout_and_leave_with_it() -> None:
     del first, other
     gc.collect()
     assert len(rules._PLANS) == before - 2
+
+
+def test_a_number_too_long_for_int64_is_an_invalid_date_not_an_error() -> None:
+    layout = _layout(Item(1, "d", "日付", 8), Item(2, "ym", "年月", 6), Item(3, "k", "数字", 12, check="個人番号"))
+    frame = _frame({name: ["9300000000000000000", "99999999999999999999"] for name in ("d", "ym", "k")})
+    assert _new_findings(frame, layout) == _old_findings(frame, layout)
+    assert (0, "d", "date-invalid") in _new_findings(frame, layout)

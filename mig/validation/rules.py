@@ -100,7 +100,9 @@ def digits_number(value: pl.Expr, width: int) -> pl.Expr:
     """
     assert 1 <= width <= 18, width
     shaped = (value.str.len_bytes() == width) & ~value.str.starts_with("+")
-    return pl.when(shaped).then(value.cast(pl.UInt64, strict=False).cast(pl.Int64))
+    # the casts run on every value (when/then does not skip rows): a long number parses as
+    # UInt64 but does not fit Int64 — null, not an error (it is not shaped anyway)
+    return pl.when(shaped).then(value.cast(pl.UInt64, strict=False).cast(pl.Int64, strict=False))
 
 
 #: What a 日付 value is (the staged status column of a 日付 item): not a date, a full date,
@@ -169,8 +171,9 @@ class _ItemPlan:
     date status — the rules read by name (``__i{n}_*``), each computed once. A rule with a
     ``plain`` expression is evaluated as ``plain`` over the batch, which is exact wherever
     ``suspect`` is false; the rows where ``suspect`` holds (few: a value with a rare
-    character, or longer than the item) are then checked again with the ``exact`` stages
-    and rules (``exact_rules[k]`` is the exact form of ``rules[k]``).
+    character, longer than the item, or with twice its characters over the CP932 byte
+    limit) are then checked again: ``exact_stages`` add what only they need (variation
+    selectors, single-byte characters) and each such rule's ``expr`` is evaluated there.
     """
 
     stages: tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]
@@ -198,21 +201,18 @@ def _item_plan(item: Item, layout: Layout, n: int = 0) -> _ItemPlan:
         chars = staged("chars", v.str.len_chars().cast(pl.Int64), first)
         # variation selectors: counted only on suspect rows (a plain value has none)
         selectors = staged("vs", v.str.count_matches(VARIATION_SELECTOR_PATTERN).cast(pl.Int64), exact_only)
-    single: pl.Expr | None = None
-    if layout.byte_encoding == "cp932" and item.bytes is not None:
-        single = staged("single", v.str.count_matches(CP932_SINGLE_BYTE_PATTERN).cast(pl.Int64), first)
+    cp932_bytes = layout.byte_encoding == "cp932" and item.bytes is not None
+    if cp932_bytes:  # single-byte characters: counted only on suspect rows (see below)
+        single = staged("single", v.str.count_matches(CP932_SINGLE_BYTE_PATTERN).cast(pl.Int64), exact_only)
     rules: list[tuple[_Rule, pl.Expr | None]] = []  # each with its plain form, if it has one
     if item.type != "数値":  # for 数値, length counts digits: type-number checks it
         rule = _Rule(item.name, "length-exceeded", str(item.length), chars - selectors > item.length)
         rules.append((rule, chars > item.length))
     if item.bytes is not None:
-        if layout.byte_encoding == "cp932":
-            assert single is not None
+        if cp932_bytes:
             count = chars * 2 - single - selectors * 2  # as byte_count(v, "cp932")
-            rules.append((
-                _Rule(item.name, "bytes-exceeded", str(item.bytes), count > item.bytes),
-                chars * 2 - single > item.bytes,
-            ))
+            # at most 2 bytes a character: within the limit unless 2 × characters exceed it
+            rules.append((_Rule(item.name, "bytes-exceeded", str(item.bytes), count > item.bytes), never))
             # CP932's repertoire; Private Use (U+E000–F8FF) passes — CP932 has user-defined
             # codes for 外字 (gaiji-unresolved reports them) — and so do variation
             # selectors, which are dropped (0 bytes) when writing CP932
@@ -228,8 +228,7 @@ def _item_plan(item: Item, layout: Layout, n: int = 0) -> _ItemPlan:
         pattern = _number_pattern(item)
         rules.append((_Rule(item.name, "type-number", f"{item.length},{item.scale}", ~v.str.contains(pattern)), None))
     elif item.type == "全角文字":
-        zenkaku = single > 0 if single is not None else v.str.contains(CP932_SINGLE_BYTE_PATTERN)
-        rules.append((_Rule(item.name, "charclass-zenkaku", None, zenkaku), None))
+        rules.append((_Rule(item.name, "charclass-zenkaku", None, v.str.contains(CP932_SINGLE_BYTE_PATTERN)), None))
     elif item.type == "半角文字":
         rules.append((_Rule(item.name, "charclass-hankaku", None, v.str.contains(r"[^\x{20}-\x{7E}]")), None))
     elif item.type == "日付":
@@ -257,6 +256,9 @@ def _item_plan(item: Item, layout: Layout, n: int = 0) -> _ItemPlan:
     suspect: pl.Expr | None = None
     if rare_checked:
         suspect = present & v.str.contains(_RARE_PATTERN)
+        if cp932_bytes:
+            assert item.bytes is not None
+            suspect = suspect | (present & (chars * 2 > item.bytes))
     elif counts_chars:  # the length rule alone needs the selectors, and only past the length
         suspect = present & (chars > item.length)
 
