@@ -419,7 +419,18 @@ class _Staging:
 
     def __init__(self) -> None:
         self.levels: list[list[pl.Expr]] = []
+        self.lookups: list[tuple[list[str], list[list[pl.Expr]], str]] = []
         self._names = 0
+
+    def lookup(self, columns: Sequence[str], stages: list[list[pl.Expr]], name: str) -> pl.Expr:
+        """Column ``name``, computed by ``stages`` from ``columns`` once per distinct
+        combination of their values and joined back (readable from level 0 on).
+
+        For a conversion that is a function of a few columns whose values repeat — a 和暦
+        date and its era: a batch of 200,000 birth dates holds about 36,000 distinct ones.
+        """
+        self.lookups.append((list(dict.fromkeys(columns)), stages, name))
+        return pl.col(name)
 
     def add(self, expr: pl.Expr, level: int) -> pl.Expr:
         """Compute ``expr`` at ``level``; the returned column may be read from ``level + 1`` on."""
@@ -437,6 +448,13 @@ class _Staging:
         return self.levels[level]
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        for columns, stages, name in self.lookups:
+            distinct = frame.select(columns).unique()
+            for stage in stages:
+                distinct = distinct.with_columns(stage)
+            frame = frame.join(
+                distinct.select(*columns, name), on=columns, how="left", nulls_equal=True, maintain_order="left"
+            )
         for level in self.levels:
             if level:
                 frame = frame.with_columns(level)
@@ -463,13 +481,10 @@ def _compile_item(
         checks.append(_Check(~_empty(source) & value.is_null(), "split-missing", pl.lit(str(item.index)), source))
     elif item.kind == "wareki":
         era = pl.col(item.era) if item.era else None
-        # the conversion's own stages, in this plan (as wareki_to_seireki runs them apart)
+        # the conversion's own stages (as wareki_to_seireki runs them), once per distinct date
         name = staging.new_name()
         stages = wareki_stages(pl.col(item.columns[0]).cast(pl.String), era.cast(pl.String) if era is not None else None, name)
-        for n, stage in enumerate(stages):
-            staging.at(level + n).extend(stage)
-        level += len(stages)
-        converted = pl.col(name)
+        converted = staging.lookup(item.source_columns, stages, name)
         value = converted.struct.field("value")
         error = converted.struct.field("error")
         # the era column first: 和暦 reads era then date (``4 310501``)
