@@ -11,6 +11,13 @@ Usage::
 
     python benchmarks/profile_mig.py [--rows 1000000] [--seed 0] [--export DIR]
                                      [--batch-bytes N] [--top 25] [--workdir DIR] [--keep]
+                                     [--timing R [--json FILE]]
+
+``--timing R`` skips the profiler: it runs ``mig extract`` R times and prints, per run and
+as medians, the wall time of the whole extract and the summed wall (and CPU) time of the
+``apply_mapping`` and ``validate_frame`` calls — the figures to compare two versions by
+(run each version's checkout alternately, e.g. with ``PYTHONPATH``; on a shared machine,
+compare medians of interleaved runs only).
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import pstats
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -45,18 +54,19 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("  _fast_split (Polars CSV reader, clean records)", "csv.py", "_fast_split"),
     ("  split_fields (fallback: field gather, unquote)", "csv.py", "split_fields"),
     ("  _decode (cp932 → utf-8)", "csv.py", "_decode"),
-    ("per batch (_process_batch)", "extract.py", "_process_batch"),
+    ("per batch (_process_batch)", "run.py", "_process_batch"),
     ("  mapping (apply_mapping)", "mapping.py", "apply_mapping"),
-    ("  validation (validate_frame)", "validate.py", "validate_frame"),
-    ("  foreign keys (check_foreign_keys)", "validate.py", "check_foreign_keys"),
-    ("  primary keys (KeyTracker.duplicates)", "extract.py", "duplicates"),
-    ("  rejects (_rejects)", "extract.py", "_rejects"),
-    ("  write accepted (Parquet + CSV)", "rundir.py", "write_accepted"),
-    ("  write rejects", "rundir.py", "write_rejects"),
-    ("  write findings", "rundir.py", "write_findings"),
+    ("  validate_batch (rules, keys, severities)", "batch.py", "validate_batch"),
+    ("    validation rules (validate_frame)", "rules.py", "validate_frame"),
+    ("    foreign keys (check_foreign_keys)", "keys.py", "check_foreign_keys"),
+    ("    primary keys (KeyTracker.duplicates)", "keys.py", "duplicates"),
+    ("  rejects (_rejects)", "run.py", "_rejects"),
+    ("  write accepted (Parquet + CSV)", "writer.py", "write_accepted"),
+    ("  write rejects", "writer.py", "write_rejects"),
+    ("  write findings", "writer.py", "write_findings"),
     ("  findings summary (FindingAccumulator.add)", "report.py", "add"),
-    ("sha256 of inputs and outputs", "rundir.py", "sha256_file"),
-    ("HTML report", "report_html.py", "render_report_html"),
+    ("sha256 of inputs and outputs", "writer.py", "sha256_file"),
+    ("HTML report", "run_report.py", "render_report_html"),
 )
 
 
@@ -79,6 +89,48 @@ def _timed(store: dict[str, float], func: Callable[..., Any], layout_of: Callabl
     return wrapper
 
 
+def _timed_cpu(store: dict[str, float], name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            store[name] += time.perf_counter() - wall
+            store[name + " cpu"] += time.process_time() - cpu
+
+    return wrapper
+
+
+def _timing(export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path: Path | None) -> None:
+    """``runs`` extracts without the profiler: extract wall time and the stage sums per run."""
+    import mig
+
+    inputs = [export_dir / name for name in INPUT_NAMES]
+    modules = {"apply_mapping": extract_run, "validate_frame": validation_batch}
+    originals = {name: getattr(module, name) for name, module in modules.items()}
+    results: list[dict[str, float]] = []
+    for run in range(runs):
+        times: dict[str, float] = defaultdict(float)
+        for name, module in modules.items():
+            setattr(module, name, _timed_cpu(times, name, originals[name]))
+        try:
+            started = time.perf_counter()
+            extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=batch_bytes)
+            times["extract"] = time.perf_counter() - started
+        finally:
+            for name, module in modules.items():
+                setattr(module, name, originals[name])
+        results.append(dict(times))
+        print(f"run {run + 1}: " + "  ".join(f"{k} {v:.3f}" for k, v in sorted(times.items())), flush=True)
+    medians = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    print("median: " + "  ".join(f"{k} {v:.3f}" for k, v in sorted(medians.items())))
+    if json_path is not None:
+        json_path.write_text(
+            json.dumps({"mig": mig.__file__, "batch_bytes": batch_bytes, "runs": results, "median": medians}, indent=1),
+            encoding="utf-8",
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="profile mig extract on the demo export")
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -88,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="lines of the cProfile tottime list")
     parser.add_argument("--workdir", type=Path, help="parent of the temporary work directory")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--timing", type=int, metavar="R", help="no profile: R timed extract runs")
+    parser.add_argument("--json", type=Path, help="with --timing: write the runs and medians here")
     args = parser.parse_args(argv)
 
     if args.workdir is not None:
@@ -101,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generating {args.rows:,} 住民 rows (seed {args.seed}) …", file=sys.stderr)
             generate_legacy_export(export_dir, args.rows, args.seed)
         inputs = [export_dir / name for name in INPUT_NAMES]
+        if args.timing:
+            _timing(export_dir, root, args.timing, args.batch_bytes, args.json)
+            return 0
 
         per_layout: dict[str, dict[str, float]] = {
             "apply_mapping": defaultdict(float),

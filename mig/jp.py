@@ -153,12 +153,12 @@ def weighted_remainder(body: Any, weights: tuple[int, ...]) -> Any:
     >>> weighted_remainder(13101, (2, 3, 4, 5, 6))  # 1·6 + 3·5 + 1·4 + 0·3 + 1·2 = 27
     5
     """
-    # The body stays the left operand throughout, so a Polars result keeps its name.
+    # The body stays the left operand throughout, so a Polars result keeps its name. Each
+    # digit comes from the body itself (body // 10**k % 10), not from the previous quotient:
+    # independent operations, which Polars evaluates about twice as fast as the chain.
     total = body % 10 * weights[0]
-    rest = body // 10
-    for weight in weights[1:]:
-        total = total + rest % 10 * weight
-        rest = rest // 10
+    for k, weight in enumerate(weights[1:], 1):
+        total = total + body // 10**k % 10 * weight
     return total % 11
 
 
@@ -307,9 +307,19 @@ class CheckDigit:
         True
         """
         s = value.cast(pl.String)
-        expected = self.digit(s.str.head(-1))
-        actual = s.str.tail(1).cast(pl.Int64, strict=False)
-        matches = s.str.contains(f"^{self._body_pattern}[0-9]$") & (expected == actual).fill_null(False)
+        # The shape (a body of digits plus one digit) without a regex: the byte length, then
+        # Polars' integer parser, which takes ASCII digits and an optional leading "+" (refused
+        # apart); at most 19 digits fit UInt64. Body and digit then come by arithmetic.
+        shortest, longest = (self.body_digits or 1) + 1, (self.body_digits or len(self.weights)) + 1
+        assert longest <= 19, self.name
+        length = s.str.len_bytes()
+        shaped = (length >= shortest) & (length <= longest) & ~s.str.starts_with("+")
+        number = pl.when(shaped).then(s.cast(pl.UInt64, strict=False))
+        remainder = weighted_remainder(number // 10, self.weights)
+        expected = remainder.replace_strict(
+            {r: d for r, d in enumerate(self.digits) if d is not None}, default=None, return_dtype=pl.Int64
+        )
+        matches = (expected == (number % 10).cast(pl.Int64)).fill_null(False)
         return pl.when(s.is_not_null()).then(matches)
 
     @property
