@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -61,7 +62,7 @@ from mig.version import __version__
 __all__ = [
     "MIN_PARTITION_BYTES", "CheckedBatch", "PartitionResult", "PartitionTask", "SourceSide", "WorkDir",
     "check_columns", "close_batches", "combine_stats", "first_records", "normalised", "plan_ranges",
-    "remember_mapping", "run_partition", "scoped", "source_side",
+    "log_partitions", "remember_mapping", "run_partition", "scoped", "source_side",
 ]
 
 #: Files smaller than this are never cut, and no range is cut smaller: a process costs
@@ -360,6 +361,8 @@ def _add_into(total: dict[str, Any], part: Mapping[str, Any]) -> None:
 
 # -- the partition stage -------------------------------------------------------------------
 
+logger = logging.getLogger("mig.extract")
+
 _mappings: dict[str, MappingFile] = {}
 
 
@@ -485,6 +488,15 @@ def check_source_batch(
         mapping_findings=mapping_findings, show_values=show_values,
     )
     return CheckedBatch(batch.records, framing, mapped, checks, batch.data if keep_data else None)
+
+
+def log_partitions(tasks: Sequence[PartitionTask], reused: Mapping[int, PartitionResult]) -> None:
+    """Tell the run log (``mig --log-file``) the partitions: names and byte ranges, counts."""
+    logger.info("partitions: %d in all, %d reused from an interrupted run, %d to run",
+                len(tasks), len(reused), len(tasks) - len(reused))
+    for task in tasks:
+        if task.index in reused:
+            logger.info("partition %d reused: %s", task.index, task.label)
 
 
 # -- the work directory ----------------------------------------------------------------------

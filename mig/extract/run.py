@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +35,7 @@ from mig.extract.partitions import (
     close_batches,
     combine_stats,
     first_records,
+    log_partitions,
     normalised,
     plan_ranges,
     remember_mapping,
@@ -79,6 +82,8 @@ __all__ = [
 ]
 
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+
+logger = logging.getLogger("mig.extract")
 
 #: Called with (input path, bytes done, bytes total) as a run advances.
 Progress = Callable[[str, int, int], None]
@@ -225,8 +230,9 @@ def extract(
     # small runs stay in this process: a process costs more than it saves below two partitions
     size = MIN_PARTITION_BYTES if partition_bytes is None else partition_bytes
     inline = not resume and engine == "local" and (one_process or total_bytes < 2 * size)
-    with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root:
-        work = WorkDir(root.parent / root.name.split(".partial-")[0].removeprefix("."))
+    with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root, ExitStack() as cleanup:
+        # beside out, where --resume finds it (the partial directory's name changes with the pid)
+        work = WorkDir(out.resolve() if out.exists() else out.absolute())
         tasks = _plan(
             mapping, ordered, assigned, plugin, overlays, source_overrides, batch_bytes=batch_bytes,
             show_values=show_values, keep_data=excel and show_values, limit=limit,
@@ -238,10 +244,10 @@ def extract(
         if not inline:
             work.prepare(resume=resume)
             reused = {t.index: r for t in tasks if (r := work.completed(t)) is not None}
-            if resume and progress is not None:
-                progress(text("partitions.resumed", reused=len(reused), redone=len(tasks) - len(reused)), 0, 0)
             pending = [t for t in tasks if t.index not in reused]
+            log_partitions(tasks, reused)
             results = _in_order(tasks, reused, runner.map_ordered(run_partition, pending))
+            cleanup.callback(close_batches, results)  # on an error in the merge: the engine stops
         by_file: dict[tuple[str, str], list[PartitionTask]] = {}
         for task in tasks:
             by_file.setdefault((task.layout, task.path), []).append(task)
@@ -389,8 +395,16 @@ def _in_order(
     tasks: Sequence[PartitionTask], reused: dict[int, PartitionResult], ran: Iterator[PartitionResult]
 ) -> Iterator[PartitionResult]:
     """Every task's result in task order: the reused ones as found, the others as they come."""
-    for task in tasks:
-        yield reused[task.index] if task.index in reused else next(ran)
+    try:
+        for task in tasks:
+            if task.index in reused:
+                yield reused[task.index]
+            else:
+                result = next(ran)
+                logger.info("partition %d ran: %s, %d record(s)", task.index, task.label, result.rows_in)
+                yield result
+    finally:
+        close_batches(ran)
 
 
 class _LayoutMerge:
