@@ -225,6 +225,10 @@ class InputError(UserError):
         self.offset = offset
         super().__init__(path, rule)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep where in the file when sent from a worker process (a partition)
+        return (_input_error, (self.path, self.args[1], self.line, self.offset))
+
     def render(self, lang: Lang | None = None) -> str:
         rule = self.args[1]
         if isinstance(rule, str):
@@ -240,6 +244,10 @@ class InputError(UserError):
 
         location = text("errors.where-join", lang=lang).join(m.render(lang) for m in where)
         return f"{self.path} ({location}): {render(rule, lang)}"
+
+
+def _input_error(path: str, rule: str | Msg, line: int | None, offset: int | None) -> InputError:
+    return InputError(path, rule, line=line, offset=offset)
 
 
 def _known_rule(rule: str) -> Msg | None:

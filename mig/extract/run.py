@@ -227,9 +227,7 @@ def extract(
     overlays: dict[str, Overlay] = {}  # overlay file → loaded, once per run
     ordered = [f for f in dependency_order(mapping.files) if assigned[f.layout.id]]
     total_bytes = sum(p.stat().st_size for f in ordered for p in assigned[f.layout.id])
-    # small runs stay in this process: a process costs more than it saves below two partitions
     size = MIN_PARTITION_BYTES if partition_bytes is None else partition_bytes
-    inline = not resume and engine == "local" and (one_process or total_bytes < 2 * size)
     with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root, ExitStack() as cleanup:
         # beside out, where --resume finds it (the partial directory's name changes with the pid)
         work = WorkDir(out.resolve() if out.exists() else out.absolute())
@@ -238,7 +236,11 @@ def extract(
             show_values=show_values, keep_data=excel and show_values, limit=limit,
             # a trial reads only the start of each file; one process cuts files only when told to
             partition_bytes=None if limit is not None or (one_process and partition_bytes is None) else size,
-            work=None if inline else str(work.path),
+            work=str(work.path),
+        )
+        # small runs stay in this process, unspilled: a process costs more than it saves
+        inline = not resume and engine == "local" and (
+            one_process or len(tasks) == 1 or total_bytes < 2 * size
         )
         results: Iterator[PartitionResult] | None = None
         if not inline:
