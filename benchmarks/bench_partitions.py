@@ -35,6 +35,17 @@ def run_digest(run: Path) -> dict[str, str]:
     }
 
 
+def _tree_bytes(folder: Path) -> int:
+    total = 0
+    for dirpath, _dirs, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(dirpath, name)).st_size
+            except OSError:  # removed meanwhile
+                pass
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -58,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(os.sched_getaffinity(0))} (a shared machine: figures vary with the others' load)")
         seconds: dict[int, list[float]] = {w: [] for w in counts}
         digests: dict[int, dict[str, str]] = {}
+        peak: dict[int, int] = {}
         for _ in range(args.repeat):
             for workers in counts:
                 out = root / f"run-{workers}"
@@ -66,10 +78,15 @@ def main(argv: list[str] | None = None) -> int:
                 if args.partition_mb is not None:
                     command += ["--partition-mb", str(args.partition_mb)]
                 start = time.perf_counter()
-                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                work = root / f".run-{workers}.work"
+                while process.poll() is None:  # the spill's peak size: the partitions' files
+                    peak[workers] = max(peak.get(workers, 0), _tree_bytes(work))
+                    time.sleep(0.2)
+                stderr = process.stderr.read() if process.stderr else ""
                 seconds[workers].append(time.perf_counter() - start)
-                if done.returncode not in (0, 1):
-                    print(done.stderr[-2000:], file=sys.stderr)
+                if process.returncode not in (0, 1):
+                    print(stderr[-2000:], file=sys.stderr)
                     return 2
                 digests[workers] = run_digest(out)
         first = digests[counts[0]]
@@ -80,10 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             same = digests[workers] == first
             figures["runs"][str(workers)] = {
                 "seconds": seconds[workers], "median": median, "records_per_s": records / median,
-                "speed_up": base / median, "identical": same,
+                "speed_up": base / median, "identical": same, "spill_peak_bytes": peak.get(workers, 0),
             }
             print(f"--workers {workers}: {median:7.1f} s  {records / median:10.0f} records/s  "
-                  f"×{base / median:.2f}  run directory {'identical' if same else 'DIFFERENT'}")
+                  f"×{base / median:.2f}  spill peak {peak.get(workers, 0) / 2**20:.0f} MiB  "
+                  f"run directory {'identical' if same else 'DIFFERENT'}")
         if args.json_path is not None:
             args.json_path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         return 0 if all(r["identical"] for r in figures["runs"].values()) else 1

@@ -178,6 +178,8 @@ def test_engine_choices() -> None:
     assert list(engine("local", workers=3).map_ordered(str, [1, 2])) == ["1", "2"]
     with pytest.raises(ConfigError, match="at least 1"):
         engine("local", workers=0)
+    with pytest.raises(ConfigError, match="died"):  # a worker killed from outside: one line, no traceback
+        list(engine("local", workers=2).map_ordered(os._exit, [3, 3]))
     if importlib.util.find_spec("mig.extract.ray_engine") is None:
         with pytest.raises(ConfigError, match=r"jichitai-mig\[ray\]"):
             engine("ray")

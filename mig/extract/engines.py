@@ -21,6 +21,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Literal, Protocol, TypeVar, get_args
 
 from mig.errors import ConfigError, Msg
@@ -80,7 +81,11 @@ class LocalEngine:
         try:
             futures: list[Future[R]] = [pool.submit(fn, task) for task in tasks]
             for future in futures:
-                yield future.result()
+                try:
+                    result = future.result()
+                except BrokenProcessPool:  # killed from outside: out of memory, a signal
+                    raise ConfigError(Msg("partitions.worker-died", workers=workers)) from None
+                yield result
         finally:
             # an error or an early stop: queued tasks are cancelled, running ones finish
             pool.shutdown(wait=True, cancel_futures=True)
