@@ -187,7 +187,7 @@ class CheckedBatch:
         frames = self._frames()
         for kind, frame in frames.items():
             if frame is not None:
-                frame.write_ipc(folder / f"b{number:06d}.{kind}.arrow", compression="uncompressed")
+                frame.write_ipc(folder / f"b{number:06d}.{kind}.arrow", compression="lz4")
 
     def _frames(self) -> dict[str, pl.DataFrame | None]:
         return {
