@@ -423,6 +423,8 @@ def _spilled(task: PartitionTask, work: Path) -> PartitionResult:
         count += 1
 
     result = _run(task, spill)
+    if final.is_dir():  # another attempt at the same partition finished meanwhile: same bytes
+        shutil.rmtree(final)
     building.rename(final)
     result = replace(result, batches=count, identity=task.identity)
     write_text(marker, json_text(result.to_dict()))  # last: the partition is complete
