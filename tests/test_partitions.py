@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mig_adapters.copybook import CopybookAdapter, CopybookOptions
 from mig_adapters.copybook.sample import Sample, write_sample
 from mig_adapters.csv import CsvAdapter
 
@@ -32,10 +33,11 @@ from mig.cli import main
 from mig.demo.generator import DemoExport, generate_legacy_export
 from mig.errors import ConfigError, PartitionError
 from mig.extract.engines import engine
-from mig.extract.partitions import WorkDir
+from mig.extract.mapping import load_mapping
+from mig.extract.partitions import WorkDir, source_side
 from mig.extract.run import extract
 
-SLOW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SLOW = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def run_files(run: Path) -> dict[str, bytes]:
@@ -131,10 +133,10 @@ def test_a_file_is_really_cut_and_read_by_two_processes(
     assert_same_run(tmp_path / "one", tmp_path / "two")
 
 
-@pytest.fixture(scope="module")
-def mainframe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Sample, Path]:
+@pytest.fixture(scope="module", params=["fixed", "rdw"])
+def mainframe(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Sample, Path]:
     root = tmp_path_factory.mktemp("mainframe")
-    sample = write_sample(root / "legacy", setai=40, seed=5, framing="fixed")
+    sample = write_sample(root / "legacy", setai=40, seed=5, framing=str(request.param))
     extract(sample.mapping, [sample.data], root / "one", batch_bytes=4096)
     return sample, root / "one"
 
@@ -147,10 +149,29 @@ def test_fixed_width_jef_partitions_give_the_single_process_run(
 ) -> None:
     sample, one = mainframe
     out = tmp_path_factory.mktemp("jef") / "run"
-    lrecl = sample.data.stat().st_size // sample.records
+    record_bytes = sample.data.stat().st_size // sample.records  # LRECL, or the mean RDW record
     extract(sample.mapping, [sample.data], out, batch_bytes=batch_bytes, workers=workers,
-            partition_bytes=records * lrecl)
+            partition_bytes=records * record_bytes)
     assert_same_run(one, out)
+
+
+def test_mainframe_ranges_start_at_records(mainframe: tuple[Sample, Path]) -> None:
+    sample, _ = mainframe
+    adapter = CopybookAdapter()
+    mapping = load_mapping(sample.mapping)
+    options = {**source_side(mapping, mapping.files[0].source).options, "_mapping_dir": str(sample.mapping.parent)}
+    ranges = adapter.ranges(sample.data, options, size=1000)
+    assert len(ranges) > 3 and ranges[0].start == 0 and ranges[-1].end == sample.data.stat().st_size
+    assert [r.start for r in ranges[1:]] == [r.end for r in ranges[:-1]]
+    whole = sample.data.read_bytes()
+    lrecl = CopybookOptions.parse(options).lrecl or 0
+    at, record = 0, 0  # walk the file's own descriptors (or LRECL slots): every cut is on one
+    starts = {}
+    while at < len(whole):
+        starts[at] = record
+        at += int.from_bytes(whole[at:at + 2], "big") if sample.framing == "rdw" else lrecl
+        record += 1
+    assert all(starts.get(r.start) == r.line for r in ranges)
 
 
 def test_a_failing_partition_names_its_byte_range(export: DemoExport, tmp_path: Path) -> None:

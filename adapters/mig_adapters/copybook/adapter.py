@@ -603,9 +603,13 @@ class CopybookAdapter:
 
     def ranges(self, path: Path, options: Mapping[str, Any], *, size: int) -> list[ByteRange]:
         """Fixed framing: ranges of whole ``lrecl`` slots of about ``size`` bytes (a short
-        last record stays in the last range). Other framings are read whole (record
-        descriptors and text lines are not cut here yet)."""
+        last record stays in the last range). RDW framing: cut at record starts found by
+        walking the descriptors (one framing pass, no decoding; a file whose descriptors
+        break is read whole, where the reader reports the break). Block descriptors
+        (``bdw-rdw``) and text lines are read whole."""
         parsed = CopybookOptions.parse(options)
+        if parsed.framing == "rdw":
+            return _rdw_ranges(path, size)
         if parsed.framing != "fixed" or parsed.lrecl is None:
             return []
         lrecl = parsed.lrecl
@@ -616,3 +620,30 @@ class CopybookAdapter:
             return []
         ends = [*starts[1:], total]
         return [ByteRange(start, end, start // lrecl) for start, end in zip(starts, ends, strict=True)]
+
+
+def _rdw_ranges(path: Path, size: int) -> list[ByteRange]:
+    """Ranges of an RDW file starting at the first record start at or past each ``size`` bytes."""
+    cuts: list[tuple[int, int]] = [(0, 0)]
+    target = size
+    try:
+        with path.open("rb") as handle:
+            for block in read_blocks(handle, path, "rdw", batch_bytes=_SCAN_BYTES):
+                starts = block.file_offset + block.frames.raw_starts
+                while True:
+                    at = int(np.searchsorted(starts, target))
+                    if at == starts.size:
+                        break
+                    cuts.append((int(starts[at]), block.first_record + at))
+                    target = int(starts[at]) + size
+    except (InputError, OSError):
+        return []  # the whole-file read names the problem
+    total = path.stat().st_size
+    if len(cuts) < 2:
+        return []
+    ends = [start for start, _ in cuts[1:]] + [total]
+    return [ByteRange(start, end, records) for (start, records), end in zip(cuts, ends, strict=True)]
+
+
+#: Bytes the RDW range planner frames at a time.
+_SCAN_BYTES = 16 * 1024 * 1024
