@@ -133,6 +133,17 @@ def test_a_file_is_really_cut_and_read_by_two_processes(
     assert_same_run(tmp_path / "one", tmp_path / "two")
 
 
+def test_values_and_spreadsheets_come_through_the_spill_unchanged(export: DemoExport, tmp_path: Path) -> None:
+    """--show-values and --excel: the values, the rejects' decoded fields and the findings'
+    messages travel through the partitions' files to the same bytes."""
+    inputs = [export.setai_csv, export.jumin_csv, export.ido_csv]
+    extract(export.mapping, inputs, tmp_path / "one", show_values=True, excel=True)
+    extract(export.mapping, inputs, tmp_path / "two", show_values=True, excel=True, workers=2,
+            partition_bytes=7_000, batch_bytes=3_000)
+    assert_same_run(tmp_path / "one", tmp_path / "two")
+    assert (tmp_path / "two" / "excel").is_dir()
+
+
 @pytest.fixture(scope="module", params=["fixed", "rdw"])
 def mainframe(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Sample, Path]:
     root = tmp_path_factory.mktemp("mainframe")

@@ -4,6 +4,13 @@ Per batch: the adapter frames and decodes records, the mapping builds the layout
 validation and cross-file keys produce findings, and every record goes to exactly one of
 the outputs or the rejects. Layouts referenced by a foreign key are extracted first so
 that their accepted keys are known when the referencing file streams past.
+
+The work is split in two (:mod:`mig.extract.partitions`): the partition stage — framing,
+mapping, 外字, row-local checks — runs per partition (an input file, or a byte range of a
+large one), inline or on an engine's workers (:mod:`mig.extract.engines`); the merge
+here takes the partitions in input order, numbers their rows on, runs the key checks
+(:func:`~mig.validation.batch.check_keys`) and writes the run directory. A single-process
+run is the same code with the partition stage inline and nothing spilled.
 """
 
 from __future__ import annotations
