@@ -78,6 +78,7 @@ class LocalEngine:
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_limit_threads, initargs=(threads,),
         )
+        finished = False
         try:
             futures: list[Future[R]] = [pool.submit(fn, task) for task in tasks]
             for future in futures:
@@ -86,8 +87,13 @@ class LocalEngine:
                 except BrokenProcessPool:  # killed from outside: out of memory, a signal
                     raise ConfigError(Msg("partitions.worker-died", workers=workers)) from None
                 yield result
+            finished = True
         finally:
-            # an error or an early stop: queued tasks are cancelled, running ones finish
+            if not finished:
+                # an error, Ctrl-C or SIGTERM: queued tasks are cancelled and running ones
+                # stopped — a task writes only its own files, under a temporary name
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
             pool.shutdown(wait=True, cancel_futures=True)
             if before is None:
                 os.environ.pop("POLARS_MAX_THREADS", None)
