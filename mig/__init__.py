@@ -123,6 +123,11 @@ def extract(
     progress: FileProgress | None = None,
     limit: int | None = None,
     excel: bool = False,
+    workers: int | None = None,
+    engine: Literal["local", "ray"] = "local",
+    address: str | None = None,
+    resume: bool = False,
+    partition_bytes: int | None = None,
 ) -> RunResult:
     """Convert legacy export files into the run directory ``out`` (decode → map → validate).
 
@@ -133,13 +138,20 @@ def extract(
     manifest marks the run partial). ``excel``: also write, per layout, a UTF-8-with-BOM
     CSV of the findings for spreadsheets (and of the rejects' decoded fields with
     ``show_values``).
+
+    Large inputs run in partitions (:mod:`mig.extract.partitions`) on ``workers`` local
+    processes (default: every core this process may use) or on Ray (``engine="ray"``,
+    ``address``), cut at about ``partition_bytes`` (default 64 MiB); the run directory is
+    the same bytes whatever the partitioning. ``resume``: reuse the partitions an
+    interrupted run into ``out`` completed.
     """
     from mig.extract.run import extract as run_extract
 
     return run_extract(
         mapping, list(inputs), out, adapter=adapter, force=force, show_values=show_values,
         batch_bytes=batch_bytes, source_overrides={"encoding": encoding} if encoding else None,
-        progress=progress, limit=limit, excel=excel,
+        progress=progress, limit=limit, excel=excel, workers=workers, engine=engine, address=address,
+        resume=resume, partition_bytes=partition_bytes,
     )
 
 

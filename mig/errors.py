@@ -225,6 +225,10 @@ class InputError(UserError):
         self.offset = offset
         super().__init__(path, rule)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep where in the file when sent from a worker process (a partition)
+        return (_input_error, (self.path, self.args[1], self.line, self.offset))
+
     def render(self, lang: Lang | None = None) -> str:
         rule = self.args[1]
         if isinstance(rule, str):
@@ -240,6 +244,10 @@ class InputError(UserError):
 
         location = text("errors.where-join", lang=lang).join(m.render(lang) for m in where)
         return f"{self.path} ({location}): {render(rule, lang)}"
+
+
+def _input_error(path: str, rule: str | Msg, line: int | None, offset: int | None) -> InputError:
+    return InputError(path, rule, line=line, offset=offset)
 
 
 def _known_rule(rule: str) -> Msg | None:
@@ -258,3 +266,27 @@ class AdapterContractError(ConfigError):
     The message names the adapter, its distribution and version, the batch and the rule,
     never a value; nothing half-written is kept.
     """
+
+
+class PartitionError(MigError):
+    """A partition of a run failed: the error it raised, after the input and the byte
+    range it read, with that error's exit code.
+
+    >>> err = PartitionError("a.csv", 0, 100, InputError("a.csv", "file is empty"))
+    >>> err.render("en"), err.exit_code
+    ('a.csv bytes 0–100: a.csv: file is empty', <ExitCode.UNREADABLE_INPUT: 3>)
+    """
+
+    def __init__(self, file: str, start: int, end: int, cause: MigError) -> None:
+        self.file, self.start, self.end, self.cause = file, start, end, cause
+        self.exit_code = cause.exit_code
+        super().__init__(file, start, end, cause)
+
+    def render(self, lang: Lang | None = None) -> str:
+        from mig.i18n import text
+
+        return text("partitions.failed", lang=lang, file=self.file, start=self.start, end=self.end,
+                    error=self.cause.render(lang))
+
+    def __reduce__(self) -> tuple[type[PartitionError], tuple[str, int, int, MigError]]:
+        return (PartitionError, (self.file, self.start, self.end, self.cause))

@@ -49,7 +49,9 @@ only; and, for a reader that is :class:`ReportsCoverage`, nothing skipped.
 
 **Optional capabilities** of a reader, checked with ``isinstance``: :class:`Previewable`
 (``mig preview`` shows its own per-field view), :class:`HasStats` (recorded in the
-manifest), :class:`ReportsCoverage` (lets mig prove no record was skipped).
+manifest), :class:`ReportsCoverage` (lets mig prove no record was skipped). Of an adapter:
+:class:`RangeReadable` (a large file is cut into byte ranges that partitions of a
+``mig extract --workers N`` read in parallel; without it a file is one partition).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
@@ -82,7 +84,7 @@ from mig.schema import (
 __all__ = [
     "API_VERSION", "RECORD_SCHEMA", "REJECT_EXTRA_SCHEMA", "SEVERITIES", "Adapter", "AdapterContractError",
     "AnyValue", "Bool", "ConfigError", "Coverage", "FindingType", "HasStats", "InputError", "Int", "ListOf",
-    "MapOf", "OneOf", "Option", "OptionsSchema", "Previewable", "ReportsCoverage", "Severity", "Shape",
+    "MapOf", "OneOf", "Option", "OptionsSchema", "Previewable", "RANGE_OPTION", "ByteRange", "RangeReadable", "ReportsCoverage", "Severity", "Shape",
     "SourceBatch", "SourceReader", "Str", "Table", "Text", "UnknownNameError", "empty_rejects",
 ]
 
@@ -271,6 +273,49 @@ class ReportsCoverage(Protocol):
     """A reader that lets mig prove no record was skipped (see :class:`Coverage`)."""
 
     def coverage(self) -> Coverage: ...
+
+
+#: The context option that tells ``open`` to read one :class:`ByteRange` of the file
+#: (a dict with ``start``, ``end`` and ``line``).
+RANGE_OPTION = "_range"
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """A part of a file that a reader can read alone: the records starting in ``[start, end)``.
+
+    ``line``: the lines (for a binary file: records) before ``start``, so that the reader's
+    line numbers are the file's. ``options``: context options (names starting with ``_``)
+    the planner decided once for the whole file — the encoding, the header's columns — and
+    that ``open`` gets with this range.
+    """
+
+    start: int
+    end: int
+    line: int
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def open_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` as ``open`` gets them for this range."""
+        return {**options, **self.options, RANGE_OPTION: {"start": self.start, "end": self.end, "line": self.line}}
+
+
+@runtime_checkable
+class RangeReadable(Protocol):
+    """An adapter whose files can be cut into byte ranges read in parallel (optional).
+
+    :meth:`ranges` cuts a file at record boundaries, known for certain (fixed-length
+    records, record descriptors, line ends outside any quoted field), into consecutive
+    ranges of about ``size`` bytes or more that together hold every record; an empty list
+    means the file is read whole (small, or no boundary is certain). ``open`` given
+    :meth:`ByteRange.open_options` then reads only that range: row ids from 1, offsets and
+    line numbers of the whole file, a :class:`Coverage` whose ``other_bytes`` counts every
+    byte outside the range, and :class:`HasStats` numbers that add up over the ranges.
+    Reading the ranges one after the other gives the records of reading the file whole
+    (checked by :mod:`mig.testing`).
+    """
+
+    def ranges(self, path: Path, options: Mapping[str, Any], *, size: int) -> list[ByteRange]: ...
 
 
 @runtime_checkable

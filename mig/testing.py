@@ -33,7 +33,13 @@ The checks, each on every sample:
     or in rejects (then conserved as above) — never another exception;
 ``memory``
     reading a large input made of copies of the sample keeps the Python heap's peak
-    (:mod:`tracemalloc`) bounded by the batch size, not by the input size.
+    (:mod:`tracemalloc`) bounded by the batch size, not by the input size;
+``ranges``
+    for an adapter that can read byte ranges (:class:`~mig.plugin.RangeReadable`): the
+    ranges it cuts the sample into (at :data:`RANGE_SIZES`) follow each other to the end of
+    the file, and reading them one after the other gives the records, rejects and data of
+    reading the sample whole (row ids counted on across ranges). Other adapters pass with
+    a note (their files are read whole).
 
 Messages name the check, the sample file, the row and the byte offset, never a value.
 """
@@ -53,7 +59,7 @@ import polars as pl
 
 from mig.errors import AdapterContractError, ConfigError, InputError, MigError
 from mig.extract.contract import ContractState, check_batch, check_end
-from mig.plugin import Adapter, ReportsCoverage, SourceBatch
+from mig.plugin import Adapter, RangeReadable, ReportsCoverage, SourceBatch
 from mig.registry import AdapterInfo, adapter_info, describe_adapter
 
 __all__ = [
@@ -71,8 +77,10 @@ MEMORY_FACTOR = 32
 MEMORY_SLACK = 2 * 1024 * 1024
 #: The checks, in the order they run.
 CHECKS: tuple[str, ...] = (
-    "conservation", "record-bytes", "reject-bytes", "batch-sizes", "hostile-inputs", "memory",
+    "conservation", "record-bytes", "reject-bytes", "batch-sizes", "hostile-inputs", "memory", "ranges",
 )
+#: The range sizes of the ``ranges`` check, in bytes (small: samples are small).
+RANGE_SIZES: tuple[int, ...] = (1, 97, 4096)
 
 
 @dataclass(frozen=True)
@@ -364,6 +372,8 @@ def check_adapter(
                 problems += _hostile_problems(adapter, s, opts, default)
             elif check == "memory":
                 problems += _memory_problems(adapter, s, opts, notes)
+            elif check == "ranges":
+                problems += _range_problems(adapter, s, opts, default, notes)
         results.append(CheckResult(check, tuple(problems), tuple(notes)))
     return results
 
@@ -389,6 +399,54 @@ def _batch_size_problems(
                     f"{s.path.name}: batch size {size} gives other {part} than {sizes[0]} "
                     f"({b.height} rows against {a.height})"
                 )
+    return problems
+
+
+def _range_problems(
+    adapter: Adapter, s: _Sample, opts: Mapping[str, Any], batch_bytes: int, notes: list[str]
+) -> list[str]:
+    """Reading the sample in the adapter's ranges gives what reading it whole gives."""
+    assert s.got is not None
+    name = s.path.name
+    if not isinstance(adapter, RangeReadable):
+        notes.append(f"{name}: the adapter does not read byte ranges (files are read whole)")
+        return []
+    problems: list[str] = []
+    for size in RANGE_SIZES:
+        try:
+            ranges = adapter.ranges(s.path, dict(opts), size=size)
+        except Exception as exc:
+            problems.append(f"{name}: ranges of {size} bytes: {_where(exc)}")
+            continue
+        if not ranges:
+            notes.append(f"{name}: not cut at {size} bytes (read whole)")
+            continue
+        if ranges[-1].end != len(s.content) or any(a.end != b.start for a, b in zip(ranges, ranges[1:], strict=False)):
+            problems.append(f"{name}: ranges of {size} bytes do not follow each other to the end of the file")
+            continue
+        parts: list[Collected] = []
+        for span in ranges:
+            try:
+                parts.append(_read(adapter, s.path, span.open_options(opts), batch_bytes))
+            except Exception as exc:
+                problems.append(f"{name}: range {span.start}–{span.end}: {_where(exc)}")
+                break
+        else:
+            base = 0
+            renumbered: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
+            for got in parts:
+                shift = [f.with_columns(pl.col("row") + base) if "row" in f.columns else f for f in _outcome(got)]
+                renumbered.append((shift[0], shift[1], shift[2]))
+                base += got.records.height + got.rejects.height
+            for index, part in enumerate(("data", "records", "rejects")):
+                whole = _outcome(s.got)[index]
+                frames = [r[index] for r in renumbered if r[index].width]
+                joined = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+                if whole.height != joined.height or (whole.height and not _same(whole, joined.select(whole.columns))):
+                    problems.append(
+                        f"{name}: the {len(ranges)} ranges of {size} bytes give other {part} than the whole file "
+                        f"({joined.height} rows against {whole.height})"
+                    )
     return problems
 
 
@@ -515,3 +573,6 @@ class AdapterConformance:
 
     def test_memory(self) -> None:
         self._run("memory")
+
+    def test_ranges(self) -> None:
+        self._run("ranges")

@@ -57,7 +57,7 @@ def test_check_passes_the_builtin_copybook_adapter(monkeypatch: pytest.MonkeyPat
         "--option", 'record_types={"1" = "SETAI-REC", "2" = "JUMIN-REC"}', "--option", "record=SETAI-REC",
     )
     assert result.exit_code == 0, result.output
-    assert "all 6 checks passed" in result.stdout
+    assert "all 7 checks passed" in result.stdout
 
 
 def test_check_refuses_a_malformed_option_in_one_line() -> None:
@@ -264,7 +264,7 @@ def test_scaffolded_plugin_installs_passes_its_tests_and_is_listed(tmp_path: Pat
         cwd=tmp_path / "mig-fixed-text", capture_output=True, text=True, env=env,
     )
     assert tests.returncode == 0, tests.stdout[-3000:]
-    assert "8 passed" in tests.stdout
+    assert "9 passed" in tests.stdout  # 7 conformance checks + the template's own 2
     listed = subprocess.run(
         [str(python), "-m", "mig", "adapters", "list", "--json"], capture_output=True, text=True, env=env,
     )

@@ -152,3 +152,6 @@ def test_layer_contract_catches_an_upward_import() -> None:
     assert layer_of("mig.cli.load") == "cli" and layer_of("mig.jp.eras") == "foundation"
     assert layer_of("mig.validation") == "stages" and layer_of("mig.migrate") is None
     assert LEVEL[layer_of("mig.extract.run") or ""] > LEVEL[layer_of("mig.validation.rules") or ""]
+    # the partition stage and the engines are extract's own modules: a worker imports no CLI
+    for module in ("mig.extract.partitions", "mig.extract.engines", "mig.extract.ray_engine"):
+        assert layer_of(module) == "pipelines"

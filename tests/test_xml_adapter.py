@@ -398,4 +398,4 @@ def test_mig_adapters_check_xml_cli(tmp_path: Path) -> None:
         "--option", f"columns={{{columns}}}",
     ])
     assert result.exit_code == 0, result.output
-    assert "all 6 checks passed" in result.output
+    assert "all 7 checks passed" in result.output

@@ -11,6 +11,13 @@ The raw bytes are framed once. A batch whose quotes all enclose whole fields and
 ends are all record ends (no CR or LF inside a field) has its clean records read by Polars'
 CSV reader from the decoded text; any other batch is split by the NumPy splitter on the
 decoded text framed again. Both give the same bytes (tests/test_csv_fastpath.py).
+
+A large file is cut into byte ranges for parallel partitions (:meth:`CsvAdapter.ranges`, the
+optional :class:`~mig.plugin.RangeReadable`): the encoding and the header are decided once
+from the file's start; a cut goes after a line feed preceded by an even number of quotes
+in the whole file — the same parity rule as the framing, so a record is never cut inside a
+quoted field. A file whose quotes could make the reader start over (an odd number of
+quotes, a quoted stretch near the one-record limit) and UTF-16 files are read whole.
 """
 
 from __future__ import annotations
@@ -34,9 +41,11 @@ from mig.codecs.euc import (
     valid_prefix,
 )
 from mig.plugin import (
+    RANGE_OPTION,
     RECORD_SCHEMA,
     REJECT_EXTRA_SCHEMA,
     Bool,
+    ByteRange,
     ConfigError,
     Coverage,
     InputError,
@@ -90,6 +99,13 @@ _LF = 0x0A
 _CR = 0x0D
 
 
+#: Context options a range's reader gets from the planner (:meth:`CsvAdapter.ranges`).
+_RANGE_ENCODING = "_csv_encoding"
+_RANGE_COLUMNS = "_csv_columns"
+#: Bytes the range planner reads at a time.
+_SCAN_BYTES = 16 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class CsvOptions:
     encoding: str | None
@@ -97,6 +113,8 @@ class CsvOptions:
     quote: str | None
     header: bool
     columns: list[str] | None
+    span: tuple[int, int, int] | None = None
+    """A byte range to read (start, end, lines before start): see :meth:`CsvAdapter.ranges`."""
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> CsvOptions:
@@ -123,12 +141,20 @@ class CsvOptions:
         columns = options.get("columns")
         if not header and not columns:
             raise ConfigError("csv adapter: header = false needs columns = [...]")
+        span = None
+        given = options.get(RANGE_OPTION)
+        if given is not None:  # a range: the planner decided encoding and columns once
+            span = (int(given["start"]), int(given["end"]), int(given["line"]))
+            encoding = str(options[_RANGE_ENCODING])
+            columns = list(options[_RANGE_COLUMNS])
+            header = False
         return cls(
             encoding=encoding,
             delimiter=delimiter,
             quote=quote,
             header=header,
             columns=list(columns) if columns else None,
+            span=span,
         )
 
 
@@ -402,6 +428,13 @@ class CsvReader:
             self._fh: BinaryIO = path.open("rb")
         except OSError as exc:
             raise InputError(str(path), f"cannot open: {exc.strerror}") from None
+        self._span = options.span
+        self._lines_before = 0
+        self._start = 0
+        self._left: int | None = None  # bytes still to read of a range
+        if self._span is not None:
+            self._open_range(path, options)
+            return
         sample = self._fh.read(_DETECT_BYTES)
         if not sample:
             self._fh.close()
@@ -428,6 +461,25 @@ class CsvReader:
         self._first_batch: SourceBatch | None = None
         if options.header:
             self._first_batch = self._read_header()
+
+    def _open_range(self, path: Path, options: CsvOptions) -> None:
+        """Read only the records of ``options.span`` (no header, no detection: both given)."""
+        assert options.span is not None and options.encoding is not None
+        start, end, lines = options.span
+        self.encoding = options.encoding
+        self._codec = ENCODINGS.get(self.encoding, self.encoding)
+        self._euc = self.encoding if self.encoding in EUC_ENCODINGS else None
+        self._transcode = False  # UTF-16 files are never cut (see CsvAdapter.ranges)
+        self.raw_is_file_bytes = True
+        self._bom = 0
+        self._start = start
+        self._left = end - start
+        self._lines_before = lines
+        self._fh.seek(start)
+        self._other_bytes = path.stat().st_size - (end - start)  # the file outside the range
+        self.columns = list(options.columns or [])
+        self._header_pending = False
+        self._first_batch = None
 
     def coverage(self) -> Coverage:
         """Bytes in no record (the BOM, the header line): mig checks the records and rejects
@@ -457,7 +509,20 @@ class CsvReader:
             self._fh.close()
 
     def _blocks(self) -> Iterator[tuple[bytes, bool]]:
-        return read_blocks(self._fh, self.batch_bytes, self.path, self.encoding, transcode=self._transcode)
+        if self._left is None:
+            return read_blocks(self._fh, self.batch_bytes, self.path, self.encoding, transcode=self._transcode)
+        return self._range_blocks()
+
+    def _range_blocks(self) -> Iterator[tuple[bytes, bool]]:
+        """The range's bytes in blocks of ``batch_bytes``; the last one is final."""
+        left = self._left or 0
+        while True:
+            block = self._fh.read(min(self.batch_bytes, left))
+            left -= len(block)
+            final = left <= 0 or not block
+            yield block, final
+            if final:
+                return
 
     def _batches_raw(self) -> Iterator[SourceBatch]:
         delimiter = ord(self.options.delimiter)
@@ -466,8 +531,8 @@ class CsvReader:
             b is not None and 0x40 <= b <= 0x7E for b in (delimiter, quote)
         )
         carry = b""
-        carry_offset = self._bom  # file offset of carry[0] (UTF-16: offset in the UTF-8 text)
-        lines_before = 0
+        carry_offset = self._bom + self._start  # file offset of carry[0] (UTF-16: offset in the UTF-8 text)
+        lines_before = self._lines_before
         row = 0
         for block, final in self._blocks():
             buf = carry + block
@@ -734,3 +799,82 @@ class CsvAdapter:
 
     def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> CsvReader:
         return CsvReader(path, CsvOptions.parse(options), batch_bytes=batch_bytes)
+
+    def ranges(self, path: Path, options: Mapping[str, Any], *, size: int) -> list[ByteRange]:
+        """Cut ``path`` after line feeds outside quotes into ranges of ``size`` bytes or more
+        (see the module's docstring); ``[]``: read it whole."""
+        parsed = CsvOptions.parse(options)
+        reader = CsvReader(path, parsed, batch_bytes=min(max(size, 1), _DETECT_BYTES))
+        try:
+            data_start = reader._other_bytes  # the BOM and the header record
+            encoding, columns, codec = reader.encoding, list(reader.columns), reader._codec
+        finally:
+            reader._fh.close()
+        quote = ord(parsed.quote) if parsed.quote else None
+        ambiguous = codec in _SJIS_FAMILY and any(
+            b is not None and 0x40 <= b <= 0x7E for b in (ord(parsed.delimiter), quote)
+        )
+        if codec.startswith("utf-16") or ambiguous:
+            return []
+        cuts = _quote_safe_cuts(path, data_start, size, quote)
+        if not cuts:
+            return []
+        context = {_RANGE_ENCODING: encoding, _RANGE_COLUMNS: columns}
+        total = path.stat().st_size
+        with path.open("rb") as handle:
+            header_lines = handle.read(data_start).count(b"\n")
+        bounds = [(data_start, header_lines), *cuts, (total, 0)]
+        return [
+            ByteRange(start, end, lines, context)
+            for (start, lines), (end, _) in zip(bounds, bounds[1:], strict=False)
+        ]
+
+
+def _quote_safe_cuts(path: Path, data_start: int, size: int, quote: int | None) -> list[tuple[int, int]]:
+    """(offset, lines before it) of the cuts: the first line feed outside quotes at or past
+    each multiple of ``size`` after ``data_start``; ``[]`` when the quotes of the file could
+    make the reader start over (odd count, or a quoted stretch of half the record limit)."""
+    cuts: list[tuple[int, int]] = []
+    target = data_start + size
+    quotes_before = 0  # quote characters before the block
+    lines_before = 0
+    open_since: int | None = None  # where the quoted stretch open at the block's end began
+    longest = 0
+    offset = 0
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN_BYTES):
+            array = np.frombuffer(block, dtype=np.uint8)
+            line_ends = np.flatnonzero(array == _LF).astype(np.int64)
+            if quote is not None:
+                quoted = np.flatnonzero(array == quote).astype(np.int64) + offset
+                # quote k (counting the whole file from 0) opens a stretch when k is even
+                first = quotes_before % 2
+                opens, closes = quoted[first::2], quoted[1 - first::2]
+                if open_since is not None and closes.size:  # the stretch open since an earlier block
+                    longest = max(longest, int(closes[0]) - open_since)
+                    closes, open_since = closes[1:], None
+                paired = min(opens.size, closes.size)
+                if paired:
+                    longest = max(longest, int((closes[:paired] - opens[:paired]).max()))
+                if opens.size > closes.size:
+                    open_since = int(opens[-1])
+                parity = (quotes_before + np.searchsorted(quoted, line_ends + offset)) % 2
+                outside = line_ends[parity == 0] + offset
+                quotes_before += int(quoted.size)
+            else:
+                outside = line_ends + offset
+            while target < offset + len(block):
+                at = int(np.searchsorted(outside, target))
+                if at == outside.size:
+                    break
+                cut = int(outside[at]) + 1
+                lines = lines_before + int(np.searchsorted(line_ends + offset, cut - 1)) + 1
+                cuts.append((cut, lines))
+                target = cut + size
+            lines_before += int(line_ends.size)
+            offset += len(block)
+    if open_since is not None or quotes_before % 2 or longest >= _MAX_RECORD_BYTES // 2:
+        return []
+    if cuts and cuts[-1][0] >= offset:  # a cut at the very end leaves an empty last range
+        cuts.pop()
+    return cuts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -29,12 +30,19 @@ from mig.cli.common import (
 @click.option("--batch-mb", default=32, show_default=True, type=click.IntRange(1, 4096), help="Bytes read per batch, in MiB.")
 @click.option("--limit", type=click.IntRange(1), help="Read only the first N records of each input: a trial of the mapping (the run is marked partial; mig load refuses it).")
 @click.option("--excel", is_flag=True, help="Also write excel/<layout>-findings.csv (UTF-8 with BOM) per layout, and with --show-values excel/<layout>-rejects.csv.")
+@click.option("--workers", "-j", type=click.IntRange(1), help="Processes that run partitions in parallel (default: the cores this process may use; inputs under two partitions run in one).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="What runs the partitions: local processes, or a Ray cluster (the 'ray' extra).")
+@click.option("--address", help="Address of the Ray cluster to join (--engine ray; default: start a local one).")
+@click.option("--resume", is_flag=True, help="Resume an interrupted run into the same --out: partitions it completed are reused, the others run.")
+@click.option("--partition-mb", type=click.IntRange(1), help="About how many MiB of a large input each partition reads (default 64).")
 @quiet_option
 @json_option
 @user_errors
 def extract(
     inputs: tuple[Path, ...], mapping_path: Path, out: Path, adapter: str | None, encoding: str | None,
-    force: bool, show_values: bool, batch_mb: int, limit: int | None, excel: bool, quiet: bool, as_json: bool,
+    force: bool, show_values: bool, batch_mb: int, limit: int | None, excel: bool,
+    workers: int | None, engine: Literal["local", "ray"], address: str | None, resume: bool,
+    partition_mb: int | None, quiet: bool, as_json: bool,
 ) -> None:
     """Convert legacy export files INPUTS into a run directory in the standard layout."""
     import mig
@@ -43,7 +51,8 @@ def extract(
         result = mig.extract(
             mapping_path, inputs, out, adapter=adapter, encoding=encoding, force=force,
             show_values=show_values, batch_bytes=batch_mb * 1024 * 1024, progress=progress,
-            limit=limit, excel=excel,
+            limit=limit, excel=excel, workers=workers, engine=engine, address=address, resume=resume,
+            partition_bytes=None if partition_mb is None else partition_mb * 1024 * 1024,
         )
     if as_json:
         emit_json(run_json(result.report, result.run_manifest, result.run_dir))

@@ -107,7 +107,7 @@ def preview_mapped(
     ``findings`` (``item``, ``type``, ``severity``, ``message``, ``value``).
     """
     from mig.extract.mapping import apply_mapping, require_mapped
-    from mig.extract.run import _scoped, close_batches, first_records, normalised
+    from mig.extract.run import close_batches, first_records, normalised, scoped
     from mig.gaiji.resolve import resolve_frame
     from mig.validation.batch import validate_batch
     from mig.validation.findings import message
@@ -137,7 +137,7 @@ def preview_mapped(
     records: list[dict[str, Any]] = []
     seen = 0
     raw_batches = reader.batches()
-    batches = _scoped(raw_batches, src.overlay, src.variant)
+    batches = scoped(raw_batches, src.overlay, src.variant)
     for batch in batches:  # a preview: at most ``limit`` records, looped over for display
         batch = normalised(first_records(batch, limit - seen), src.normalise, {})
         seen += batch.rows_in

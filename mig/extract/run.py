@@ -4,12 +4,22 @@ Per batch: the adapter frames and decodes records, the mapping builds the layout
 validation and cross-file keys produce findings, and every record goes to exactly one of
 the outputs or the rejects. Layouts referenced by a foreign key are extracted first so
 that their accepted keys are known when the referencing file streams past.
+
+The work is split in two (:mod:`mig.extract.partitions`): the partition stage — framing,
+mapping, 外字, row-local checks — runs per partition (an input file, or a byte range of a
+large one), inline or on an engine's workers (:mod:`mig.extract.engines`); the merge
+here takes the partitions in input order, numbers their rows on, runs the key checks
+(:func:`~mig.validation.batch.check_keys`) and writes the run directory. A single-process
+run is the same code with the partition stage inline and nothing spilled.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,24 +27,34 @@ from typing import Any
 
 import polars as pl
 
-from mig.codecs.overlay import (
-    OVERLAY_KEY,
-    VARIANT_KEY,
-    Overlay,
-    check_variant,
-    load_overlay,
-    overlay_scope,
-)
-from mig.codecs.tilde import NORMALISE_KEY, Normalise, check_normalise, normalise_frame
+from mig.codecs.overlay import Overlay
 from mig.errors import ConfigError, InputError
-from mig.extract.contract import ContractState, check_batch, check_end
-from mig.extract.mapping import FileMapping, Mapping, apply_mapping, load_mapping, require_mapped
-from mig.gaiji.resolve import resolve_frame
+from mig.extract.engines import EngineName, LocalEngine
+from mig.extract.engines import engine as make_engine
+from mig.extract.mapping import FileMapping, Mapping, load_mapping, require_mapped
+from mig.extract.partitions import (
+    MIN_PARTITION_BYTES,
+    CheckedBatch,
+    PartitionResult,
+    PartitionTask,
+    SourceSide,
+    WorkDir,
+    close_batches,
+    combine_stats,
+    first_records,
+    log_partitions,
+    normalised,
+    plan_ranges,
+    remember_mapping,
+    run_partition,
+    scoped,
+    source_side,
+)
 from mig.html.run_report import render_report_html
-from mig.i18n import text
+from mig.i18n import current_lang, text
 from mig.layout import Layout
-from mig.plugin import Adapter, HasStats, SourceBatch
-from mig.registry import adapter_info, describe_adapter, open_reader
+from mig.plugin import Adapter, ByteRange
+from mig.registry import AdapterInfo, adapter_info, describe_adapter
 from mig.run.manifest import (
     REPORT_HTML,
     REPORT_JSON,
@@ -49,7 +69,7 @@ from mig.run.manifest import (
     write_manifest,
 )
 from mig.run.writer import LayoutWriter, atomic_run_dir
-from mig.validation.batch import BatchResult, validate_batch
+from mig.validation.batch import check_keys
 from mig.validation.findings import declare_finding_types, message
 from mig.validation.header import HeaderMatch
 from mig.validation.keys import KeyTracker, owned_keys, rejected_keys, unchecked_references
@@ -59,11 +79,18 @@ from mig.validation.report import (
     FindingAccumulator,
     Report,
     SourceSummary,
-    record_text,
 )
 from mig.version import __version__
 
+#: Re-exported for mig preview and mig guess, which read sources the way extract does.
+__all__ = [
+    "DEFAULT_BATCH_BYTES", "Progress", "RunResult", "SourceSide", "assign_inputs", "close_batches",
+    "dependency_order", "extract", "first_records", "normalised", "scoped", "source_side",
+]
+
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+
+logger = logging.getLogger("mig.extract")
 
 #: Called with (input path, bytes done, bytes total) as a run advances.
 Progress = Callable[[str, int, int], None]
@@ -143,6 +170,11 @@ def extract(
     progress: Progress | None = None,
     limit: int | None = None,
     excel: bool = False,
+    workers: int | None = None,
+    engine: EngineName = "local",
+    address: str | None = None,
+    resume: bool = False,
+    partition_bytes: int | None = None,
 ) -> RunResult:
     """Run the conversion path and write a run directory at ``out``.
 
@@ -152,6 +184,14 @@ def extract(
     then says the run is partial (:class:`~mig.run.manifest.Partial`). ``excel``: also
     write the spreadsheet CSVs of :mod:`mig.run.spreadsheet` per layout — the findings, and
     with ``show_values`` the rejects with their decoded source fields (個人番号 masked).
+
+    Partitions (:mod:`mig.extract.partitions`): each input file, and each byte range of
+    about ``partition_bytes`` of a large one whose adapter can read ranges, runs the
+    row-local work on its own — on ``workers`` local processes (default: the cores this
+    process may use; inputs under two partitions in all run in this process) or on Ray
+    (``engine="ray"``, ``address``) — and the merge here writes the run directory, the same
+    bytes whatever the partitioning. ``resume``: reuse the partitions a killed run into
+    ``out`` completed (its work folder ``.NAME.work`` beside ``out``).
 
     A required item the mapping does not fill is a :class:`ConfigError` before any row is
     read (:func:`~mig.extract.mapping.require_mapped`). ``progress`` is called with a phase
@@ -174,7 +214,12 @@ def extract(
         raise ConfigError("no input files given")
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be at least 1, not {limit}")
+    if partition_bytes is not None and partition_bytes < 1:
+        raise ConfigError(f"--partition-size must be at least 1 byte, not {partition_bytes}")
+    runner = make_engine(engine, workers=workers, address=address)
+    one_process = isinstance(runner, LocalEngine) and runner.workers == 1
     require_mapped(mapping)
+    remember_mapping(mapping)
     assigned = assign_inputs(mapping, inputs)
     severities = mapping.severities()
     created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -187,11 +232,36 @@ def extract(
         (fk.layout, fk.target_item) for f in mapping.files for fk in f.layout.foreign_keys
     }
     overlays: dict[str, Overlay] = {}  # overlay file → loaded, once per run
-    with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root:
-        for file_mapping in dependency_order(mapping.files):
+    ordered = [f for f in dependency_order(mapping.files) if assigned[f.layout.id]]
+    total_bytes = sum(p.stat().st_size for f in ordered for p in assigned[f.layout.id])
+    size = MIN_PARTITION_BYTES if partition_bytes is None else partition_bytes
+    with atomic_run_dir(out, force=force, protect=[*inputs, Path(mapping.path)]) as root, ExitStack() as cleanup:
+        # beside out, where --resume finds it (the partial directory's name changes with the pid)
+        work = WorkDir(out.resolve() if out.exists() else out.absolute())
+        tasks = _plan(
+            mapping, ordered, assigned, plugin, overlays, source_overrides, batch_bytes=batch_bytes,
+            show_values=show_values, keep_data=excel and show_values, limit=limit,
+            # a trial reads only the start of each file; one process cuts files only when told to
+            partition_bytes=None if limit is not None or (one_process and partition_bytes is None) else size,
+            work=str(work.path),
+        )
+        # small runs stay in this process, unspilled: a process costs more than it saves
+        inline = not resume and engine == "local" and (
+            one_process or len(tasks) == 1 or total_bytes < 2 * size
+        )
+        results: Iterator[PartitionResult] | None = None
+        if not inline:
+            work.prepare(resume=resume)
+            reused = {t.index: r for t in tasks if (r := work.completed(t)) is not None}
+            pending = [t for t in tasks if t.index not in reused]
+            log_partitions(tasks, reused)
+            results = _in_order(tasks, reused, runner.map_ordered(run_partition, pending))
+            cleanup.callback(close_batches, results)  # on an error in the merge: the engine stops
+        by_file: dict[tuple[str, str], list[PartitionTask]] = {}
+        for task in tasks:
+            by_file.setdefault((task.layout, task.path), []).append(task)
+        for file_mapping in ordered:
             paths = assigned[file_mapping.layout.id]
-            if not paths:
-                continue
             layout = file_mapping.layout
             writer = LayoutWriter(
                 root, layout, show_values=show_values,
@@ -199,90 +269,53 @@ def extract(
                 excel_rejects=_excel_rejects_columns(file_mapping) if excel and show_values else None,
             )
             file_report = FileReport(layout=layout.id, layout_name=layout.name)
-            findings_total = FindingAccumulator(show_values)
-            key_items = sorted(item for lid, item in referenced if lid == layout.id)
-            collected: dict[str, list[pl.Series]] = {item: [] for item in key_items}
-            collected_rejected: dict[str, list[pl.DataFrame]] = {item: [] for item in key_items}
+            merge = _LayoutMerge(
+                file_mapping, severities, keys, rejected_keys_of, writer, FindingAccumulator(show_values),
+                show_values, KeyTracker(layout), sorted(item for lid, item in referenced if lid == layout.id),
+                progress,
+            )
             row_base = 0
-            primary_keys = KeyTracker(layout)
-            side = source_side(mapping, file_mapping.source, overlays)
-            overlay, variant, normalise = side.overlay, side.variant, side.normalise
             for path in paths:
-                options = {
-                    **side.options,
-                    **(source_overrides or {}),
-                    # context for the adapter (see mig.plugin): never set by a mapping
-                    "_mapping_dir": str(Path(mapping.path).parent.resolve()),
-                    "_columns": file_mapping.source_columns,
-                    "_siblings": [
-                        dict(f.source) for f in mapping.files
-                        if f is not file_mapping and path in assigned[f.layout.id]
-                    ],
-                }
-                with overlay_scope(overlay, variant):  # the codecs the adapter gets honour the overlay
-                    reader = open_reader(plugin, path, options, batch_bytes=batch_bytes)
-                contract = ContractState.of(plugin, path, reader)
-                header = _check_columns(path, reader.columns, file_mapping)
+                total = path.stat().st_size
+                merge.start_file(path, text("extract.phase-read", layout=layout.id, file=path.name), total)
+                rows_in = 0
+                done: list[PartitionResult] = []
+                for task in by_file[(layout.id, str(path))]:
+                    base = row_base + rows_in
+                    if results is None:
+                        result = run_partition(task, functools.partial(merge.add, base=base))
+                    else:
+                        result = next(results)
+                        for checked in work.batches(result.index, result.batches):
+                            merge.add(checked, base=base)
+                    rows_in += result.rows_in
+                    done.append(result)
+                header = HeaderMatch.of(done[0].columns, file_mapping.source_columns)
                 file_report.unmapped_columns.extend(
                     c for c in header.shown_extra if c not in file_report.unmapped_columns
                 )
-                total = path.stat().st_size
-                rows_in = 0
-                label = text("extract.phase-read", layout=layout.id, file=path.name)
-                raw_batches = reader.batches()
-                for batch in _scoped(raw_batches, overlay, variant):
-                    check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
-                    if limit is not None:
-                        batch = first_records(batch, limit - rows_in)
-                    batch = _offset_rows(batch, row_base)
-                    batch = normalised(batch, normalise, file_report.normalised)
-                    rows_in += batch.rows_in
-                    mapped, result = _process_batch(
-                        batch, path, reader.encoding, file_mapping, mapping, severities, keys,
-                        rejected_keys_of, writer, findings_total, show_values, primary_keys,
-                    )
-                    for item in key_items:  # copies: a view would keep the batch's buffers alive
-                        if primary_keys.accepted_keys(item) is None:  # else the tracker has them
-                            collected[item].append(owned_keys(result.accepted.get_column(item).drop_nulls()))
-                        if result.rejected_rows.len():
-                            collected_rejected[item].append(rejected_keys(mapped, result.rejected_rows, item))
-                    if progress is not None:
-                        progress(label, _bytes_done(batch), total)
-                    del batch, mapped, result  # not alive while the reader builds the next batch
-                    if limit is not None and rows_in >= limit:
-                        break
-                if limit is not None and rows_in >= limit:
-                    close_batches(raw_batches)  # a trial stops early: what was not read is not checked
-                else:
-                    check_end(reader, contract)
-                file_report.sources.append(
-                    SourceSummary(path.name, reader.encoding, row_base + 1, row_base + rows_in)
-                )
+                for result in done:
+                    for key, count in result.normalised.items():
+                        file_report.normalised[key] = file_report.normalised.get(key, 0) + count
+                encoding = done[0].encoding
+                file_report.sources.append(SourceSummary(path.name, encoding, row_base + 1, row_base + rows_in))
                 digest = file_digest(path)
+                stats = combine_stats([r.stats for r in done]) if len(done) > 1 else done[0].stats
                 manifest_inputs.append(
                     ManifestInput(
                         path=path.name, sha256=digest.sha256, bytes=digest.bytes, layout=layout.id,
-                        encoding=reader.encoding, adapter_stats=dict(reader.stats) if isinstance(reader, HasStats) and reader.stats else None,
+                        encoding=encoding, adapter_stats=stats,
                     )
                 )
                 row_base += rows_in
                 if progress is not None:
-                    progress(label, total, total)
-            for item in key_items:
-                parts = collected[item]
-                tracked = primary_keys.accepted_keys(item)
-                if tracked is not None:
-                    keys[layout.id] = tracked
-                else:
-                    keys[layout.id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
-                gone = collected_rejected[item]
-                if gone:  # first row per key over all batches (the batches come in row order)
-                    rejected_keys_of[layout.id] = pl.concat(gone).unique(subset="key", keep="first", maintain_order=True)
+                    progress(merge.label, total, total)
+            merge.finish()
             outputs = writer.close()
             file_report.rows_in = row_base
             file_report.rows_out = writer.rows_out
             file_report.rows_rejected = writer.rows_rejected
-            file_report.findings = findings_total.summaries() + unchecked_references(layout, keys, severities)
+            file_report.findings = merge.findings_total.summaries() + unchecked_references(layout, keys, severities)
             charsets = sorted({s.encoding for s in file_report.sources})
             file_report.gaiji = [
                 {"item": f.item, "code": f.detail, "count": f.count, "charsets": charsets, "rows": f.rows}
@@ -315,157 +348,149 @@ def extract(
         write_manifest(root, manifest)
         (root / REPORT_JSON).write_text(report.to_json(), encoding="utf-8")
         (root / REPORT_HTML).write_text(render_report_html(report.to_dict()), encoding="utf-8")
+        work.remove()  # the run is complete: its partitions are no longer needed
     return RunResult(out, manifest, report)
 
 
-def first_records(batch: SourceBatch, wanted: int) -> SourceBatch:
-    """The batch's first ``wanted`` records (by record id, data and rejects alike): a trial
-    (``--limit``) or a preview reads no further."""
-    if batch.rows_in <= wanted:
-        return batch
-    first_ids = pl.concat([batch.records.select("row"), batch.rejects.select("row")]).get_column("row")
-    cut = first_ids.sort().head(wanted).max()
-    keep = pl.col("row") <= cut
-    return SourceBatch(batch.data.filter(keep), batch.records.filter(keep), batch.rejects.filter(keep))
-
-
-def close_batches(batches: Iterable[object]) -> None:
-    """Close a reader's batch generator early (its ``finally`` closes the file)."""
-    close = getattr(batches, "close", None)
-    if callable(close):
-        close()
-
-
-@dataclass(frozen=True)
-class SourceSide:
-    """A file's ``[source]`` as ``mig extract`` and ``mig preview`` read it: the options the
-    adapter gets, and what mig applies around the adapter — the site overlay and table
-    variant (:mod:`mig.codecs.overlay`) and the 〜 family normalisation (:mod:`mig.codecs.tilde`)."""
-
-    options: dict[str, Any]
-    overlay: Overlay | None
-    variant: str | None
-    normalise: Normalise
-
-
-def source_side(
-    mapping: Mapping, file_source: Any, loaded: dict[str, Overlay] | None = None
-) -> SourceSide:
-    """The mapping's ``[source]`` with a file's own on top, split into the adapter's options
-    and mig's own keys (``overlay``, ``codec_variant``, ``normalise``); an overlay file is
-    loaded once per ``loaded`` cache (one per run)."""
-    merged: dict[str, Any] = {**mapping.source, **dict(file_source or {})}
-    name = merged.pop(OVERLAY_KEY, None)
-    overlay = None
-    if name is not None:
-        if not isinstance(name, str) or not name:
-            raise ConfigError("[source] overlay must be the path of an overlay CSV file")
-        path = (Path(mapping.path).parent / name).resolve()
-        cache = loaded if loaded is not None else {}
-        if str(path) not in cache:
-            cache[str(path)] = load_overlay(path)
-        overlay = cache[str(path)]
-    variant = check_variant(merged.pop(VARIANT_KEY, None))
-    normalise = check_normalise(merged.pop(NORMALISE_KEY, "none"))
-    return SourceSide(merged, overlay, variant, normalise)
-
-
-def normalised(batch: SourceBatch, normalise: Normalise, counts: dict[str, int]) -> SourceBatch:
-    """The batch with its text normalised (mig.codecs.tilde), the replacements added to ``counts``."""
-    if normalise == "none":
-        return batch
-    data, replaced = normalise_frame(batch.data, normalise)
-    for key, count in replaced.items():
-        counts[key] = counts.get(key, 0) + count
-    return replace(batch, data=data) if replaced else batch
-
-
-def _scoped(batches: Iterator[SourceBatch], overlay: Overlay | None, variant: str | None) -> Iterator[SourceBatch]:
-    """The reader's batches, each produced with the overlay active (adapters may build
-    their codecs lazily)."""
-    while True:
-        with overlay_scope(overlay, variant):
-            batch = next(batches, None)
-        if batch is None:
-            return
-        yield batch
-
-
-def _bytes_done(batch: SourceBatch) -> int:
-    offsets = pl.concat([batch.records.select("offset"), batch.rejects.select("offset")])
-    return int(offsets.get_column("offset").max() or 0) if offsets.height else 0  # type: ignore[arg-type]
-
-
-def _check_columns(path: Path, columns: list[str], file_mapping: FileMapping) -> HeaderMatch:
-    """The source's columns against those the mapping reads; a missing one stops the run.
-
-    The message names only the mapping's columns, never the file's: a file without its
-    header line has a data record there (see :mod:`mig.validation.header`).
-    """
-    header = HeaderMatch.of(columns, file_mapping.source_columns)
-    if header.missing:
-        where = f"{path.name}: header does not match the mapping for {file_mapping.layout.id}"
-        if header.plausible:
-            raise ConfigError(f"{where}: missing column(s) {', '.join(header.missing)}")
-        shown = ", ".join(header.missing[:_MISSING_SHOWN]) + (
-            f" … ({len(header.missing)} in all)" if len(header.missing) > _MISSING_SHOWN else ""
-        )
-        raise ConfigError(f"{where}: {header.not_a_header()}; missing column(s) {shown}")
-    return header
-
-
-#: Missing mapping columns named when the first line is no header at all (they may be many).
-_MISSING_SHOWN = 8
-
-
-def _offset_rows(batch: SourceBatch, base: int) -> SourceBatch:
-    if base == 0:
-        return batch
-    shift = pl.col("row") + base
-    return SourceBatch(
-        batch.data.with_columns(shift),
-        batch.records.with_columns(shift),
-        batch.rejects.with_columns(shift),
-    )
-
-
-def _process_batch(
-    batch: SourceBatch,
-    path: Path,
-    encoding: str,
-    file_mapping: FileMapping,
+def _plan(
     mapping: Mapping,
-    severities: pl.DataFrame,
-    keys: dict[str, pl.Series | None],
-    rejected_keys_of: dict[str, pl.DataFrame],
-    writer: LayoutWriter,
-    findings_total: FindingAccumulator,
+    ordered: Sequence[FileMapping],
+    assigned: dict[str, list[Path]],
+    plugin: AdapterInfo,
+    overlays: dict[str, Overlay],
+    source_overrides: dict[str, Any] | None,
+    *,
+    batch_bytes: int,
     show_values: bool,
-    primary_keys: KeyTracker,
-) -> tuple[pl.DataFrame, BatchResult]:
-    """Map, resolve, validate and write one batch; the mapped frame and what it came to."""
-    layout = file_mapping.layout
-    mapped, mapping_findings = apply_mapping(batch.data, file_mapping, mapping.code_maps, show_values=show_values)
-    mapped = resolve_frame(mapped, layout, mapping.gaiji.table if mapping.gaiji else {})
-    framing = batch.rejects
-    if show_values and framing.height:
-        framing = framing.with_columns(record_text(framing.get_column("raw"), encoding).alias("value"))
-    result = validate_batch(
-        mapped, layout,
-        severities=severities, references=keys, primary_keys=primary_keys,
-        framing=framing, mapping_findings=mapping_findings, show_values=show_values,
-        rejected_references=rejected_keys_of,
-    )
-    writer.write_accepted(result.accepted.drop("row"))
-    rejects = _rejects(batch, result.rejected_rows, result.errors, path, layout)
-    writer.write_rejects(rejects)
-    writer.write_findings(result.findings)
-    if writer.excel_findings is not None and result.findings.height:
-        writer.excel_findings.write(_with_messages(result.findings))
-    if writer.excel_rejects is not None and rejects.height:
-        writer.excel_rejects.write(_rejects_sheet(rejects, batch, framing, file_mapping))
-    findings_total.add(result.findings)
-    return mapped, result
+    keep_data: bool,
+    limit: int | None,
+    partition_bytes: int | None,
+    work: str | None,
+) -> list[PartitionTask]:
+    """The run's partitions, in merge order: layouts in dependency order, their inputs in
+    the order given, each file whole or in byte ranges (``partition_bytes``: ``None``
+    never cuts a file, as a trial run reads only its start)."""
+    tasks: list[PartitionTask] = []
+    lang = current_lang()
+    adapter: str | AdapterInfo = plugin if plugin.distribution is None else plugin.name
+    for file_mapping in ordered:
+        side = source_side(mapping, file_mapping.source, overlays)
+        for path in assigned[file_mapping.layout.id]:
+            options = {
+                **side.options,
+                **(source_overrides or {}),
+                # context for the adapter (see mig.plugin): never set by a mapping
+                "_mapping_dir": str(Path(mapping.path).parent.resolve()),
+                "_columns": file_mapping.source_columns,
+                "_siblings": [
+                    dict(f.source) for f in mapping.files
+                    if f is not file_mapping and path in assigned[f.layout.id]
+                ],
+            }
+            ranges: list[ByteRange | None] = [None]
+            if partition_bytes is not None:
+                ranges = [*plan_ranges(plugin, path, options, side, size=partition_bytes)] or [None]
+            for source in ranges:
+                task = PartitionTask(
+                    len(tasks), file_mapping.layout.id, str(path), source, str(mapping.path), adapter,
+                    options, batch_bytes, show_values=show_values, keep_data=keep_data, limit=limit,
+                    work=work, lang=lang, mapping_sha256=mapping.sha256,
+                )
+                tasks.append(replace(task, identity=task.identify()) if work is not None else task)
+    return tasks
+
+
+def _in_order(
+    tasks: Sequence[PartitionTask], reused: dict[int, PartitionResult], ran: Iterator[PartitionResult]
+) -> Iterator[PartitionResult]:
+    """Every task's result in task order: the reused ones as found, the others as they come."""
+    try:
+        for task in tasks:
+            if task.index in reused:
+                yield reused[task.index]
+            else:
+                result = next(ran)
+                logger.info("partition %d ran: %s, %d record(s)", task.index, task.label, result.rows_in)
+                yield result
+    finally:
+        close_batches(ran)
+
+
+class _LayoutMerge:
+    """The merge of one layout's partitions: keys, reject decision, writing (serial, in row order)."""
+
+    def __init__(
+        self,
+        file_mapping: FileMapping,
+        severities: pl.DataFrame,
+        keys: dict[str, pl.Series | None],
+        rejected_keys_of: dict[str, pl.DataFrame],
+        writer: LayoutWriter,
+        findings_total: FindingAccumulator,
+        show_values: bool,
+        primary_keys: KeyTracker,
+        key_items: list[str],
+        progress: Progress | None,
+    ) -> None:
+        self.file_mapping = file_mapping
+        self.severities = severities
+        self.keys = keys
+        self.rejected_keys_of = rejected_keys_of
+        self.writer = writer
+        self.findings_total = findings_total
+        self.show_values = show_values
+        self.primary_keys = primary_keys
+        self.key_items = key_items
+        self.collected: dict[str, list[pl.Series]] = {item: [] for item in key_items}
+        self.collected_rejected: dict[str, list[pl.DataFrame]] = {item: [] for item in key_items}
+        self.progress = progress
+        self.path = Path()
+        self.label = ""
+        self.total = 0
+
+    def start_file(self, path: Path, label: str, total: int) -> None:
+        self.path, self.label, self.total = path, label, total
+
+    def add(self, checked: CheckedBatch, *, base: int) -> None:
+        """Merge one checked batch whose rows come after ``base`` rows of the file."""
+        checked = checked.shifted(base)
+        layout = self.file_mapping.layout
+        result = check_keys(
+            checked.checks, checked.mapped, layout, severities=self.severities, references=self.keys,
+            primary_keys=self.primary_keys, show_values=self.show_values,
+            rejected_references=self.rejected_keys_of,
+        )
+        writer = self.writer
+        writer.write_accepted(result.accepted.drop("row"))
+        rejects = _rejects(checked, result.rejected_rows, result.errors, self.path, layout)
+        writer.write_rejects(rejects)
+        writer.write_findings(result.findings)
+        if writer.excel_findings is not None and result.findings.height:
+            writer.excel_findings.write(_with_messages(result.findings))
+        if writer.excel_rejects is not None and rejects.height:
+            writer.excel_rejects.write(_rejects_sheet(rejects, checked, self.file_mapping))
+        self.findings_total.add(result.findings)
+        for item in self.key_items:  # copies: a view would keep the batch's buffers alive
+            if self.primary_keys.accepted_keys(item) is None:  # else the tracker has them
+                self.collected[item].append(owned_keys(result.accepted.get_column(item).drop_nulls()))
+            if result.rejected_rows.len():
+                self.collected_rejected[item].append(rejected_keys(checked.mapped, result.rejected_rows, item))
+        if self.progress is not None:
+            self.progress(self.label, checked.bytes_done, self.total)
+
+    def finish(self) -> None:
+        """The layout's keys for the layouts that reference it."""
+        layout_id = self.file_mapping.layout.id
+        for item in self.key_items:
+            parts = self.collected[item]
+            tracked = self.primary_keys.accepted_keys(item)
+            if tracked is not None:
+                self.keys[layout_id] = tracked
+            else:
+                self.keys[layout_id] = pl.concat(parts).unique() if parts else pl.Series(item, [], pl.String)
+            gone = self.collected_rejected[item]
+            if gone:  # first row per key over all batches (the batches come in row order)
+                self.rejected_keys_of[layout_id] = pl.concat(gone).unique(subset="key", keep="first", maintain_order=True)
 
 
 def _with_messages(findings: pl.DataFrame) -> pl.DataFrame:
@@ -499,17 +524,17 @@ def _excel_rejects_columns(file_mapping: FileMapping) -> tuple[list[str], list[s
     return _REJECT_COLUMNS + fields, [text(f"extract.col-{c}") for c in _REJECT_COLUMNS] + fields
 
 
-def _rejects_sheet(
-    rejects: pl.DataFrame, batch: SourceBatch, framing: pl.DataFrame, file_mapping: FileMapping
-) -> pl.DataFrame:
+def _rejects_sheet(rejects: pl.DataFrame, batch: CheckedBatch, file_mapping: FileMapping) -> pl.DataFrame:
     """The rejects of a batch for the spreadsheet (``--show-values`` only): reasons as one
     text, the source fields decoded, 個人番号's source columns masked."""
-    fields = [c for c in file_mapping.source_columns if c not in _REJECT_COLUMNS and c in batch.data.columns]
+    data = batch.data if batch.data is not None else pl.DataFrame(schema={"row": pl.Int64})
+    framing = batch.rejects
+    fields = [c for c in file_mapping.source_columns if c not in _REJECT_COLUMNS and c in data.columns]
     masked = {
         column for item in file_mapping.items
         if file_mapping.layout.item(item.target).check == "個人番号" for column in item.source_columns
     }
-    decoded = batch.data.select(
+    decoded = data.select(
         "row",
         *(pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)).alias(c) if c in masked else pl.col(c) for c in fields),
     )
@@ -529,7 +554,7 @@ def _rejects_sheet(
 
 
 def _rejects(
-    batch: SourceBatch,
+    batch: CheckedBatch,
     rejected_rows: pl.Series,
     errors: pl.DataFrame,
     path: Path,
@@ -545,7 +570,7 @@ def _rejects(
     records = pl.concat(
         [
             batch.records.filter(pl.col("row").is_in(rejected_rows.implode())),
-            batch.rejects.select(batch.records.columns),
+            batch.rejects.select(batch.records.columns),  # the framing rejects
         ]
     )
     return (

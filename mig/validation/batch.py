@@ -9,6 +9,10 @@ batch, so the same rows give the same findings whichever command reads them. It 
    unresolved 外字 included: one finding per character);
 3. foreign keys against the referenced files' key sets and the primary key against the
    earlier accepted records of the file (:mod:`mig.validation.keys`);
+
+(1 and 2 are :func:`check_rows`, row-local; 3 and 4 :func:`check_keys`, which needs the
+other records' keys — a partitioned extract runs them apart, see
+:mod:`mig.extract.partitions`);
 4. severities (a mapping's overrides applied) and the reject decision: a record with any
    ``error`` finding is rejected, the others are accepted.
 
@@ -79,6 +83,10 @@ def validate_batch(
     ``required-missing``. The primary key is checked on the records no other error
     rejected, so that a rejected record does not take its key.
 
+    It is :func:`check_rows` (what each record says of itself) then :func:`check_keys`
+    (what needs the other records: keys); a partitioned ``mig extract`` runs the first
+    half in the partitions and the second in the merge.
+
     >>> from mig.layout import Item, Layout
     >>> from mig.validation.findings import severity_table
     >>> layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),), primary_key=("k",))
@@ -90,12 +98,56 @@ def validate_batch(
     >>> result.accepted["row"].to_list()
     [1]
     """
+    local = check_rows(
+        frame, layout, severities=severities, framing=framing,
+        mapping_findings=mapping_findings, show_values=show_values,
+    )
+    return check_keys(
+        local, frame, layout, severities=severities, references=references,
+        primary_keys=primary_keys, show_values=show_values, rejected_references=rejected_references,
+    )
+
+
+@dataclass(frozen=True)
+class RowChecks:
+    """What the row-local half of the checks found in one batch (:func:`check_rows`)."""
+
+    findings: pl.DataFrame
+    """:data:`~mig.validation.findings.FINDING_SCHEMA` + ``severity`` (+ ``value`` where the
+    caller carried values), in the order found (not yet sorted)."""
+    rejected_rows: pl.Series
+    """Ids of the records with an ``error`` finding so far, unique."""
+
+    def shifted(self, base: int) -> RowChecks:
+        """The same checks with every row id moved by ``base`` (a partition's first row − 1)."""
+        if base == 0:
+            return self
+        return RowChecks(
+            self.findings.with_columns(pl.col("row") + base), self.rejected_rows + base
+        )
+
+
+def check_rows(
+    frame: pl.DataFrame,
+    layout: Layout,
+    *,
+    severities: pl.DataFrame,
+    framing: pl.DataFrame | None = None,
+    mapping_findings: pl.DataFrame | None = None,
+    show_values: bool = False,
+) -> RowChecks:
+    """The checks of :func:`validate_batch` that look at each record alone: framing
+    rejects, mapping findings and the layout's rules, with their severities.
+
+    Their result does not depend on the other records, so a partition of a file computes
+    it on its own (``row`` ids local to the partition; see :meth:`RowChecks.shifted`).
+    """
     mapped = empty_findings() if mapping_findings is None else mapping_findings
     # the values a caller already knows: the mapping's source values, a framing reject's text
     carried = show_values and (
         "value" in mapped.columns or (framing is not None and "value" in framing.columns)
     )
-    schema = {**FINDING_SCHEMA, "value": pl.String()} if carried else FINDING_SCHEMA
+    schema = _schema(carried)
     if not carried:
         mapped = mapped.select(list(FINDING_SCHEMA))
     parts = []
@@ -104,27 +156,43 @@ def validate_batch(
         parts.append(
             framing.select("row", pl.lit("", dtype=pl.String).alias("item"), "type", "detail", *shown)
         )
-    parts += [
-        mapped,
-        _not_reported_twice(validate_frame(frame, layout), mapped, severities),
-        check_foreign_keys(frame, layout, references, rejected_references)
-        if layout.foreign_keys else empty_findings(),
-    ]
-    findings = (
-        pl.concat(
-            [part.select([c for c in schema if c in part.columns]) for part in parts], how="diagonal"
+    parts += [mapped, _not_reported_twice(validate_frame(frame, layout), mapped, severities)]
+    findings = _with_severity(parts, schema, severities)
+    return RowChecks(findings, _error_rows(findings))
+
+
+def check_keys(
+    local: RowChecks,
+    frame: pl.DataFrame,
+    layout: Layout,
+    *,
+    severities: pl.DataFrame,
+    references: Mapping[str, pl.Series | None],
+    primary_keys: KeyTracker | None,
+    show_values: bool = False,
+    rejected_references: Mapping[str, pl.DataFrame] | None = None,
+) -> BatchResult:
+    """The checks of :func:`validate_batch` that need the other records — foreign keys,
+    then the primary key against the earlier accepted records — and the reject decision.
+
+    Batches must come in row order (``row`` ids of the whole file), as the key sets grow.
+    """
+    findings = local.findings
+    rejected = local.rejected_rows
+    if layout.foreign_keys:
+        references_found = _with_severity(
+            [check_foreign_keys(frame, layout, references, rejected_references)],
+            _schema("value" in findings.columns), severities,
         )
-        .cast(schema)  # type: ignore[arg-type]
-        .filter(pl.col("row") >= 0)  # fk-not-checked is a note on the file, not on a row
-        .join(severities, on="type", how="left", maintain_order="left")
-    )
-    rejected = _error_rows(findings)
+        if references_found.height:
+            findings = pl.concat([findings, references_found])
+            rejected = pl.concat([rejected, _error_rows(references_found)]).unique()
     if primary_keys is not None and layout.primary_key:
         duplicates = primary_keys.duplicates(frame, rejected).join(
             severities, on="type", how="left", maintain_order="left"
         )
         if duplicates.height:
-            findings = pl.concat([findings, duplicates])
+            findings = pl.concat([findings, duplicates], how="diagonal")
             rejected = pl.concat([rejected, _error_rows(duplicates)]).unique()
     if show_values:
         findings = attach_values(findings, frame, layout)
@@ -134,6 +202,26 @@ def validate_batch(
         findings=findings.sort("row", "item", "type", maintain_order=True),
         rejected_rows=rejected,
         accepted=frame.filter(~pl.col("row").is_in(rejected.implode())),
+    )
+
+
+def _schema(carried: bool) -> dict[str, pl.DataType]:
+    return {**FINDING_SCHEMA, "value": pl.String()} if carried else dict(FINDING_SCHEMA)
+
+
+def _with_severity(
+    parts: list[pl.DataFrame], schema: dict[str, pl.DataType], severities: pl.DataFrame
+) -> pl.DataFrame:
+    """The parts as one findings frame of ``schema``, row-level only, with their severities."""
+    found = pl.concat(
+        [part.select([c for c in schema if c in part.columns]) for part in parts], how="diagonal"
+    )
+    return (
+        found.with_columns(pl.lit(None, dtype).alias(c) for c, dtype in schema.items() if c not in found.columns)
+        .select(list(schema))
+        .cast(schema)  # type: ignore[arg-type]
+        .filter(pl.col("row") >= 0)  # fk-not-checked is a note on the file, not on a row
+        .join(severities, on="type", how="left", maintain_order="left")
     )
 
 

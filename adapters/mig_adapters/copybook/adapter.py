@@ -47,8 +47,10 @@ import pyarrow as pa
 
 from mig.codecs import CHARSETS, GAIJI_SOURCE, get_codec, zoned_family
 from mig.plugin import (
+    RANGE_OPTION,
     RECORD_SCHEMA,
     REJECT_EXTRA_SCHEMA,
+    ByteRange,
     ConfigError,
     Coverage,
     FindingType,
@@ -145,6 +147,8 @@ class CopybookOptions:
     long_records: str = "reject"
     columns: tuple[str, ...] | None = None
     siblings: tuple[str, ...] = ()
+    span: tuple[int, int, int] | None = None
+    """A byte range to read (start, end, records before start): :meth:`CopybookAdapter.ranges`."""
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> CopybookOptions:
@@ -265,7 +269,12 @@ class CopybookOptions:
             long_records=long_records,
             columns=tuple(str(c) for c in columns) if columns is not None else None,
             siblings=siblings,
+            span=_span(options.get(RANGE_OPTION)),
         )
+
+
+def _span(given: Any) -> tuple[int, int, int] | None:
+    return None if given is None else (int(given["start"]), int(given["end"]), int(given["line"]))
 
 
 def _find_field(copybook: Copybook, record: Record | None, name: str) -> Field:
@@ -372,10 +381,12 @@ class CopybookReader:
         except OSError as exc:
             raise InputError(str(self.path), f"cannot open: {exc.strerror}") from None
         with handle:
+            if self.options.span is not None:
+                handle.seek(self.options.span[0])
             yield from read_blocks(
                 handle, self.path, self.options.framing, batch_bytes=self.batch_bytes,
                 lrecl=self.options.lrecl, newline=self.options.newline,
-                max_records=self._max_records(),
+                max_records=self._max_records(), span=self.options.span,
             )
 
     def _max_records(self) -> int:
@@ -589,3 +600,50 @@ class CopybookAdapter:
 
     def open(self, path: Path, options: Mapping[str, Any], *, batch_bytes: int) -> CopybookReader:
         return CopybookReader(path, CopybookOptions.parse(options), batch_bytes=batch_bytes)
+
+    def ranges(self, path: Path, options: Mapping[str, Any], *, size: int) -> list[ByteRange]:
+        """Fixed framing: ranges of whole ``lrecl`` slots of about ``size`` bytes (a short
+        last record stays in the last range). RDW framing: cut at record starts found by
+        walking the descriptors (one framing pass, no decoding; a file whose descriptors
+        break is read whole, where the reader reports the break). Block descriptors
+        (``bdw-rdw``) and text lines are read whole."""
+        parsed = CopybookOptions.parse(options)
+        if parsed.framing == "rdw":
+            return _rdw_ranges(path, size)
+        if parsed.framing != "fixed" or parsed.lrecl is None:
+            return []
+        lrecl = parsed.lrecl
+        total = path.stat().st_size
+        step = max(size // lrecl, 1) * lrecl
+        starts = list(range(0, total, step))
+        if len(starts) < 2:
+            return []
+        ends = [*starts[1:], total]
+        return [ByteRange(start, end, start // lrecl) for start, end in zip(starts, ends, strict=True)]
+
+
+def _rdw_ranges(path: Path, size: int) -> list[ByteRange]:
+    """Ranges of an RDW file starting at the first record start at or past each ``size`` bytes."""
+    cuts: list[tuple[int, int]] = [(0, 0)]
+    target = size
+    try:
+        with path.open("rb") as handle:
+            for block in read_blocks(handle, path, "rdw", batch_bytes=_SCAN_BYTES):
+                starts = block.file_offset + block.frames.raw_starts
+                while True:
+                    at = int(np.searchsorted(starts, target))
+                    if at == starts.size:
+                        break
+                    cuts.append((int(starts[at]), block.first_record + at))
+                    target = int(starts[at]) + size
+    except (InputError, OSError):
+        return []  # the whole-file read names the problem
+    total = path.stat().st_size
+    if len(cuts) < 2:
+        return []
+    ends = [start for start, _ in cuts[1:]] + [total]
+    return [ByteRange(start, end, records) for (start, records), end in zip(cuts, ends, strict=True)]
+
+
+#: Bytes the RDW range planner frames at a time.
+_SCAN_BYTES = 16 * 1024 * 1024

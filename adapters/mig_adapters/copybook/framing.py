@@ -414,12 +414,14 @@ def read_blocks(
     strip_cr: bool = True,
     max_text_record: int = MAX_TEXT_RECORD,
     max_records: int | None = None,
+    span: tuple[int, int, int] | None = None,
 ) -> Iterator[Block]:
     """Frame a file block by block; memory stays bounded by ``batch_bytes`` plus one record.
 
     A text record longer than ``max_text_record`` stops the file (whatever the batch size).
     A block of more than ``max_records`` records is yielded in parts of at most that many
-    (the parts share the block's bytes).
+    (the parts share the block's bytes). ``span`` (start, end, records before start): frame
+    only those bytes, the handle already at ``start`` (a range at a record boundary).
     """
     if mode == "fixed":
         if not lrecl or lrecl <= 0:
@@ -428,11 +430,17 @@ def read_blocks(
     else:
         step = max(batch_bytes, 2 * _RDW_MAX if mode != "text" else 1)
     carry = b""
-    offset = 0
-    record = 0
+    offset = 0 if span is None else span[0]
+    record = 0 if span is None else span[2]
+    left = None if span is None else span[1] - span[0]
     while True:
-        chunk = handle.read(step)
-        final = len(chunk) < step
+        if left is None:
+            chunk = handle.read(step)
+            final = len(chunk) < step
+        else:
+            chunk = handle.read(min(step, left))
+            left -= len(chunk)
+            final = left <= 0 or not chunk
         data = carry + chunk if carry else chunk
         if not data:
             return
