@@ -10,16 +10,8 @@ Cost: one cluster start (a few seconds) shared by the module's tests.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import os
-import random
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,48 +20,10 @@ import pytest
 
 pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'jichitai-mig[ray]')")
 
+from ray_support import RAY, RayHeadError, local_ray_head  # noqa: E402
+
 from mig.errors import ConfigError, ExitCode, InputError  # noqa: E402
 from mig.extract.ray_engine import EngineTaskError, RayEngine  # noqa: E402
-
-RAY = Path(sys.executable).with_name("ray")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _free_range(size: int = 50) -> tuple[int, int]:
-    """``size`` consecutive ports none of which is bound now (for Ray's worker ports)."""
-    for _ in range(200):
-        low = random.randrange(20_000, 60_000 - size)
-        try:
-            with contextlib.ExitStack() as stack:
-                for port in range(low, low + size):
-                    s = stack.enter_context(socket.socket())
-                    s.bind(("127.0.0.1", port))
-            return low, low + size - 1
-        except OSError:
-            continue
-    raise RuntimeError("no free port range")
-
-
-def _session_pids(sid: int) -> list[int]:
-    """Processes of session ``sid`` (everything ``ray start`` and its children started)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat.rsplit(b")", 1)[-1].split()
-        if int(fields[3]) == sid:  # state ppid pgrp session
-            pids.append(int(entry))
-    return pids
 
 
 @pytest.fixture(scope="module")
@@ -77,64 +31,11 @@ def ray_cluster() -> Iterator[str]:
     """The address of a throwaway 2-CPU Ray head on 127.0.0.1, stopped after the module."""
     if not RAY.exists():
         pytest.skip("the ray command is not installed beside this Python")
-    temp = tempfile.mkdtemp(prefix="migray", dir="/tmp")  # short: Ray's unix sockets live here
-    port = _free_port()
-    low, high = _free_range()
-    # a cluster on 127.0.0.1 for one test run: no token to hand around
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
-    command = [
-        str(RAY), "start", "--head", "--block", "--num-cpus", "2", "--disable-usage-stats",
-        "--node-ip-address", "127.0.0.1", "--port", str(port), "--temp-dir", temp,
-        "--include-dashboard", "false", "--dashboard-port", str(_free_port()),
-        "--node-manager-port", str(_free_port()), "--object-manager-port", str(_free_port()),
-        "--metrics-export-port", str(_free_port()),
-        "--dashboard-agent-listen-port", str(_free_port()),
-        "--dashboard-agent-grpc-port", str(_free_port()),
-        "--runtime-env-agent-port", str(_free_port()),
-        "--min-worker-port", str(low), "--max-worker-port", str(high),
-    ]
-    log = open(Path(temp) / "ray-start.log", "wb")  # noqa: SIM115 - closed at teardown
-    head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    address = f"127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if head.poll() is not None:
-                pytest.fail(f"ray start exited with {head.returncode}: see {temp}/ray-start.log")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail("the Ray head did not come up in 90 s")
-            time.sleep(0.2)
-        yield address
-    finally:
-        # The head stops its own processes on SIGTERM; whatever of its session is left
-        # (GCS, raylet, workers, agents) is killed after that.
-        pids = _session_pids(head.pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(head.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(timeout=20)
-        for pid in {*pids, *_session_pids(head.pid)}:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(timeout=5)
-        log.close()
-        shutil.rmtree(temp, ignore_errors=True)
-        assert not _living(_session_pids(head.pid)), "processes of the Ray head left behind"
-
-
-def _living(pids: list[int]) -> list[int]:
-    """``pids`` still running (a killed process may stay a zombie until its parent reaps it)."""
-    alive = []
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                state = f.read().rsplit(b")", 1)[-1].split()[0]
-            if state != b"Z":
-                alive.append(pid)
-    return alive
+        with local_ray_head(cpus=2) as address:
+            yield address
+    except RayHeadError as exc:
+        pytest.fail(str(exc))
 
 
 def test_results_come_back_in_task_order(ray_cluster: str) -> None:
@@ -172,7 +73,7 @@ def _missing_file(path: Path) -> int:
     raise InputError(str(path), "no such file", offset=0)
 
 
-def test_the_cli_reports_a_task_failure_in_one_line(ray_cluster: str) -> None:
+def test_the_cli_reports_a_task_failure_in_one_line(ray_cluster: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Through click's error wrapper: one line on stderr, the task's exit code, no traceback."""
     from mig.cli.common import user_errors
 
@@ -183,6 +84,8 @@ def test_the_cli_reports_a_task_failure_in_one_line(ray_cluster: str) -> None:
     with pytest.raises(SystemExit) as caught:
         command()
     assert caught.value.code == int(ExitCode.UNREADABLE_INPUT)
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["mig: error: Ray task 1 of 1 failed: /x/b.dat (byte 0): no such file"]
 
 
 def test_an_unreachable_cluster_is_a_config_error_at_once() -> None:
