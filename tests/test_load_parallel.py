@@ -184,3 +184,45 @@ def test_cli_jobs_option(run_a: Path, pg_url: str, conn: Any) -> None:
     assert bad.returncode == ExitCode.USAGE and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
     with pytest.raises(ConfigError, match="must be 1 or more"):
         load_run(run_a, pg_url, jobs=0)
+
+
+def test_kill_9_during_staging_leaves_the_tables_as_before_and_the_next_load_cleans_up(
+    run_a: Path, run_b: Path, pg_url: str, conn: Any, tmp_path: Path
+) -> None:
+    """A SIGKILL of mig itself is the one path where staging tables stay: the target tables
+    and the ledger are as before, and the next load drops the leftovers first."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    load_run(run_a, pg_url, jobs=1)
+    before = state(conn)
+    marker = tmp_path / "marker"
+    support = Path(__file__).parent / "support"
+    script = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+        "from paused_load import pausing_progress; from mig.load import load_run; "
+        "load_run(Path(sys.argv[2]), sys.argv[3], replace=True, jobs=3, parallel_min_rows=0, "
+        "part_rows=40, batch_rows=16, progress=pausing_progress(Path(sys.argv[4]), 4, 120))"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(support), str(run_b), pg_url, str(marker)])
+    try:
+        deadline = time.monotonic() + 120
+        while not (marker.exists() and len(marker.read_text().splitlines()) >= 4):
+            assert child.poll() is None, "the load ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    time.sleep(0.5)  # the server notices the closed connections and rolls back
+    after = state(conn)
+    leftovers = [t for t in after["rows"] if t.startswith("mig_staging_")]
+    assert leftovers  # committed staging tables of the killed load
+    assert {t: r for t, r in after["rows"].items() if t not in leftovers} == before["rows"]
+    assert [c for c in after["catalog"] if c[0] not in leftovers] == before["catalog"]
+    assert all(c[2] == STAGING_COMMENT for c in after["catalog"] if c[0] in leftovers)
+    load_run(run_b, pg_url, replace=True, **PARALLEL)  # type: ignore[arg-type]
+    assert not [t for t in state(conn)["rows"] if t.startswith("mig_staging_")]
