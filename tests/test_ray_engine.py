@@ -11,6 +11,7 @@ Cost: one cluster start (a few seconds) shared by the module's tests.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -152,3 +153,21 @@ def _ship_this_module_by_value() -> None:
 
 
 _ship_this_module_by_value()
+
+
+def _die_on_three(n: int) -> int:
+    if n == 3:
+        os._exit(1)  # the worker process dies, as on an OOM kill or a lost node
+    return n
+
+
+def test_a_worker_that_dies_is_retried_then_reported_in_one_line(
+    ray_cluster: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    engine = RayEngine(workers=2, address=ray_cluster, max_retries=1)
+    with pytest.raises(EngineTaskError) as caught:
+        list(engine.map_ordered(_die_on_three, [1, 2, 3, 4]))
+    assert str(caught.value) == "Ray task 3 of 4 did not complete after 1 retries (WorkerCrashedError)"
+    assert caught.value.exit_code == ExitCode.CANNOT_WRITE
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
