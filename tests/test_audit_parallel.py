@@ -53,3 +53,10 @@ def test_cli_jobs_gives_the_same_html_report(package: Path, tmp_path: Path) -> N
         outputs[jobs] = report.read_text("utf-8")
     strip = lambda html: "\n".join(x for x in html.splitlines() if "created" not in x.lower())  # noqa: E731
     assert strip(outputs["2"]) == strip(outputs["1"])
+
+
+def test_progress_is_reported_per_file_in_parallel(package: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    report = audit_package(package, AuditOptions(jobs=2, progress=lambda p, d, t: calls.append((p, d, t))))
+    finished = {p for p, done, total in calls if done == total}
+    assert finished == {f.path for f in report.files}

@@ -420,6 +420,9 @@ class _Audit:
         fmt = DATA_SUFFIXES.get(suffix) or CONTENT_SUFFIXES.get(suffix, "csv")
         limit = self.options.limits.max_line_bytes
         match = item.match or Recognition.fixed(layout.id, "name")
+        report = self.options.progress
+        if report is not None:
+            report(entry.path, 0, entry.size)  # per file here: the workers cannot call back
         try:
             path, digest = stack.enter_context(self.package.local_file(entry, f"data.{fmt}"))
         except EntryError as exc:
@@ -445,6 +448,8 @@ class _Audit:
             except BrokenProcessPool as exc:
                 raise MigError(Msg("engines.audit-worker-failed", file=item.entry.path,
                                    reason=type(exc).__name__)) from None
+        if self.options.progress is not None:
+            self.options.progress(item.entry.path, item.entry.size, item.entry.size)
         return self._finish(item.entry, layout, match, result, digest)
 
     def _refused(self, entry: Entry, layout: Layout, exc: EntryError) -> None:
