@@ -226,3 +226,34 @@ def test_kill_9_during_staging_leaves_the_tables_as_before_and_the_next_load_cle
     assert all(c[2] == STAGING_COMMENT for c in after["catalog"] if c[0] in leftovers)
     load_run(run_b, pg_url, replace=True, **PARALLEL)  # type: ignore[arg-type]
     assert not [t for t in state(conn)["rows"] if t.startswith("mig_staging_")]
+
+
+def test_ctrl_c_during_staging_drops_the_staging_and_leaves_the_tables_as_before(
+    run_a: Path, run_b: Path, pg_url: str, conn: Any, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    load_run(run_a, pg_url, jobs=1)
+    before = state(conn)
+    marker = tmp_path / "marker"
+    support = Path(__file__).parent / "support"
+    script = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+        "from paused_load import pausing_progress; from mig.load import load_run\n"
+        "try:\n"
+        "    load_run(Path(sys.argv[2]), sys.argv[3], replace=True, jobs=3, parallel_min_rows=0, "
+        "part_rows=40, batch_rows=16, progress=pausing_progress(Path(sys.argv[4]), 4, 3))\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(130)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(support), str(run_b), pg_url, str(marker)])
+    deadline = time.monotonic() + 120
+    while not (marker.exists() and len(marker.read_text().splitlines()) >= 4):
+        assert child.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=60) == 130
+    assert state(conn) == before  # staging dropped, tables and ledger untouched
