@@ -131,18 +131,15 @@ def test_an_extract_on_ray_is_byte_identical_to_a_single_process_run(
 
 
 def _run_files(run: Path) -> dict[str, bytes]:
-    """Every file of a run directory by relative path; ``created_at`` masked in the manifest."""
+    """Every file of a run directory by relative path, the run's ``created_at`` (the one
+    field a run may change: manifest, report.json, report.html) masked wherever it appears."""
     import json
 
-    files = {}
-    for path in sorted(p for p in run.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        if path.name == "manifest.json":
-            manifest = json.loads(data)
-            manifest.pop("created_at", None)
-            data = json.dumps(manifest, sort_keys=True).encode()
-        files[str(path.relative_to(run))] = data
-    return files
+    created = json.loads((run / "manifest.json").read_bytes())["created_at"].encode()
+    return {
+        str(path.relative_to(run)): path.read_bytes().replace(created, b"<created_at>")
+        for path in sorted(p for p in run.rglob("*") if p.is_file())
+    }
 
 
 def _ship_this_module_by_value() -> None:
