@@ -1,4 +1,4 @@
-"""A throwaway local Ray head for the tests and ``benchmarks/bench_partitions.py``.
+"""A throwaway local Ray head for the tests and ``benchmarks/bench_scale.py``.
 
 :func:`local_ray_head` runs ``ray start --head --block`` with its own temporary directory
 and every port it listens on chosen free (two test runs on one machine do not collide),

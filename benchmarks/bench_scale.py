@@ -30,7 +30,7 @@ results; repeat with ``--repeat`` and read the medians.
 
 Usage::
 
-    python benchmarks/bench_partitions.py [--records 10000000] [--chunk-rows 500000]
+    python benchmarks/bench_scale.py [--records 10000000] [--chunk-rows 500000]
         [--variants single,workers2,ray2] [--repeat 1] [--ray-overhead 200]
         [--workdir DIR] [--keep] [--json FILE]
 """
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO / "tests"))
 
     work = Path(tempfile.mkdtemp(prefix="mig-bench-parts-", dir=args.workdir))
-    figures: dict[str, Any] = {"benchmark": "partitions", "records": args.records, "seed": args.seed,
+    figures: dict[str, Any] = {"benchmark": "scale", "records": args.records, "seed": args.seed,
                                "chunk_rows": args.chunk_rows, "partitioned_extract": partitioned}
     same = True
     try:
