@@ -1,4 +1,4 @@
-"""Partition benchmark (issue 20): one big input extracted with 1 and 2 local partitions and
+"""Scale benchmark (issue 20): one big input extracted with 1 and 2 local partitions and
 with Ray (a local cluster of 2 worker CPUs); speed-up, merge cost, identical run directories.
 
 The input — ``--records`` 住民 records (default 10,000,000) — is generated *streaming*: the
