@@ -12,6 +12,9 @@ One run, one server, the same rows:
      interpreter start, the manifest's sha256 check of every output, Parquet reading, the
      CSV serialisation, COPY with a savepoint per batch, reading the counts back, the ledger
      row, one commit;
+   - **mig --jobs N** (``--jobs``, default 2; issue 20) — the same with N connections
+     loading parts of the tables into staging tables, adopted in one transaction
+     (:mod:`mig.load.parallel`);
    - **psql \\copy** — ``psql -1 -c "\\copy TABLE FROM 'FILE' (FORMAT csv)" …`` of the three
      CSV files into tables created beforehand (not timed) from the same DDL, primary keys
      included: one transaction, as mig.
@@ -26,7 +29,8 @@ Without one, a throwaway server is started with the test suite's helper (fsync o
 Usage::
 
     python benchmarks/bench_load_postgresql.py [--rows 1000000] [--repeat 3] [--seed 0]
-        [--url postgresql://…] [--batch-rows 65536] [--workdir DIR] [--keep] [--json FILE]
+        [--url postgresql://…] [--batch-rows 65536] [--jobs 2] [--workdir DIR] [--keep]
+        [--json FILE]
 """
 
 from __future__ import annotations
@@ -97,12 +101,12 @@ def _write_csv(run: Path, out: Path, batch_rows: int) -> dict[str, Path]:
     return files
 
 
-def _time_mig(url: str, run: Path, batch_rows: int) -> tuple[float, dict[str, Any]]:
+def _time_mig(url: str, run: Path, batch_rows: int, jobs: int = 1) -> tuple[float, dict[str, Any]]:
     target = _fresh_database(url, "bench_mig")
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "mig", "load", str(run), "--target", target, "--json",
-         "--batch-rows", str(batch_rows)],
+         "--batch-rows", str(batch_rows), "--jobs", str(jobs)],
         capture_output=True, text=True, check=False,
     )
     seconds = time.perf_counter() - started
@@ -136,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-rows", type=int, default=65_536)
+    parser.add_argument("--jobs", type=int, default=2, help="connections of the parallel variant")
     parser.add_argument("--url", default=os.environ.get("MIG_TEST_POSTGRES_URL"))
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
@@ -163,11 +168,16 @@ def main(argv: list[str] | None = None) -> int:
         rows = sum(e["rows_out"] for e in read_manifest(run)["files"])
         print(f"prepared {rows} rows in {prepared:.1f} s (export + extract, not timed)")
 
-        times: dict[str, list[float]] = {"mig": [], "psql_copy": []}
+        parallel = f"mig_jobs{args.jobs}"
+        times: dict[str, list[float]] = {"mig": [], parallel: [], "psql_copy": []}
         summary: dict[str, Any] = {}
         for _ in range(args.repeat):
             seconds, summary = _time_mig(url, run, args.batch_rows)
             times["mig"].append(round(seconds, 3))
+            seconds, parallel_summary = _time_mig(url, run, args.batch_rows, args.jobs)
+            times[parallel].append(round(seconds, 3))
+            if parallel_summary["reconciliation"]["rows_loaded"] != rows:
+                sys.exit("mig load --jobs did not load every row")
             times["psql_copy"].append(round(_time_copy(url, run, csv_files), 3))
         for name in ("bench_mig", "bench_copy"):
             _drop_database(url, name)
@@ -185,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in times:
             print(f"{name:<12} {rows:>10} {median[name]:>9.2f} {best[name]:>8.2f} {rate[name]:>12,.0f}   {times[name]}")
         print(f"speed mig / psql \\copy, medians of {args.repeat} alternating: {median_ratio:.2f} (goal >= 1.0); best runs: {ratio:.2f}")
+        print(f"mig --jobs {args.jobs} / psql \\copy, medians: {median['psql_copy'] / median[parallel]:.2f}; "
+              f"mig --jobs {args.jobs} / mig (serial), medians: {median['mig'] / median[parallel]:.2f}")
         print(f"mig's own seconds (inside the process): {summary['seconds']}")
         figures = {
             "benchmark": "load-postgresql",
@@ -201,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
             "median_seconds": median,
             "median_ratio_mig_to_psql_copy": round(median_ratio, 3),
             "goal_ratio": 1.0,
+            "jobs": args.jobs,
+            "median_ratio_parallel_to_psql_copy": round(median["psql_copy"] / median[parallel], 3),
+            "median_ratio_parallel_to_serial": round(median["mig"] / median[parallel], 3),
             "mig_inner_seconds": summary["seconds"],
             "server": f"PostgreSQL {version}" + (" (throwaway, fsync on)" if server else ""),
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

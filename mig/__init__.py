@@ -193,11 +193,13 @@ def load(
     fixed_width: bool = False,
     progress: RowProgress | None = None,
     allow_partial: bool = False,
+    jobs: int | None = None,
 ) -> LoadResult | BundleResult:
     """Load a run directory into ``target``: a database URL (``sqlite:///x.db``,
     ``duckdb:///x.duckdb``, ``postgresql://…``) or ``bundle:DIR`` for a loader bundle
     (see :func:`mig.load.dispatch.load`). A trial run (``mig extract --limit``) is refused
-    (:class:`ConfigError`) unless ``allow_partial``."""
+    (:class:`ConfigError`) unless ``allow_partial``. ``jobs``: parallel connections into
+    PostgreSQL (default: the cores; :mod:`mig.load.parallel`)."""
     from mig.load.dispatch import load as run_load
     from mig.run.manifest import refuse_partial
 
@@ -206,7 +208,7 @@ def load(
     return run_load(
         run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
         rejects_dir=rejects_dir, batch_rows=batch_rows, encoding=encoding,
-        fixed_width=fixed_width, progress=progress,
+        fixed_width=fixed_width, progress=progress, jobs=jobs,
     )
 
 

@@ -94,13 +94,15 @@ def _write_atomic(path: Path, text_: str) -> None:
               help="Zip packages: refuse to inflate more than this in total.")
 @click.option("--max-ratio", type=click.FloatRange(min=1.0), default=200.0, show_default=True,
               help="Zip packages: refuse entries inflating more than this many times their size.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256),
+              help="Processes validating the package's data files at once (default: the cores; the report is the same).")
 @quiet_option
 @json_option
 @user_errors
 def audit(
     package: Path, businesses: tuple[str, ...], mappings: tuple[str, ...], controls: tuple[Path, ...],
     report_path: Path | None, no_report: bool, repertoire: str, require_gaiji_resolved: bool,
-    max_unpacked_gib: float, max_ratio: float, quiet: bool, as_json: bool,
+    max_unpacked_gib: float, max_ratio: float, jobs: int | None, quiet: bool, as_json: bool,
 ) -> None:
     """Audit a handover PACKAGE (directory or zip): complete, conformant, untampered, 外字 left.
 
@@ -109,6 +111,7 @@ def audit(
     something does.
     """
     import mig
+    from mig.load.parallel import default_jobs
 
     if report_path is not None:
         check_output_file(report_path, inputs=[package], option="--report")
@@ -122,6 +125,7 @@ def audit(
             limits=mig.Limits(max_total_bytes=total, max_entry_bytes=total, max_ratio=max_ratio),
             controls=controls,
             progress=progress,
+            jobs=jobs or default_jobs(),
         )
         report = mig.audit_package(package, options)
     data = report.to_dict()

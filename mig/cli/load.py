@@ -25,6 +25,7 @@ from mig.errors import ConfigError, Msg
 @click.option("--batch-rows", default=65_536, show_default=True, type=click.IntRange(1, 10_000_000), help="Rows per batch written.")
 @click.option("--encoding", type=click.Choice(get_args(BundleEncoding)), help="bundle:DIR only: data file encoding (default utf-8; utf-8-sig writes a BOM).")
 @click.option("--fixed-width", is_flag=True, help="bundle:DIR only: fixed-width .dat files (byte lengths from the layout; needs --encoding cp932).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="PostgreSQL: parallel connections loading parts of the tables through staging tables, still all or nothing (default: the cores; loads under 200,000 rows use one).")
 @click.option("--allow-partial", is_flag=True, help="Load a trial run (mig extract --limit) all the same.")
 @quiet_option
 @json_option
@@ -32,7 +33,7 @@ from mig.errors import ConfigError, Msg
 def load(
     run_dir: Path, target: str | None, url_env: str | None, replace: bool, gaiji_policy: GaijiPolicyName, shrink_order: str | None,
     rejects_dir: Path | None, batch_rows: int, encoding: BundleEncoding | None, fixed_width: bool,
-    allow_partial: bool, quiet: bool, as_json: bool,
+    allow_partial: bool, jobs: int | None, quiet: bool, as_json: bool,
 ) -> None:
     """Load a run directory into a database (exit 1 when the target refused rows), or write a
     loader bundle with --target bundle:DIR (DDL, data files, psql/SQL*Loader/bcp files)."""
@@ -52,7 +53,7 @@ def load(
         result = mig.load(
             run_dir, target, replace=replace, gaiji_policy=gaiji_policy, shrink_order=shrink_order,
             rejects_dir=rejects_dir, batch_rows=batch_rows, encoding=encoding, fixed_width=fixed_width,
-            allow_partial=allow_partial,
+            allow_partial=allow_partial, jobs=jobs,
         )
     except BundleRefusedError as exc:
         if as_json:

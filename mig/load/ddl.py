@@ -272,13 +272,20 @@ def columns_for(file_entry: ManifestTable | Mapping[str, Any], dialect: str) -> 
 
 
 def ddl_for(
-    file_entry: ManifestTable | Mapping[str, Any], dialect: str, *, primary_key: bool = True
+    file_entry: ManifestTable | Mapping[str, Any],
+    dialect: str,
+    *,
+    primary_key: bool = True,
+    name: str | None = None,
+    unlogged: bool = False,
 ) -> str:
     """``CREATE TABLE`` for one manifest ``files[]`` entry in ``dialect``.
 
     Column names are the 項目名称, quoted; required and primary-key items are NOT NULL.
     ``primary_key=False`` leaves the ``PRIMARY KEY`` clause out (the key columns stay NOT
-    NULL): a bulk load builds the key once after the rows are in.
+    NULL): a bulk load builds the key once after the rows are in. ``name`` replaces the
+    table's name (a parallel load's staging table), ``unlogged`` makes it a PostgreSQL
+    ``UNLOGGED`` table (no WAL: staging whose rows are copied on).
 
     >>> entry = {"layout": "juki-jumin", "primary_key": ["宛名番号"],
     ...          "items": [{"name": "宛名番号", "type": "数字", "length": 15, "required": True},
@@ -312,7 +319,8 @@ def ddl_for(
     if keys and primary_key:
         lines.append(f"  PRIMARY KEY ({', '.join(quote(c.name) for c in keys)})")
     body = ",\n".join(lines)
-    return f"CREATE TABLE {quote(table_name(table.layout))} (\n{body}\n)"
+    kind = "UNLOGGED TABLE" if unlogged else "TABLE"
+    return f"CREATE {kind} {quote(name or table_name(table.layout))} (\n{body}\n)"
 
 
 def _table(file_entry: ManifestTable | Mapping[str, Any]) -> ManifestTable:

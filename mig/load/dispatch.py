@@ -35,11 +35,13 @@ def load(
     encoding: str | None = None,
     fixed_width: bool = False,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> LoadResult | BundleResult:
     """Load ``run_dir`` into ``target``: a database URL, or ``bundle:DIR`` for a loader bundle.
 
     ``encoding`` (default ``utf-8``) and ``fixed_width`` apply to bundles only;
-    ``rejects_dir`` to databases that isolate refused rows. Both results have
+    ``rejects_dir`` to databases that isolate refused rows, ``jobs`` (parallel
+    connections, default the cores) to databases that stage (PostgreSQL). Both results have
     ``exit_code``, ``to_dict()`` and ``summary_lines()``.
     """
     bundle = bundle_path(target)
@@ -49,6 +51,7 @@ def load(
         return load_run(
             run_dir, target, replace=replace, progress=progress, batch_rows=batch_rows,
             gaiji_policy=gaiji_policy, shrink_order=shrink_order, rejects_dir=rejects_dir,
+            jobs=jobs,
         )
     return write_bundle(
         run_dir, bundle, encoding=encoding or "utf-8", format="fixed" if fixed_width else "csv",

@@ -80,6 +80,13 @@ DEFAULT_CONNECT_TIMEOUT = 10
 COPY_CHUNK_BYTES = 256 * 1024
 """COPY data is handed to libpq in slices of this size (one huge write is slower)."""
 
+STAGING_PREFIX = "mig_staging_"
+"""Names of the staging tables of a parallel load (``mig_staging_<run id>_<n>``)."""
+
+STAGING_COMMENT = "mig load staging table: dropped by mig load"
+"""The comment that marks a staging table as mig's: only tables carrying it are dropped
+as leftovers (a user's table that happens to share the prefix is never touched)."""
+
 _ADVISORY_KEY = 0x6D6967_6C6F6164  # "mig" "load"
 _SAVEPOINT = "mig_batch"
 _STREAM_SAVEPOINT = "mig_table"
@@ -426,6 +433,102 @@ class PostgresTarget:
                 progress(batch.num_rows)
         return written
 
+    # -- parallel load: staging tables (mig.load.parallel) ---------------------------------
+    def staging_name(self, run_id: str, index: int) -> str:
+        """``mig_staging_<first 12 hex of the run id>_<index>`` (well under 63 bytes)."""
+        return f"{STAGING_PREFIX}{run_id[:12]}_{index}"
+
+    def _side(self) -> psycopg.Connection[Any]:
+        """Another autocommit connection to the same database and schema."""
+        pg = _psycopg()
+        try:
+            conn: psycopg.Connection[Any] = pg.connect(autocommit=True, **self._params)
+        except pg.Error as exc:
+            raise ConfigError(
+                f"{self.display_url}: cannot connect to PostgreSQL "
+                f"({self._redact(_connect_reason(exc))})"
+            ) from None
+        with self._errors():
+            conn.execute("SET DateStyle = ISO, YMD")
+            conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)",
+                         (Dialect.quote(self._schema),))
+        return conn
+
+    def create_staging(self, tables: Sequence[tuple[str, str]]) -> None:
+        """Drop leftover staging tables (named and commented as mig's), create ``tables``."""
+        conn = self._side()
+        try:
+            with self._errors("staging"):
+                stale = conn.execute(
+                    "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r' "
+                    "AND starts_with(c.relname, %s) "
+                    "AND pg_catalog.obj_description(c.oid, 'pg_class') = %s",
+                    (self._schema, STAGING_PREFIX, STAGING_COMMENT),
+                ).fetchall()
+                for (name,) in stale:
+                    conn.execute(f"DROP TABLE IF EXISTS {self._name(str(name))}")
+                for name, ddl in tables:
+                    conn.execute(ddl)
+                    conn.execute(f"COMMENT ON TABLE {self._name(name)} IS '{STAGING_COMMENT}'")
+        finally:
+            conn.close()
+
+    def staging_session(self) -> PostgresStagingSession:
+        """A connection of its own for one worker of a parallel load."""
+        return PostgresStagingSession(self, self._side())
+
+    def adopt_staging(
+        self, staging: str, table: str, columns: Sequence[Column], create: bool
+    ) -> int | RowError:
+        """Rename ``staging`` to ``table`` and build the key, or insert its rows and drop it
+        — in a savepoint of the load's transaction (see :class:`~mig.load.targets.StagingTarget`)."""
+        pg = _psycopg()
+        db = self._db
+        with self._errors(table):
+            db.execute(f"SAVEPOINT {_STREAM_SAVEPOINT}")
+        keys = sorted((c for c in columns if c.pk), key=lambda c: c.pk)
+        names = ", ".join(Dialect.quote(c.name) for c in columns)
+        try:
+            with db.cursor() as cursor:
+                if create:
+                    cursor.execute(f"SELECT count(*) FROM {self._name(staging)}")
+                    row = cursor.fetchone()
+                    moved = int(row[0]) if row else 0
+                    cursor.execute(
+                        f"ALTER TABLE {self._name(staging)} RENAME TO {Dialect.quote(table)}"
+                    )
+                    cursor.execute(f"COMMENT ON TABLE {self._name(table)} IS NULL")
+                    if keys:
+                        key = ", ".join(Dialect.quote(c.name) for c in keys)
+                        cursor.execute(f"ALTER TABLE {self._name(table)} ADD PRIMARY KEY ({key})")
+                else:
+                    cursor.execute(
+                        f"INSERT INTO {self._name(table)} ({names}) "
+                        f"SELECT {names} FROM {self._name(staging)}"
+                    )
+                    moved = int(cursor.rowcount)
+                    cursor.execute(f"DROP TABLE {self._name(staging)}")
+        except pg.Error as exc:
+            return self._row_error(exc, table, _STREAM_SAVEPOINT)
+        with self._errors(table):
+            db.execute(f"RELEASE SAVEPOINT {_STREAM_SAVEPOINT}")
+        return moved
+
+    def drop_staging(self, names: Sequence[str]) -> None:
+        """Drop what is left of ``names`` (best effort: a load that cannot reach the server
+        leaves them to the next load, which drops them first)."""
+        if not names:
+            return
+        with contextlib.suppress(MigError, Exception):
+            conn = self._side()
+            try:
+                for name in names:
+                    with contextlib.suppress(Exception):
+                        conn.execute(f"DROP TABLE IF EXISTS {self._name(name)}")
+            finally:
+                conn.close()
+
     # -- helpers ----------------------------------------------------------------------
     @property
     def _db(self) -> psycopg.Connection[Any]:
@@ -465,6 +568,47 @@ class PostgresTarget:
             yield
         except pg.Error as exc:
             raise self._fatal(exc, where) from None
+
+
+class PostgresStagingSession:
+    """One worker connection of a parallel load (:class:`~mig.load.targets.StagingSession`)."""
+
+    def __init__(self, target: PostgresTarget, conn: psycopg.Connection[Any]) -> None:
+        self._target = target
+        self._conn = conn
+
+    def copy_part(
+        self, staging: str, columns: Sequence[Column], encoded: Iterable[object]
+    ) -> int | RowError:
+        """COPY into ``staging`` in one transaction of this connection, committed at the end."""
+        pg = _psycopg()
+        target = self._target
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cursor:
+                with cursor.copy(target._copy_sql(staging, columns)) as copy:
+                    for data in encoded:
+                        view = memoryview(data)  # type: ignore[arg-type]
+                        for start in range(0, len(view), COPY_CHUNK_BYTES):
+                            copy.write(view[start : start + COPY_CHUNK_BYTES])
+                written = int(cursor.rowcount)
+        except pg.Error as exc:
+            sqlstate = getattr(exc, "sqlstate", None) or ""
+            if not sqlstate.startswith(ROW_ERROR_CLASSES):
+                raise target._fatal(exc, staging) from None
+            diag = getattr(exc, "diag")  # noqa: B009 - a psycopg.Error always has it
+            return RowError(
+                sqlstate=sqlstate,
+                constraint=diag.constraint_name,
+                column=diag.column_name,
+                message=diag.message_primary or "",
+                detail=diag.message_detail,
+                context=diag.context,
+            )
+        return written
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()
 
 
 def _first_line(text: str) -> str:

@@ -46,11 +46,21 @@ from mig.gaiji.policy import (
 from mig.i18n import text
 from mig.jp import pad_display
 from mig.load.ddl import Column, ColumnShape, columns_for, ddl_for, table_name
+from mig.load.parallel import (
+    PARALLEL_MIN_ROWS,
+    PART_ROWS,
+    Staged,
+    TableJob,
+    check_jobs,
+    default_jobs,
+    stage_tables,
+)
 from mig.load.targets import (
     Progress,
     RowError,
     RowIsolatingTarget,
     RunLedgerTarget,
+    StagingTarget,
     StreamingTarget,
     Target,
     open_target,
@@ -214,6 +224,7 @@ class _Plan:
     parquet: Path
     rows_out: int
     rows_rejected: int
+    entry: ManifestFile
 
 
 def load_run(
@@ -226,6 +237,9 @@ def load_run(
     gaiji_policy: str = "keep",
     shrink_order: str | Sequence[str] | None = None,
     rejects_dir: Path | None = None,
+    jobs: int | None = None,
+    parallel_min_rows: int = PARALLEL_MIN_ROWS,
+    part_rows: int = PART_ROWS,
 ) -> LoadResult:
     """Load the accepted rows of ``run_dir`` into ``target`` in one transaction.
 
@@ -252,6 +266,11 @@ def load_run(
     (any character outside JIS X 0213 aborts the load; nothing is written). Every change
     is counted per character in :attr:`FileLoad.gaiji`.
 
+    ``jobs`` (default: the cores of this machine) connections load parts of the tables in
+    parallel on a target that stages (PostgreSQL; :mod:`mig.load.parallel`), when the run
+    holds at least ``parallel_min_rows`` rows; tables are cut into parts of at least
+    ``part_rows`` rows. The result and the guarantees are the serial load's.
+
     Example (``run`` is a directory written by ``mig extract``)::
 
         result = load_run(Path("run"), "sqlite:///jumin.db")
@@ -259,6 +278,7 @@ def load_run(
     """
     started = perf_counter()
     run_dir = Path(run_dir)
+    jobs = check_jobs(default_jobs() if jobs is None else jobs)
     policy = get_policy(gaiji_policy, shrink_order)  # bad names fail before anything else
     db = open_target(target)  # bad URL or unknown scheme: fail before reading anything
     manifest = load_manifest(run_dir)
@@ -276,23 +296,40 @@ def load_run(
     rejects = _Rejects(Path(rejects_dir) if rejects_dir else run_dir / LOAD_REJECTS_DIR)
 
     loads: list[FileLoad] = []
+    staging: list[str] = []
     try:
         db.connect()
         db.begin()
         actions = [_decide(db, plan, replace, run_id) for plan in plans]  # refuse before writing
         if isinstance(db, RunLedgerTarget):
             db.truncate_tables([p.table for p, a in zip(plans, actions, strict=True) if a == "reload"])
-        for plan, action in zip(plans, actions, strict=True):
+        staged: list[Staged | None] = [None] * len(plans)
+        if (
+            jobs > 1
+            and isinstance(db, StagingTarget)
+            and isinstance(db, RowIsolatingTarget)
+            and sum(p.rows_out for p in plans) >= parallel_min_rows
+        ):
+            staged = list(
+                _stage(db, db.dialect, plans, actions, run_id, staging, jobs, batch_rows, policy, progress, part_rows)
+            )
+        for plan, action, stage in zip(plans, actions, staged, strict=True):
             file_started = perf_counter()
             if action == "replace":
                 db.drop_table(plan.table)
             creates = action in ("create", "replace")
-            if creates and not isinstance(db, StreamingTarget):
-                db.create_table(plan.ddl)
             tally = ChangeTally()
-            written, refused, counted = _write(
-                db, plan, progress, batch_rows, policy, tally, rejects, creates=creates
-            )
+            counted: int | None
+            adopted = _adopt(db, plan, stage, creates, progress)
+            if adopted is not None:
+                written, refused, counted = adopted
+                tally.merge(stage.tally if stage is not None else ChangeTally())
+            else:
+                if creates and not isinstance(db, StreamingTarget):
+                    db.create_table(plan.ddl)
+                written, refused, counted = _write(
+                    db, plan, progress, batch_rows, policy, tally, rejects, creates=creates
+                )
             rows_read = written + refused.total
             # the server's own count of what it stored: COPY's, or a count query
             rows_loaded = db.count_rows(plan.table) if counted is None else counted
@@ -329,6 +366,8 @@ def load_run(
             verification.result()  # a changed file explains whatever else went wrong
         raise
     finally:
+        if staging and isinstance(db, StagingTarget):
+            db.drop_staging(staging)  # what was adopted is gone already
         db.close()
     # Committed: the rejects files now describe what the target holds.
     rejects.publish([plan.table for plan in plans] if isinstance(db, RowIsolatingTarget) else [])
@@ -341,6 +380,68 @@ def load_run(
         gaiji_policy=policy,
         run_id=run_id,
     )
+
+
+def _stage(
+    db: StagingTarget,
+    dialect: str,
+    plans: Sequence[_Plan],
+    actions: Sequence[str],
+    run_id: str,
+    staging: list[str],
+    jobs: int,
+    batch_rows: int,
+    policy: GaijiPolicy,
+    progress: Progress | None,
+    part_rows: int,
+) -> list[Staged]:
+    """Every table's rows into a staging table over ``jobs`` connections (:mod:`mig.load.parallel`).
+
+    ``staging`` receives the staging tables' names as soon as they are known, so the
+    caller drops them on every path."""
+    assert isinstance(db, RowIsolatingTarget)
+    text_columns = {p.table: [c.name for c in p.columns if c.data_type in TEXT_TYPES] for p in plans}
+    jobs_of = []
+    for index, (plan, action) in enumerate(zip(plans, actions, strict=True)):
+        name = db.staging_name(run_id, index)
+        staging.append(name)
+        # a table the load creates is renamed into place (a plain table); rows for an
+        # existing one are copied on (UNLOGGED: they reach the WAL once, on the copy)
+        unlogged = action not in ("create", "replace")
+        ddl = ddl_for(plan.entry, dialect, primary_key=False, name=name, unlogged=unlogged)
+        jobs_of.append(
+            TableJob(plan.table, plan.layout, plan.columns, plan.parquet, plan.rows_out, ddl, name)
+        )
+
+    def apply(batch: pa.RecordBatch, tally: ChangeTally, table: str) -> pa.RecordBatch:
+        return _apply_policy(batch, policy, text_columns[table], tally, table)
+
+    return stage_tables(
+        db,
+        jobs_of,
+        jobs=jobs,
+        batch_rows=batch_rows,
+        apply_policy=apply,
+        encode=db.encode_batch,
+        progress=progress,
+        part_rows=part_rows,
+    )
+
+
+def _adopt(
+    db: Target, plan: _Plan, stage: Staged | None, creates: bool, progress: Progress | None
+) -> tuple[int, _Refused, int] | None:
+    """Move a staged table into place; None when it must be loaded serially instead (the
+    server refused a row of it: the serial path isolates the refused rows)."""
+    if stage is None or not isinstance(db, StagingTarget):
+        return None
+    if stage.refused is None:
+        moved = db.adopt_staging(stage.staging, plan.table, plan.columns, creates)
+        if not isinstance(moved, RowError):
+            return stage.rows, _Refused(), moved
+    if progress is not None:
+        progress(-stage.sent)
+    return None
 
 
 class _Verification:
@@ -401,6 +502,7 @@ def _plans(run_dir: Path, manifest: Manifest, dialect: str) -> list[_Plan]:
             parquet=parquet,
             rows_out=entry.rows_out,
             rows_rejected=entry.rows_rejected,
+            entry=entry,
         )
         for entry, table, parquet in layout_tables(run_dir, manifest)
     ]

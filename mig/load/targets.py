@@ -173,6 +173,54 @@ class RunLedgerTarget(Protocol):
         """``sql_type`` in the spelling :meth:`Target.table_shape` reports."""
 
 
+@runtime_checkable
+class StagingSession(Protocol):
+    """One extra connection of a parallel load: writes one part of a table into staging."""
+
+    def copy_part(
+        self, staging: str, columns: Sequence[Column], encoded: Iterable[object]
+    ) -> int | RowError:
+        """COPY the encoded batches into ``staging`` in a transaction of its own, committed
+        when the stream ends; the server's row count back. A row-level refusal rolls the
+        part back and is returned; other failures raise MigError."""
+
+    def close(self) -> None:
+        """Close the connection (an open transaction is rolled back)."""
+
+
+@runtime_checkable
+class StagingTarget(Protocol):
+    """A target that loads parts of tables in parallel through staging tables.
+
+    :func:`mig.load.parallel.stage_tables` fills one staging table per table over several
+    connections (each part committed on its own, invisible under the table's name); the
+    load's one transaction then *adopts* each staging table — renames it into place, or
+    copies its rows into an existing table — so the all-or-nothing guarantee stays: until
+    that transaction commits, the tables are as they were. Staging tables are dropped on
+    every path, and ones a killed load left behind are dropped by the next load.
+    """
+
+    def staging_name(self, run_id: str, index: int) -> str:
+        """The staging table of the ``index``-th table of run ``run_id``."""
+
+    def create_staging(self, tables: Sequence[tuple[str, str]]) -> None:
+        """Drop leftover staging of killed loads, then create ``(name, ddl)`` tables, committed."""
+
+    def staging_session(self) -> StagingSession:
+        """A new connection for one worker."""
+
+    def adopt_staging(
+        self, staging: str, table: str, columns: Sequence[Column], create: bool
+    ) -> int | RowError:
+        """In the load's transaction, move ``staging``'s rows into ``table``: rename it to
+        ``table`` and build its key (``create``: the table does not exist), or insert its
+        rows into the existing ``table`` and drop it. Returns the rows moved; a row-level
+        refusal is rolled back (staging left as it was) and returned."""
+
+    def drop_staging(self, names: Sequence[str]) -> None:
+        """Drop these staging tables if they still exist (best effort, its own connection)."""
+
+
 TargetFactory = Callable[[str], Target]
 """Builds an unconnected target from its full URL; a bad URL raises ConfigError."""
 
