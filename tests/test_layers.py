@@ -81,7 +81,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", (
         "mig.version", "mig.errors", "mig.resources", "mig.charsets", "mig.jp", "mig.fs",
         "mig.layout", "mig.layout_diff", "mig.plugin", "mig.registry", "mig.codecs", "mig.i18n",
-        "mig.schema",
+        "mig.schema", "mig.machine",
     )),
     ("stages", ("mig.validation", "mig.gaiji", "mig.run", "mig.html", "mig.layout_import")),
     ("pipelines", ("mig.extract", "mig.load", "mig.audit")),

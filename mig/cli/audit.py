@@ -111,7 +111,7 @@ def audit(
     something does.
     """
     import mig
-    from mig.load.parallel import default_jobs
+    from mig.machine import available_cores
 
     if report_path is not None:
         check_output_file(report_path, inputs=[package], option="--report")
@@ -125,7 +125,7 @@ def audit(
             limits=mig.Limits(max_total_bytes=total, max_entry_bytes=total, max_ratio=max_ratio),
             controls=controls,
             progress=progress,
-            jobs=jobs or default_jobs(),
+            jobs=jobs or available_cores(),
         )
         report = mig.audit_package(package, options)
     data = report.to_dict()

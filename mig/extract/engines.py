@@ -25,8 +25,9 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Literal, Protocol, TypeVar, get_args
 
 from mig.errors import ConfigError, Msg
+from mig.machine import available_cores
 
-__all__ = ["ENGINES", "Engine", "EngineName", "LocalEngine", "available_cores", "engine"]
+__all__ = ["ENGINES", "Engine", "EngineName", "LocalEngine", "engine"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,14 +41,6 @@ class Engine(Protocol):
     """Runs a function over tasks; results come back in task order."""
 
     def map_ordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]: ...
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _limit_threads(threads: int) -> None:
@@ -117,7 +110,7 @@ def engine(name: EngineName = "local", *, workers: int | None = None, address: s
         try:
             module = importlib.import_module("mig.extract.ray_engine")
         except ImportError:
-            raise ConfigError(Msg("partitions.ray-missing")) from None
+            raise ConfigError(Msg("engines.ray-missing")) from None
         made: Engine = module.RayEngine(workers=workers, address=address)
         return made
     raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, not {name!r}")

@@ -121,7 +121,7 @@ class RayEngine:
         max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
         if workers is not None and workers < 1:
-            raise ConfigError(Msg("engines.jobs-invalid", jobs=workers))
+            raise ConfigError(Msg("partitions.workers-invalid", workers=workers))
         self.workers = workers
         self.address = address
         self.max_retries = max_retries

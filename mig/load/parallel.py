@@ -36,7 +36,6 @@ than they save there.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -56,18 +55,6 @@ PARALLEL_MIN_ROWS = 200_000
 
 PART_ROWS = 250_000
 """A table is cut into parts of at least this many rows (and at most ``jobs`` parts)."""
-
-
-def default_jobs() -> int:
-    """Parallel connections when ``--jobs`` is not given: the cores of this machine.
-
-    >>> default_jobs() >= 1
-    True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def check_jobs(jobs: int) -> int:

@@ -52,7 +52,6 @@ from mig.load.parallel import (
     Staged,
     TableJob,
     check_jobs,
-    default_jobs,
     stage_tables,
 )
 from mig.load.targets import (
@@ -65,6 +64,7 @@ from mig.load.targets import (
     Target,
     open_target,
 )
+from mig.machine import available_cores
 from mig.run.manifest import (
     LOAD_REJECTS_DIR,
     MANIFEST_NAME,
@@ -278,7 +278,7 @@ def load_run(
     """
     started = perf_counter()
     run_dir = Path(run_dir)
-    jobs = check_jobs(default_jobs() if jobs is None else jobs)
+    jobs = check_jobs(available_cores() if jobs is None else jobs)
     policy = get_policy(gaiji_policy, shrink_order)  # bad names fail before anything else
     db = open_target(target)  # bad URL or unknown scheme: fail before reading anything
     manifest = load_manifest(run_dir)
