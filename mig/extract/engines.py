@@ -174,9 +174,9 @@ class _Handoff(Generic[T]):
                 if self.stopped:
                     raise _Cancelled
 
-    def take(self) -> tuple[T] | tuple[()]:
-        """The next item (a 1-tuple), or ``()`` once the producer is done; the producer's
-        error, raised here, after every item it emitted before it."""
+    def take(self) -> list[T]:
+        """The next item (in a list of one), or ``[]`` once the producer is done; the
+        producer's error, raised here, after every item it emitted before it."""
         with self.changed:
             while not self.items and not self.finished:
                 self.changed.wait(_POLL)
@@ -184,10 +184,10 @@ class _Handoff(Generic[T]):
                 item = self.items.popleft()
                 self.waiting -= self.counted(item)
                 self.changed.notify_all()
-                return (item,)
+                return [item]
             if self.error is not None:
                 raise self.error
-            return ()
+            return []
 
     def finish(self, error: BaseException | None) -> None:
         with self.changed:
@@ -254,7 +254,7 @@ def run_ahead(
     thread.start()
     try:
         while got := handoff.take():
-            yield got[0]
+            yield got.pop()  # popped: this frame keeps no reference while the consumer works
     finally:
         handoff.stop()
         thread.join()

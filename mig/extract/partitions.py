@@ -548,8 +548,11 @@ def run_partitions_ahead(
                         result = item
                         break
                     source, batch = item
-                    emit(source.setting.check(batch, source.encoding, task))
-                    del item, batch  # not alive while the next batch is checked
+                    del item
+                    checked = source.setting.check(batch, source.encoding, task)
+                    del batch  # the source batch is not kept alive while the merge takes this one
+                    emit(checked)
+                    del checked
                 if result is None:  # pragma: no cover - an internal bug, never data
                     raise AssertionError(f"partition {task.index} ended without its result")
             except MigError as exc:

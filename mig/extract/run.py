@@ -428,6 +428,7 @@ def _merge_ahead(
                 raise AssertionError(f"partition {item.index} came for {task.index}")
             return item
         merge.add(item, base=base)
+        del item  # not alive while the next batch is awaited
     raise AssertionError(f"partition {task.index} ended without its result")  # pragma: no cover
 
 
