@@ -10,10 +10,11 @@ mapping, 外字, row-local checks — runs per partition (an input file, or a by
 large one), inline or on an engine's workers (:mod:`mig.extract.engines`); the merge
 here takes the partitions in input order, numbers their rows on, runs the key checks
 (:func:`~mig.validation.batch.check_keys`) and writes the run directory. A single-process
-run is the same code with the partition stage in this process and nothing spilled: in a
-background thread one batch ahead of the merge (:func:`~mig.extract.engines.run_ahead`),
-so that the next batch is read, mapped and checked while this one is written — the
-partition stage never needs the merge, only the merge needs the earlier layouts' keys.
+run is the same code with the partition stage in this process and nothing spilled, in
+two background threads ahead of the merge (:func:`~mig.extract.partitions.run_partitions_ahead`):
+batch N+2 is read and decoded while batch N+1 is mapped and checked and batch N merged and
+written. The partition stage never needs the merge (only the merge needs the earlier
+layouts' keys), so it runs ahead across files too.
 """
 
 from __future__ import annotations
@@ -200,9 +201,9 @@ def extract(
     bytes whatever the partitioning. ``resume``: reuse the partitions a killed run into
     ``out`` completed (its work folder ``.NAME.work`` beside ``out``).
 
-    ``pipeline``: when the partitions run in this process, run their stage in a background
-    thread one batch ahead of the merge (default: when this process may use more than one
-    core; ``False``: one after the other). The run directory is the same bytes either way,
+    ``pipeline``: when the partitions run in this process, run their stage in background
+    threads, reading and checking ahead of the merge (default: when this process may use
+    more than one core; ``False``: one after the other). The run directory is the same bytes either way,
     and an error reaches the caller as the same exception at the same point of the run.
 
     A required item the mapping does not fill is a :class:`ConfigError` before any row is
