@@ -15,6 +15,9 @@ from __future__ import annotations
 import gc
 import json
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -330,3 +333,31 @@ def test_stages_ahead_run_in_the_callers_context() -> None:
         seen = list(run_ahead(lambda emit: emit(active_variant())))
     assert seen == ["compat"]
     assert list(run_ahead(lambda emit: emit(active_variant()))) == [None]
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_mid_run_stops_every_stage_and_keeps_nothing(tmp_path: Path, sig: int, code: int) -> None:
+    # the real command in its own process, pipelined (one process, two cores), stopped while
+    # its stages hold batches: the exit code of the signal, one line, nothing left behind
+    export = generate_legacy_export(tmp_path / "legacy", rows=60_000, seed=2)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "mig", "extract", str(export.setai_csv), str(export.jumin_csv),
+               str(export.ido_csv), "-m", str(export.mapping), "-o", str(out), "--workers", "1",
+               "--batch-mb", "1", "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not [p for p in tmp_path.iterdir() if p.name != "legacy"]:  # the run directory being built
+            assert process.poll() is None, "the run ended before it started writing"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.3)  # into the batches
+        assert process.poll() is None, "the run ended before the signal"
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == code
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["legacy"]
