@@ -23,6 +23,7 @@ and modification time, range, mapping digest, options) is unchanged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -46,6 +47,7 @@ from mig.codecs.overlay import (
 from mig.codecs.tilde import NORMALISE_KEY, Normalise, check_normalise, normalise_frame
 from mig.errors import ConfigError, MigError, Msg, PartitionError
 from mig.extract.contract import ContractState, check_batch, check_end
+from mig.extract.engines import run_ahead
 from mig.extract.mapping import FileMapping, apply_mapping, load_mapping
 from mig.extract.mapping import Mapping as MappingFile
 from mig.fs import json_text, read_json, write_text
@@ -61,8 +63,8 @@ from mig.version import __version__
 
 __all__ = [
     "MIN_PARTITION_BYTES", "CheckedBatch", "PartitionResult", "PartitionTask", "SourceSide", "WorkDir",
-    "check_columns", "close_batches", "combine_stats", "first_records", "normalised", "plan_ranges",
-    "log_partitions", "remember_mapping", "run_partition", "scoped", "source_side",
+    "check_columns", "close_batches", "combine_stats", "first_records", "is_batch", "normalised", "plan_ranges",
+    "log_partitions", "remember_mapping", "run_partition", "run_partitions_ahead", "scoped", "source_side",
 ]
 
 #: Files smaller than this are never cut, and no range is cut smaller: a process costs
@@ -401,7 +403,7 @@ def run_partition(task: PartitionTask, sink: Sink | None = None) -> PartitionRes
     except MigError as exc:
         if task.source is None:
             raise
-        raise PartitionError(Path(task.path).name, task.source.start, task.source.end, exc) from None
+        raise _labelled(task, exc) from None
 
 
 def _spilled(task: PartitionTask, work: Path) -> PartitionResult:
@@ -431,41 +433,152 @@ def _spilled(task: PartitionTask, work: Path) -> PartitionResult:
     return result
 
 
+@dataclass(frozen=True)
+class _Setting:
+    """What a partition's batches are read and checked with (looked up once per partition)."""
+
+    mapping: MappingFile
+    file_mapping: FileMapping
+    info: AdapterInfo
+    severities: pl.DataFrame
+    side: SourceSide
+
+    @classmethod
+    def of(cls, task: PartitionTask) -> _Setting:
+        mapping = _mapping(task.mapping_path, task.mapping_sha256)
+        file_mapping = next(f for f in mapping.files if f.layout.id == task.layout)
+        info = task.adapter if isinstance(task.adapter, AdapterInfo) else adapter_info(task.adapter)
+        declare_finding_types(info.name, info.finding_types)
+        return cls(mapping, file_mapping, info, mapping.severities(), source_side(mapping, file_mapping.source))
+
+    def check(self, batch: SourceBatch, encoding: str, task: PartitionTask) -> CheckedBatch:
+        return check_source_batch(
+            batch, encoding, self.file_mapping, self.mapping, self.severities,
+            show_values=task.show_values, keep_data=task.keep_data,
+        )
+
+
+class _SourceRead:
+    """One partition's source: the reader opened (columns checked), its batches checked
+    against the plugin contract, cut at a trial's limit and normalised; then its result."""
+
+    def __init__(self, task: PartitionTask, setting: _Setting) -> None:
+        self.task = task
+        self.setting = setting
+        path = Path(task.path)
+        options = dict(task.options) if task.source is None else task.source.open_options(task.options)
+        side = setting.side
+        with overlay_scope(side.overlay, side.variant):
+            self.reader = open_reader(setting.info, path, options, batch_bytes=task.batch_bytes)
+        self.encoding = self.reader.encoding
+        self.contract = ContractState.of(setting.info, path, self.reader)
+        check_columns(path, self.reader.columns, setting.file_mapping)
+        self.counts: dict[str, int] = {}
+        self.rows_in = 0
+
+    def batches(self) -> Iterator[SourceBatch]:
+        task, side = self.task, self.setting.side
+        raw_batches = self.reader.batches()
+        limited = False
+        for batch in scoped(raw_batches, side.overlay, side.variant):
+            check_batch(batch, self.contract)  # the adapter keeps the plugin contract, or the run stops
+            if task.limit is not None:
+                batch = first_records(batch, task.limit - self.rows_in)
+            batch = normalised(batch, side.normalise, self.counts)
+            self.rows_in += batch.rows_in
+            yield batch
+            del batch  # not alive while the reader builds the next batch
+            if task.limit is not None and self.rows_in >= task.limit:
+                limited = True
+                break
+        if limited:
+            close_batches(raw_batches)  # a trial stops early: what was not read is not checked
+        else:
+            check_end(self.reader, self.contract)
+
+    def result(self) -> PartitionResult:
+        """Once :meth:`batches` is exhausted: the partition's counts, encoding and stats."""
+        reader = self.reader
+        stats = dict(reader.stats) if isinstance(reader, HasStats) and reader.stats else None
+        return PartitionResult(self.task.index, self.rows_in, 0, self.encoding, list(reader.columns), stats, self.counts)
+
+
 def _run(task: PartitionTask, sink: Sink) -> PartitionResult:
-    mapping = _mapping(task.mapping_path, task.mapping_sha256)
-    file_mapping = next(f for f in mapping.files if f.layout.id == task.layout)
-    info = task.adapter if isinstance(task.adapter, AdapterInfo) else adapter_info(task.adapter)
-    declare_finding_types(info.name, info.finding_types)
-    severities = mapping.severities()
-    side = source_side(mapping, file_mapping.source)
-    path = Path(task.path)
-    options = dict(task.options) if task.source is None else task.source.open_options(task.options)
-    with overlay_scope(side.overlay, side.variant):
-        reader = open_reader(info, path, options, batch_bytes=task.batch_bytes)
-    contract = ContractState.of(info, path, reader)
-    check_columns(path, reader.columns, file_mapping)
-    counts: dict[str, int] = {}
-    rows_in = 0
-    raw_batches = reader.batches()
-    limited = False
-    for batch in scoped(raw_batches, side.overlay, side.variant):
-        check_batch(batch, contract)  # the adapter keeps the plugin contract, or the run stops
-        if task.limit is not None:
-            batch = first_records(batch, task.limit - rows_in)
-        batch = normalised(batch, side.normalise, counts)
-        rows_in += batch.rows_in
-        sink(check_source_batch(batch, reader.encoding, file_mapping, mapping, severities,
-                                show_values=task.show_values, keep_data=task.keep_data))
+    setting = _Setting.of(task)
+    source = _SourceRead(task, setting)
+    for batch in source.batches():
+        sink(setting.check(batch, source.encoding, task))
         del batch  # not alive while the reader builds the next batch
-        if task.limit is not None and rows_in >= task.limit:
-            limited = True
-            break
-    if limited:
-        close_batches(raw_batches)  # a trial stops early: what was not read is not checked
-    else:
-        check_end(reader, contract)
-    stats = dict(reader.stats) if isinstance(reader, HasStats) and reader.stats else None
-    return PartitionResult(task.index, rows_in, 0, reader.encoding, list(reader.columns), stats, counts)
+    return source.result()
+
+
+def _labelled(task: PartitionTask, exc: MigError) -> MigError:
+    """The error as a partition's: named by its byte range when it is not the whole file."""
+    if task.source is None:
+        return exc
+    return PartitionError(Path(task.path).name, task.source.start, task.source.end, exc)
+
+
+def run_partitions_ahead(
+    tasks: Sequence[PartitionTask], emit: Callable[[CheckedBatch | PartitionResult], None]
+) -> None:
+    """The partition stage of ``tasks`` in this process, in merge order: each checked
+    batch, then the task's result, handed to ``emit`` — the same items, errors and order
+    as :func:`run_partition` with ``emit`` as sink, task after task.
+
+    The reading (framing, decoding) runs in a thread of its own one batch ahead
+    (:func:`~mig.extract.engines.run_ahead`), across tasks: the next file is opened and
+    its first batch decoded while this file's last batch is mapped and checked. With the
+    merge running :func:`run_ahead` over this function, a run has three stages at work —
+    read batch N+2, check batch N+1, merge batch N — and at most two batches of each
+    stage alive.
+    """
+    for task in tasks:
+        if task.lang is not None:
+            set_lang(task.lang)
+    reads: Iterator[tuple[_SourceRead, SourceBatch] | PartitionResult] = run_ahead(
+        functools.partial(_read_stage, tasks), counted=is_batch
+    )
+    try:
+        for task in tasks:
+            try:
+                result: PartitionResult | None = None
+                for item in reads:
+                    if isinstance(item, PartitionResult):
+                        result = item
+                        break
+                    source, batch = item
+                    del item
+                    checked = source.setting.check(batch, source.encoding, task)
+                    del batch  # the source batch is not kept alive while the merge takes this one
+                    emit(checked)
+                    del checked
+                if result is None:  # pragma: no cover - an internal bug, never data
+                    raise AssertionError(f"partition {task.index} ended without its result")
+            except MigError as exc:
+                if task.source is None:
+                    raise
+                raise _labelled(task, exc) from None
+            emit(result)
+    finally:
+        close_batches(reads)
+
+
+def is_batch(item: object) -> bool:
+    """What bounds the stages running ahead: batches, not a partition's result after them."""
+    return not isinstance(item, PartitionResult)
+
+
+def _read_stage(
+    tasks: Sequence[PartitionTask], emit: Callable[[tuple[_SourceRead, SourceBatch] | PartitionResult], None]
+) -> None:
+    """The reading half of :func:`run_partitions_ahead`: every task's source batches, then its result."""
+    for task in tasks:
+        source = _SourceRead(task, _Setting.of(task))
+        for batch in source.batches():
+            emit((source, batch))
+            del batch
+        emit(source.result())
 
 
 def check_source_batch(

@@ -10,7 +10,11 @@ mapping, 外字, row-local checks — runs per partition (an input file, or a by
 large one), inline or on an engine's workers (:mod:`mig.extract.engines`); the merge
 here takes the partitions in input order, numbers their rows on, runs the key checks
 (:func:`~mig.validation.batch.check_keys`) and writes the run directory. A single-process
-run is the same code with the partition stage inline and nothing spilled.
+run is the same code with the partition stage in this process and nothing spilled, in
+two background threads ahead of the merge (:func:`~mig.extract.partitions.run_partitions_ahead`):
+batch N+2 is read and decoded while batch N+1 is mapped and checked and batch N merged and
+written. The partition stage never needs the merge (only the merge needs the earlier
+layouts' keys), so it runs ahead across files too.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import polars as pl
 
 from mig.codecs.overlay import Overlay
 from mig.errors import ConfigError, InputError
-from mig.extract.engines import EngineName, LocalEngine
+from mig.extract.engines import EngineName, LocalEngine, run_ahead
 from mig.extract.engines import engine as make_engine
 from mig.extract.mapping import FileMapping, Mapping, load_mapping, require_mapped
 from mig.extract.partitions import (
@@ -42,17 +46,20 @@ from mig.extract.partitions import (
     close_batches,
     combine_stats,
     first_records,
+    is_batch,
     log_partitions,
     normalised,
     plan_ranges,
     remember_mapping,
     run_partition,
+    run_partitions_ahead,
     scoped,
     source_side,
 )
 from mig.html.run_report import render_report_html
 from mig.i18n import current_lang, text
 from mig.layout import Layout
+from mig.machine import available_cores
 from mig.plugin import Adapter, ByteRange
 from mig.registry import AdapterInfo, adapter_info, describe_adapter
 from mig.run.manifest import (
@@ -175,6 +182,7 @@ def extract(
     address: str | None = None,
     resume: bool = False,
     partition_bytes: int | None = None,
+    pipeline: bool | None = None,
 ) -> RunResult:
     """Run the conversion path and write a run directory at ``out``.
 
@@ -192,6 +200,11 @@ def extract(
     (``engine="ray"``, ``address``) — and the merge here writes the run directory, the same
     bytes whatever the partitioning. ``resume``: reuse the partitions a killed run into
     ``out`` completed (its work folder ``.NAME.work`` beside ``out``).
+
+    ``pipeline``: when the partitions run in this process, run their stage in background
+    threads, reading and checking ahead of the merge (default: when this process may use
+    more than one core; ``False``: one after the other). The run directory is the same bytes either way,
+    and an error reaches the caller as the same exception at the same point of the run.
 
     A required item the mapping does not fill is a :class:`ConfigError` before any row is
     read (:func:`~mig.extract.mapping.require_mapped`). ``progress`` is called with a phase
@@ -250,7 +263,11 @@ def extract(
             one_process or len(tasks) == 1 or total_bytes < 2 * size
         )
         results: Iterator[PartitionResult] | None = None
-        if not inline:
+        ahead: Iterator[CheckedBatch | PartitionResult] | None = None
+        if inline and (available_cores() > 1 if pipeline is None else pipeline):
+            ahead = run_ahead(functools.partial(run_partitions_ahead, tasks), counted=is_batch)
+            cleanup.callback(close_batches, ahead)  # on an error in the merge: the thread stops
+        elif not inline:
             work.prepare(resume=resume)
             reused = {t.index: r for t in tasks if (r := work.completed(t)) is not None}
             pending = [t for t in tasks if t.index not in reused]
@@ -282,7 +299,9 @@ def extract(
                 done: list[PartitionResult] = []
                 for task in by_file[(layout.id, str(path))]:
                     base = row_base + rows_in
-                    if results is None:
+                    if ahead is not None:
+                        result = _merge_ahead(ahead, task, merge, base)
+                    elif results is None:
                         result = run_partition(task, functools.partial(merge.add, base=base))
                     else:
                         result = next(results)
@@ -398,6 +417,20 @@ def _plan(
                 )
                 tasks.append(replace(task, identity=task.identify()) if work is not None else task)
     return tasks
+
+
+def _merge_ahead(
+    ahead: Iterator[CheckedBatch | PartitionResult], task: PartitionTask, merge: _LayoutMerge, base: int
+) -> PartitionResult:
+    """Merge ``task``'s checked batches as the stage running ahead hands them over; its result."""
+    for item in ahead:
+        if isinstance(item, PartitionResult):
+            if item.index != task.index:  # pragma: no cover - an internal bug, never data
+                raise AssertionError(f"partition {item.index} came for {task.index}")
+            return item
+        merge.add(item, base=base)
+        del item  # not alive while the next batch is awaited
+    raise AssertionError(f"partition {task.index} ended without its result")  # pragma: no cover
 
 
 def _in_order(

@@ -1,6 +1,8 @@
 """The run directory: built under a temporary name, renamed into place only when complete.
 
-Its file names and the manifest's schema are :mod:`mig.run.manifest`'s.
+Its file names and the manifest's schema are :mod:`mig.run.manifest`'s. A layout's own
+outputs are hashed as they are written (:class:`HashingFile`): the manifest's digests
+never read the files back.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from types import TracebackType
+from typing import IO, cast
 
 import polars as pl
 import pyarrow as pa
@@ -88,6 +91,75 @@ FINDINGS_ARROW = pa.schema(
 ROW_GROUP_ROWS = 65_536
 
 
+class HashingFile:
+    """A file opened for writing that keeps the SHA-256 and size of what was written, for
+    the manifest (:meth:`digest`) — no second read of the file.
+
+    A binary file object as Polars' ``write_csv`` / ``write_ndjson`` and pyarrow's Parquet
+    writer take one (``write``, ``tell``, ``flush``, ``close``).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> with HashingFile(root / "a.txt") as out:
+    ...     out.write(b"abc")
+    3
+    >>> out.digest(root) == file_digest(root / "a.txt", root)
+    True
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[bytes] = path.open("wb")
+        self._sha256 = hashlib.sha256()
+        self._bytes = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        view = memoryview(data).cast("B")
+        self._sha256.update(view)  # hashlib releases the GIL for large buffers
+        self._file.write(view)
+        self._bytes += view.nbytes
+        return view.nbytes
+
+    @property
+    def stream(self) -> IO[bytes]:
+        """This file, typed as the writers take it (it has every method they call)."""
+        return cast(IO[bytes], self)
+
+    def tell(self) -> int:
+        return self._bytes
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> HashingFile:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def digest(self, root: Path) -> FileDigest:
+        """The manifest entry of the file as written (once closed)."""
+        return FileDigest(self.path.relative_to(root).as_posix(), self._sha256.hexdigest(), self._bytes)
+
+
 class ParquetSink:
     """Parquet written in row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter).
 
@@ -97,7 +169,8 @@ class ParquetSink:
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.schema = schema
-        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self.file = HashingFile(path)
+        self._writer = pq.ParquetWriter(self.file, schema, compression="zstd")
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
 
@@ -122,6 +195,7 @@ class ParquetSink:
     def close(self) -> None:
         self._flush(final=True)
         self._writer.close()
+        self.file.close()
 
 
 class LayoutWriter:
@@ -152,10 +226,10 @@ class LayoutWriter:
         self.findings_schema = findings_schema
         self._parquet = ParquetSink(self.parquet_path, self.schema)
         self._findings = ParquetSink(self.findings_path, findings_schema)
-        self._csv: IO[bytes] = self.csv_path.open("wb")
+        self._csv = HashingFile(self.csv_path)
         header = pl.DataFrame(schema={name: pl.String for name in layout.item_names})
-        header.write_csv(self._csv, line_terminator=CSV_LINE_END)
-        self._rejects: IO[bytes] = self.rejects_path.open("wb")
+        header.write_csv(self._csv.stream, line_terminator=CSV_LINE_END)
+        self._rejects = HashingFile(self.rejects_path)
         self.excel: list[SpreadsheetCsv] = []
         self.excel_findings: SpreadsheetCsv | None = None
         self.excel_rejects: SpreadsheetCsv | None = None
@@ -178,14 +252,14 @@ class LayoutWriter:
             pl.col(name).cast(dtype) for name, dtype in self.polars_schema.items()
         )
         self._parquet.write(typed.to_arrow().cast(self.schema))
-        typed.write_csv(self._csv, include_header=False, line_terminator=CSV_LINE_END)
+        typed.write_csv(self._csv.stream, include_header=False, line_terminator=CSV_LINE_END)
         self.rows_out += frame.height
 
     def write_rejects(self, rejects: pl.DataFrame) -> None:
         """Write rejected records (one JSON object per line)."""
         if rejects.height == 0:
             return
-        rejects.write_ndjson(self._rejects)
+        rejects.write_ndjson(self._rejects.stream)
         self.rows_rejected += rejects.height
 
     def write_findings(self, findings: pl.DataFrame) -> None:
@@ -196,15 +270,15 @@ class LayoutWriter:
         self._findings.write(table)
 
     def close(self) -> tuple[FileDigest, ...]:
-        """Close every file and return their manifest entries."""
+        """Close every file and return their manifest entries (hashed as written; the
+        spreadsheet CSVs, read back)."""
         self._parquet.close()
         self._findings.close()
         self._csv.close()
         self._rejects.close()
         for sheet in self.excel:
             sheet.close()
-        return tuple(
-            file_digest(path, self.root)
-            for path in (self.parquet_path, self.csv_path, self.rejects_path, self.findings_path,
-                         *(sheet.path for sheet in self.excel))
+        return (
+            self._parquet.file.digest(self.root), self._csv.digest(self.root), self._rejects.digest(self.root),
+            self._findings.file.digest(self.root), *(file_digest(sheet.path, self.root) for sheet in self.excel),
         )
