@@ -262,6 +262,7 @@ class Framing:
     quote_open: bool  # the block ends inside a quoted field
     quotes: Positions  # positions of quote characters in whole records, sorted
     line_feeds: Positions  # every LF byte in whole records (quoted ones too), sorted: line numbers
+    carriage_returns: Positions  # every CR byte in whole records, sorted
 
 
 def _positions(buf: Bytes, byte: int, char_start: npt.NDArray[np.bool_] | None) -> Positions:
@@ -322,7 +323,10 @@ def frame_block(
         quote_positions = np.zeros(0, dtype=np.int64)
         quote_open = False
 
-    all_line_feeds: Positions = np.flatnonzero(buf == _LF)
+    # LF, CR and NUL in one scan: the low control bytes are few (about two a record)
+    controls: Positions = np.flatnonzero(buf <= _CR)
+    control_bytes = buf[controls]
+    all_line_feeds = controls[control_bytes == _LF]
     line_feed_hits = all_line_feeds if char_start is None else all_line_feeds[char_start[all_line_feeds]]
     line_ends = _outside_quotes(line_feed_hits, quote_positions)
     starts = np.concatenate(([0], line_ends + 1)).astype(np.int64, copy=False)
@@ -341,13 +345,15 @@ def frame_block(
     delimiters = _positions(buf, delimiter, char_start)
     delimiters = delimiters[: int(np.searchsorted(delimiters, complete_until))]  # whole records only
     delimiters = _outside_quotes(delimiters, quote_positions)
-    nul_positions = np.flatnonzero(buf[:complete_until] == 0)
+    whole = int(np.searchsorted(controls, complete_until))
+    nul_positions = controls[:whole][control_bytes[:whole] == 0]
     nul_counts = _per_record_counts(nul_positions, starts, ends.size)
     quote_positions = quote_positions[: int(np.searchsorted(quote_positions, complete_until))]
     line_feeds = all_line_feeds[: int(np.searchsorted(all_line_feeds, complete_until))]
+    carriage_returns = controls[:whole][control_bytes[:whole] == _CR]
     return Framing(
         starts, content_ends, next_starts, delimiters, nul_counts, complete_until, quote_open, quote_positions,
-        line_feeds,
+        line_feeds, carriage_returns,
     )
 
 
@@ -734,7 +740,7 @@ class CsvReader:
         unterminated = int(raw.shape[0] > 0 and raw[-1] != _LF)
         if line_feeds.shape[0] != records - unterminated:
             return None  # a line feed inside a quoted field
-        carriage_returns = np.flatnonzero(raw == _CR)
+        carriage_returns = framing.carriage_returns
         if carriage_returns.shape[0] and (
             int(carriage_returns[-1]) + 1 >= raw.shape[0] or not bool(np.all(raw[carriage_returns + 1] == _LF))
         ):
