@@ -256,25 +256,33 @@ def _timing(export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path
         )
 
 
+def _median_seconds(call: Callable[[], object], times: int = 7) -> float:
+    """The median wall seconds of ``times`` calls (one call is at the mercy of the machine)."""
+    seconds = []
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds)
+
+
 def _fixed_costs(export_dir: Path) -> None:
     """Per layout: the seconds of one ``apply_mapping`` and one ``validate_frame`` call on 10
-    rows (the second call of each: the first also builds what is cached per layout)."""
+    rows (median of 7, after a first call that also builds what is cached per layout)."""
     inputs = [export_dir / name for name in INPUT_NAMES]
     mapping = load_mapping(export_dir / "mapping.toml")
     adapter = get_adapter(mapping.adapter)
-    print(f"\n{'fixed cost per batch (10 rows)':<32} {'apply_mapping s':>16} {'validate_frame s':>17}")
+    print(f"\n{'fixed cost per batch (10 rows)':<32} {'apply_mapping s':>16} {'validate_frame s':>17}  (median of 7)")
     for file_mapping in mapping.files:
         path = next(p for p in inputs if any(Path(p).match(g) for g in file_mapping.inputs))
         reader = adapter.open(path, mapping.source, batch_bytes=1 << 20)
         small = next(iter(reader.batches())).data.head(10)
         mapped, _ = apply_mapping(small, file_mapping, mapping.code_maps)  # warm: per-layout caches
         validate_frame(mapped, file_mapping.layout)
-        started = time.perf_counter()
-        apply_mapping(small, file_mapping, mapping.code_maps)
-        mapping_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        validate_frame(mapped, file_mapping.layout)
-        seconds = [mapping_seconds, time.perf_counter() - started]
+        seconds = [
+            _median_seconds(lambda: apply_mapping(small, file_mapping, mapping.code_maps)),  # noqa: B023
+            _median_seconds(lambda: validate_frame(mapped, file_mapping.layout)),  # noqa: B023
+        ]
         print(f"{file_mapping.layout.id:<32} {seconds[0]:>16.4f} {seconds[1]:>17.4f}")
 
 
