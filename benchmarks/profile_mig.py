@@ -30,7 +30,10 @@ Usage::
 
     python benchmarks/profile_mig.py [--rows 1000000] [--seed 0] [--export DIR]
                                      [--batch-bytes N] [--top 25] [--workdir DIR] [--keep]
-                                     [--timing R [--json FILE]]
+                                     [--timing R [--json FILE]] [--workers N]
+
+An input large enough to be cut into partitions runs them in worker processes, which the
+stage table does not see (it says so): ``--workers 1`` keeps them in this process.
 """
 
 from __future__ import annotations
@@ -204,14 +207,22 @@ def _label(stage: Stage) -> str:
     return "  " * stage.depth + stage.label
 
 
-def _run_extract(export_dir: Path, root: Path, batch_bytes: int) -> float:
+def _run_extract(export_dir: Path, root: Path, batch_bytes: int, workers: int | None) -> float:
     inputs = [export_dir / name for name in INPUT_NAMES]
     started = time.perf_counter()
-    extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=batch_bytes)
+    extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=batch_bytes, workers=workers)
     return time.perf_counter() - started
 
 
-def _timing(export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path: Path | None) -> None:
+def _partitions_note(calls: dict[str, int]) -> None:
+    if not calls.get(STAGES[1].label):
+        print("(the partition stage ran in worker processes, which are not measured here: --workers 1 "
+              "runs it in this process)")
+
+
+def _timing(
+    export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path: Path | None, workers: int | None
+) -> None:
     """``runs`` extracts without the profiler: extract wall / CPU and the stage sums per run."""
     import mig
 
@@ -221,7 +232,7 @@ def _timing(export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path
     for run in range(runs):
         with Probe() as probe:
             cpu = time.process_time()
-            wall = _run_extract(export_dir, root, batch_bytes)
+            wall = _run_extract(export_dir, root, batch_bytes, workers)
             cpu = time.process_time() - cpu
         times = {"extract": wall, "extract cpu": cpu, **probe.times}
         results.append(times)
@@ -244,13 +255,15 @@ def _timing(export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path
             continue
         seconds, cpu = medians[stage.label], medians[stage.label + " cpu"]
         print(f"{label:<56} {calls.get(stage.label, 0):>6} {seconds:>8.3f} {cpu:>8.3f} {cpu / total_cpu:>9.1%}")
+    _partitions_note(calls)
     if layouts:
         print(f"\n{'per layout, CPU s':<40} {'median':>8}")
         for (label, layout_id), values in sorted(layouts.items()):
             print(f"{label + ' ' + layout_id:<40} {statistics.median(values):>8.3f}")
     if json_path is not None:
         json_path.write_text(
-            json.dumps({"mig": mig.__file__, "batch_bytes": batch_bytes, "runs": results, "median": medians,
+            json.dumps({"mig": mig.__file__, "batch_bytes": batch_bytes, "workers": workers, "runs": results,
+                        "median": medians,
                         "calls": calls}, indent=1, ensure_ascii=False),
             encoding="utf-8",
         )
@@ -286,12 +299,12 @@ def _fixed_costs(export_dir: Path) -> None:
         print(f"{file_mapping.layout.id:<32} {seconds[0]:>16.4f} {seconds[1]:>17.4f}")
 
 
-def _profile(export_dir: Path, root: Path, batch_bytes: int, top: int) -> None:
+def _profile(export_dir: Path, root: Path, batch_bytes: int, top: int, workers: int | None) -> None:
     profiler = cProfile.Profile()
     with Probe() as probe:
         profiler.enable()
         try:
-            total = _run_extract(export_dir, root, batch_bytes)
+            total = _run_extract(export_dir, root, batch_bytes, workers)
         finally:
             profiler.disable()
     times = _stage_times(pstats.Stats(profiler))
@@ -307,6 +320,7 @@ def _profile(export_dir: Path, root: Path, batch_bytes: int, top: int) -> None:
             print(f"{_label(stage):<56} {shown:>6} {'-':>8}")
         else:
             print(f"{_label(stage):<56} {shown:>6} {seconds:>8.2f} {seconds / total:>6.1%}")
+    _partitions_note(probe.calls)
     if probe.layouts:
         print(f"\n{'per layout (CPU s, profiled)':<40} {'seconds':>8}")
         for (label, layout_id), seconds in sorted(probe.layouts.items()):
@@ -329,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--timing", type=int, metavar="R", help="no profile: R timed extract runs")
     parser.add_argument("--json", type=Path, help="with --timing: write the runs and medians here")
+    parser.add_argument("--workers", type=int, help="extract's --workers (default: its own); 1 keeps every "
+                        "stage in this process, where it is measured")
     args = parser.parse_args(argv)
 
     if args.workdir is not None:
@@ -342,9 +358,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generating {args.rows:,} 住民 rows (seed {args.seed}) …", file=sys.stderr)
             generate_legacy_export(export_dir, args.rows, args.seed)
         if args.timing:
-            _timing(export_dir, root, args.timing, args.batch_bytes, args.json)
+            _timing(export_dir, root, args.timing, args.batch_bytes, args.json, args.workers)
         else:
-            _profile(export_dir, root, args.batch_bytes, args.top)
+            _profile(export_dir, root, args.batch_bytes, args.top, args.workers)
     finally:
         if args.keep:
             print(f"work directory kept: {root}")
