@@ -113,9 +113,9 @@ class KeyTracker:
 
     def duplicates(self, mapped: pl.DataFrame, rejected_rows: pl.Series) -> pl.DataFrame:
         """Findings for rows (not already rejected) whose key is taken; records the others."""
-        candidates = mapped.filter(~pl.col("row").is_in(rejected_rows.implode())).select(
+        candidates = mapped.lazy().filter(~pl.col("row").is_in(rejected_rows.implode())).select(
             "row", pl.concat_str([pl.col(i) for i in self.items], separator="\x1f").alias("key")
-        ).filter(pl.col("key").is_not_null())
+        ).filter(pl.col("key").is_not_null()).collect()  # lazy: only the key columns are filtered
         taken = occurring(self.seen, candidates.get_column("key"))
         flagged = candidates.with_columns(
             (~pl.col("key").is_first_distinct() | pl.col("key").is_in(taken.implode())).alias("dup")
