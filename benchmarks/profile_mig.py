@@ -1,29 +1,46 @@
 """Where ``mig extract`` spends its time on the demo export: stage table + cProfile top list.
 
-Runs :func:`mig.extract.run.extract` once under :mod:`cProfile` on a seeded demo export and
-prints the cumulative time of each stage of the conversion path (CSV adapter, mapping,
-validation, keys, writers, hashing), the mapping / validation time per layout, and the
-fixed cost of one ``apply_mapping`` call on a 10-row batch per layout (query planning,
-paid once per batch whatever its size). Profiling adds a little overhead; use
-``bench_conversion.py`` for the figures themselves.
+Runs :func:`mig.extract.run.extract` on a seeded demo export and prints the time of each
+stage of the conversion path as the run is built since the partition refactor (issue 20):
+the partition stage — adapter (read, frame, decode, split), contract check, mapping,
+外字 resolution, ``check_rows`` (the layout's rules) — and the serial merge — ``check_keys``
+(foreign and primary keys), the rejects, writing (Parquet + intermediate CSV + rejects +
+findings), hashing (sha256 of inputs and outputs) and the HTML report. Also the mapping /
+rules time per layout, the number of batches (calls) per stage, and the fixed cost of one
+``apply_mapping`` and one ``validate_frame`` call on a 10-row batch per layout (planning
+and Python overhead, paid once per batch whatever its size).
+
+Default mode: one run under :mod:`cProfile`; the stage table is the cumulative time of
+each stage's function (profiling adds overhead to Python-heavy code; use
+``bench_conversion.py`` for the figures themselves).
+
+``--timing R`` skips the profiler: it runs ``mig extract`` R times and prints, per run and
+as medians, the wall time of the whole extract and the summed wall **and CPU** seconds of
+each stage, measured by wrapping the stage functions where the partition stage and the
+merge look them up. CPU seconds are the process's (Polars', Arrow's and NumPy's threads
+included), so on a shared machine they are the steadier figure to compare two versions by
+(run each version's checkout alternately, e.g. with ``PYTHONPATH``; compare medians of
+interleaved runs only). Nested stages (indented) are part of the stage above them. While
+stages run at the same time in several threads, a stage's CPU seconds include the other
+threads' work of that time.
+
+A stage whose function the running mig does not have is listed as ``-``.
 
 Usage::
 
     python benchmarks/profile_mig.py [--rows 1000000] [--seed 0] [--export DIR]
                                      [--batch-bytes N] [--top 25] [--workdir DIR] [--keep]
-                                     [--timing R [--json FILE]]
+                                     [--timing R [--json FILE]] [--workers N]
 
-``--timing R`` skips the profiler: it runs ``mig extract`` R times and prints, per run and
-as medians, the wall time of the whole extract and the summed wall (and CPU) time of the
-``apply_mapping`` and ``validate_frame`` calls — the figures to compare two versions by
-(run each version's checkout alternately, e.g. with ``PYTHONPATH``; on a shared machine,
-compare medians of interleaved runs only).
+An input large enough to be cut into partitions runs them in worker processes, which the
+stage table does not see (it says so): ``--workers 1`` keeps them in this process.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import io
 import json
 import pstats
@@ -33,41 +50,149 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mig.demo.generator import generate_legacy_export
-from mig.extract import run as extract_run  # ``mig.extract`` is the façade function
 from mig.extract.mapping import apply_mapping, load_mapping
 from mig.extract.run import DEFAULT_BATCH_BYTES, extract
 from mig.registry import get_adapter
-from mig.validation import batch as validation_batch
+from mig.validation.rules import validate_frame
 
 INPUT_NAMES = ("SETAI.csv", "JUMIN.csv", "IDO.csv")
 
-#: (label, file name the function lives in, function name); indented labels are parts of
-#: the stage above them. A function that no longer exists is listed as "-".
-STAGES: tuple[tuple[str, str, str], ...] = (
-    ("CSV adapter (read, frame, decode, split)", "csv.py", "_batches_raw"),
-    ("  frame_block (quote parity, record/field ends)", "csv.py", "frame_block"),
-    ("  _fast_split (Polars CSV reader, clean records)", "csv.py", "_fast_split"),
-    ("  split_fields (fallback: field gather, unquote)", "csv.py", "split_fields"),
-    ("  _decode (cp932 → utf-8)", "csv.py", "_decode"),
-    ("per batch (_process_batch)", "run.py", "_process_batch"),
-    ("  mapping (apply_mapping)", "mapping.py", "apply_mapping"),
-    ("  validate_batch (rules, keys, severities)", "batch.py", "validate_batch"),
-    ("    validation rules (validate_frame)", "rules.py", "validate_frame"),
-    ("    foreign keys (check_foreign_keys)", "keys.py", "check_foreign_keys"),
-    ("    primary keys (KeyTracker.duplicates)", "keys.py", "duplicates"),
-    ("  rejects (_rejects)", "run.py", "_rejects"),
-    ("  write accepted (Parquet + CSV)", "writer.py", "write_accepted"),
-    ("  write rejects", "writer.py", "write_rejects"),
-    ("  write findings", "writer.py", "write_findings"),
-    ("  findings summary (FindingAccumulator.add)", "report.py", "add"),
-    ("sha256 of inputs and outputs", "writer.py", "sha256_file"),
-    ("HTML report", "run_report.py", "render_report_html"),
+
+@dataclass(frozen=True)
+class Stage:
+    """One row of the stage table.
+
+    ``depth``: nesting under the stage above. ``file`` / ``function``: where cProfile finds
+    it (cumulative time, summed over same-named functions of that file). ``module`` /
+    ``attribute``: the name the caller looks the function up by, wrapped for ``--timing``
+    (``Class.method`` for a method; ``None``: not timed there). ``per_layout``: the
+    positional argument whose layout id splits the stage per layout (``layout`` itself,
+    or an object with ``.layout``).
+    """
+
+    label: str
+    depth: int
+    file: str
+    function: str
+    module: str | None = None
+    attribute: str | None = None
+    generator: bool = False
+    per_layout: int | None = None
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("partition stage (run_partition, merge included)", 0, "partitions.py", "run_partition"),
+    Stage("adapter: open (header; CSV reads its first batch ahead)", 1, "registry.py", "open_reader",
+          "mig.extract.partitions", "open_reader"),
+    Stage("adapter: next batches", 1, "partitions.py", "scoped", "mig.extract.partitions", "scoped", generator=True),
+    Stage("CSV batches: read, frame, decode, split (both rows above)", 1, "csv.py", "_batches_raw"),
+    Stage("frame_block (quotes, record/field ends)", 2, "csv.py", "frame_block"),
+    Stage("_decode (cp932 → utf-8)", 2, "csv.py", "_decode"),
+    Stage("_fast_split (Polars CSV reader)", 2, "csv.py", "_fast_split"),
+    Stage("split_fields (fallback splitter)", 2, "csv.py", "split_fields"),
+    Stage("contract check (check_batch)", 1, "contract.py", "check_batch", "mig.extract.partitions", "check_batch"),
+    Stage("mapping (apply_mapping)", 1, "mapping.py", "apply_mapping",
+          "mig.extract.partitions", "apply_mapping", per_layout=1),
+    Stage("外字 (resolve_frame)", 1, "resolve.py", "resolve_frame", "mig.extract.partitions", "resolve_frame"),
+    Stage("check_rows", 1, "batch.py", "check_rows", "mig.extract.partitions", "check_rows"),
+    Stage("rules (validate_frame)", 2, "rules.py", "validate_frame",
+          "mig.validation.batch", "validate_frame", per_layout=1),
+    Stage("merge (_LayoutMerge.add)", 0, "run.py", "add", "mig.extract.run", "_LayoutMerge.add"),
+    Stage("check_keys", 1, "batch.py", "check_keys", "mig.extract.run", "check_keys"),
+    Stage("foreign keys (check_foreign_keys)", 2, "keys.py", "check_foreign_keys",
+          "mig.validation.batch", "check_foreign_keys"),
+    Stage("primary keys (KeyTracker.duplicates)", 2, "keys.py", "duplicates",
+          "mig.validation.keys", "KeyTracker.duplicates"),
+    Stage("rejects (_rejects)", 1, "run.py", "_rejects", "mig.extract.run", "_rejects"),
+    Stage("write accepted (Parquet + CSV)", 1, "writer.py", "write_accepted",
+          "mig.run.writer", "LayoutWriter.write_accepted"),
+    Stage("write rejects", 1, "writer.py", "write_rejects", "mig.run.writer", "LayoutWriter.write_rejects"),
+    Stage("write findings", 1, "writer.py", "write_findings", "mig.run.writer", "LayoutWriter.write_findings"),
+    Stage("findings summary (FindingAccumulator.add)", 1, "report.py", "add",
+          "mig.validation.report", "FindingAccumulator.add"),
+    Stage("writers closed (last row groups, output hashes)", 0, "writer.py", "close",
+          "mig.run.writer", "LayoutWriter.close"),
+    Stage("sha256 of inputs and outputs", 0, "writer.py", "sha256_file", "mig.run.writer", "sha256_file"),
+    Stage("HTML report", 0, "run_report.py", "render_report_html", "mig.extract.run", "render_report_html"),
 )
+
+
+def _layout_id(argument: Any) -> str:
+    layout = getattr(argument, "layout", argument)
+    return str(getattr(layout, "id", "?"))
+
+
+class Probe:
+    """The stage functions wrapped with wall / CPU timers while a run goes (``--timing``)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.layouts: dict[tuple[str, str], float] = defaultdict(float)
+        self._undo: list[Callable[[], None]] = []
+
+    def __enter__(self) -> Probe:
+        for stage in STAGES:
+            if stage.module is not None and stage.attribute is not None:
+                self._wrap(stage)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+
+    def _wrap(self, stage: Stage) -> None:
+        assert stage.module is not None and stage.attribute is not None
+        owner: Any = importlib.import_module(stage.module)
+        *path, name = stage.attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part, None)
+        original = getattr(owner, name, None) if owner is not None else None
+        if original is None:  # not in this version of mig
+            return
+        wrapped = self._generator(stage, original) if stage.generator else self._function(stage, original)
+        setattr(owner, name, wrapped)
+        self._undo.append(lambda: setattr(owner, name, original))
+
+    def _add(self, stage: Stage, wall: float, cpu: float, args: tuple[Any, ...]) -> None:
+        self.times[stage.label] += wall
+        self.times[stage.label + " cpu"] += cpu
+        if stage.per_layout is not None and len(args) > stage.per_layout:
+            self.layouts[(stage.label, _layout_id(args[stage.per_layout]))] += cpu
+
+    def _function(self, stage: Stage, original: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.calls[stage.label] += 1
+                self._add(stage, time.perf_counter() - wall, time.process_time() - cpu, args)
+
+        return timed
+
+    def _generator(self, stage: Stage, original: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            items = original(*args, **kwargs)
+            while True:  # time each step of the generator, not what its consumer does
+                wall, cpu = time.perf_counter(), time.process_time()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    self._add(stage, time.perf_counter() - wall, time.process_time() - cpu, args)
+                    return
+                self.calls[stage.label] += 1
+                self._add(stage, time.perf_counter() - wall, time.process_time() - cpu, args)
+                yield item
+
+        return timed
 
 
 def _stage_times(stats: pstats.Stats) -> dict[tuple[str, str], float]:
@@ -78,57 +203,133 @@ def _stage_times(stats: pstats.Stats) -> dict[tuple[str, str], float]:
     return times
 
 
-def _timed(store: dict[str, float], func: Callable[..., Any], layout_of: Callable[..., str]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            store[layout_of(*args)] += time.perf_counter() - started
-
-    return wrapper
+def _label(stage: Stage) -> str:
+    return "  " * stage.depth + stage.label
 
 
-def _timed_cpu(store: dict[str, float], name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            store[name] += time.perf_counter() - wall
-            store[name + " cpu"] += time.process_time() - cpu
-
-    return wrapper
+def _run_extract(export_dir: Path, root: Path, batch_bytes: int, workers: int | None) -> float:
+    inputs = [export_dir / name for name in INPUT_NAMES]
+    started = time.perf_counter()
+    extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=batch_bytes, workers=workers)
+    return time.perf_counter() - started
 
 
-def _timing(export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path: Path | None) -> None:
-    """``runs`` extracts without the profiler: extract wall time and the stage sums per run."""
+def _partitions_note(calls: dict[str, int]) -> None:
+    if not calls.get(STAGES[1].label):
+        print("(the partition stage ran in worker processes, which are not measured here: --workers 1 "
+              "runs it in this process)")
+
+
+def _timing(
+    export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path: Path | None, workers: int | None
+) -> None:
+    """``runs`` extracts without the profiler: extract wall / CPU and the stage sums per run."""
     import mig
 
-    inputs = [export_dir / name for name in INPUT_NAMES]
-    modules = {"apply_mapping": extract_run, "validate_frame": validation_batch}
-    originals = {name: getattr(module, name) for name, module in modules.items()}
     results: list[dict[str, float]] = []
+    calls: dict[str, int] = {}
+    layouts: dict[tuple[str, str], list[float]] = defaultdict(list)
     for run in range(runs):
-        times: dict[str, float] = defaultdict(float)
-        for name, module in modules.items():
-            setattr(module, name, _timed_cpu(times, name, originals[name]))
-        try:
-            started = time.perf_counter()
-            extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=batch_bytes)
-            times["extract"] = time.perf_counter() - started
-        finally:
-            for name, module in modules.items():
-                setattr(module, name, originals[name])
-        results.append(dict(times))
-        print(f"run {run + 1}: " + "  ".join(f"{k} {v:.3f}" for k, v in sorted(times.items())), flush=True)
-    medians = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    print("median: " + "  ".join(f"{k} {v:.3f}" for k, v in sorted(medians.items())))
+        with Probe() as probe:
+            cpu = time.process_time()
+            wall = _run_extract(export_dir, root, batch_bytes, workers)
+            cpu = time.process_time() - cpu
+        times = {"extract": wall, "extract cpu": cpu, **probe.times}
+        results.append(times)
+        calls = dict(probe.calls)
+        for key, seconds in probe.layouts.items():
+            layouts[key].append(seconds)
+        print(f"run {run + 1}: extract {wall:.3f} s wall, {cpu:.3f} s CPU", flush=True)
+    medians = {k: statistics.median(r.get(k, 0.0) for r in results) for k in results[0]}
+    total_cpu = medians["extract cpu"]
+    print(f"\nmig extract, median of {runs} run(s): {medians['extract']:.2f} s wall, {total_cpu:.2f} s CPU "
+          f"(batch size {batch_bytes:,} bytes; CPU = all threads of the process)")
+    print(f"{'stage':<56} {'calls':>6} {'wall s':>8} {'CPU s':>8} {'CPU share':>9}")
+    print("-" * 91)
+    for stage in STAGES:
+        if stage.module is None:
+            continue
+        label = _label(stage)
+        if stage.label not in medians:
+            print(f"{label:<56} {'-':>6}")
+            continue
+        seconds, cpu = medians[stage.label], medians[stage.label + " cpu"]
+        print(f"{label:<56} {calls.get(stage.label, 0):>6} {seconds:>8.3f} {cpu:>8.3f} {cpu / total_cpu:>9.1%}")
+    _partitions_note(calls)
+    if layouts:
+        print(f"\n{'per layout, CPU s':<40} {'median':>8}")
+        for (label, layout_id), values in sorted(layouts.items()):
+            print(f"{label + ' ' + layout_id:<40} {statistics.median(values):>8.3f}")
     if json_path is not None:
         json_path.write_text(
-            json.dumps({"mig": mig.__file__, "batch_bytes": batch_bytes, "runs": results, "median": medians}, indent=1),
+            json.dumps({"mig": mig.__file__, "batch_bytes": batch_bytes, "workers": workers, "runs": results,
+                        "median": medians,
+                        "calls": calls}, indent=1, ensure_ascii=False),
             encoding="utf-8",
         )
+
+
+def _median_seconds(call: Callable[[], object], times: int = 7) -> float:
+    """The median wall seconds of ``times`` calls (one call is at the mercy of the machine)."""
+    seconds = []
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds)
+
+
+def _fixed_costs(export_dir: Path) -> None:
+    """Per layout: the seconds of one ``apply_mapping`` and one ``validate_frame`` call on 10
+    rows (median of 7, after a first call that also builds what is cached per layout)."""
+    inputs = [export_dir / name for name in INPUT_NAMES]
+    mapping = load_mapping(export_dir / "mapping.toml")
+    adapter = get_adapter(mapping.adapter)
+    print(f"\n{'fixed cost per batch (10 rows)':<32} {'apply_mapping s':>16} {'validate_frame s':>17}  (median of 7)")
+    for file_mapping in mapping.files:
+        path = next(p for p in inputs if any(Path(p).match(g) for g in file_mapping.inputs))
+        reader = adapter.open(path, mapping.source, batch_bytes=1 << 20)
+        small = next(iter(reader.batches())).data.head(10)
+        mapped, _ = apply_mapping(small, file_mapping, mapping.code_maps)  # warm: per-layout caches
+        validate_frame(mapped, file_mapping.layout)
+        seconds = [
+            _median_seconds(lambda: apply_mapping(small, file_mapping, mapping.code_maps)),  # noqa: B023
+            _median_seconds(lambda: validate_frame(mapped, file_mapping.layout)),  # noqa: B023
+        ]
+        print(f"{file_mapping.layout.id:<32} {seconds[0]:>16.4f} {seconds[1]:>17.4f}")
+
+
+def _profile(export_dir: Path, root: Path, batch_bytes: int, top: int, workers: int | None) -> None:
+    profiler = cProfile.Profile()
+    with Probe() as probe:
+        profiler.enable()
+        try:
+            total = _run_extract(export_dir, root, batch_bytes, workers)
+        finally:
+            profiler.disable()
+    times = _stage_times(pstats.Stats(profiler))
+
+    print(f"\nmig extract under cProfile: {total:.1f} s, batch size {batch_bytes:,} bytes")
+    print(f"{'stage':<56} {'calls':>6} {'seconds':>8} {'share':>6}")
+    print("-" * 79)
+    for stage in STAGES:
+        seconds = times.get((stage.file, stage.function))
+        calls = probe.calls.get(stage.label)
+        shown = "" if calls is None else str(calls)
+        if seconds is None:
+            print(f"{_label(stage):<56} {shown:>6} {'-':>8}")
+        else:
+            print(f"{_label(stage):<56} {shown:>6} {seconds:>8.2f} {seconds / total:>6.1%}")
+    _partitions_note(probe.calls)
+    if probe.layouts:
+        print(f"\n{'per layout (CPU s, profiled)':<40} {'seconds':>8}")
+        for (label, layout_id), seconds in sorted(probe.layouts.items()):
+            print(f"{label + ' ' + layout_id:<40} {seconds:>8.2f}")
+    _fixed_costs(export_dir)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    print(f"\ncProfile, top {top} by own time (Polars work shows as PyLazyFrame.collect):")
+    print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--timing", type=int, metavar="R", help="no profile: R timed extract runs")
     parser.add_argument("--json", type=Path, help="with --timing: write the runs and medians here")
+    parser.add_argument("--workers", type=int, help="extract's --workers (default: its own); 1 keeps every "
+                        "stage in this process, where it is measured")
     args = parser.parse_args(argv)
 
     if args.workdir is not None:
@@ -154,69 +357,10 @@ def main(argv: list[str] | None = None) -> int:
             export_dir.mkdir()
             print(f"generating {args.rows:,} 住民 rows (seed {args.seed}) …", file=sys.stderr)
             generate_legacy_export(export_dir, args.rows, args.seed)
-        inputs = [export_dir / name for name in INPUT_NAMES]
         if args.timing:
-            _timing(export_dir, root, args.timing, args.batch_bytes, args.json)
-            return 0
-
-        per_layout: dict[str, dict[str, float]] = {
-            "apply_mapping": defaultdict(float),
-            "validate_frame": defaultdict(float),
-        }
-        # patch the names extract() and validate_batch() look up, for per-layout timing
-        modules = {"apply_mapping": extract_run, "validate_frame": validation_batch}
-        originals = {name: getattr(modules[name], name) for name in per_layout}
-        setattr(  # noqa: B010
-            extract_run, "apply_mapping",
-            _timed(per_layout["apply_mapping"], originals["apply_mapping"], lambda _d, fm, *_: fm.layout.id),
-        )
-        setattr(  # noqa: B010
-            validation_batch, "validate_frame",
-            _timed(per_layout["validate_frame"], originals["validate_frame"], lambda _f, layout, *_: layout.id),
-        )
-        profiler = cProfile.Profile()
-        started = time.perf_counter()
-        try:
-            profiler.enable()
-            extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=args.batch_bytes)
-            profiler.disable()
-        finally:
-            for name, func in originals.items():
-                setattr(modules[name], name, func)
-        total = time.perf_counter() - started
-        stats = pstats.Stats(profiler)
-        times = _stage_times(stats)
-
-        print(f"\nmig extract under cProfile: {total:.1f} s, batch size {args.batch_bytes:,} bytes")
-        print(f"{'stage':<50} {'seconds':>8} {'share':>6}")
-        print("-" * 66)
-        for label, filename, function in STAGES:
-            seconds = times.get((filename, function))
-            if seconds is None:
-                print(f"{label:<50} {'-':>8}")
-            else:
-                print(f"{label:<50} {seconds:>8.2f} {seconds / total:>6.1%}")
-
-        print(f"\n{'per layout':<14} {'apply_mapping s':>16} {'validate_frame s':>17} {'mapping, 10-row batch s':>24}")
-        mapping = load_mapping(export_dir / "mapping.toml")
-        adapter = get_adapter(mapping.adapter)
-        for file_mapping in mapping.files:
-            layout_id = file_mapping.layout.id
-            path = next(p for p in inputs if any(Path(p).match(g) for g in file_mapping.inputs))
-            reader = adapter.open(path, mapping.source, batch_bytes=1 << 20)
-            small = next(iter(reader.batches())).data.head(10)
-            started = time.perf_counter()
-            apply_mapping(small, file_mapping, mapping.code_maps)
-            fixed = time.perf_counter() - started
-            print(
-                f"{layout_id:<14} {per_layout['apply_mapping'].get(layout_id, 0.0):>16.2f} "
-                f"{per_layout['validate_frame'].get(layout_id, 0.0):>17.2f} {fixed:>24.2f}"
-            )
-
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
-        print(f"\ncProfile, top {args.top} by own time (Polars work shows as PyLazyFrame.collect):")
-        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+            _timing(export_dir, root, args.timing, args.batch_bytes, args.json, args.workers)
+        else:
+            _profile(export_dir, root, args.batch_bytes, args.top, args.workers)
     finally:
         if args.keep:
             print(f"work directory kept: {root}")

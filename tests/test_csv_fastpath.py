@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from mig_adapters.csv import CsvReader, frame_block, sjis_char_starts
+from mig_adapters.csv import CsvReader, _outside_quotes, frame_block, sjis_char_starts
 
 from mig.errors import InputError
 from mig.registry import get_adapter
@@ -203,3 +203,31 @@ def test_framer_quote_search_equals_running_parity(text: str, delimiter: str, fi
     assert framing.quote_open == quote_open
     assert (framing.next_starts - 1).tolist()[: len(line_ends)] == line_ends
     assert framing.delimiters.tolist() == [d for d in delimiters if d < framing.complete_until]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    candidates=st.lists(st.integers(0, 200), unique=True).map(sorted),
+    quotes=st.lists(st.integers(0, 200), unique=True).map(sorted),
+)
+def test_outside_quotes_by_ranges_equals_parity_search(candidates: list[int], quotes: list[int]) -> None:
+    """Cutting the candidates inside quoted stretches by range keeps exactly those after an
+    even number of quotes (the search per candidate it replaced)."""
+    quote_set = set(quotes)
+    probe = np.array([c for c in candidates if c not in quote_set], dtype=np.int64)  # never a quote
+    at = np.array(quotes, dtype=np.int64)
+    expected = probe[np.searchsorted(at, probe) % 2 == 0] if at.size else probe
+    assert _outside_quotes(probe, at).tolist() == expected.tolist()
+
+
+def test_rejected_first_record_and_blank_lines_keep_the_fast_path_exact(tmp_path: Path) -> None:
+    """A batch whose first record is ragged (so not read whole) and one with blank and
+    ragged lines among clean ones (read whole, rows dropped after) give the fallback's bytes."""
+    path = tmp_path / "gaps.csv"
+    path.write_bytes(b"1,few\r\n2,a,b\r\n\r\n3,c,d,extra\r\n\n4,e,f\r\n5,g\x00,h\r\n6,i,j\r\n")
+    options: dict[str, object] = {"encoding": "cp932", "header": False, "columns": ["A", "B", "C"]}
+    assert _assert_same(path, options, 1 << 20) == ["fast"]
+    path.write_bytes(b"A,B,C\r\n" + b"1,a,b\r\n\r\n2,c\r\n3,d,e,f\r\n4,g,h\r\n" * 20)
+    assert _assert_same(path, {"encoding": "cp932"}, 1 << 20) == ["fast"]
+    data = pl.concat([b.data for b in get_adapter("csv").open(path, {"encoding": "cp932"}, batch_bytes=1 << 20).batches()])
+    assert data.get_column("A").to_list() == ["1", "4"] * 20

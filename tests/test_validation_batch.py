@@ -10,15 +10,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mig.audit.conformance import audit_file
 from mig.cli import main
 from mig.extract.run import extract
-from mig.layout import get_layout
+from mig.layout import ForeignKey, Item, Layout, get_layout
 from mig.validation.batch import validate_batch
 from mig.validation.files import validate_files
 from mig.validation.findings import severity_table
-from mig.validation.keys import KeyTracker
+from mig.validation.keys import KeyTracker, check_foreign_keys
 from mig.validation.report import FindingSummary
 
 SETAI = get_layout("juki-setai")
@@ -161,3 +163,52 @@ def test_show_values_with_a_duplicate_key(tmp_path: Path, show_values: bool) -> 
     [duplicate] = [f for f in file.findings if f.type == "key-duplicate"]
     assert duplicate.rows == [2]
     assert duplicate.values == (["1"] if show_values else None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.none(), st.sampled_from(["", "1", "2", "3", "10", "あ"])), max_size=20),
+    known=st.lists(st.one_of(st.none(), st.sampled_from(["1", "2", "10", "あ", "", "7", "8"])), max_size=40),
+)
+def test_foreign_keys_against_any_key_list(values: list[str | None], known: list[str | None]) -> None:
+    """A key set with repeats and nulls (taken as given, not made distinct first) flags
+    exactly the non-empty values it lacks."""
+    layout = Layout("a", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),),
+                    foreign_keys=(ForeignKey("k", "p", "id"),))
+    frame = pl.DataFrame({"row": list(range(1, len(values) + 1)), "k": values}, schema={"row": pl.Int64, "k": pl.String})
+    found = check_foreign_keys(frame, layout, {"p": pl.Series("id", known, dtype=pl.String)})
+    present = {k for k in known if k is not None}
+    expected = [n for n, v in enumerate(values, 1) if v not in (None, "") and v not in present]
+    assert found.get_column("row").to_list() == expected
+    assert set(found.get_column("type").to_list()) <= {"fk-missing"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["1", "2", "3", "4", "5", "6", "7", ""])), st.booleans()),
+                 max_size=15),
+        max_size=5,
+    )
+)
+def test_primary_keys_across_batches_match_a_running_set(batches: list[list[tuple[str | None, bool]]]) -> None:
+    """The tracker flags a key taken by an earlier accepted row, in this batch or an
+    earlier one, and only that — whichever side of the test is the larger."""
+    layout = Layout("t", "b", "n", "s", "1", "", "", (Item(1, "k", "数字", 3),), primary_key=("k",))
+    tracker = KeyTracker(layout)
+    taken: set[str] = set()
+    row = 0
+    for batch in batches:
+        rows = list(range(row + 1, row + len(batch) + 1))
+        row += len(batch)
+        frame = pl.DataFrame({"row": rows, "k": [k for k, _ in batch]}, schema={"row": pl.Int64, "k": pl.String})
+        rejected = pl.Series("row", [r for r, (_, gone) in zip(rows, batch, strict=True) if gone], dtype=pl.Int64)
+        expected = []
+        for r, (key, gone) in zip(rows, batch, strict=True):
+            if gone or key is None:
+                continue
+            if key in taken:
+                expected.append(r)
+            taken.add(key)
+        assert tracker.duplicates(frame, rejected).get_column("row").to_list() == expected
+    assert sorted(tracker.accepted_keys("k").to_list()) == sorted(taken)

@@ -261,6 +261,44 @@ class Framing:
     complete_until: int  # bytes of the block covered by whole records
     quote_open: bool  # the block ends inside a quoted field
     quotes: Positions  # positions of quote characters in whole records, sorted
+    line_feeds: Positions  # every LF byte in whole records (quoted ones too), sorted: line numbers
+    carriage_returns: Positions  # every CR byte in whole records, sorted
+
+
+def _positions(buf: Bytes, byte: int, char_start: npt.NDArray[np.bool_] | None) -> Positions:
+    """Sorted positions of ``byte`` in ``buf`` (at character starts only, if given)."""
+    found: Positions = np.flatnonzero(buf == byte)
+    return found if char_start is None else found[char_start[found]]
+
+
+def _outside_quotes(candidates: Positions, quotes: Positions) -> Positions:
+    """The sorted ``candidates`` (never quote positions) that lie outside quoted stretches:
+    after an even number of ``quotes``.
+
+    Each stretch (quote 2k up to quote 2k+1, or to the end when the last has no partner)
+    holds a range of candidates found by two searches per stretch: the work follows the
+    quotes, which are few, not the candidates. Same as keeping the candidates with an even
+    ``np.searchsorted(quotes, candidates)`` (tests/test_csv_fastpath.py).
+
+    >>> _outside_quotes(np.array([1, 3, 6, 9]), np.array([2, 4, 8])).tolist()
+    [1, 6]
+    """
+    if quotes.shape[0] == 0 or candidates.shape[0] == 0:
+        return candidates
+    first_inside = np.searchsorted(candidates, quotes[0::2], side="right")
+    past_inside = np.searchsorted(candidates, quotes[1::2], side="left")
+    if past_inside.shape[0] < first_inside.shape[0]:  # an open stretch runs to the end
+        past_inside = np.append(past_inside, candidates.shape[0])
+    counts = past_inside - first_inside
+    inside = int(counts.sum())
+    if inside == 0:
+        return candidates
+    # the indexes of the candidates inside, stretch after stretch (disjoint, in order)
+    index = np.repeat(first_inside - (np.cumsum(counts) - counts), counts) + np.arange(inside, dtype=np.int64)
+    keep = np.ones(candidates.shape[0], dtype=np.bool_)
+    keep[index] = False
+    kept: Positions = candidates[keep]
+    return kept
 
 
 def frame_block(
@@ -271,32 +309,27 @@ def frame_block(
     *,
     final: bool,
 ) -> Framing:
-    """Find the records of ``buf``; with ``final`` the unterminated tail is a record too."""
+    """Find the records of ``buf``; with ``final`` the unterminated tail is a record too.
+
+    A delimiter or LF is never a quote: it lies outside quotes when an even number of
+    quotes precede it. The quotes are few, so each is found once and the candidates
+    inside quoted stretches are cut out by range (:func:`_outside_quotes`).
+    """
     n = buf.shape[0]
-
-    def hits(byte: int) -> npt.NDArray[np.bool_]:
-        mask: npt.NDArray[np.bool_] = buf == byte
-        if char_start is not None:
-            mask &= char_start
-        return mask
-
     if quote is not None:
-        quote_positions = np.flatnonzero(hits(quote)).astype(np.int64)
+        quote_positions = _positions(buf, quote, char_start)
         quote_open = bool(quote_positions.shape[0] % 2)
     else:
         quote_positions = np.zeros(0, dtype=np.int64)
         quote_open = False
 
-    def outside(candidates: Positions) -> Positions:
-        # A delimiter or LF is never a quote: it lies outside quotes when an even number of
-        # quotes precede it. Searching the few quotes beats a running sum over every byte.
-        if quote_positions.shape[0] == 0:
-            return candidates
-        kept: Positions = candidates[np.searchsorted(quote_positions, candidates) % 2 == 0]
-        return kept
-
-    line_ends = outside(np.flatnonzero(hits(_LF)).astype(np.int64))
-    starts = np.concatenate(([0], line_ends + 1)).astype(np.int64)
+    # LF, CR and NUL in one scan: the low control bytes are few (about two a record)
+    controls: Positions = np.flatnonzero(buf <= _CR)
+    control_bytes = buf[controls]
+    all_line_feeds = controls[control_bytes == _LF]
+    line_feed_hits = all_line_feeds if char_start is None else all_line_feeds[char_start[all_line_feeds]]
+    line_ends = _outside_quotes(line_feed_hits, quote_positions)
+    starts = np.concatenate(([0], line_ends + 1)).astype(np.int64, copy=False)
     ends = line_ends
     next_starts = line_ends + 1
     complete_until = int(next_starts[-1]) if next_starts.size else 0
@@ -309,13 +342,18 @@ def frame_block(
     nonempty = ends > starts
     has_cr[nonempty] = buf[ends[nonempty] - 1] == _CR
     content_ends = ends - has_cr.astype(np.int64)
-    delimiters = outside(np.flatnonzero(hits(delimiter)).astype(np.int64))
-    delimiters = delimiters[delimiters < complete_until]
-    nul_positions = np.flatnonzero(buf[:complete_until] == 0)
+    delimiters = _positions(buf, delimiter, char_start)
+    delimiters = delimiters[: int(np.searchsorted(delimiters, complete_until))]  # whole records only
+    delimiters = _outside_quotes(delimiters, quote_positions)
+    whole = int(np.searchsorted(controls, complete_until))
+    nul_positions = controls[:whole][control_bytes[:whole] == 0]
     nul_counts = _per_record_counts(nul_positions, starts, ends.size)
-    quote_positions = quote_positions[quote_positions < complete_until]
+    quote_positions = quote_positions[: int(np.searchsorted(quote_positions, complete_until))]
+    line_feeds = all_line_feeds[: int(np.searchsorted(all_line_feeds, complete_until))]
+    carriage_returns = controls[:whole][control_bytes[:whole] == _CR]
     return Framing(
-        starts, content_ends, next_starts, delimiters, nul_counts, complete_until, quote_open, quote_positions
+        starts, content_ends, next_starts, delimiters, nul_counts, complete_until, quote_open, quote_positions,
+        line_feeds, carriage_returns,
     )
 
 
@@ -554,7 +592,7 @@ class CsvReader:
                     break
                 if framing.complete_until > 0:
                     batch, row = self._make_batch(buf, framing, carry_offset, lines_before, row)
-                    lines_before += buf.count(b"\n", 0, framing.complete_until)
+                    lines_before += int(framing.line_feeds.shape[0])
                     if batch is not None:
                         yield batch
                 consumed = framing.complete_until
@@ -593,7 +631,7 @@ class CsvReader:
         text_bytes = self._decode(region, file_offset, lines_before)
         raw_array = np.frombuffer(region, dtype=np.uint8)
         text = raw_array if text_bytes is region else np.frombuffer(text_bytes, dtype=np.uint8)
-        line_feeds = np.flatnonzero(raw_array == _LF)
+        line_feeds = framing.line_feeds
         lines = lines_before + np.searchsorted(line_feeds, framing.starts, side="left") + 1
         records = framing.starts.size
         # Decoding maps ASCII bytes to themselves and puts no ASCII byte inside a multi-byte
@@ -702,7 +740,7 @@ class CsvReader:
         unterminated = int(raw.shape[0] > 0 and raw[-1] != _LF)
         if line_feeds.shape[0] != records - unterminated:
             return None  # a line feed inside a quoted field
-        carriage_returns = np.flatnonzero(raw == _CR)
+        carriage_returns = framing.carriage_returns
         if carriage_returns.shape[0] and (
             int(carriage_returns[-1]) + 1 >= raw.shape[0] or not bool(np.all(raw[carriage_returns + 1] == _LF))
         ):
@@ -721,9 +759,17 @@ class CsvReader:
             at_field_end = _is_member(content_ends, run_closes + 1) | _is_member(framing.delimiters, run_closes + 1)
             if not (bool(np.all(at_field_start)) and bool(np.all(at_field_end))):
                 return None
-        if selected == records:
-            source = text_bytes
-        else:
+        frame = None
+        if selected == records or bool(parse[0]):
+            # Every record read, then the rows not wanted dropped: no copy of the text without
+            # them. A ragged record is truncated or padded (its row is dropped anyway); the
+            # first record, which sets the width, is one to parse.
+            frame = self._read_csv(text_bytes, ragged=selected != records)
+            if frame is not None and frame.height == records:
+                frame = frame if selected == records else frame.filter(pl.Series(parse))
+            elif selected != records:  # pragma: no cover - every line feed ends a record
+                frame = None
+        if frame is None and selected != records:
             # Cut out the records not parsed: their decoded extents are the text's lines
             # (every line feed ends a record).
             text_line_feeds = np.flatnonzero(text == _LF)
@@ -736,25 +782,30 @@ class CsvReader:
             cut_starts, cut_ends = text_starts[skipped], text_next[skipped]
             lengths = cut_ends - cut_starts
             shift = np.repeat(cut_starts - (np.cumsum(lengths) - lengths), lengths)
-            source = np.delete(text, np.arange(int(lengths.sum()), dtype=np.int64) + shift).tobytes()
+            frame = self._read_csv(np.delete(text, np.arange(int(lengths.sum()), dtype=np.int64) + shift).tobytes(),
+                                   ragged=False)
+        if frame is None or frame.height != selected or frame.width != columns:  # pragma: no cover - the checks above prevent it
+            return None
+        frame = frame.rechunk()  # one chunk: the mapping reads it faster than the reader's many
+        return [frame.to_series(j).rename("v") for j in range(columns)]
+
+    def _read_csv(self, source: bytes, *, ragged: bool) -> pl.DataFrame | None:
+        """``source`` read by Polars' CSV reader, every field a String; ``None`` if it fails."""
         try:
-            frame = pl.read_csv(
+            return pl.read_csv(
                 source,
                 has_header=False,
                 separator=self.options.delimiter,
                 quote_char=self.options.quote,
                 infer_schema=False,
                 empty_string_is_null=False,
-                truncate_ragged_lines=False,
+                truncate_ragged_lines=ragged,
                 raise_if_empty=True,
                 comment_prefix=None,
                 eol_char="\n",
-            ).rechunk()
-        except (pl.exceptions.PolarsError, ValueError):  # pragma: no cover - the checks above prevent it
+            )
+        except (pl.exceptions.PolarsError, ValueError):  # pragma: no cover - the checks before prevent it
             return None
-        if frame.height != selected or frame.width != columns:  # pragma: no cover - the checks above prevent it
-            return None
-        return [frame.to_series(j).rename("v") for j in range(columns)]
 
     def _decode(self, region: bytes, file_offset: int, lines_before: int) -> bytes:
         """The region as UTF-8 bytes; undecodable bytes stop the run with their line."""

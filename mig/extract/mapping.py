@@ -449,12 +449,19 @@ class _Staging:
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         for columns, stages, name in self.lookups:
-            distinct = frame.select(columns).unique()
+            keys = frame.select(columns)
+            distinct = keys.unique()
             for stage in stages:
                 distinct = distinct.with_columns(stage)
-            frame = frame.join(
-                distinct.select(*columns, name), on=columns, how="left", nulls_equal=True, maintain_order="left"
+            # the key columns alone joined (keeping no order), put back in order by their
+            # index and set beside the frame: cheaper than the whole frame joined in order
+            looked = (
+                keys.with_row_index("__order")
+                .join(distinct.select(*columns, name), on=columns, how="left", nulls_equal=True)
+                .sort("__order")
+                .select(name)
             )
+            frame = pl.concat([frame, looked], how="horizontal")
         for level in self.levels:
             if level:
                 frame = frame.with_columns(level)

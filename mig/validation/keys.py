@@ -53,6 +53,24 @@ def owned_keys(keys: pl.Series) -> pl.Series:
     return pl.Series(keys.name, values, dtype=pl.String)
 
 
+def occurring(known: pl.Series, values: pl.Series) -> pl.Series:
+    """The ``known`` keys a membership test of ``values`` in ``known`` needs: those that
+    occur among ``values`` (or all of ``known`` when it is no longer than ``values``).
+
+    ``values.is_in(known)`` hashes all of ``known`` — every batch, and a file's keys or a
+    referenced file's grow to millions — while ``known.is_in(values)`` hashes the batch's
+    values and only looks the known keys up (about ten times cheaper at 1M known keys and
+    130k values); the few keys found then make the second test cheap. Same membership.
+
+    >>> occurring(pl.Series(["a", "b", "c", "d", "e"]), pl.Series(["c", None, "x", "a"])).to_list()
+    ['a', 'c']
+    """
+    if known.len() <= values.len():  # the smaller side is hashed already
+        return known
+    found: pl.Series = known.filter(known.is_in(values.drop_nulls().implode()))
+    return found
+
+
 class KeyTracker:
     """Remembers the primary keys of accepted rows so that a repeated key is rejected.
 
@@ -95,11 +113,12 @@ class KeyTracker:
 
     def duplicates(self, mapped: pl.DataFrame, rejected_rows: pl.Series) -> pl.DataFrame:
         """Findings for rows (not already rejected) whose key is taken; records the others."""
-        candidates = mapped.filter(~pl.col("row").is_in(rejected_rows.implode())).select(
+        candidates = mapped.lazy().filter(~pl.col("row").is_in(rejected_rows.implode())).select(
             "row", pl.concat_str([pl.col(i) for i in self.items], separator="\x1f").alias("key")
-        ).filter(pl.col("key").is_not_null())
+        ).filter(pl.col("key").is_not_null()).collect()  # lazy: only the key columns are filtered
+        taken = occurring(self.seen, candidates.get_column("key"))
         flagged = candidates.with_columns(
-            (~pl.col("key").is_first_distinct() | pl.col("key").is_in(self.seen.implode())).alias("dup")
+            (~pl.col("key").is_first_distinct() | pl.col("key").is_in(taken.implode())).alias("dup")
         )
         fresh = owned_keys(flagged.filter(~pl.col("dup")).get_column("key"))
         self.seen = pl.concat([self.seen, fresh], rechunk=True)
@@ -154,8 +173,10 @@ def check_foreign_keys(
             found = findings_where(whole_file, pl.lit(True), fk.item, "fk-not-checked", fk.layout)
             parts.append((order[fk.item], "fk-not-checked", found))
             continue
-        key_set = known.cast(pl.String).drop_nulls().unique()
+        # as given: membership needs no distinct values, and the key sets extract passes are
+        # distinct already — a unique() here would redo the referenced file's keys every batch
         v = pl.col(fk.item).cast(pl.String)
+        key_set = occurring(known.cast(pl.String).drop_nulls(), frame.get_column(fk.item).cast(pl.String))
         missing = v.is_not_null() & (v != "") & ~v.is_in(key_set.implode())
         detail = f"{fk.target_item} in {fk.layout}"
         gone = (rejected or {}).get(fk.layout)
