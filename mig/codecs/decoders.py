@@ -628,13 +628,13 @@ class Codec:
         seg_dbcs = into_dbcs.view(bool)
         # the segment's class: single-byte, or double-byte with its pairs at even / odd positions
         seg_class = _SEGMENT_CLASSES[into_dbcs << 1 | (content & 1).astype(np.uint8)]
-        # each position's segment class (run-end decoding: one fill per segment) | its parity
+        # each position's segment class (run-end decoding: one fill per segment)
         runs = pa.RunEndEncodedArray.from_buffers(
             _REE_TYPE, total, [None], 0, 0, [_arrow(seg_end), _arrow(seg_class)]
         )
         classes = pc.run_end_decode(runs)
         position_class = np.frombuffer(classes.buffers()[1], np.uint8, count=total, offset=classes.offset)
-        # keys: b[p] | b[p+1] << 8 | (class | parity) << 16, built in place in the scratch
+        # keys: b[p] | b[p+1] << 8 | (class ^ parity) << 16, built in place in the scratch
         pad = scratch.chunk[total : total + 2]
         pad[:] = 0
         half = (total + 1) // 2
@@ -644,14 +644,14 @@ class Codec:
         odd = scratch.odd[: 2 * half]
         odd[:] = scratch.chunk[1 : 2 * half + 1]
         quads16[:, 2] = odd.view("<u2")  # at odd positions
-        np.bitwise_or(position_class, _parity(total), out=scratch.keys[2 : 4 * total : 4])
+        np.bitwise_xor(position_class, _parity(total), out=scratch.keys[2 : 4 * total : 4])
         keys = scratch.keys[: 4 * total].view(np.uint32)
         table, seconds = self._position_tables
         entries = _take(table, keys)
         # shift codes yield nothing; a double-byte run's odd last byte shows U+FFFD
         entries[seg[kind != 0]] = MIXED_SKIP
-        second_byte = (size == 2) & (seg_end > seg + 1)
-        if second_byte.any():
+        if self._shift_pairs and (size == 2).any():
+            second_byte = (size == 2) & (seg_end > seg + 1)
             entries[seg[second_byte] + 1] = MIXED_SKIP
         orphan = seg_dbcs & ((seg_end - content) & 1 == 1)
         has_orphan = bool(orphan.any())
@@ -660,8 +660,11 @@ class Codec:
             entries[orphans] = _ORPHAN_ENTRY
         flags = int(np.bitwise_or.reduce(entries)) & _MIXED_FLAGS
         if flags & MIXED_SECOND:  # base + selector (or sound mark): the second one at the pair's second byte
-            second = np.bitwise_and(entries, MIXED_SECOND, out=scratch.lengths[:total])
-            at = np.flatnonzero(second != 0)  # a bool array: NumPy's fast nonzero
+            # rare: find the rows first (a sum per row), then the positions in those rows only
+            second = np.bitwise_and(entries, MIXED_SECOND, out=scratch.lengths[:total]).reshape(rows, width)
+            hit_rows = np.flatnonzero(np.einsum("ij->i", second) != 0)
+            row, column = np.nonzero(second[hit_rows])
+            at = hit_rows[row] * width + column
             entries[at + 1] = seconds[keys[at] & 0xFFFF]
         # UTF-8 bytes per row: the entries' lengths summed along the row
         lengths = np.right_shift(entries, MIXED_LEN_SHIFT, out=scratch.lengths[:total])

@@ -104,9 +104,9 @@ REGION_SBCS, REGION_ORPHAN, REGION_DBCS, REGION_SECOND = 0, 1, 2, 3
 #: surrogate, which no table decodes to (checked when the table is built) and which
 #: ``str.encode("utf-8", "ignore")`` drops; its UTF-8 length is 0.
 MIXED_SKIP = 0xDC00
-#: Segment classes of :func:`mixed_position_lut` (a region is ``class | position parity``):
+#: Segment classes of :func:`mixed_position_lut` (a region is ``class ^ position parity``):
 #: single-byte; double-byte with its pairs starting at even positions; at odd positions.
-CLASS_SBCS, CLASS_DBCS_EVEN, CLASS_DBCS_ODD = 0, 2, 4
+CLASS_SBCS, CLASS_DBCS_EVEN, CLASS_DBCS_ODD = 0, 2, 3
 
 REPLACEMENT = "\ufffd"  # shown in a field's value only together with an error code
 
@@ -426,9 +426,10 @@ def mixed_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> np.ndarray:
 def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> tuple[np.ndarray, np.ndarray]:
     """Tables of the per-position mixed-field decoder: (entries, seconds).
 
-    ``entries`` (``uint32``, 6 × 65,536) is indexed by ``region << 16 | b[p] | b[p+1] << 8``
+    ``entries`` (``uint32``, 4 × 65,536) is indexed by ``region << 16 | b[p] | b[p+1] << 8``
     for the byte ``b[p]`` at position ``p`` of a chunk, where ``region`` is the class of
-    its segment (``CLASS_*``) ORed with the parity of ``p``. The entry (as in
+    its segment (``CLASS_*``) XORed with the parity of ``p``: 0 and 1 single-byte, 2 where a
+    pair starts, 3 at a pair's second byte. The entry (as in
     :func:`mixed_lut`: code point, ``MIXED_*`` flags, UTF-8 length) is the single byte's in
     a single-byte segment; in a double-byte one, the pair's ``b[p] << 8 | b[p+1]`` where a
     pair starts at ``p`` (``p`` has the parity of the segment's first content byte), else
@@ -439,10 +440,10 @@ def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> tuple[np.ndarray, np.nda
     >>> from mig.codecs import get_codec
     >>> codec = get_codec("jef-ebcdik")
     >>> entries, seconds = mixed_position_lut(codec.sbcs, codec.dbcs)
-    >>> hex(entries[CLASS_DBCS_EVEN << 16 | 0xA1B0] & CP_MASK), hex(entries[(CLASS_DBCS_EVEN | 1) << 16 | 0xA1B0])
+    >>> hex(entries[CLASS_DBCS_EVEN << 16 | 0xA1B0] & CP_MASK), hex(entries[(CLASS_DBCS_EVEN ^ 1) << 16 | 0xA1B0])
     ('0x4e9c', '0xdc00')
-    >>> hex(entries[(CLASS_SBCS | 1) << 16 | 0x00C1] & CP_MASK)
-    '0x41'
+    >>> hex(entries[(CLASS_DBCS_ODD ^ 1) << 16 | 0xA1B0] & CP_MASK), hex(entries[(CLASS_SBCS ^ 1) << 16 | 0x00C1] & CP_MASK)
+    ('0x4e9c', '0x41')
     """
     for name, cps in (("single-byte", sbcs.cp), ("double-byte", dbcs.cp1), ("second", dbcs.cp2)):
         points = cps & CP_MASK
@@ -453,7 +454,7 @@ def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> tuple[np.ndarray, np.nda
     single = np.tile(sbcs_entries(sbcs), 256)  # the low byte b[p] only
     lead = np.ascontiguousarray(mixed[REGION_DBCS][little])
     skip = np.full(1 << 16, MIXED_SKIP, dtype=np.uint32)
-    entries = np.concatenate([single, single, lead, skip, skip, lead])
+    entries = np.concatenate([single, single, lead, skip])
     seconds = mixed[REGION_SECOND][little]
     seconds[(dbcs.cp1[little] & BIT_SECOND) == 0] = MIXED_SKIP
     return entries, np.ascontiguousarray(seconds)
