@@ -24,15 +24,19 @@ without any shift code takes the single-byte path: one gather through a 256-entr
 giving each byte's code point, flags and UTF-8 length, no segment logic. A double-byte
 segment's bytes pair up from its start (an odd last byte is an orphan lead:
 ``odd-dbcs-length``); a field that ends inside a double-byte segment is
-``shift-unbalanced``. The *units* of the output — the single bytes of a single-byte segment,
-the pairs of a double-byte one — are gathered in order by one ``take`` from a key array (a
-scratch buffer used again for every chunk) in which every segment's units are consecutive
-(the bytes; the pairs starting at even, then at odd positions), with an index built by one
-``np.repeat`` over the segments. One more ``take`` through a combined table
-(:func:`mig.codecs.luts.mixed_lut`) gives each unit's code point, flags and UTF-8 length;
-the lengths summed per field (one ``np.add.reduceat``, no running sum over every unit) give
-the fields' byte offsets. A second code point (selector, sound mark) is inserted after its
-base only in a chunk where the table says one occurs, and only there.
+``shift-unbalanced``. Every *position* of the chunk then gets one entry of a table
+(:func:`mig.codecs.luts.mixed_position_lut`), looked up by one ``take`` with the key
+``b[p] | b[p+1] << 8 | region << 16``: the region is the segment's class (single-byte, or
+double-byte pairing from an even / odd position), filled in per position by Arrow's
+run-end decoding, XOR the position's parity. A single byte gets its character; the first
+byte of a pair the pair's (first) code point; the second byte of a pair the pair's second
+code point (selector, sound mark: filled in only in rows that have one) or nothing; a shift
+code nothing. "Nothing" is a lone surrogate (:data:`~mig.codecs.luts.MIXED_SKIP`, which no
+table decodes to), and CPython's UTF-8 encoder leaves it out (``errors="ignore"``), so the
+chunk's text needs no unit index. Each entry carries its UTF-8 length (0 for nothing), and
+the fields' byte offsets are the lengths summed along each row of the ``(rows, width)``
+matrix (``np.einsum``). The previous decoder gathered the units through an index built by
+``np.repeat`` (kept as the reference of ``tests/test_codecs_mixed_positions.py``).
 
 Bad input never turns into a silent replacement: the field gets an error code (``ERRORS``)
 and the caller sends the record to the rejects with its bytes. The value of such a field
@@ -340,7 +344,8 @@ def _arithmetic_runs(first: np.ndarray, counts: np.ndarray, step: int) -> np.nda
     return base
 
 
-_REE_TYPE = pa.run_end_encoded(pa.int32(), pa.uint8())
+#: run ends in the type of the segment positions (int32 unless a chunk holds 2 GiB or more)
+_REE_TYPES = {np.dtype(t): pa.run_end_encoded(pa.from_numpy_dtype(t), pa.uint8()) for t in (np.int32, np.int64)}
 _ORPHAN_ENTRY = _FFFD | 3 << MIXED_LEN_SHIFT  # the odd last byte of a double-byte run: U+FFFD
 #: (into double-byte << 1 | parity of the content start) → segment class
 _SEGMENT_CLASSES = np.array([CLASS_SBCS, CLASS_SBCS, CLASS_DBCS_EVEN, CLASS_DBCS_ODD], dtype=np.uint8)
@@ -619,7 +624,7 @@ class Codec:
         # A segment's content follows its shift code (0, 1 or 2 bytes) and ends where the
         # next segment begins; a double-byte one pairs up from its content start.
         seg, kind, row_start = segments
-        seg_end = np.empty(seg.size, dtype=np.int32)
+        seg_end = np.empty_like(seg)
         seg_end[:-1] = seg[1:]
         seg_end[-1] = total
         size = kind >> 1
@@ -630,7 +635,7 @@ class Codec:
         seg_class = _SEGMENT_CLASSES[into_dbcs << 1 | (content & 1).astype(np.uint8)]
         # each position's segment class (run-end decoding: one fill per segment)
         runs = pa.RunEndEncodedArray.from_buffers(
-            _REE_TYPE, total, [None], 0, 0, [_arrow(seg_end), _arrow(seg_class)]
+            _REE_TYPES[seg_end.dtype], total, [None], 0, 0, [_arrow(seg_end), _arrow(seg_class)]
         )
         classes = pc.run_end_decode(runs)
         position_class = np.frombuffer(classes.buffers()[1], np.uint8, count=total, offset=classes.offset)
