@@ -541,7 +541,8 @@ class Codec:
     def _position_tables(self) -> tuple[pa.Array, np.ndarray]:
         """The per-position mixed-field tables (:func:`mig.codecs.luts.mixed_position_lut`):
         the entries as an Arrow array, the second code points."""
-        entries, seconds = mixed_position_lut(self.sbcs, self.dbcs)
+        shifts = tuple(int(b) for b in np.flatnonzero(self._shift_table))  # the one-byte shift codes
+        entries, seconds = mixed_position_lut(self.sbcs, self.dbcs, shifts)
         return _arrow(entries), seconds
 
     @cached_property
@@ -653,10 +654,12 @@ class Codec:
         keys = scratch.keys[: 4 * total].view(np.uint32)
         table, seconds = self._position_tables
         entries = _take(table, keys)
-        # shift codes yield nothing; a double-byte run's odd last byte shows U+FFFD
-        entries[seg[kind != 0]] = MIXED_SKIP
-        if self._shift_pairs and (size == 2).any():
-            second_byte = (size == 2) & (seg_end > seg + 1)
+        # shift codes yield nothing (a one-byte one by the table already: see
+        # mixed_position_lut); a double-byte run's odd last byte shows U+FFFD
+        two_byte = size == 2
+        if two_byte.any():
+            entries[seg[two_byte]] = MIXED_SKIP
+            second_byte = two_byte & (seg_end > seg + 1)
             entries[seg[second_byte] + 1] = MIXED_SKIP
         orphan = seg_dbcs & ((seg_end - content) & 1 == 1)
         has_orphan = bool(orphan.any())

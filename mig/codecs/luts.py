@@ -423,7 +423,7 @@ def mixed_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> np.ndarray:
     return out
 
 
-def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> tuple[np.ndarray, np.ndarray]:
+def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut, shifts: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Tables of the per-position mixed-field decoder: (entries, seconds).
 
     ``entries`` (``uint32``, 4 × 65,536) is indexed by ``region << 16 | b[p] | b[p+1] << 8``
@@ -437,6 +437,10 @@ def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> tuple[np.ndarray, np.nda
     little-endian ``b[p] | b[p+1] << 8``) holds a pair's second code point (variation
     selector, sound mark; :data:`MIXED_SKIP` if none), written at the pair's second byte.
 
+    ``shifts``: the one-byte shift codes. Such a byte is a shift code wherever it occurs, so
+    in a single-byte region it is :data:`MIXED_SKIP` (in a double-byte segment it is the
+    byte before the content: a pair's second byte by parity, nothing either way).
+
     >>> from mig.codecs import get_codec
     >>> codec = get_codec("jef-ebcdik")
     >>> entries, seconds = mixed_position_lut(codec.sbcs, codec.dbcs)
@@ -444,6 +448,8 @@ def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> tuple[np.ndarray, np.nda
     ('0x4e9c', '0xdc00')
     >>> hex(entries[(CLASS_DBCS_ODD ^ 1) << 16 | 0xA1B0] & CP_MASK), hex(entries[(CLASS_SBCS ^ 1) << 16 | 0x00C1] & CP_MASK)
     ('0x4e9c', '0x41')
+    >>> hex(mixed_position_lut(codec.sbcs, codec.dbcs, (0x28, 0x29))[0][CLASS_SBCS << 16 | 0x0029])
+    '0xdc00'
     """
     for name, cps in (("single-byte", sbcs.cp), ("double-byte", dbcs.cp1), ("second", dbcs.cp2)):
         points = cps & CP_MASK
@@ -451,7 +457,9 @@ def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> tuple[np.ndarray, np.nda
             raise ValueError(f"a {name} table decodes to a surrogate code point")
     mixed = mixed_lut(sbcs, dbcs).reshape(4, 1 << 16)
     little = np.arange(1 << 16, dtype=np.uint16).byteswap()  # b[p] | b[p+1] << 8 → b[p] << 8 | b[p+1]
-    single = np.tile(sbcs_entries(sbcs), 256)  # the low byte b[p] only
+    single_byte = sbcs_entries(sbcs)
+    single_byte[list(shifts)] = MIXED_SKIP
+    single = np.tile(single_byte, 256)  # the low byte b[p] only
     lead = np.ascontiguousarray(mixed[REGION_DBCS][little])
     skip = np.full(1 << 16, MIXED_SKIP, dtype=np.uint32)
     entries = np.concatenate([single, single, lead, skip])
