@@ -264,3 +264,16 @@ def test_a_table_with_a_surrogate_is_refused() -> None:
     broken = type(sbcs)(cp, _arrow(cp), sbcs.texts, sbcs.enc_keys, sbcs.enc_codes)
     with pytest.raises(ValueError, match="surrogate"):
         mixed_position_lut(broken, codec.dbcs)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_fields())
+def test_exact_shift_candidates_give_the_same_result(case: tuple[str, Variant, np.ndarray]) -> None:
+    """Where the bytes between the shift bytes are not all control codes, the candidates are
+    found by one compare per shift byte instead of a range: the same result (every packaged
+    charset takes the range, so this path is forced here)."""
+    charset, variant, fields = case
+    codec = Codec(decoders.SPECS[charset], variant)
+    codec._shift_range_is_rare = False  # type: ignore[misc]  # overrides the cached property
+    assert_same(codec.decode_mixed(fields), previous_decode_mixed(codec, fields, 1 << 18))
+    assert all(get_codec(name)._shift_range_is_rare for name in CHARSETS)

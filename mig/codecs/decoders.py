@@ -45,6 +45,7 @@ shows U+FFFD where the bad bytes were, for previews only.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -572,21 +573,38 @@ class Codec:
         two-byte one."""
         return tuple(sorted({int(b) for b in np.flatnonzero(self._shift_table)} | {p[0] for p in self._shift_pairs}))
 
+    @cached_property
+    def _shift_range_is_rare(self) -> bool:
+        """Whether every byte between the lowest and the highest shift-code start byte that
+        starts none is a control code (or unmapped) in the single-byte set: then a range
+        check finds the candidates, and text seldom holds a byte it has to drop again."""
+        starts = self._shift_starts
+        others = set(range(starts[0], starts[-1] + 1)) - set(starts) if starts else set()
+        texts = self.sbcs.texts
+        return all((text := texts[byte]) is None or unicodedata.category(text[0]) == "Cc" for byte in others)
+
     def _segments(self, flat: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Where the segments of a chunk start, the kind of shift code each starts with
         (0: none, a row start) and which segments start a row; None if the chunk holds no
         shift code.
 
         Every shift code and every row start begins a segment. Shift codes are recognised
-        by value wherever they occur: one compare per byte that may start one; a two-byte
-        code, checked there only, wins over a one-byte one and never spans two rows.
+        by value wherever they occur: candidates are the bytes between the lowest and the
+        highest byte that may start one where the others in that range are control codes
+        (one subtraction and one compare per byte), else the bytes that may start one (one
+        compare each); kept where they are one. A two-byte code, checked there only, wins
+        over a one-byte one and never spans two rows.
         """
         starts = self._shift_starts
         if not starts:  # a charset without shift codes
             return None
-        mark = np.equal(flat, starts[0])
-        for byte in starts[1:]:
-            mark |= flat == byte
+        if self._shift_range_is_rare:
+            low, high = starts[0], starts[-1]
+            mark = np.less_equal(flat - np.uint8(low), high - low)  # wraps below low: not a candidate
+        else:
+            mark = np.equal(flat, starts[0])
+            for byte in starts[1:]:
+                mark |= flat == byte
         if not mark.any():
             return None
         mark[::width] = True
@@ -603,11 +621,11 @@ class Codec:
             follow = np.take(flat, np.minimum(seg + 1, flat.size - 1))
             for _, byte2, pair_kind, is_first in pairs:
                 kind[inside & is_first & (follow == byte2)] = pair_kind
-            keep = (kind != 0) | (column == 0)  # not a first byte without its second
-            if not keep.all():
-                seg, kind, column = seg[keep], kind[keep], column[keep]
-            if not kind.any():
-                return None
+        keep = (kind != 0) | (column == 0)  # not another candidate, a first byte without its second
+        if not keep.all():
+            seg, kind, column = seg[keep], kind[keep], column[keep]
+        if not kind.any():
+            return None
         return seg, kind, column == 0
 
     def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts, scratch: _MixedScratch) -> None:
