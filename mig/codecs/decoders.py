@@ -367,10 +367,12 @@ def _parity(total: int) -> np.ndarray:
 class _MixedScratch:
     """Buffers of the mixed decoder used again for every chunk (fresh memory costs page
     faults): the chunk's bytes (+ 2 zero bytes after the last one), the odd-aligned copy,
-    the keys (4 bytes per position; the top byte stays 0) and the UTF-8 lengths."""
+    each position's table region, the keys (4 bytes per position; the top byte stays 0)
+    and the UTF-8 lengths."""
 
     chunk: np.ndarray
     odd: np.ndarray
+    region: np.ndarray
     keys: np.ndarray
     lengths: np.ndarray
 
@@ -380,6 +382,7 @@ class _MixedScratch:
         return cls(
             np.zeros(size + 2, dtype=np.uint8),
             np.empty(even, dtype=np.uint8),
+            np.empty(size, dtype=np.uint8),
             np.zeros(4 * even, dtype=np.uint8),
             np.empty(size, dtype=np.uint32),
         )
@@ -668,7 +671,8 @@ class Codec:
         odd = scratch.odd[: 2 * half]
         odd[:] = scratch.chunk[1 : 2 * half + 1]
         quads16[:, 2] = odd.view("<u2")  # at odd positions
-        np.bitwise_xor(position_class, _parity(total), out=scratch.keys[2 : 4 * total : 4])
+        # (XOR into a contiguous buffer, then one strided copy: cheaper than a strided XOR)
+        scratch.keys[2 : 4 * total : 4] = np.bitwise_xor(position_class, _parity(total), out=scratch.region[:total])
         keys = scratch.keys[: 4 * total].view(np.uint32)
         table, seconds = self._position_tables
         entries = _take(table, keys)
