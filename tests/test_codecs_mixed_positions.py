@@ -277,3 +277,29 @@ def test_exact_shift_candidates_give_the_same_result(case: tuple[str, Variant, n
     codec._shift_range_is_rare = False  # type: ignore[misc]  # overrides the cached property
     assert_same(codec.decode_mixed(fields), previous_decode_mixed(codec, fields, 1 << 18))
     assert all(get_codec(name)._shift_range_is_rare for name in CHARSETS)
+
+
+@pytest.mark.parametrize("width", [63, 64, 65, 199, 4001])
+@pytest.mark.parametrize("charset", ["jef-ebcdik", "keis83-ebcdik", "ibm-930"])
+def test_wide_fields_decode_as_before(charset: str, width: int) -> None:
+    """Wide fields (addresses): shift codes, pairs, 外字 and stray bytes drawn at random."""
+    codec = get_codec(charset)
+    rng = np.random.default_rng(width)
+    codes = np.array(sorted(codec.dbcs.texts), dtype=np.uint16).astype(">u2").view(np.uint8).reshape(-1, 2)
+    shifts = [np.frombuffer(code, np.uint8) for code in codec.spec.to_dbcs + codec.spec.to_sbcs]
+    rows = []
+    for _ in range(40):  # 40 rows built from a few hundred random tokens (test data, not the decoder)
+        tokens = [
+            shifts[rng.integers(len(shifts))]
+            if (draw := rng.random()) < 0.15
+            else rng.integers(0, 256, 1, dtype=np.uint8)
+            if draw < 0.2
+            else codes[rng.integers(len(codes))]
+            for _ in range(width // 2)
+        ]
+        rows.append(np.concatenate(tokens + [np.full(width, 0x40, np.uint8)])[:width])
+    fields = np.stack(rows)
+    with chunk_bytes(width * 7):
+        new = codec.decode_mixed(fields)
+    assert_same(new, previous_decode_mixed(codec, fields, width * 7))
+    assert new.errors.any() or width < 100  # the draws do hit findings in wide rows
