@@ -24,15 +24,19 @@ without any shift code takes the single-byte path: one gather through a 256-entr
 giving each byte's code point, flags and UTF-8 length, no segment logic. A double-byte
 segment's bytes pair up from its start (an odd last byte is an orphan lead:
 ``odd-dbcs-length``); a field that ends inside a double-byte segment is
-``shift-unbalanced``. The *units* of the output — the single bytes of a single-byte segment,
-the pairs of a double-byte one — are gathered in order by one ``take`` from a key array (a
-scratch buffer used again for every chunk) in which every segment's units are consecutive
-(the bytes; the pairs starting at even, then at odd positions), with an index built by one
-``np.repeat`` over the segments. One more ``take`` through a combined table
-(:func:`mig.codecs.luts.mixed_lut`) gives each unit's code point, flags and UTF-8 length;
-the lengths summed per field (one ``np.add.reduceat``, no running sum over every unit) give
-the fields' byte offsets. A second code point (selector, sound mark) is inserted after its
-base only in a chunk where the table says one occurs, and only there.
+``shift-unbalanced``. Every *position* of the chunk then gets one entry of a table
+(:func:`mig.codecs.luts.mixed_position_lut`), looked up by one ``take`` with the key
+``b[p] | b[p+1] << 8 | region << 16``: the region is the segment's class (single-byte, or
+double-byte pairing from an even / odd position), filled in per position by Arrow's
+run-end decoding, XOR the position's parity. A single byte gets its character; the first
+byte of a pair the pair's (first) code point; the second byte of a pair the pair's second
+code point (selector, sound mark: filled in only in rows that have one) or nothing; a shift
+code nothing. "Nothing" is a lone surrogate (:data:`~mig.codecs.luts.MIXED_SKIP`, which no
+table decodes to), and CPython's UTF-8 encoder leaves it out (``errors="ignore"``), so the
+chunk's text needs no unit index. Each entry carries its UTF-8 length (0 for nothing), and
+the fields' byte offsets are the lengths summed along each row of the ``(rows, width)``
+matrix (``np.einsum``). The previous decoder gathered the units through an index built by
+``np.repeat`` (kept as the reference of ``tests/test_codecs_mixed_positions.py``).
 
 Bad input never turns into a silent replacement: the field gets an error code (``ERRORS``)
 and the caller sends the record to the rejects with its bytes. The value of such a field
@@ -41,6 +45,7 @@ shows U+FFFD where the bad bytes were, for previews only.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -54,22 +59,23 @@ from mig.codecs.luts import (
     BIT_GAIJI,
     BIT_SECOND,
     BIT_UNMAPPED,
+    CLASS_DBCS_EVEN,
+    CLASS_DBCS_ODD,
+    CLASS_SBCS,
     CP_MASK,
     MIXED_GAIJI,
     MIXED_LEN_SHIFT,
     MIXED_SECOND,
+    MIXED_SKIP,
     MIXED_UNMAPPED_DBCS,
     MIXED_UNMAPPED_SBCS,
-    REGION_DBCS,
-    REGION_ORPHAN,
-    REGION_SECOND,
     VARIANTS,
     DbcsLut,
     GaijiArea,
     SbcsLut,
     Variant,
     dbcs_lut,
-    mixed_lut,
+    mixed_position_lut,
     overlay_dbcs,
     overlay_sbcs,
     sbcs_entries,
@@ -226,24 +232,28 @@ def _take(table: pa.Array | np.ndarray, indices: np.ndarray) -> np.ndarray:
     return np.frombuffer(out.buffers()[1], dtype=dtype, count=flat.size).reshape(indices.shape)
 
 
-def _utf8(code_points: np.ndarray) -> bytes:
+def _utf8(code_points: np.ndarray, skip: bool = False) -> bytes:
     """UTF-8 bytes of a run of code points.
 
     The code points are viewed as one NumPy UCS-4 string (no copy, no per-character
     validation: the tables hold valid scalar values only) and encoded by CPython's C
     encoder. NumPy strips trailing NULs from such a view, so a run ending in U+0000 gets a
-    sentinel that is cut off again.
+    sentinel that is cut off again. ``skip``: :data:`~mig.codecs.luts.MIXED_SKIP` (a lone
+    surrogate) marks positions without a character; the encoder leaves them out.
 
     >>> _utf8(np.array([0x41, 0x4E9C, 0], np.uint32)) == "A亜\\0".encode()
+    True
+    >>> _utf8(np.array([0x41, 0xDC00, 0x4E9C, 0xDC00], np.uint32), skip=True) == "A亜".encode()
     True
     """
     if code_points.size == 0:
         return b""
     cps = np.ascontiguousarray(code_points, dtype=np.uint32).reshape(-1)
+    errors = "ignore" if skip else "strict"
     if cps[-1] == 0:
-        data: bytes = np.append(cps, np.uint32(0x20)).view(f"<U{cps.size + 1}")[0].encode("utf-8")[:-1]
+        data: bytes = np.append(cps, np.uint32(0x20)).view(f"<U{cps.size + 1}")[0].encode("utf-8", errors)[:-1]
     else:
-        data = cps.view(f"<U{cps.size}")[0].encode("utf-8")
+        data = cps.view(f"<U{cps.size}")[0].encode("utf-8", errors)
     return data
 
 
@@ -335,26 +345,47 @@ def _arithmetic_runs(first: np.ndarray, counts: np.ndarray, step: int) -> np.nda
     return base
 
 
-def _unit_keys(flat: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
-    """Keys into the mixed-field table (:func:`mig.codecs.luts.mixed_lut`) of every unit a
-    mixed field's bytes can hold, laid out so that the units of any segment are consecutive.
+#: run ends in the type of the segment positions (int32 unless a chunk holds 2 GiB or more)
+_REE_TYPES = {np.dtype(t): pa.run_end_encoded(pa.from_numpy_dtype(t), pa.uint8()) for t in (np.int32, np.int64)}
+_ORPHAN_ENTRY = _FFFD | 3 << MIXED_LEN_SHIFT  # the odd last byte of a double-byte run: U+FFFD
+#: (into double-byte << 1 | parity of the content start) → segment class
+_SEGMENT_CLASSES = np.array([CLASS_SBCS, CLASS_SBCS, CLASS_DBCS_EVEN, CLASS_DBCS_ODD], dtype=np.uint8)
+_MIXED_FLAGS = MIXED_SECOND | MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS
 
-    ``[0, n)``: the single byte at each position; ``[n, n + n // 2)``: the pair starting at
-    each even position; then the pair starting at each odd position; last: the orphan key.
-    Written into ``scratch`` (``uint32``, at least ``2 * n`` long) if given: a buffer used
-    again for every chunk costs no fresh page faults.
-    """
-    total = flat.size
-    even, odd = total // 2, (total - 1) // 2
-    size = total + even + odd + 1
-    keys = np.empty(size, dtype=np.uint32) if scratch is None or scratch.size < size else scratch[:size]
-    keys[:total] = flat
-    dbcs = np.uint32(REGION_DBCS << 16)
-    np.add(flat[: 2 * even].view(">u2"), dbcs, out=keys[total : total + even], dtype=np.uint32)
-    odd_pairs = flat[1 : 1 + 2 * odd].copy()  # aligned: NumPy converts it faster
-    np.add(odd_pairs.view(">u2"), dbcs, out=keys[total + even : -1], dtype=np.uint32)
-    keys[-1] = REGION_ORPHAN << 16
-    return keys
+
+@cache
+def _parities(size: int) -> np.ndarray:
+    return (np.arange(size) & 1).astype(np.uint8)
+
+
+def _parity(total: int) -> np.ndarray:
+    """0, 1, 0, 1, … (``uint8``, ``total`` long): the parity of each position of a chunk."""
+    return _parities(1 << max(12, total.bit_length()))[:total]
+
+
+@dataclass
+class _MixedScratch:
+    """Buffers of the mixed decoder used again for every chunk (fresh memory costs page
+    faults): the chunk's bytes (+ 2 zero bytes after the last one), the odd-aligned copy,
+    each position's table region, the keys (4 bytes per position; the top byte stays 0)
+    and the UTF-8 lengths."""
+
+    chunk: np.ndarray
+    odd: np.ndarray
+    region: np.ndarray
+    keys: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def for_bytes(cls, size: int) -> _MixedScratch:
+        even = size + (size & 1)
+        return cls(
+            np.zeros(size + 2, dtype=np.uint8),
+            np.empty(even, dtype=np.uint8),
+            np.empty(size, dtype=np.uint8),
+            np.zeros(4 * even, dtype=np.uint8),
+            np.empty(size, dtype=np.uint32),
+        )
 
 
 class Codec:
@@ -502,20 +533,21 @@ class Codec:
         if width == 0:
             return parts.result(n)
         step = max(1, _MIXED_CHUNK_BYTES // width)
-        # buffers used again for every chunk: fresh memory costs page faults
-        chunk_buffer = np.empty((min(step, n), width), dtype=np.uint8)
-        keys_buffer = np.empty(2 * chunk_buffer.size, dtype=np.uint32)
+        scratch = _MixedScratch.for_bytes(min(step, n) * width)
         for start in range(0, n, step):
             rows = min(step, n - start)
-            chunk = chunk_buffer[:rows]
+            chunk = scratch.chunk[: rows * width].reshape(rows, width)
             np.copyto(chunk, fields[start : start + rows])
-            self._mixed_chunk(chunk, parts, keys_buffer)
+            self._mixed_chunk(chunk, parts, scratch)
         return parts.result(n)
 
     @cached_property
-    def _mixed_lut(self) -> pa.Array:
-        """The mixed-field table (:func:`mig.codecs.luts.mixed_lut`) as an Arrow array."""
-        return _arrow(mixed_lut(self.sbcs, self.dbcs))
+    def _position_tables(self) -> tuple[pa.Array, np.ndarray]:
+        """The per-position mixed-field tables (:func:`mig.codecs.luts.mixed_position_lut`):
+        the entries as an Arrow array, the second code points."""
+        shifts = tuple(int(b) for b in np.flatnonzero(self._shift_table))  # the one-byte shift codes
+        entries, seconds = mixed_position_lut(self.sbcs, self.dbcs, shifts)
+        return _arrow(entries), seconds
 
     @cached_property
     def _shift_table(self) -> np.ndarray:
@@ -544,41 +576,66 @@ class Codec:
         two-byte one."""
         return tuple(sorted({int(b) for b in np.flatnonzero(self._shift_table)} | {p[0] for p in self._shift_pairs}))
 
+    @cached_property
+    def _shift_range_is_rare(self) -> bool:
+        """Whether every byte between the lowest and the highest shift-code start byte that
+        starts none is a control code (or unmapped) in the single-byte set: then a range
+        check finds the candidates, and text seldom holds a byte it has to drop again."""
+        starts = self._shift_starts
+        others = set(range(starts[0], starts[-1] + 1)) - set(starts) if starts else set()
+        texts = self.sbcs.texts
+        return all((text := texts[byte]) is None or unicodedata.category(text[0]) == "Cc" for byte in others)
+
     def _segments(self, flat: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Where the segments of a chunk start, the kind of shift code each starts with
         (0: none, a row start) and which segments start a row; None if the chunk holds no
         shift code.
 
         Every shift code and every row start begins a segment. Shift codes are recognised
-        by value wherever they occur: one compare per byte that may start one; a two-byte
-        code, checked there only, wins over a one-byte one and never spans two rows.
+        by value wherever they occur: candidates are the bytes between the lowest and the
+        highest byte that may start one where the others in that range are control codes
+        (one subtraction and one compare per byte), else the bytes that may start one (one
+        compare each); kept where they are one. A two-byte code, checked there only, wins
+        over a one-byte one and never spans two rows.
         """
         starts = self._shift_starts
         if not starts:  # a charset without shift codes
             return None
-        mark = np.equal(flat, starts[0])
-        for byte in starts[1:]:
-            mark |= flat == byte
+        if self._shift_range_is_rare:
+            low, high = starts[0], starts[-1]
+            mark = np.less_equal(flat - np.uint8(low), high - low)  # wraps below low: not a candidate
+        else:
+            mark = np.equal(flat, starts[0])
+            for byte in starts[1:]:
+                mark |= flat == byte
         if not mark.any():
             return None
         mark[::width] = True
         seg = np.flatnonzero(mark)
-        column = seg % width
+        if flat.size < 1 << 31:  # narrower positions: cheaper arithmetic on them
+            seg = seg.astype(np.int32)
+        column = seg % seg.dtype.type(width)
         first = np.take(flat, seg)
         kind = np.take(self._shift_table, first)
-        if self._shift_pairs:
+        pairs = [(byte1, byte2, pair_kind, first == byte1) for byte1, byte2, pair_kind in self._shift_pairs]
+        pairs = [pair for pair in pairs if pair[3].any()]  # only where a first byte occurs
+        if pairs:
             inside = column != width - 1  # the row holds a next byte
             follow = np.take(flat, np.minimum(seg + 1, flat.size - 1))
-            for byte1, byte2, pair_kind in self._shift_pairs:
-                kind[inside & (first == byte1) & (follow == byte2)] = pair_kind
-            keep = (kind != 0) | (column == 0)  # not a first byte without its second
-            if not keep.all():
-                seg, kind, column = seg[keep], kind[keep], column[keep]
-            if not kind.any():
-                return None
+            for _, byte2, pair_kind, is_first in pairs:
+                kind[inside & is_first & (follow == byte2)] = pair_kind
+        keep = (kind != 0) | (column == 0)  # not another candidate, a first byte without its second
+        if not keep.all():
+            seg, kind, column = seg[keep], kind[keep], column[keep]
+        if not kind.any():
+            return None
         return seg, kind, column == 0
 
-    def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts, keys_buffer: np.ndarray | None = None) -> None:
+    def _mixed_chunk(self, chunk: np.ndarray, parts: _Parts, scratch: _MixedScratch) -> None:
+        """One chunk, position by position: every byte gets one table entry — its
+        character, the pair's first code point where a pair starts, the pair's second one
+        (or nothing) at its second byte, nothing at a shift code — and the entries' code
+        points, shift codes and second bytes left out, are the chunk's text."""
         rows, width = chunk.shape
         total = rows * width
         flat = chunk.reshape(-1)
@@ -587,56 +644,73 @@ class Codec:
             self._sbcs_chunk(chunk, parts)
             return
         # A segment's content follows its shift code (0, 1 or 2 bytes) and ends where the
-        # next segment begins.
+        # next segment begins; a double-byte one pairs up from its content start.
         seg, kind, row_start = segments
-        row_seg = np.flatnonzero(row_start)  # the first segment of each row
-        seg_dbcs = (kind & 1).astype(bool)
         seg_end = np.empty_like(seg)
         seg_end[:-1] = seg[1:]
         seg_end[-1] = total
-        content = np.minimum(seg + (kind >> 1), seg_end)
-        length = seg_end - content
-        # Units: the single bytes of a single-byte segment; the pairs of a double-byte one
-        # (from its content start), then its odd last byte if any ("orphan"); after a row's
-        # last segment a row-end unit. Their keys are gathered from _unit_keys, where the
-        # units of a segment are consecutive: a main run and a tail run per segment.
-        keys = _unit_keys(flat, keys_buffer)
-        half = total // 2
-        seg_units = np.where(seg_dbcs, length >> 1, length)
-        run_first = np.where(seg_dbcs, total + (content & 1) * half + (content >> 1), content)
-        orphan = seg_dbcs & ((length & 1) == 1)
+        size = kind >> 1
+        content = np.minimum(seg + size, seg_end)
+        into_dbcs = (kind & 1).astype(np.uint8)
+        seg_dbcs = into_dbcs.view(bool)
+        # the segment's class: single-byte, or double-byte with its pairs at even / odd positions
+        seg_class = _SEGMENT_CLASSES[into_dbcs << 1 | (content & 1).astype(np.uint8)]
+        # each position's segment class (run-end decoding: one fill per segment)
+        runs = pa.RunEndEncodedArray.from_buffers(
+            _REE_TYPES[seg_end.dtype], total, [None], 0, 0, [_arrow(seg_end), _arrow(seg_class)]
+        )
+        classes = pc.run_end_decode(runs)
+        position_class = np.frombuffer(classes.buffers()[1], np.uint8, count=total, offset=classes.offset)
+        # keys: b[p] | b[p+1] << 8 | (class ^ parity) << 16, built in place in the scratch
+        pad = scratch.chunk[total : total + 2]
+        pad[:] = 0
+        half = (total + 1) // 2
+        quads = scratch.keys[: 8 * half].reshape(half, 8)
+        quads16 = quads.view(np.uint16)
+        quads16[:, 0] = scratch.chunk[: 2 * half].view("<u2")  # the pairs starting at even positions
+        odd = scratch.odd[: 2 * half]
+        odd[:] = scratch.chunk[1 : 2 * half + 1]
+        quads16[:, 2] = odd.view("<u2")  # at odd positions
+        # (XOR into a contiguous buffer, then one strided copy: cheaper than a strided XOR)
+        scratch.keys[2 : 4 * total : 4] = np.bitwise_xor(position_class, _parity(total), out=scratch.region[:total])
+        keys = scratch.keys[: 4 * total].view(np.uint32)
+        table, seconds = self._position_tables
+        entries = _take(table, keys)
+        # shift codes yield nothing (a one-byte one by the table already: see
+        # mixed_position_lut); a double-byte run's odd last byte shows U+FFFD
+        two_byte = size == 2
+        if two_byte.any():
+            entries[seg[two_byte]] = MIXED_SKIP
+            second_byte = two_byte & (seg_end > seg + 1)
+            entries[seg[second_byte] + 1] = MIXED_SKIP
+        orphan = seg_dbcs & ((seg_end - content) & 1 == 1)
         has_orphan = bool(orphan.any())
-        if has_orphan:  # a run of one orphan key after each double-byte run
-            run_first = np.stack([run_first, np.full(seg.size, keys.size - 1)], axis=1).reshape(-1)
-            index = _arithmetic_runs(run_first, np.stack([seg_units, orphan], axis=1).reshape(-1), 1)
-            seg_units = seg_units + orphan
-            seg_first = np.cumsum(seg_units) - seg_units
-        else:
-            seg_first = np.cumsum(seg_units) - seg_units
-            index = np.repeat((run_first - seg_first).astype(np.int32), seg_units)
-            index += _arange32(1 << max(12, index.size.bit_length()))[: index.size]
-        unit_keys = _take(keys, index)
-        cps = _take(self._mixed_lut, unit_keys)
-        row_first = np.take(seg_first, row_seg)
-        flags = int(np.bitwise_or.reduce(cps)) & ~CP_MASK if cps.size else 0
-        if flags & MIXED_SECOND:  # base + selector (or sound mark): the second code point follows
-            at = np.flatnonzero((cps & MIXED_SECOND) != 0)
-            second_keys = unit_keys[at] + np.uint32((REGION_SECOND - REGION_DBCS) << 16)
-            cps = np.insert(cps, at + 1, _take(self._mixed_lut, second_keys))
-            row_first += np.searchsorted(at, row_first)
-        # UTF-8 bytes per row: the units' lengths summed per row
-        parts.lengths.append(_segment_sums(np.right_shift(cps, MIXED_LEN_SHIFT), row_first))
-        # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
-        unbalanced = np.take(seg_dbcs, np.append(row_seg[1:] - 1, seg.size - 1))
-        odd = None
         if has_orphan:
-            odd = _rows_hit(rows, np.searchsorted(row_seg, np.flatnonzero(orphan), side="right") - 1)
-        errors = _row_errors(rows, (ERR_ODD, odd), (ERR_SHIFT, unbalanced))
+            orphans = seg_end[orphan] - 1
+            entries[orphans] = _ORPHAN_ENTRY
+        flags = int(np.bitwise_or.reduce(entries)) & _MIXED_FLAGS
+        if flags & MIXED_SECOND:  # base + selector (or sound mark): the second one at the pair's second byte
+            # rare: find the rows first (a sum per row), then the positions in those rows only
+            second = np.bitwise_and(entries, MIXED_SECOND, out=scratch.lengths[:total]).reshape(rows, width)
+            hit_rows = np.flatnonzero(np.einsum("ij->i", second) != 0)
+            row, column = np.nonzero(second[hit_rows])
+            at = hit_rows[row] * width + column
+            entries[at + 1] = seconds[keys[at] & 0xFFFF]
+        # UTF-8 bytes per row: the entries' lengths summed along the row
+        lengths = np.right_shift(entries, MIXED_LEN_SHIFT, out=scratch.lengths[:total])
+        parts.lengths.append(np.einsum("ij->i", lengths.reshape(rows, width)).astype(np.int64))
+        # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
+        row_seg = np.flatnonzero(row_start)
+        unbalanced = np.take(seg_dbcs, np.append(row_seg[1:] - 1, seg.size - 1))
+        odd_rows = _rows_hit(rows, orphans // width) if has_orphan else None
+        errors = _row_errors(rows, (ERR_ODD, odd_rows), (ERR_SHIFT, unbalanced))
         gaiji = np.zeros(rows, dtype=np.int32)
         if flags & (MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS):
 
             def rows_of(bit: int) -> np.ndarray:
-                return np.searchsorted(row_first, np.flatnonzero((cps & bit) != 0), side="right") - 1
+                hits = np.flatnonzero((entries & np.uint32(bit)) != 0)  # bool: NumPy's fast nonzero
+                row_of_hit: np.ndarray = hits // width
+                return row_of_hit
 
             if flags & (MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS):
                 unmapped = _row_errors(
@@ -647,8 +721,8 @@ class Codec:
                 errors = np.where(errors != 0, errors, unmapped)
             if flags & MIXED_GAIJI:
                 gaiji = np.bincount(rows_of(MIXED_GAIJI), minlength=rows).astype(np.int32)
-        np.bitwise_and(cps, CP_MASK, out=cps)
-        parts.data.append(_utf8(cps))
+        np.bitwise_and(entries, CP_MASK, out=entries)
+        parts.data.append(_utf8(entries, skip=True))
         parts.errors.append(errors)
         parts.gaiji.append(gaiji)
 

@@ -99,6 +99,15 @@ MIXED_UNMAPPED_SBCS = 1 << 24  # a single byte outside the table (the value show
 MIXED_LEN_SHIFT = 29  # bits 29-31: UTF-8 length of the code point (1-4)
 REGION_SBCS, REGION_ORPHAN, REGION_DBCS, REGION_SECOND = 0, 1, 2, 3
 
+#: Per-position mixed-field table (:func:`mixed_position_lut`): an entry for a byte that
+#: yields no character (a shift code, the second byte of a pair). Its code point is a lone
+#: surrogate, which no table decodes to (checked when the table is built) and which
+#: ``str.encode("utf-8", "ignore")`` drops; its UTF-8 length is 0.
+MIXED_SKIP = 0xDC00
+#: Segment classes of :func:`mixed_position_lut` (a region is ``class ^ position parity``):
+#: single-byte; double-byte with its pairs starting at even positions; at odd positions.
+CLASS_SBCS, CLASS_DBCS_EVEN, CLASS_DBCS_ODD = 0, 2, 3
+
 REPLACEMENT = "\ufffd"  # shown in a field's value only together with an error code
 
 
@@ -412,6 +421,51 @@ def mixed_lut(sbcs: SbcsLut, dbcs: DbcsLut) -> np.ndarray:
     regions[REGION_DBCS] = _mixed_entries(dbcs.cp1, dbcs_flags)
     regions[REGION_SECOND] = _mixed_entries(dbcs.cp2, ())
     return out
+
+
+def mixed_position_lut(sbcs: SbcsLut, dbcs: DbcsLut, shifts: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Tables of the per-position mixed-field decoder: (entries, seconds).
+
+    ``entries`` (``uint32``, 4 × 65,536) is indexed by ``region << 16 | b[p] | b[p+1] << 8``
+    for the byte ``b[p]`` at position ``p`` of a chunk, where ``region`` is the class of
+    its segment (``CLASS_*``) XORed with the parity of ``p``: 0 and 1 single-byte, 2 where a
+    pair starts, 3 at a pair's second byte. The entry (as in
+    :func:`mixed_lut`: code point, ``MIXED_*`` flags, UTF-8 length) is the single byte's in
+    a single-byte segment; in a double-byte one, the pair's ``b[p] << 8 | b[p+1]`` where a
+    pair starts at ``p`` (``p`` has the parity of the segment's first content byte), else
+    :data:`MIXED_SKIP` (the second byte of a pair). ``seconds`` (65,536, indexed by the same
+    little-endian ``b[p] | b[p+1] << 8``) holds a pair's second code point (variation
+    selector, sound mark; :data:`MIXED_SKIP` if none), written at the pair's second byte.
+
+    ``shifts``: the one-byte shift codes. Such a byte is a shift code wherever it occurs, so
+    in a single-byte region it is :data:`MIXED_SKIP` (in a double-byte segment it is the
+    byte before the content: a pair's second byte by parity, nothing either way).
+
+    >>> from mig.codecs import get_codec
+    >>> codec = get_codec("jef-ebcdik")
+    >>> entries, seconds = mixed_position_lut(codec.sbcs, codec.dbcs)
+    >>> hex(entries[CLASS_DBCS_EVEN << 16 | 0xA1B0] & CP_MASK), hex(entries[(CLASS_DBCS_EVEN ^ 1) << 16 | 0xA1B0])
+    ('0x4e9c', '0xdc00')
+    >>> hex(entries[(CLASS_DBCS_ODD ^ 1) << 16 | 0xA1B0] & CP_MASK), hex(entries[(CLASS_SBCS ^ 1) << 16 | 0x00C1] & CP_MASK)
+    ('0x4e9c', '0x41')
+    >>> hex(mixed_position_lut(codec.sbcs, codec.dbcs, (0x28, 0x29))[0][CLASS_SBCS << 16 | 0x0029])
+    '0xdc00'
+    """
+    for name, cps in (("single-byte", sbcs.cp), ("double-byte", dbcs.cp1), ("second", dbcs.cp2)):
+        points = cps & CP_MASK
+        if np.any((points >= 0xD800) & (points <= 0xDFFF)):
+            raise ValueError(f"a {name} table decodes to a surrogate code point")
+    mixed = mixed_lut(sbcs, dbcs).reshape(4, 1 << 16)
+    little = np.arange(1 << 16, dtype=np.uint16).byteswap()  # b[p] | b[p+1] << 8 → b[p] << 8 | b[p+1]
+    single_byte = sbcs_entries(sbcs)
+    single_byte[list(shifts)] = MIXED_SKIP
+    single = np.tile(single_byte, 256)  # the low byte b[p] only
+    lead = np.ascontiguousarray(mixed[REGION_DBCS][little])
+    skip = np.full(1 << 16, MIXED_SKIP, dtype=np.uint32)
+    entries = np.concatenate([single, single, lead, skip])
+    seconds = mixed[REGION_SECOND][little]
+    seconds[(dbcs.cp1[little] & BIT_SECOND) == 0] = MIXED_SKIP
+    return entries, np.ascontiguousarray(seconds)
 
 
 def sbcs_entries(sbcs: SbcsLut) -> np.ndarray:
