@@ -416,13 +416,18 @@ def _stage(
     def apply(batch: pa.RecordBatch, tally: ChangeTally, table: str) -> pa.RecordBatch:
         return _apply_policy(batch, policy, text_columns[table], tally, table)
 
+    def encode(batch: pa.RecordBatch, columns: Sequence[Column]) -> object:
+        if isinstance(db, StreamingTarget):  # the form of one stream per table (binary COPY)
+            return db.encode_stream(batch, columns)
+        return db.encode_batch(batch)
+
     return stage_tables(
         db,
         jobs_of,
         jobs=jobs,
         batch_rows=batch_rows,
         apply_policy=apply,
-        encode=db.encode_batch,
+        encode=encode,
         progress=progress,
         part_rows=part_rows,
     )
@@ -779,10 +784,12 @@ def _write(
         if isinstance(db, StreamingTarget):
             attempt = ChangeTally()  # counts only if the attempt stands
             sent = 0
+            streamed = db.encode_stream
+            columns = plan.columns
 
             def encoded() -> Iterator[object]:
                 nonlocal sent
-                for batch, data in _prefetched((b, encode(b)) for b in batches(attempt)):
+                for batch, data in _prefetched((b, streamed(b, columns)) for b in batches(attempt)):
                     sent += batch.num_rows
                     yield data
                     if progress is not None:
