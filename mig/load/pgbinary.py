@@ -162,10 +162,10 @@ def _date(array: pa.Array, name: str) -> tuple[pa.Array, pa.Array]:
     data = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
     present = int(valid.sum())
     if int(offsets[-1] - offsets[0]) == 8 * present:  # the usual case: NULLs hold no bytes
-        digits = data[offsets[0] : offsets[-1]].reshape(present, 8)
+        characters = data[offsets[0] : offsets[-1]].reshape(present, 8)
     else:
-        digits = data[offsets[:-1][valid][:, None] + np.arange(8)]
-    digits = digits.astype(np.int32) - 48
+        characters = data[offsets[:-1][valid][:, None] + np.arange(8)]
+    digits = characters.astype(np.int32) - 48
     year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
     month = digits[:, 4] * 10 + digits[:, 5]
     day = digits[:, 6] * 10 + digits[:, 7]
