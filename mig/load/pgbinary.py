@@ -64,7 +64,9 @@ def _numeric_shape(column: Column, arrow_type: pa.DataType) -> tuple[int, int] |
     else:
         return None
     pad = -column.scale % 4
-    if pa.types.is_decimal(arrow_type) and digits + pad > INT64_DIGITS:
+    # the value must fit a signed 64-bit integer, and its magnitude scaled by 10**pad an
+    # unsigned one (< 1.8e19)
+    if pa.types.is_decimal(arrow_type) and (digits > INT64_DIGITS or digits + pad > 19):
         return None
     if pa.types.is_integer(arrow_type) and (pad or digits > 19):
         return None
