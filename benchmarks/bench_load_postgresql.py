@@ -19,6 +19,10 @@ One run, one server, the same rows:
      CSV files into tables created beforehand (not timed) from the same DDL, primary keys
      included: one transaction, as mig.
 
+   - **mig (baseline)** (``--baseline DIR``) — the same command run from another checkout
+     of mig (``PYTHONPATH=DIR``, e.g. ``git worktree add DIR main``), for a before / after
+     measured in the same session, alternating with the others.
+
 The runs alternate (mig, psql, mig, psql, …); the **median** of each variant is the figure
 that counts (the best is printed too, for comparison with older results); rows/s counts the
 rows of all three files. The goal (issue 12) is mig ≥ 1.0 × psql ``\\copy`` by medians of 5.
@@ -29,8 +33,8 @@ Without one, a throwaway server is started with the test suite's helper (fsync o
 Usage::
 
     python benchmarks/bench_load_postgresql.py [--rows 1000000] [--repeat 3] [--seed 0]
-        [--url postgresql://…] [--batch-rows 65536] [--jobs 2] [--workdir DIR] [--keep]
-        [--json FILE]
+        [--url postgresql://…] [--batch-rows 65536] [--jobs 2 (0: no parallel variant)]
+        [--baseline DIR] [--workdir DIR] [--keep] [--json FILE]
 """
 
 from __future__ import annotations
@@ -101,13 +105,18 @@ def _write_csv(run: Path, out: Path, batch_rows: int) -> dict[str, Path]:
     return files
 
 
-def _time_mig(url: str, run: Path, batch_rows: int, jobs: int = 1) -> tuple[float, dict[str, Any]]:
+def _time_mig(
+    url: str, run: Path, batch_rows: int, jobs: int = 1, checkout: Path | None = None
+) -> tuple[float, dict[str, Any]]:
     target = _fresh_database(url, "bench_mig")
+    env = dict(os.environ)
+    if checkout is not None:  # another version of mig: its package first on the path
+        env["PYTHONPATH"] = str(checkout)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "mig", "load", str(run), "--target", target, "--json",
          "--batch-rows", str(batch_rows), "--jobs", str(jobs)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=env, cwd=checkout,
     )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
@@ -140,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-rows", type=int, default=65_536)
-    parser.add_argument("--jobs", type=int, default=2, help="connections of the parallel variant")
+    parser.add_argument("--jobs", type=int, default=2, help="connections of the parallel variant (0: none)")
+    parser.add_argument("--baseline", type=Path, help="a checkout of another mig version, measured alongside")
     parser.add_argument("--url", default=os.environ.get("MIG_TEST_POSTGRES_URL"))
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
@@ -169,15 +179,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prepared {rows} rows in {prepared:.1f} s (export + extract, not timed)")
 
         parallel = f"mig_jobs{args.jobs}"
-        times: dict[str, list[float]] = {"mig": [], parallel: [], "psql_copy": []}
+        times: dict[str, list[float]] = {"mig": []}
+        if args.jobs:
+            times[parallel] = []
+        if args.baseline:
+            times["mig_baseline"] = []
+        times["psql_copy"] = []
         summary: dict[str, Any] = {}
+        load_before = os.getloadavg()
         for _ in range(args.repeat):
             seconds, summary = _time_mig(url, run, args.batch_rows)
             times["mig"].append(round(seconds, 3))
-            seconds, parallel_summary = _time_mig(url, run, args.batch_rows, args.jobs)
-            times[parallel].append(round(seconds, 3))
-            if parallel_summary["reconciliation"]["rows_loaded"] != rows:
-                sys.exit("mig load --jobs did not load every row")
+            if args.jobs:
+                seconds, parallel_summary = _time_mig(url, run, args.batch_rows, args.jobs)
+                times[parallel].append(round(seconds, 3))
+                if parallel_summary["reconciliation"]["rows_loaded"] != rows:
+                    sys.exit("mig load --jobs did not load every row")
+            if args.baseline:
+                seconds, baseline_summary = _time_mig(url, run, args.batch_rows, 1, args.baseline.resolve())
+                times["mig_baseline"].append(round(seconds, 3))
+                if baseline_summary["reconciliation"]["rows_loaded"] != rows:
+                    sys.exit("the baseline's mig load did not load every row")
             times["psql_copy"].append(round(_time_copy(url, run, csv_files), 3))
         for name in ("bench_mig", "bench_copy"):
             _drop_database(url, name)
@@ -195,8 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         for name in times:
             print(f"{name:<12} {rows:>10} {median[name]:>9.2f} {best[name]:>8.2f} {rate[name]:>12,.0f}   {times[name]}")
         print(f"speed mig / psql \\copy, medians of {args.repeat} alternating: {median_ratio:.2f} (goal >= 1.0); best runs: {ratio:.2f}")
-        print(f"mig --jobs {args.jobs} / psql \\copy, medians: {median['psql_copy'] / median[parallel]:.2f}; "
-              f"mig --jobs {args.jobs} / mig (serial), medians: {median['mig'] / median[parallel]:.2f}")
+        if args.jobs:
+            print(f"mig --jobs {args.jobs} / psql \\copy, medians: {median['psql_copy'] / median[parallel]:.2f}; "
+                  f"mig --jobs {args.jobs} / mig (serial), medians: {median['mig'] / median[parallel]:.2f}")
+        if args.baseline:
+            print(f"baseline mig / psql \\copy, medians: {median['psql_copy'] / median['mig_baseline']:.2f}; "
+                  f"mig / baseline mig, speed by medians: {median['mig_baseline'] / median['mig']:.2f}")
+        print(f"load average (1 min) before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}")
         print(f"mig's own seconds (inside the process): {summary['seconds']}")
         figures = {
             "benchmark": "load-postgresql",
@@ -214,8 +241,15 @@ def main(argv: list[str] | None = None) -> int:
             "median_ratio_mig_to_psql_copy": round(median_ratio, 3),
             "goal_ratio": 1.0,
             "jobs": args.jobs,
-            "median_ratio_parallel_to_psql_copy": round(median["psql_copy"] / median[parallel], 3),
-            "median_ratio_parallel_to_serial": round(median["mig"] / median[parallel], 3),
+            "median_ratio_parallel_to_psql_copy": (
+                round(median["psql_copy"] / median[parallel], 3) if args.jobs else None
+            ),
+            "median_ratio_parallel_to_serial": round(median["mig"] / median[parallel], 3) if args.jobs else None,
+            "baseline": str(args.baseline) if args.baseline else None,
+            "median_ratio_baseline_to_psql_copy": (
+                round(median["psql_copy"] / median["mig_baseline"], 3) if args.baseline else None
+            ),
+            "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
             "mig_inner_seconds": summary["seconds"],
             "server": f"PostgreSQL {version}" + (" (throwaway, fsync on)" if server else ""),
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

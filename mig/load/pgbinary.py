@@ -103,28 +103,44 @@ def binary_copy_supported(columns: Sequence[Column], schema: pa.Schema) -> bool:
     return all(_kind(c, schema.field(c.name).type) is not None for c in columns)
 
 
-def _words(data: np.ndarray) -> pa.Array:
-    """One binary value per element of ``data`` (its bytes, e.g. a big-endian word)."""
-    width = data.dtype.itemsize
-    offsets = np.arange(0, width * (len(data) + 1), width, dtype=np.int64)
+_Segment = tuple[np.ndarray, "np.ndarray | None"]
+"""Bytes of one field for every row (a ``rows × width`` uint8 matrix) and which of them
+count (a mask of that shape; None: all)."""
+
+
+def _length_words(lengths: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per row the big-endian ``int32`` length word of a field (``-1`` for NULL), as bytes."""
+    words = lengths.astype(">i4")
+    if not bool(valid.all()):
+        words[~valid] = -1
+    return words.view(np.uint8).reshape(len(words), 4)
+
+
+def _fixed_field(payload: np.ndarray, valid: np.ndarray) -> _Segment:
+    """A fixed-width field: per row its length word and ``payload`` (skipped for NULL)."""
+    count, width = payload.shape
+    matrix = np.hstack([_length_words(np.full(count, width), valid), payload])
+    if bool(valid.all()):
+        return matrix, None
+    keep = np.ones(matrix.shape, bool)
+    keep[:, 4:] = valid[:, None]
+    return matrix, keep
+
+
+def _binary_of(segments: list[_Segment]) -> pa.Array:
+    """One binary value per row: the row's bytes of ``segments``, side by side."""
+    matrix = segments[0][0] if len(segments) == 1 else np.hstack([m for m, _ in segments])
+    count, width = matrix.shape
+    if all(keep is None for _, keep in segments):
+        data = np.ascontiguousarray(matrix)
+        offsets = np.arange(0, width * (count + 1), width, dtype=np.int64)
+    else:
+        keep = np.hstack([np.ones(m.shape, bool) if k is None else k for m, k in segments])
+        data = matrix[keep]
+        offsets = np.zeros(count + 1, np.int64)
+        np.cumsum(keep.sum(axis=1), out=offsets[1:])
     return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())]
-    )
-
-
-def _lengths(lengths: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """The big-endian ``int32`` length words of a column (``-1`` for NULL)."""
-    return _words(np.where(valid, lengths, -1).astype(">i4"))
-
-
-def _fixed(matrix: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """Rows of ``matrix`` (one fixed-width value each) as binary, empty for NULL."""
-    width = matrix.shape[1]
-    offsets = np.zeros(len(valid) + 1, np.int64)
-    np.cumsum(valid.astype(np.int64) * width, out=offsets[1:])
-    data = np.ascontiguousarray(matrix[valid]).tobytes()
-    return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(valid), [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)]
+        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
 
 
@@ -134,7 +150,8 @@ def _valid(array: pa.Array) -> np.ndarray:
     return np.asarray(array.is_valid())
 
 
-def _text(array: pa.Array) -> tuple[pa.Array, pa.Array]:
+def _text(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """The length words of a text field and its bytes (NULLs empty)."""
     if pa.types.is_null(array.type):
         array = array.cast(pa.large_string())
     data = array.cast(pa.large_binary())
@@ -149,10 +166,10 @@ def _text(array: pa.Array) -> tuple[pa.Array, pa.Array]:
             data = pa.LargeBinaryArray.from_buffers(
                 pa.large_binary(), len(data), [None, offsets_buffer, data.buffers()[2]], offset=data.offset
             )
-    return _lengths(lengths, valid), data
+    return _length_words(lengths, valid), data
 
 
-def _date(array: pa.Array, name: str) -> tuple[pa.Array, pa.Array]:
+def _date(array: pa.Array, name: str) -> _Segment:
     text = array.cast(pa.large_string())
     valid = _valid(text)
     count = len(text)
@@ -179,7 +196,7 @@ def _date(array: pa.Array, name: str) -> tuple[pa.Array, pa.Array]:
     days = np.zeros(count, np.int32)
     days[valid] = _YEAR_START[year] + _MONTH_START[month] + (leap & (month > 2)) + day - 1
     words = days.astype(">i4").view(np.uint8).reshape(-1, 4)
-    return _lengths(np.full(count, 4), valid), _fixed(words, valid)
+    return _fixed_field(words, valid)
 
 
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0], np.int32)
@@ -195,7 +212,7 @@ _YEAR_START = (
 Gregorian, as the server counts)."""
 
 
-def _numeric(array: pa.Array, column: Column) -> tuple[pa.Array, pa.Array]:
+def _numeric(array: pa.Array, column: Column) -> _Segment:
     shape = _numeric_shape(column, array.type)
     if shape is None:  # binary_copy_supported said otherwise
         raise NotBinary(f"column {column.name}: no binary form for {array.type}")
@@ -219,7 +236,7 @@ def _numeric(array: pa.Array, column: Column) -> tuple[pa.Array, pa.Array]:
         row[:, 3 + groups - k] = (magnitude % _NBASE).astype(np.int16)
         magnitude //= _NBASE
     matrix = row.view(np.uint8).reshape(count, 2 * (4 + groups))
-    return _lengths(np.full(count, matrix.shape[1]), valid), _fixed(matrix, valid)
+    return _fixed_field(matrix, valid)
 
 
 def binary_for_copy(batch: pa.RecordBatch, columns: Sequence[Column]) -> pa.Buffer:
@@ -238,20 +255,27 @@ def binary_for_copy(batch: pa.RecordBatch, columns: Sequence[Column]) -> pa.Buff
     '00 03 00 00 00 0c 00 02 00 00 40 00 00 02 00 7b 11 94 ff ff ff ff 00 00 00 00'
     """
     count = batch.num_rows
-    fields = np.full(count, len(columns), ">i2").view("S2")
-    pieces: list[pa.Array] = [pa.array(fields, pa.binary(2)).cast(pa.large_binary())]
+    # The join costs per value joined: the fixed-width bytes between two texts (field
+    # count, length words, numerics, dates) are put together first, one value per row.
+    fields = np.full(count, len(columns), ">i2").view(np.uint8).reshape(count, 2)
+    between: list[_Segment] = [(fields, None)]
+    pieces: list[pa.Array] = []
     for array, column in zip(batch.columns, columns, strict=True):
         kind = _kind(column, array.type)
         if kind == "numeric":
-            length, value = _numeric(array, column)
+            between.append(_numeric(array, column))
         elif kind == "date":
-            length, value = _date(array, column.name)
+            between.append(_date(array, column.name))
         elif kind == "text":
-            length, value = _text(array)
+            words, text = _text(array)
+            between.append((words, None))
+            pieces += [_binary_of(between), text]
+            between = []
         else:
             raise NotBinary(f"column {column.name}: no binary form for {array.type}")
-        pieces += [length, value]
-    rows = pc.binary_join_element_wise(*pieces, _EMPTY)
+    if between:
+        pieces.append(_binary_of(between))
+    rows = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, _EMPTY)
     offsets = np.frombuffer(rows.buffers()[1], np.int64)
     first, last = int(offsets[rows.offset]), int(offsets[rows.offset + count])
     return rows.buffers()[2][first:last]
