@@ -199,3 +199,19 @@ def test_the_stream_is_binary_for_a_table_that_has_the_form_and_csv_otherwise() 
     assert isinstance(target.encode_stream(wide, [_column("n", "numeric", 30, 1)]), pa.Buffer)
     bad = pa.record_batch({"d": pa.array(["20240230"], pa.large_string())})
     assert isinstance(target.encode_stream(bad, [_column("d", "date")]), NotBinary)
+
+
+def test_a_date_only_the_server_can_read_in_a_parallel_load_ends_as_in_the_serial_load(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The part holding it gives its binary COPY up; the table goes the serial way."""
+    rows = jumin_rows(120) | {"生年月日": ["19800102"] * 120}
+    rows["生年月日"][100] = "1980-01-03"
+    items = [dict(i, unknown="none") if i["name"] == "生年月日" else i for i in JUMIN_ITEMS]
+    run = make_run(tmp_path / "run", {"juki-jumin": (items, rows, ["宛名番号"])})
+    f = load_run(run, pg_url, batch_rows=16, jobs=3, parallel_min_rows=1, part_rows=40).files[0]
+    assert (f.rows_read, f.rows_loaded, f.rows_load_rejected) == (120, 120, 0)
+    with psycopg.connect(pg_url) as conn:
+        dates = conn.execute('SELECT "生年月日", count(*) FROM juki_jumin GROUP BY 1 ORDER BY 1').fetchall()
+        staging = conn.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'mig_staging_%'").fetchone()
+    assert dates == [(dt.date(1980, 1, 2), 119), (dt.date(1980, 1, 3), 1)] and staging == (0,)
