@@ -215,3 +215,36 @@ def test_a_date_only_the_server_can_read_in_a_parallel_load_ends_as_in_the_seria
         dates = conn.execute('SELECT "生年月日", count(*) FROM juki_jumin GROUP BY 1 ORDER BY 1').fetchall()
         staging = conn.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'mig_staging_%'").fetchone()
     assert dates == [(dt.date(1980, 1, 2), 119), (dt.date(1980, 1, 3), 1)] and staging == (0,)
+
+
+def test_the_next_tables_read_ahead_fails_when_its_turn_comes_and_nothing_stays(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The next table's first batch is read while the server finishes the one before; the
+    ``fail`` 外字 policy refusing a character in it still aborts the whole load, naming
+    that table, with nothing committed and no reading thread left behind."""
+    import threading
+
+    from test_load import SETAI_ITEMS, setai_rows
+
+    from mig.gaiji.policy import GaijiPolicyError
+
+    rows = jumin_rows(40) | {"生年月日": [None] * 40}
+    rows["氏名"][3] = "山田\ue000"  # Private Use: outside JIS X 0213
+    run = make_run(
+        tmp_path / "run",
+        {"juki-setai": (SETAI_ITEMS, setai_rows(30), ["世帯番号"]), "juki-jumin": (JUMIN_ITEMS, rows, ["宛名番号"])},
+    )
+    with pytest.raises(GaijiPolicyError, match="juki_jumin"):
+        load_run(run, pg_url, batch_rows=8, gaiji_policy="fail", jobs=1)
+    with psycopg.connect(pg_url) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    assert tables == []
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("mig-load-read")]
+    rows["氏名"][3] = "山田"
+    clean = make_run(
+        tmp_path / "clean",
+        {"juki-setai": (SETAI_ITEMS, setai_rows(30), ["世帯番号"]), "juki-jumin": (JUMIN_ITEMS, rows, ["宛名番号"])},
+    )
+    result = load_run(clean, pg_url, batch_rows=8, gaiji_policy="fail", jobs=1)
+    assert [(f.table, f.rows_loaded) for f in result.files] == [("juki_setai", 30), ("juki_jumin", 40)]
