@@ -87,23 +87,29 @@ def test_binary_rows_decode_back_to_the_batch(numeric: tuple[int, int, list[Deci
     count = len(amounts)
     names = data.draw(st.lists(texts, min_size=count, max_size=count))
     days = data.draw(st.lists(dates, min_size=count, max_size=count))
+    # codes of one byte length (the fixed-width path), NULLs among them or not
+    width = data.draw(st.integers(0, 6))
+    code = st.text("0123456789AZｱ", min_size=width, max_size=width).filter(lambda c: len(c.encode()) == width)
+    codes = data.draw(st.lists(st.one_of(st.none(), code) if data.draw(st.booleans()) else code, min_size=count, max_size=count))
     batch = pa.record_batch(
         {
             "n": pa.array(amounts, pa.decimal128(precision, scale)),
             "s": pa.array(names, pa.large_string()),
             "d": pa.array([None if d is None else d.strftime("%Y%m%d").zfill(8) for d in days], pa.large_string()),
+            "c": pa.array(codes, pa.string()),
         }
     )
-    columns = [_column("n", "numeric", precision, scale), _column("s", "text"), _column("d", "date")]
+    columns = [_column("n", "numeric", precision, scale), _column("s", "text"), _column("d", "date"), _column("c", "varchar", 6)]
     # 64-bit arithmetic: the digits scaled to whole base-10000 groups must stay below 10**19
     assert binary_copy_supported(columns, batch.schema) == (precision + (-scale % 4) <= 19)
     if not binary_copy_supported(columns, batch.schema):
         return
-    got = decode(binary_for_copy(batch, columns).to_pybytes(), ["numeric", "text", "date"])
-    assert got == list(zip(amounts, names, days, strict=True))
+    kinds = ["numeric", "text", "date", "text"]
+    got = decode(binary_for_copy(batch, columns).to_pybytes(), kinds)
+    assert got == list(zip(amounts, names, days, codes, strict=True))
     # a slice of a batch (an Arrow offset) encodes its own rows only
     half = batch.slice(count // 2)
-    assert decode(binary_for_copy(half, columns).to_pybytes(), ["numeric", "text", "date"]) == got[count // 2 :]
+    assert decode(binary_for_copy(half, columns).to_pybytes(), kinds) == got[count // 2 :]
 
 
 @pytest.mark.parametrize("value", ["2024-01-01", "20240230", "00000101", "2024010", "202401011", "２０２４０１０１", "2024 101", "19800100"])

@@ -28,6 +28,7 @@ the bytes; the rows of a batch are put together by one Arrow kernel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -103,9 +104,12 @@ def binary_copy_supported(columns: Sequence[Column], schema: pa.Schema) -> bool:
     return all(_kind(c, schema.field(c.name).type) is not None for c in columns)
 
 
-_Segment = tuple[np.ndarray, "np.ndarray | None"]
-"""Bytes of one field for every row (a ``rows × width`` uint8 matrix) and which of them
-count (a mask of that shape; None: all)."""
+_Segment: TypeAlias = tuple[np.ndarray, None]
+"""Bytes of one field for every row: a ``rows × width`` uint8 matrix."""
+
+_Field: TypeAlias = list[_Segment] | tuple[np.ndarray, pa.Array]
+"""A field as fixed-width segments, or as its length words and a binary array of its
+payloads (lengths that vary, or NULLs) that takes a place of its own in the join."""
 
 
 def _length_words(lengths: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -116,31 +120,37 @@ def _length_words(lengths: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return words.view(np.uint8).reshape(len(words), 4)
 
 
-def _fixed_field(payload: np.ndarray, valid: np.ndarray) -> _Segment:
-    """A fixed-width field: per row its length word and ``payload`` (skipped for NULL)."""
+def _fixed_field(payload: np.ndarray, valid: np.ndarray) -> _Field:
+    """A fixed-width field: per row its length word and ``payload``. With NULLs (which
+    have no payload) the payloads are a binary array of their own for the join."""
     count, width = payload.shape
-    matrix = np.hstack([_length_words(np.full(count, width), valid), payload])
+    words = _length_words(np.full(count, width), valid)
     if bool(valid.all()):
-        return matrix, None
-    keep = np.ones(matrix.shape, bool)
-    keep[:, 4:] = valid[:, None]
-    return matrix, keep
+        return [(words, None), (payload, None)]
+    offsets = np.zeros(count + 1, np.int64)
+    np.cumsum(valid.astype(np.int64) * width, out=offsets[1:])
+    data = np.ascontiguousarray(payload[valid])
+    return words, pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def _binary_of(segments: list[_Segment]) -> pa.Array:
-    """One binary value per row: the row's bytes of ``segments``, side by side."""
-    matrix = segments[0][0] if len(segments) == 1 else np.hstack([m for m, _ in segments])
-    count, width = matrix.shape
-    if all(keep is None for _, keep in segments):
-        data = np.ascontiguousarray(matrix)
-        offsets = np.arange(0, width * (count + 1), width, dtype=np.int64)
-    else:
-        keep = np.hstack([np.ones(m.shape, bool) if k is None else k for m, k in segments])
-        data = matrix[keep]
-        offsets = np.zeros(count + 1, np.int64)
-        np.cumsum(keep.sum(axis=1), out=offsets[1:])
+    """One binary value per row: the row's bytes of ``segments``, side by side.
+
+    The segments are copied into the fields of one NumPy record per row (a copy per field
+    of fixed-size items: far fewer steps than byte columns).
+    """
+    count = segments[0][0].shape[0]
+    present = [values for values, _ in segments if values.shape[1]]
+    layout = np.dtype([(f"f{i}", f"V{values.shape[1]}") for i, values in enumerate(present)])
+    records = np.empty(count, layout)
+    for i, values in enumerate(present):
+        records[f"f{i}"] = np.ascontiguousarray(values).view(f"V{values.shape[1]}").reshape(count)
+    width = layout.itemsize
+    offsets = np.arange(0, width * (count + 1), width, dtype=np.int64)
     return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(records.view(np.uint8))]
     )
 
 
@@ -150,26 +160,39 @@ def _valid(array: pa.Array) -> np.ndarray:
     return np.asarray(array.is_valid())
 
 
-def _text(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """The length words of a text field and its bytes (NULLs empty)."""
+def _text(array: pa.Array) -> _Field:
+    """A text field: fixed-width segments when every value of the batch has the same byte
+    length (codes and numbers mostly do), else its length words and its bytes."""
     if pa.types.is_null(array.type):
         array = array.cast(pa.large_string())
     data = array.cast(pa.large_binary())
+    count = len(data)
     valid = _valid(data)
-    offsets_buffer = data.buffers()[1]
-    offsets = np.frombuffer(offsets_buffer, np.int64)[data.offset : data.offset + len(data) + 1]
+    offsets = np.frombuffer(data.buffers()[1], np.int64)[data.offset : data.offset + count + 1]
     lengths = np.diff(offsets)
-    if data.null_count:
-        if lengths[~valid].any():  # NULL slots that hold bytes (Arrow allows it): drop them
-            data = data.fill_null(_EMPTY)
-        else:  # the same values without the validity bitmap: NULLs are empty (no copy)
-            data = pa.LargeBinaryArray.from_buffers(
-                pa.large_binary(), len(data), [None, offsets_buffer, data.buffers()[2]], offset=data.offset
-            )
+    if data.null_count and lengths[~valid].any():
+        # NULL slots that hold bytes (Arrow allows it): without them
+        data = data.fill_null(_EMPTY)
+        offsets = np.frombuffer(data.buffers()[1], np.int64)[data.offset : data.offset + count + 1]
+        lengths = np.diff(offsets)
+    present = lengths[valid]
+    width = int(present[0]) if len(present) else 0
+    if bool((present == width).all()):
+        raw = data.buffers()[2]
+        bytes_ = np.frombuffer(raw, np.uint8) if raw is not None else np.zeros(0, np.uint8)
+        values = bytes_[offsets[0] : offsets[-1]].reshape(len(present), width)
+        if len(present) < count:
+            values, packed = np.zeros((count, width), np.uint8), values
+            values[valid] = packed
+        return _fixed_field(values, valid)
+    if data.null_count:  # the same values without the validity bitmap: NULLs are empty
+        data = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), count, [None, data.buffers()[1], data.buffers()[2]], offset=data.offset
+        )
     return _length_words(lengths, valid), data
 
 
-def _date(array: pa.Array, name: str) -> _Segment:
+def _date(array: pa.Array, name: str) -> _Field:
     text = array.cast(pa.large_string())
     valid = _valid(text)
     count = len(text)
@@ -226,7 +249,7 @@ _YEAR_START = (
 Gregorian, as the server counts)."""
 
 
-def _numeric(array: pa.Array, column: Column) -> _Segment:
+def _numeric(array: pa.Array, column: Column) -> _Field:
     shape = _numeric_shape(column, array.type)
     if shape is None:  # binary_copy_supported said otherwise
         raise NotBinary(f"column {column.name}: no binary form for {array.type}")
@@ -269,24 +292,29 @@ def binary_for_copy(batch: pa.RecordBatch, columns: Sequence[Column]) -> pa.Buff
     '00 03 00 00 00 0c 00 02 00 00 40 00 00 02 00 7b 11 94 ff ff ff ff 00 00 00 00'
     """
     count = batch.num_rows
-    # The join costs per value joined: the fixed-width bytes between two texts (field
-    # count, length words, numerics, dates) are put together first, one value per row.
+    # The join costs per value joined: the fixed-width bytes between two texts of varying
+    # length (field count, length words, numerics, dates, texts of one length) are put
+    # together first with NumPy, one value per row.
     fields = np.full(count, len(columns), ">i2").view(np.uint8).reshape(count, 2)
     between: list[_Segment] = [(fields, None)]
     pieces: list[pa.Array] = []
     for array, column in zip(batch.columns, columns, strict=True):
         kind = _kind(column, array.type)
+        field: _Field
         if kind == "numeric":
-            between.append(_numeric(array, column))
+            field = _numeric(array, column)
         elif kind == "date":
-            between.append(_date(array, column.name))
+            field = _date(array, column.name)
         elif kind == "text":
-            words, text = _text(array)
-            between.append((words, None))
-            pieces += [_binary_of(between), text]
-            between = []
+            field = _text(array)
         else:
             raise NotBinary(f"column {column.name}: no binary form for {array.type}")
+        if isinstance(field, tuple):  # payloads of varying length: a value of their own
+            between.append((field[0], None))
+            pieces += [_binary_of(between), field[1]]
+            between = []
+        else:
+            between += field
     if between:
         pieces.append(_binary_of(between))
     rows = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, _EMPTY)
