@@ -19,9 +19,20 @@ One run, one server, the same rows:
      CSV files into tables created beforehand (not timed) from the same DDL, primary keys
      included: one transaction, as mig.
 
+   - **mig (baseline)** (``--baseline DIR``) — the same command run from another checkout
+     of mig (``PYTHONPATH=DIR``, e.g. ``git worktree add DIR main``), for a before / after
+     measured in the same session, alternating with the others.
+
 The runs alternate (mig, psql, mig, psql, …); the **median** of each variant is the figure
 that counts (the best is printed too, for comparison with older results); rows/s counts the
 rows of all three files. The goal (issue 12) is mig ≥ 1.0 × psql ``\\copy`` by medians of 5.
+
+Beside the wall time, each run's **CPU seconds** are counted (when the server runs on this
+machine and ``/proc`` can be read): the loading process's (``mig`` or ``psql``: user + system
+of the child) and the server's (every process of its postmaster, the backends that ended
+included — they are added to the postmaster's children's times when reaped). On a machine
+shared with other work, wall time depends on how much of the CPU the load gets; the CPU
+seconds say how much work each way of loading asks of the machine.
 
 The server is ``--url`` (or ``MIG_TEST_POSTGRES_URL``): a role that may create databases.
 Without one, a throwaway server is started with the test suite's helper (fsync on).
@@ -29,8 +40,8 @@ Without one, a throwaway server is started with the test suite's helper (fsync o
 Usage::
 
     python benchmarks/bench_load_postgresql.py [--rows 1000000] [--repeat 3] [--seed 0]
-        [--url postgresql://…] [--batch-rows 65536] [--jobs 2] [--workdir DIR] [--keep]
-        [--json FILE]
+        [--url postgresql://…] [--batch-rows 65536] [--jobs 2 (0: no parallel variant)]
+        [--baseline DIR] [--workdir DIR] [--keep] [--json FILE]
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -101,21 +113,88 @@ def _write_csv(run: Path, out: Path, batch_rows: int) -> dict[str, Path]:
     return files
 
 
-def _time_mig(url: str, run: Path, batch_rows: int, jobs: int = 1) -> tuple[float, dict[str, Any]]:
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # fields from the state on (3rd)
+
+
+def _postmaster(url: str) -> int | None:
+    """The server's postmaster pid when it runs on this machine (its backend's parent)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    fields = _proc_stat(int(row[0])) if row else None
+    return int(fields[1]) if fields else None
+
+
+def _server_cpu(postmaster: int | None) -> float | None:
+    """CPU seconds of the postmaster, its live children and the children it has reaped."""
+    if postmaster is None:
+        return None
+    fields = _proc_stat(postmaster)
+    if fields is None:
+        return None
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = _proc_stat(int(entry.name))
+            if child is not None and child[1] == str(postmaster):
+                ticks += int(child[11]) + int(child[12])
+    return ticks / _TICK
+
+
+class _Cpu:
+    """CPU seconds of one timed run: the child process's and the server's."""
+
+    def __init__(self, postmaster: int | None) -> None:
+        self.postmaster = postmaster
+        self.client: float | None = None
+        self.server: float | None = None
+
+    def __enter__(self) -> _Cpu:
+        self._children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._server = _server_cpu(self.postmaster)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.client = round(
+            after.ru_utime - self._children.ru_utime + after.ru_stime - self._children.ru_stime, 3
+        )
+        server = _server_cpu(self.postmaster)
+        if server is not None and self._server is not None:
+            self.server = round(server - self._server, 3)
+
+
+def _time_mig(
+    url: str, run: Path, batch_rows: int, jobs: int = 1, checkout: Path | None = None,
+    postmaster: int | None = None,
+) -> tuple[float, dict[str, Any], _Cpu]:
     target = _fresh_database(url, "bench_mig")
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "mig", "load", str(run), "--target", target, "--json",
-         "--batch-rows", str(batch_rows), "--jobs", str(jobs)],
-        capture_output=True, text=True, check=False,
-    )
-    seconds = time.perf_counter() - started
+    env = dict(os.environ)
+    if checkout is not None:  # another version of mig: its package first on the path
+        env["PYTHONPATH"] = str(checkout)
+    with _Cpu(postmaster) as cpu:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "mig", "load", str(run), "--target", target, "--json",
+             "--batch-rows", str(batch_rows), "--jobs", str(jobs)],
+            capture_output=True, text=True, check=False, env=env, cwd=checkout,
+        )
+        seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"mig load failed: {done.stderr.strip()}")
-    return seconds, json.loads(done.stdout)
+    return seconds, json.loads(done.stdout), cpu
 
 
-def _time_copy(url: str, run: Path, csv_files: dict[str, Path]) -> float:
+def _time_copy(
+    url: str, run: Path, csv_files: dict[str, Path], postmaster: int | None = None
+) -> tuple[float, _Cpu]:
     target = _fresh_database(url, "bench_copy")
     with psycopg.connect(target, autocommit=True) as conn:
         for entry in read_manifest(run)["files"]:
@@ -123,15 +202,16 @@ def _time_copy(url: str, run: Path, csv_files: dict[str, Path]) -> float:
     command = [_psql(), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", target]
     for table, path in csv_files.items():
         command += ["-c", f"\\copy {table} FROM '{path}' (FORMAT csv)"]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
+    with _Cpu(postmaster) as cpu:
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"psql \\copy failed: {done.stderr.strip()}")
     with psycopg.connect(target) as conn:
         for table in csv_files:
             conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-    return seconds
+    return seconds, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-rows", type=int, default=65_536)
-    parser.add_argument("--jobs", type=int, default=2, help="connections of the parallel variant")
+    parser.add_argument("--jobs", type=int, default=2, help="connections of the parallel variant (0: none)")
+    parser.add_argument("--baseline", type=Path, help="a checkout of another mig version, measured alongside")
     parser.add_argument("--url", default=os.environ.get("MIG_TEST_POSTGRES_URL"))
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
@@ -169,16 +250,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prepared {rows} rows in {prepared:.1f} s (export + extract, not timed)")
 
         parallel = f"mig_jobs{args.jobs}"
-        times: dict[str, list[float]] = {"mig": [], parallel: [], "psql_copy": []}
+        times: dict[str, list[float]] = {"mig": []}
+        if args.jobs:
+            times[parallel] = []
+        if args.baseline:
+            times["mig_baseline"] = []
+        times["psql_copy"] = []
         summary: dict[str, Any] = {}
+        cpu: dict[str, list[_Cpu]] = {name: [] for name in times}
+        postmaster = _postmaster(url)
+        load_before = os.getloadavg()
         for _ in range(args.repeat):
-            seconds, summary = _time_mig(url, run, args.batch_rows)
+            seconds, summary, used = _time_mig(url, run, args.batch_rows, postmaster=postmaster)
             times["mig"].append(round(seconds, 3))
-            seconds, parallel_summary = _time_mig(url, run, args.batch_rows, args.jobs)
-            times[parallel].append(round(seconds, 3))
-            if parallel_summary["reconciliation"]["rows_loaded"] != rows:
-                sys.exit("mig load --jobs did not load every row")
-            times["psql_copy"].append(round(_time_copy(url, run, csv_files), 3))
+            cpu["mig"].append(used)
+            if args.jobs:
+                seconds, parallel_summary, used = _time_mig(
+                    url, run, args.batch_rows, args.jobs, postmaster=postmaster
+                )
+                times[parallel].append(round(seconds, 3))
+                cpu[parallel].append(used)
+                if parallel_summary["reconciliation"]["rows_loaded"] != rows:
+                    sys.exit("mig load --jobs did not load every row")
+            if args.baseline:
+                seconds, baseline_summary, used = _time_mig(
+                    url, run, args.batch_rows, 1, args.baseline.resolve(), postmaster
+                )
+                times["mig_baseline"].append(round(seconds, 3))
+                cpu["mig_baseline"].append(used)
+                if baseline_summary["reconciliation"]["rows_loaded"] != rows:
+                    sys.exit("the baseline's mig load did not load every row")
+            seconds, used = _time_copy(url, run, csv_files, postmaster)
+            times["psql_copy"].append(round(seconds, 3))
+            cpu["psql_copy"].append(used)
         for name in ("bench_mig", "bench_copy"):
             _drop_database(url, name)
         if summary["reconciliation"]["rows_loaded"] != rows:
@@ -195,10 +299,29 @@ def main(argv: list[str] | None = None) -> int:
         for name in times:
             print(f"{name:<12} {rows:>10} {median[name]:>9.2f} {best[name]:>8.2f} {rate[name]:>12,.0f}   {times[name]}")
         print(f"speed mig / psql \\copy, medians of {args.repeat} alternating: {median_ratio:.2f} (goal >= 1.0); best runs: {ratio:.2f}")
-        print(f"mig --jobs {args.jobs} / psql \\copy, medians: {median['psql_copy'] / median[parallel]:.2f}; "
-              f"mig --jobs {args.jobs} / mig (serial), medians: {median['mig'] / median[parallel]:.2f}")
+        if args.jobs:
+            print(f"mig --jobs {args.jobs} / psql \\copy, medians: {median['psql_copy'] / median[parallel]:.2f}; "
+                  f"mig --jobs {args.jobs} / mig (serial), medians: {median['mig'] / median[parallel]:.2f}")
+        if args.baseline:
+            print(f"baseline mig / psql \\copy, medians: {median['psql_copy'] / median['mig_baseline']:.2f}; "
+                  f"mig / baseline mig, speed by medians: {median['mig_baseline'] / median['mig']:.2f}")
+        cpu_median: dict[str, dict[str, float | None]] = {}
+        for name, runs in cpu.items():
+            clients = [c.client for c in runs if c.client is not None]
+            servers = [c.server for c in runs if c.server is not None]
+            cpu_median[name] = {
+                "client": statistics.median(clients) if clients else None,
+                "server": statistics.median(servers) if len(servers) == len(runs) else None,
+            }
+        print("CPU seconds, medians (loading process + server = the machine's work):")
+        for name, seconds_of in cpu_median.items():
+            client, server_s = seconds_of["client"], seconds_of["server"]
+            total = f"{client + server_s:.2f}" if client is not None and server_s is not None else "?"
+            print(f"  {name:<12} {client if client is not None else '?':>6} + "
+                  f"{server_s if server_s is not None else '?':>6} = {total}")
+        print(f"load average (1 min) before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}")
         print(f"mig's own seconds (inside the process): {summary['seconds']}")
-        figures = {
+        figures: dict[str, Any] = {
             "benchmark": "load-postgresql",
             "rows": args.rows,
             "seed": args.seed,
@@ -214,8 +337,20 @@ def main(argv: list[str] | None = None) -> int:
             "median_ratio_mig_to_psql_copy": round(median_ratio, 3),
             "goal_ratio": 1.0,
             "jobs": args.jobs,
-            "median_ratio_parallel_to_psql_copy": round(median["psql_copy"] / median[parallel], 3),
-            "median_ratio_parallel_to_serial": round(median["mig"] / median[parallel], 3),
+            "median_ratio_parallel_to_psql_copy": (
+                round(median["psql_copy"] / median[parallel], 3) if args.jobs else None
+            ),
+            "median_ratio_parallel_to_serial": round(median["mig"] / median[parallel], 3) if args.jobs else None,
+            "baseline": str(args.baseline) if args.baseline else None,
+            "median_ratio_baseline_to_psql_copy": (
+                round(median["psql_copy"] / median["mig_baseline"], 3) if args.baseline else None
+            ),
+            "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+            "cpu_seconds": {
+                name: {"client": [c.client for c in runs], "server": [c.server for c in runs]}
+                for name, runs in cpu.items()
+            },
+            "median_cpu_seconds": cpu_median,
             "mig_inner_seconds": summary["seconds"],
             "server": f"PostgreSQL {version}" + (" (throwaway, fsync on)" if server else ""),
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

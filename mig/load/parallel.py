@@ -13,7 +13,8 @@ One connection and one transaction (today's guarantee, :mod:`mig.load.postgresql
 3. Each table's Parquet file is cut into parts (whole row groups where it has enough of
    them, else equal row ranges), at most ``jobs`` per table; ``jobs`` threads, each with
    its own connection, ``COPY`` the parts into staging, each part in a transaction of its
-   own. Reading Parquet, the 外字 policy and the CSV encoding run in those threads too
+   own. Reading Parquet, the 外字 policy and the COPY encoding (binary where the table has
+   one, :mod:`mig.load.pgbinary`) run in those threads too
    (Arrow and libpq release the GIL).
 4. Back in the load's one transaction, table by table in manifest order, the staging
    table is **adopted**: renamed to the table and its primary key built (a table the load
@@ -188,7 +189,7 @@ def stage_tables(
     jobs: int,
     batch_rows: int,
     apply_policy: PolicyApplier,
-    encode: Callable[[pa.RecordBatch], object],
+    encode: Callable[[pa.RecordBatch, Sequence[Column]], object],
     progress: Progress | None = None,
     part_rows: int = PART_ROWS,
 ) -> list[Staged]:
@@ -231,7 +232,7 @@ def stage_tables(
                                                   [c.name for c in job.columns], batch_rows):
                             if stop.is_set():
                                 raise _Stopped
-                            data = encode(apply_policy(batch, tally, job.table))
+                            data = encode(apply_policy(batch, tally, job.table), job.columns)
                             yield data
                             sent += batch.num_rows
                             if progress is not None:

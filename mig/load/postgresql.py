@@ -33,19 +33,24 @@ How a load is made safe — **one transaction, staging in place, a run ledger**:
   a second concurrent ``mig load`` into the same database fails at once with a clear
   error.
 
-Data goes in with ``COPY … FROM STDIN (FORMAT csv)``: each Arrow record batch is written
-as CSV by Arrow's C++ writer (no Python loop per row) — text quoted, NULL as an unquoted
-empty field, so NULL and ``''`` stay apart; decimals as their exact text; 日付
-``YYYYMMDD`` parsed by the server as ``date``. Every batch runs in a savepoint; a batch
-the server refuses with a data or constraint error (SQLSTATE class 22, 23, or P0 from a
-trigger) is rolled back to the savepoint and split by :func:`mig.load.run.load_run` until
-the refused rows are isolated; they go to the load rejects with the server's message, the
-rest loads.
+Data goes in as one ``COPY … FROM STDIN`` per table, in a savepoint, in PostgreSQL's
+binary format when every column has one (:mod:`mig.load.pgbinary`: the server parses it
+in about half the time of CSV) and as CSV otherwise. A table that refuses a row — or
+holds a value whose refusal must be the server's, such as a 日付 that is not a real
+date — is rolled back to the savepoint and loaded again batch by batch as CSV: each Arrow
+record batch written by Arrow's C++ writer (no Python loop per row) — text quoted, NULL
+as an unquoted empty field, so NULL and ``''`` stay apart; decimals as their exact text;
+日付 ``YYYYMMDD`` parsed by the server as ``date``. Every batch runs in a savepoint; a
+batch the server refuses with a data or constraint error (SQLSTATE class 22, 23, or P0
+from a trigger) is rolled back to the savepoint and split by
+:func:`mig.load.run.load_run` until the refused rows are isolated; they go to the load
+rejects with the server's message, the rest loads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +59,13 @@ import pyarrow.csv as pa_csv
 
 from mig.errors import ConfigError, MigError
 from mig.load.ddl import Column, ColumnShape, Dialect
+from mig.load.pgbinary import (
+    HEADER,
+    TRAILER,
+    NotBinary,
+    binary_copy_supported,
+    binary_for_copy,
+)
 from mig.load.targets import (
     Progress,
     RowError,
@@ -124,6 +136,60 @@ def canonical_type(sql_type: str) -> str:
             text = short + text[len(long) :]
             break
     return text.replace(" (", "(").replace(", ", ",").upper()
+
+
+class BinaryRows:
+    """Rows of one batch in binary COPY form (:func:`mig.load.pgbinary.binary_for_copy`)."""
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: pa.Buffer) -> None:
+        self.buffer = buffer
+
+
+def encode_for_stream(batch: pa.RecordBatch, columns: Sequence[Column]) -> object:
+    """What a table's COPY stream carries for ``batch``: :class:`BinaryRows` when every
+    column has a binary form, the :class:`~mig.load.pgbinary.NotBinary` that says why not
+    when a value of such a table has none (the stream then gives up, for the CSV path),
+    else CSV (:func:`csv_for_copy`)."""
+    if not binary_copy_supported(columns, batch.schema):
+        return csv_for_copy(batch)
+    try:
+        return BinaryRows(binary_for_copy(batch, columns))
+    except NotBinary as exc:
+        return exc
+
+
+class _GiveUp(Exception):
+    """The stream met a batch without a binary form: undo the attempt, load it as CSV."""
+
+
+def _opened(items: Iterable[object]) -> tuple[bool, Iterator[object]]:
+    """Whether ``items`` (a table's encoded batches) are binary — the first says — and the
+    items, that first one included."""
+    iterator = iter(items)
+    first = next(iterator, None)
+    if first is None:
+        return False, iter(())
+    return isinstance(first, (BinaryRows, NotBinary)), itertools.chain((first,), iterator)
+
+
+def _send(copy: Any, binary: bool, items: Iterator[object]) -> None:
+    """Write encoded batches to ``copy``: binary ones framed by the header and trailer; a
+    batch of the other form (a value without a binary form) gives the attempt up."""
+    if binary:
+        copy.write(HEADER)
+    for item in items:
+        if isinstance(item, NotBinary):
+            raise _GiveUp(str(item))
+        if binary != isinstance(item, BinaryRows):
+            raise _GiveUp("mixed COPY formats")
+        data = item.buffer if isinstance(item, BinaryRows) else item
+        view = memoryview(data)  # type: ignore[arg-type]
+        for start in range(0, len(view), COPY_CHUNK_BYTES):
+            copy.write(view[start : start + COPY_CHUNK_BYTES])
+    if binary:
+        copy.write(TRAILER)
 
 
 def csv_for_copy(batch: pa.RecordBatch) -> pa.Buffer:
@@ -328,6 +394,10 @@ class PostgresTarget:
         """The CSV that :meth:`try_batch` streams to COPY (:func:`csv_for_copy`)."""
         return csv_for_copy(batch)
 
+    def encode_stream(self, batch: pa.RecordBatch, columns: Sequence[Column]) -> object:
+        """What :meth:`try_stream` sends for ``batch`` (:func:`encode_for_stream`)."""
+        return encode_for_stream(batch, columns)
+
     def try_batch(
         self,
         table: str,
@@ -351,6 +421,13 @@ class PostgresTarget:
         with self._errors(table):
             db.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         return None
+
+    def _give_up(self, exc: _GiveUp, table: str, savepoint: str) -> RowError:
+        """The stream met a value without a binary form: undo the attempt to ``savepoint``."""
+        with self._errors(table):
+            self._db.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+            self._db.execute(f"RELEASE SAVEPOINT {savepoint}")
+        return RowError(sqlstate="22000", constraint=None, column=None, message=str(exc))
 
     def _row_error(self, exc: Exception, table: str, savepoint: str) -> RowError:
         """A row-level refusal undone to ``savepoint``; any other failure raised (fatal)."""
@@ -379,6 +456,9 @@ class PostgresTarget:
     ) -> int | RowError:
         """The whole table as one ``COPY`` in one savepoint; the server's row count back.
 
+        ``encoded`` are :meth:`encode_stream`'s batches: binary COPY when the first is
+        binary, CSV otherwise. A batch that has no binary form gives the attempt up (undone
+        like a refused row, so the caller loads the table as CSV, where the server judges it).
         With ``create_ddl`` (a table this load creates) the table is created inside the
         savepoint without its primary key, filled with ``COPY … FREEZE`` (rows written
         already frozen: no second write of every page by the first VACUUM, allowed because
@@ -390,24 +470,25 @@ class PostgresTarget:
         db = self._db
         with self._errors(table):
             db.execute(f"SAVEPOINT {_STREAM_SAVEPOINT}")
-        options = "FORMAT csv"
         keys = sorted((c for c in columns if c.pk), key=lambda c: c.pk)
         try:
             with db.cursor() as cursor:
                 if create_ddl is not None:
                     cursor.execute(create_ddl)
-                    options = "FORMAT csv, FREEZE"
+                binary, items = _opened(encoded)
+                options = "FORMAT binary" if binary else "FORMAT csv"
+                if create_ddl is not None:
+                    options += ", FREEZE"
                 with cursor.copy(self._copy_sql(table, columns, options)) as copy:
-                    for data in encoded:
-                        view = memoryview(data)  # type: ignore[arg-type]
-                        for start in range(0, len(view), COPY_CHUNK_BYTES):
-                            copy.write(view[start : start + COPY_CHUNK_BYTES])
+                    _send(copy, binary, items)
                 written = cursor.rowcount
                 if create_ddl is not None and keys:
                     key = ", ".join(Dialect.quote(c.name) for c in keys)
                     cursor.execute(f"ALTER TABLE {self._name(table)} ADD PRIMARY KEY ({key})")
         except pg.Error as exc:
             return self._row_error(exc, table, _STREAM_SAVEPOINT)
+        except _GiveUp as exc:
+            return self._give_up(exc, table, _STREAM_SAVEPOINT)
         with self._errors(table):
             db.execute(f"RELEASE SAVEPOINT {_STREAM_SAVEPOINT}")
         return int(written)
@@ -585,12 +666,13 @@ class PostgresStagingSession:
         target = self._target
         try:
             with self._conn.transaction(), self._conn.cursor() as cursor:
-                with cursor.copy(target._copy_sql(staging, columns)) as copy:
-                    for data in encoded:
-                        view = memoryview(data)  # type: ignore[arg-type]
-                        for start in range(0, len(view), COPY_CHUNK_BYTES):
-                            copy.write(view[start : start + COPY_CHUNK_BYTES])
+                binary, items = _opened(encoded)
+                options = "FORMAT binary" if binary else "FORMAT csv"
+                with cursor.copy(target._copy_sql(staging, columns, options)) as copy:
+                    _send(copy, binary, items)
                 written = int(cursor.rowcount)
+        except _GiveUp as exc:  # the transaction of the part is rolled back already
+            return RowError(sqlstate="22000", constraint=None, column=None, message=str(exc))
         except pg.Error as exc:
             sqlstate = getattr(exc, "sqlstate", None) or ""
             if not sqlstate.startswith(ROW_ERROR_CLASSES):

@@ -22,8 +22,8 @@ import contextlib
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -297,6 +297,7 @@ def load_run(
 
     loads: list[FileLoad] = []
     staging: list[str] = []
+    streams: dict[int, _Stream] = {}
     try:
         db.connect()
         db.begin()
@@ -313,7 +314,24 @@ def load_run(
             staged = list(
                 _stage(db, db.dialect, plans, actions, run_id, staging, jobs, batch_rows, policy, progress, part_rows)
             )
-        for plan, action, stage in zip(plans, actions, staged, strict=True):
+        # a table streamed to a StreamingTarget gets its first batch read while the server
+        # still finishes the table before it (see _Stream)
+        def stream_of(index: int) -> _Stream | None:
+            if not isinstance(db, StreamingTarget) or staged[index] is not None:
+                return None
+            if index not in streams:
+                streams[index] = _Stream(db, plans[index], batch_rows, policy)
+            return streams[index]
+
+        def start_after(index: int) -> Callable[[], None] | None:
+            def start() -> None:
+                upcoming = stream_of(index + 1)
+                if upcoming is not None:
+                    upcoming.start()
+
+            return start if index + 1 < len(plans) else None
+
+        for index, (plan, action, stage) in enumerate(zip(plans, actions, staged, strict=True)):
             file_started = perf_counter()
             if action == "replace":
                 db.drop_table(plan.table)
@@ -328,7 +346,8 @@ def load_run(
                 if creates and not isinstance(db, StreamingTarget):
                     db.create_table(plan.ddl)
                 written, refused, counted = _write(
-                    db, plan, progress, batch_rows, policy, tally, rejects, creates=creates
+                    db, plan, progress, batch_rows, policy, tally, rejects, creates=creates,
+                    stream=stream_of(index), drained=start_after(index),
                 )
             rows_read = written + refused.total
             # the server's own count of what it stored: COPY's, or a count query
@@ -366,6 +385,8 @@ def load_run(
             verification.result()  # a changed file explains whatever else went wrong
         raise
     finally:
+        for stream in streams.values():  # one started for a table a failure never reached
+            stream.close()
         if staging and isinstance(db, StagingTarget):
             db.drop_staging(staging)  # what was adopted is gone already
         db.close()
@@ -416,13 +437,18 @@ def _stage(
     def apply(batch: pa.RecordBatch, tally: ChangeTally, table: str) -> pa.RecordBatch:
         return _apply_policy(batch, policy, text_columns[table], tally, table)
 
+    def encode(batch: pa.RecordBatch, columns: Sequence[Column]) -> object:
+        if isinstance(db, StreamingTarget):  # the form of one stream per table (binary COPY)
+            return db.encode_stream(batch, columns)
+        return db.encode_batch(batch)
+
     return stage_tables(
         db,
         jobs_of,
         jobs=jobs,
         batch_rows=batch_rows,
         apply_policy=apply,
-        encode=db.encode_batch,
+        encode=encode,
         progress=progress,
         part_rows=part_rows,
     )
@@ -732,6 +758,70 @@ def _prefetched(source: Iterator[_T]) -> Iterator[_T]:
             yield item  # type: ignore[misc]
 
 
+class _Stream:
+    """One table's batches for its single-stream attempt: read, 外字-policed and encoded
+    one batch ahead in a worker thread. :meth:`start` may run before the stream is used —
+    while the server still finishes the table before (its COPY's end, its key build), the
+    first batch of this one is already being read — errors surface when it is used."""
+
+    def __init__(
+        self, db: StreamingTarget, plan: _Plan, batch_rows: int, policy: GaijiPolicy
+    ) -> None:
+        self.plan = plan
+        self.attempt = ChangeTally()  # counts only if the attempt stands
+        self._encode = db.encode_stream
+        self._batch_rows = batch_rows
+        self._policy = policy
+        self._pool: ThreadPoolExecutor | None = None
+        self._source: Generator[tuple[pa.RecordBatch, object], None, None] | None = None
+        self._future: Future[object] | None = None
+
+    def start(self) -> None:
+        """Start reading the first batch (once)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mig-load-read")
+            self._source = self._produce()
+            self._future = self._pool.submit(next, self._source, _END)
+
+    def _produce(self) -> Generator[tuple[pa.RecordBatch, object], None, None]:
+        plan = self.plan
+        names = [c.name for c in plan.columns]
+        text_columns = [c.name for c in plan.columns if c.data_type in TEXT_TYPES]
+        try:
+            parquet = pq.ParquetFile(plan.parquet)
+        except (pa.ArrowException, OSError):
+            raise InputError(str(plan.parquet), "not a readable Parquet file") from None
+        with parquet:
+            try:
+                for batch in parquet.iter_batches(batch_size=self._batch_rows, columns=names):
+                    policed = _apply_policy(
+                        batch.select(names), self._policy, text_columns, self.attempt, plan.table
+                    )
+                    yield policed, self._encode(policed, plan.columns)
+            except (pa.ArrowException, OSError):
+                raise InputError(str(plan.parquet), "not a readable Parquet file") from None
+
+    def items(self) -> Iterator[tuple[pa.RecordBatch, object]]:
+        """The (batch, encoded) pairs, in order; the next one produced while this is used."""
+        self.start()
+        assert self._pool is not None and self._source is not None and self._future is not None
+        while True:
+            item = self._future.result()
+            if item is _END:
+                return
+            self._future = self._pool.submit(next, self._source, _END)
+            yield item  # type: ignore[misc]
+
+    def close(self) -> None:
+        """Stop the worker and close the Parquet file (whether or not the stream was used)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._source is not None:
+                with contextlib.suppress(Exception):
+                    self._source.close()
+            self._pool = None
+
+
 def _write(
     db: Target,
     plan: _Plan,
@@ -742,6 +832,8 @@ def _write(
     rejects: _Rejects | None = None,
     *,
     creates: bool = False,
+    stream: _Stream | None = None,
+    drained: Callable[[], None] | None = None,
 ) -> tuple[int, _Refused, int | None]:
     """Write the plan's Parquet file; returns rows sent, the rows refused and the rows the
     target counted as stored (None: ask it with ``count_rows``).
@@ -749,7 +841,9 @@ def _write(
     A :class:`StreamingTarget` first gets the whole file as one stream (creating the table
     itself when ``creates``); only if it refuses a row is that attempt undone and the file
     written again batch by batch to isolate the refused rows. Without a streaming target
-    the table exists already when ``creates`` (the caller made it).
+    the table exists already when ``creates`` (the caller made it). ``stream`` is the
+    table's :class:`_Stream` if the caller started it already; ``drained`` is called once
+    the stream's last batch has been handed over (the caller starts the next table's).
     """
     names = [c.name for c in plan.columns]
     policy = policy or GaijiPolicy()
@@ -777,22 +871,27 @@ def _write(
             return db.write_batches(plan.table, plan.columns, batches(tally), progress), refused, None
         encode = db.encode_batch
         if isinstance(db, StreamingTarget):
-            attempt = ChangeTally()  # counts only if the attempt stands
+            source = stream if stream is not None else _Stream(db, plan, batch_rows, policy)
             sent = 0
 
             def encoded() -> Iterator[object]:
                 nonlocal sent
-                for batch, data in _prefetched((b, encode(b)) for b in batches(attempt)):
+                for batch, data in source.items():
                     sent += batch.num_rows
                     yield data
                     if progress is not None:
                         progress(batch.num_rows)
+                if drained is not None:
+                    drained()
 
-            outcome = db.try_stream(
-                plan.table, plan.columns, encoded(), plan.ddl_without_key if creates else None
-            )
+            try:
+                outcome = db.try_stream(
+                    plan.table, plan.columns, encoded(), plan.ddl_without_key if creates else None
+                )
+            finally:
+                source.close()
             if not isinstance(outcome, RowError):
-                tally.merge(attempt)
+                tally.merge(source.attempt)
                 return sent, refused, outcome
             # a row was refused: the attempt is undone (its table too); isolate the rows
             if progress is not None:

@@ -133,6 +133,15 @@ class StreamingTarget(Protocol):
     exact reject list is still found when rows are refused.
     """
 
+    def encode_stream(self, batch: pa.RecordBatch, columns: Sequence[Column]) -> object:
+        """``batch`` in the form :meth:`try_stream` sends (it may differ from
+        :meth:`RowIsolatingTarget.encode_batch`'s: PostgreSQL streams binary COPY).
+
+        Called from a worker thread, one batch ahead; it must not touch the connection,
+        and must not raise for a value the server should judge (it returns something
+        that makes :meth:`try_stream` give up the attempt instead).
+        """
+
     def try_stream(
         self,
         table: str,
@@ -140,7 +149,7 @@ class StreamingTarget(Protocol):
         encoded: Iterable[object],
         create_ddl: str | None = None,
     ) -> int | RowError:
-        """Write every encoded batch (:meth:`RowIsolatingTarget.encode_batch`) in one go.
+        """Write every encoded batch (:meth:`encode_stream`) in one go.
 
         ``create_ddl`` is given when the table does not exist yet: the target creates it
         itself, inside the attempt, and may build its primary key after the rows are in.
