@@ -199,7 +199,8 @@ def load(
     ``duckdb:///x.duckdb``, ``postgresql://…``) or ``bundle:DIR`` for a loader bundle
     (see :func:`mig.load.dispatch.load`). A trial run (``mig extract --limit``) is refused
     (:class:`ConfigError`) unless ``allow_partial``. ``jobs``: parallel connections into
-    PostgreSQL (default: the cores; :mod:`mig.load.parallel`)."""
+    PostgreSQL (default: one on two cores or fewer, else the cores;
+    :func:`mig.machine.default_workers`, :mod:`mig.load.parallel`)."""
     from mig.load.dispatch import load as run_load
     from mig.run.manifest import refuse_partial
 

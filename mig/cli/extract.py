@@ -30,7 +30,7 @@ from mig.cli.common import (
 @click.option("--batch-mb", default=32, show_default=True, type=click.IntRange(1, 4096), help="Bytes read per batch, in MiB.")
 @click.option("--limit", type=click.IntRange(1), help="Read only the first N records of each input: a trial of the mapping (the run is marked partial; mig load refuses it).")
 @click.option("--excel", is_flag=True, help="Also write excel/<layout>-findings.csv (UTF-8 with BOM) per layout, and with --show-values excel/<layout>-rejects.csv.")
-@click.option("--workers", "-j", type=click.IntRange(1), help="Processes that run partitions in parallel (default: the cores this process may use; inputs under two partitions run in one).")
+@click.option("--workers", "-j", type=click.IntRange(1), help="Processes that run partitions in parallel (default: one on two cores or fewer — it reads ahead in a thread —, else the cores; inputs under two partitions run in one).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="What runs the partitions: local processes, or a Ray cluster (the 'ray' extra).")
 @click.option("--address", help="Address of the Ray cluster to join (--engine ray; default: start a local one).")
 @click.option("--resume", is_flag=True, help="Resume an interrupted run into the same --out: partitions it completed are reused, the others run.")

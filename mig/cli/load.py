@@ -25,7 +25,7 @@ from mig.errors import ConfigError, Msg
 @click.option("--batch-rows", default=65_536, show_default=True, type=click.IntRange(1, 10_000_000), help="Rows per batch written.")
 @click.option("--encoding", type=click.Choice(get_args(BundleEncoding)), help="bundle:DIR only: data file encoding (default utf-8; utf-8-sig writes a BOM).")
 @click.option("--fixed-width", is_flag=True, help="bundle:DIR only: fixed-width .dat files (byte lengths from the layout; needs --encoding cp932).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="PostgreSQL: parallel connections loading parts of the tables through staging tables, still all or nothing (default: the cores; loads under 200,000 rows use one).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="PostgreSQL: parallel connections loading parts of the tables through staging tables, still all or nothing (default: one on two cores or fewer, else the cores; loads under 200,000 rows use one).")
 @click.option("--allow-partial", is_flag=True, help="Load a trial run (mig extract --limit) all the same.")
 @quiet_option
 @json_option

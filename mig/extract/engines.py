@@ -38,7 +38,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, Literal, Protocol, TypeVar, get_args
 
 from mig.errors import ConfigError, Msg
-from mig.machine import available_cores
+from mig.machine import available_cores, default_workers
 
 __all__ = ["AHEAD_THREAD", "ENGINES", "Engine", "EngineName", "LocalEngine", "engine", "run_ahead"]
 
@@ -67,7 +67,7 @@ class LocalEngine:
     def __init__(self, workers: int | None = None) -> None:
         if workers is not None and workers < 1:
             raise ConfigError(Msg("partitions.workers-invalid", workers=workers))
-        self.workers = available_cores() if workers is None else workers
+        self.workers = default_workers() if workers is None else workers
 
     def map_ordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
         if self.workers == 1 or len(tasks) <= 1:
@@ -108,8 +108,8 @@ class LocalEngine:
 
 
 def engine(name: EngineName = "local", *, workers: int | None = None, address: str | None = None) -> Engine:
-    """The engine ``name``: ``local`` with ``workers`` processes (default: the cores this
-    process may use), or ``ray`` joining the cluster at ``address`` (default: a local one).
+    """The engine ``name``: ``local`` with ``workers`` processes (default:
+    :func:`mig.machine.default_workers`), or ``ray`` joining the cluster at ``address`` (default: a local one).
 
     >>> engine("local", address="ray://x:10001")
     Traceback (most recent call last):

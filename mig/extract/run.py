@@ -195,8 +195,8 @@ def extract(
 
     Partitions (:mod:`mig.extract.partitions`): each input file, and each byte range of
     about ``partition_bytes`` of a large one whose adapter can read ranges, runs the
-    row-local work on its own — on ``workers`` local processes (default: the cores this
-    process may use; inputs under two partitions in all run in this process) or on Ray
+    row-local work on its own — on ``workers`` local processes (default:
+    :func:`mig.machine.default_workers`; inputs under two partitions in all run in this process) or on Ray
     (``engine="ray"``, ``address``) — and the merge here writes the run directory, the same
     bytes whatever the partitioning. ``resume``: reuse the partitions a killed run into
     ``out`` completed (its work folder ``.NAME.work`` beside ``out``).

@@ -64,7 +64,7 @@ from mig.load.targets import (
     Target,
     open_target,
 )
-from mig.machine import available_cores
+from mig.machine import default_workers
 from mig.run.manifest import (
     LOAD_REJECTS_DIR,
     MANIFEST_NAME,
@@ -266,7 +266,7 @@ def load_run(
     (any character outside JIS X 0213 aborts the load; nothing is written). Every change
     is counted per character in :attr:`FileLoad.gaiji`.
 
-    ``jobs`` (default: the cores of this machine) connections load parts of the tables in
+    ``jobs`` (default: :func:`mig.machine.default_workers` — one on two cores) connections load parts of the tables in
     parallel on a target that stages (PostgreSQL; :mod:`mig.load.parallel`), when the run
     holds at least ``parallel_min_rows`` rows; tables are cut into parts of at least
     ``part_rows`` rows. The result and the guarantees are the serial load's.
@@ -278,7 +278,7 @@ def load_run(
     """
     started = perf_counter()
     run_dir = Path(run_dir)
-    jobs = check_jobs(available_cores() if jobs is None else jobs)
+    jobs = check_jobs(default_workers() if jobs is None else jobs)
     policy = get_policy(gaiji_policy, shrink_order)  # bad names fail before anything else
     db = open_target(target)  # bad URL or unknown scheme: fail before reading anything
     manifest = load_manifest(run_dir)
