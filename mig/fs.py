@@ -71,15 +71,19 @@ WRITE_ERRNOS = frozenset(
 
 
 def os_errno(exc: OSError) -> int | None:
-    """The error number of ``exc``, also when a library (Polars) gives it only in the text.
+    """The error number of ``exc``, also when a library (Polars) gives it only in the text:
+    its own I/O error, or a Python file object's error it passed on (writing to a
+    :class:`~mig.run.writer.HashingFile`).
 
     >>> os_errno(OSError("No space left on device (os error 28)"))
+    28
+    >>> os_errno(OSError("[Errno 28] No space left on device"))
     28
     """
     if exc.errno:
         return exc.errno
-    found = re.search(r"\(os error ([0-9]{1,4})\)", str(exc)[:1000])
-    return int(found.group(1)) if found else None
+    found = re.search(r"\(os error ([0-9]{1,4})\)|^\[Errno ([0-9]{1,4})\]", str(exc)[:1000])
+    return int(found.group(1) or found.group(2)) if found else None
 
 
 def is_write_failure(exc: BaseException) -> bool:
