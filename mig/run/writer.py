@@ -8,11 +8,12 @@ never read the files back.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import IO, cast
+from typing import IO, ParamSpec, cast
 
 import polars as pl
 import pyarrow as pa
@@ -35,6 +36,8 @@ from mig.run.manifest import MANIFEST_NAME as MANIFEST
 from mig.run.spreadsheet import SpreadsheetCsv
 
 CSV_LINE_END = "\r\n"
+
+P = ParamSpec("P")
 
 
 #: A run directory is recognised by its manifest (``"tool": "mig"``): replaced only if it has one.
@@ -160,11 +163,58 @@ class HashingFile:
         return FileDigest(self.path.relative_to(root).as_posix(), self._sha256.hexdigest(), self._bytes)
 
 
+class WritingBehind:
+    """One file's writes in a thread of their own, one call behind the caller: Parquet
+    encoding and compression (pyarrow) and Polars' CSV writer release the GIL, so a batch
+    is written while the caller checks the next one. The calls run one at a time in the
+    order given — the same bytes as writing inline. An error of a write (a full disk) is
+    raised, unchanged, by the next :meth:`submit` or by :meth:`finish`; :meth:`discard`
+    stops the writing of a run that failed.
+
+    >>> written = []
+    >>> behind = WritingBehind("doc")
+    >>> behind.submit(written.append, "batch 1")
+    >>> behind.submit(written.append, "batch 2")
+    >>> behind.finish()
+    >>> written
+    ['batch 1', 'batch 2']
+    """
+
+    def __init__(self, name: str) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mig-write-{name}")
+        self._under_way: Future[None] | None = None
+
+    def submit(self, write: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Start ``write(*args, **kwargs)`` once the previous write has ended (its error raised here)."""
+        self.wait()
+        self._under_way = self._thread.submit(write, *args, **kwargs)  # type: ignore[arg-type]
+
+    def wait(self) -> None:
+        """Until the write under way has ended; its error is raised here."""
+        under_way, self._under_way = self._under_way, None
+        if under_way is not None:
+            under_way.result()
+
+    def finish(self) -> None:
+        """Wait for the last write (its error raised here) and end the thread."""
+        try:
+            self.wait()
+        finally:
+            self._thread.shutdown(wait=True)
+
+    def discard(self) -> None:
+        """End the thread without raising: the write under way ends, its error dropped —
+        nothing writes after this returns. After :meth:`finish`, nothing."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
+        self._under_way = None
+
+
 class ParquetSink:
     """Parquet written in row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter).
 
     Row groups follow the row count, not the input batches, so the bytes of the file do
-    not depend on the batch size; memory holds at most one row group.
+    not depend on the batch size; memory holds at most one row group and one table. The
+    row groups are built and compressed behind the caller (:class:`WritingBehind`).
     """
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
@@ -173,8 +223,12 @@ class ParquetSink:
         self._writer = pq.ParquetWriter(self.file, schema, compression="zstd")
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        self._behind = WritingBehind("parquet")
 
     def write(self, table: pa.Table) -> None:
+        self._behind.submit(self._add, table)
+
+    def _add(self, table: pa.Table) -> None:
         self._pending.append(table)
         self._pending_rows += table.num_rows
         if self._pending_rows >= ROW_GROUP_ROWS:
@@ -193,9 +247,14 @@ class ParquetSink:
         self._pending_rows = rest.num_rows
 
     def close(self) -> None:
+        self._behind.finish()
         self._flush(final=True)
         self._writer.close()
         self.file.close()
+
+    def discard(self) -> None:
+        """Stop the writing of a run that failed (:meth:`WritingBehind.discard`)."""
+        self._behind.discard()
 
 
 class LayoutWriter:
@@ -227,6 +286,7 @@ class LayoutWriter:
         self._parquet = ParquetSink(self.parquet_path, self.schema)
         self._findings = ParquetSink(self.findings_path, findings_schema)
         self._csv = HashingFile(self.csv_path)
+        self._csv_behind = WritingBehind("csv")
         header = pl.DataFrame(schema={name: pl.String for name in layout.item_names})
         header.write_csv(self._csv.stream, line_terminator=CSV_LINE_END)
         self._rejects = HashingFile(self.rejects_path)
@@ -252,7 +312,7 @@ class LayoutWriter:
             pl.col(name).cast(dtype) for name, dtype in self.polars_schema.items()
         )
         self._parquet.write(typed.to_arrow().cast(self.schema))
-        typed.write_csv(self._csv.stream, include_header=False, line_terminator=CSV_LINE_END)
+        self._csv_behind.submit(typed.write_csv, self._csv.stream, include_header=False, line_terminator=CSV_LINE_END)
         self.rows_out += frame.height
 
     def write_rejects(self, rejects: pl.DataFrame) -> None:
@@ -269,11 +329,19 @@ class LayoutWriter:
         table = findings.select(columns).to_arrow().cast(self.findings_schema)
         self._findings.write(table)
 
+    def discard(self) -> None:
+        """Stop the Parquet sinks' background writing of a run that failed (its directory is
+        removed); after :meth:`close`, nothing."""
+        self._parquet.discard()
+        self._findings.discard()
+        self._csv_behind.discard()
+
     def close(self) -> tuple[FileDigest, ...]:
         """Close every file and return their manifest entries (hashed as written; the
         spreadsheet CSVs, read back)."""
         self._parquet.close()
         self._findings.close()
+        self._csv_behind.finish()
         self._csv.close()
         self._rejects.close()
         for sheet in self.excel:
