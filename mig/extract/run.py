@@ -23,6 +23,7 @@ import fnmatch
 import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -56,7 +57,7 @@ from mig.extract.partitions import (
     scoped,
     source_side,
 )
-from mig.html.run_report import render_report_html
+from mig.html.run_report import compile_report_html, render_report_html
 from mig.i18n import current_lang, text
 from mig.layout import Layout
 from mig.machine import available_cores
@@ -66,6 +67,7 @@ from mig.run.manifest import (
     REPORT_HTML,
     REPORT_JSON,
     Digest,
+    FileDigest,
     GaijiEntry,
     Manifest,
     ManifestFile,
@@ -274,6 +276,14 @@ def extract(
             log_partitions(tasks, reused)
             results = _in_order(tasks, reused, runner.map_ordered(run_partition, pending))
             cleanup.callback(close_batches, results)  # on an error in the merge: the engine stops
+        # Side work off the merge's path, while the first batch is read: the inputs' sha256
+        # for the manifest (hashlib releases the GIL) and the report page's template.
+        side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mig-side")
+        cleanup.callback(side.shutdown, wait=True, cancel_futures=True)
+        input_digests: dict[Path, Future[FileDigest]] = {
+            path: side.submit(file_digest, path) for f in ordered for path in assigned[f.layout.id]
+        }
+        side.submit(compile_report_html)
         by_file: dict[tuple[str, str], list[PartitionTask]] = {}
         for task in tasks:
             by_file.setdefault((task.layout, task.path), []).append(task)
@@ -285,6 +295,7 @@ def extract(
                 excel_findings=_excel_findings_columns(show_values) if excel else None,
                 excel_rejects=_excel_rejects_columns(file_mapping) if excel and show_values else None,
             )
+            cleanup.callback(writer.discard)  # on an error: no Parquet write outlives the run
             file_report = FileReport(layout=layout.id, layout_name=layout.name)
             merge = _LayoutMerge(
                 file_mapping, severities, keys, rejected_keys_of, writer, FindingAccumulator(show_values),
@@ -318,7 +329,7 @@ def extract(
                         file_report.normalised[key] = file_report.normalised.get(key, 0) + count
                 encoding = done[0].encoding
                 file_report.sources.append(SourceSummary(path.name, encoding, row_base + 1, row_base + rows_in))
-                digest = file_digest(path)
+                digest = input_digests[path].result()
                 stats = combine_stats([r.stats for r in done]) if len(done) > 1 else done[0].stats
                 manifest_inputs.append(
                     ManifestInput(

@@ -54,6 +54,15 @@ def environment() -> Environment:
     return env
 
 
+def compile_template(template: str) -> None:
+    """Compile ``template`` now; the environment keeps it for :func:`render`. Lets a long
+    job compile its report's template while waiting for its first input (in a thread).
+
+    >>> compile_template("run_report.html.j2")
+    """
+    environment().get_template(template)
+
+
 def render(template: str, /, **context: Any) -> str:
     """Render one report template with ``context``; same context in, same string out."""
     return environment().get_template(template).render(**context)

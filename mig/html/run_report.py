@@ -16,11 +16,22 @@ from mig.html.format import as_int as _int
 from mig.html.format import as_list as _list
 from mig.html.format import is_int as _is_int
 from mig.html.format import text as _text
-from mig.html.render import labels, render
+from mig.html.render import compile_template, labels, render
 from mig.i18n import Lang, current_lang
+
+TEMPLATE = "run_report.html.j2"
 
 FIRST_ROWS = 10
 """How many row ids of a finding the page lists."""
+
+
+def compile_report_html() -> None:
+    """Compile the page's template ahead of :func:`render_report_html` (an extract does
+    it in a thread while its first batch is read).
+
+    >>> compile_report_html()
+    """
+    compile_template(TEMPLATE)
 
 
 def render_report_html(report: Mapping[str, Any], lang: Lang | None = None) -> str:
@@ -49,7 +60,7 @@ def render_report_html(report: Mapping[str, Any], lang: Lang | None = None) -> s
         for key in ("rows_in", "rows_out", "rows_rejected")
     }
     return render(
-        "run_report.html.j2",
+        TEMPLATE,
         report=report,
         files=files,
         kind=_text(report.get("kind", "run")),
