@@ -30,10 +30,13 @@ Usage::
 
     python benchmarks/profile_mig.py [--rows 1000000] [--seed 0] [--export DIR]
                                      [--batch-bytes N] [--top 25] [--workdir DIR] [--keep]
-                                     [--timing R [--json FILE]] [--workers N]
+                                     [--timing R [--json FILE] [--serial]] [--workers N]
 
 An input large enough to be cut into partitions runs them in worker processes, which the
-stage table does not see (it says so): ``--workers 1`` keeps them in this process.
+stage table does not see (it says so): ``--workers 1`` keeps them in this process. The
+profile runs the stages one after the other in this thread (``extract(pipeline=False)``),
+since cProfile sees one thread and the pipeline's reader thread would hide the partition
+stage; ``--timing --serial`` does the same without the profiler.
 """
 
 from __future__ import annotations
@@ -207,10 +210,15 @@ def _label(stage: Stage) -> str:
     return "  " * stage.depth + stage.label
 
 
-def _run_extract(export_dir: Path, root: Path, batch_bytes: int, workers: int | None) -> float:
+def _run_extract(
+    export_dir: Path, root: Path, batch_bytes: int, workers: int | None, pipeline: bool | None = None
+) -> float:
     inputs = [export_dir / name for name in INPUT_NAMES]
     started = time.perf_counter()
-    extract(export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=batch_bytes, workers=workers)
+    extract(
+        export_dir / "mapping.toml", inputs, root / "run", force=True, batch_bytes=batch_bytes, workers=workers,
+        pipeline=pipeline,
+    )
     return time.perf_counter() - started
 
 
@@ -221,7 +229,8 @@ def _partitions_note(calls: dict[str, int]) -> None:
 
 
 def _timing(
-    export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path: Path | None, workers: int | None
+    export_dir: Path, root: Path, runs: int, batch_bytes: int, json_path: Path | None, workers: int | None,
+    pipeline: bool | None = None,
 ) -> None:
     """``runs`` extracts without the profiler: extract wall / CPU and the stage sums per run."""
     import mig
@@ -232,7 +241,7 @@ def _timing(
     for run in range(runs):
         with Probe() as probe:
             cpu = time.process_time()
-            wall = _run_extract(export_dir, root, batch_bytes, workers)
+            wall = _run_extract(export_dir, root, batch_bytes, workers, pipeline)
             cpu = time.process_time() - cpu
         times = {"extract": wall, "extract cpu": cpu, **probe.times}
         results.append(times)
@@ -304,12 +313,14 @@ def _profile(export_dir: Path, root: Path, batch_bytes: int, top: int, workers: 
     with Probe() as probe:
         profiler.enable()
         try:
-            total = _run_extract(export_dir, root, batch_bytes, workers)
+            # cProfile sees this thread only: the stages run one after the other in it
+            total = _run_extract(export_dir, root, batch_bytes, workers, pipeline=False)
         finally:
             profiler.disable()
     times = _stage_times(pstats.Stats(profiler))
 
-    print(f"\nmig extract under cProfile: {total:.1f} s, batch size {batch_bytes:,} bytes")
+    print(f"\nmig extract under cProfile: {total:.1f} s, batch size {batch_bytes:,} bytes "
+          "(stages one after the other in this thread, as extract(pipeline=False) runs them)")
     print(f"{'stage':<56} {'calls':>6} {'seconds':>8} {'share':>6}")
     print("-" * 79)
     for stage in STAGES:
@@ -345,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="with --timing: write the runs and medians here")
     parser.add_argument("--workers", type=int, help="extract's --workers (default: its own); 1 keeps every "
                         "stage in this process, where it is measured")
+    parser.add_argument("--serial", action="store_true", help="with --timing: extract(pipeline=False), the "
+                        "stages one after the other in one thread, so that each stage's time is its own "
+                        "(the profile always runs so)")
     args = parser.parse_args(argv)
 
     if args.workdir is not None:
@@ -358,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generating {args.rows:,} 住民 rows (seed {args.seed}) …", file=sys.stderr)
             generate_legacy_export(export_dir, args.rows, args.seed)
         if args.timing:
-            _timing(export_dir, root, args.timing, args.batch_bytes, args.json, args.workers)
+            _timing(export_dir, root, args.timing, args.batch_bytes, args.json, args.workers,
+                    False if args.serial else None)
         else:
             _profile(export_dir, root, args.batch_bytes, args.top, args.workers)
     finally:
