@@ -142,14 +142,20 @@ def test_batches_alive_stay_bounded_when_the_merge_is_slow(export: DemoExport, t
     # A slow merge (the progress callback sleeps) lets an unbounded queue fill up with every
     # batch of the file (here over 40). The bound: one checked batch and one source batch
     # more than the serial run holds — the next batch checked, the one after it read.
+    def counts() -> tuple[int, int]:
+        gc.collect()  # what is counted is what is reachable
+        objects = gc.get_objects()
+        return (sum(isinstance(o, CheckedBatch) for o in objects),
+                sum(isinstance(o, SourceBatch) for o in objects))
+
     def alive_per_merge(pipeline: bool) -> list[tuple[int, int]]:
         alive: list[tuple[int, int]] = []
+        # batches an earlier test left reachable (a kept traceback) are not this run's
+        checked_before, source_before = counts()
 
         def progress(label: str, done: int, total: int) -> None:
-            gc.collect()  # what is counted is what is reachable
-            objects = gc.get_objects()
-            alive.append((sum(isinstance(o, CheckedBatch) for o in objects),
-                          sum(isinstance(o, SourceBatch) for o in objects)))
+            checked, source = counts()
+            alive.append((checked - checked_before, source - source_before))
             time.sleep(0.02)
 
         extract(export.mapping, [export.setai_csv, export.jumin_csv], tmp_path / f"run{pipeline}",
