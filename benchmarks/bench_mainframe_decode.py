@@ -27,9 +27,21 @@ from CPU times, steadier when other jobs share the cores). Issue 12 puts the Jav
 (jef4j, ≈ 79 MB/s on mixed JEF-EBCDIK) at ≈ 0.63× CPython cp932 and sets the goal for
 mixed fields at ≥ 0.75× (see benchmarks/README.md for how that compares here).
 
+``--jef4j CLASSPATH`` measures that Java reference itself, side by side: jef4j's compiled
+classes (or jar) decode the same field bytes — the mixed field as ``x-Fujitsu-JEF-EBCDIK``,
+the PIC N field as ``x-Fujitsu-JEF`` (standard codes to plain characters, as mig; jef4j's
+``HanyoDenshi`` charsets add a selector to many standard kanji for their JIS78 glyph) —
+field by field into Strings with one reused ``CharsetDecoder`` (``benchmarks/jef4j/DecodeFields.java``, compiled with
+``javac`` for the run). Each round runs one JVM: a few untimed passes for the JIT, then one
+timed pass, in the round-robin with mig's decoders; ``÷ jef4j`` is the median over the
+rounds of mig's MB/s ÷ jef4j's. How many fields both decode to the same text is printed.
+jef4j is not shipped with mig; build it from its source
+(``javac -d classes $(find src/main/java -name '*.java') && cp -r src/main/resources/* classes/``).
+
 Usage::
 
     python benchmarks/bench_mainframe_decode.py [--records 200000] [--repeat 5] [--seed 0] [--json FILE]
+                                                [--jef4j CLASSPATH]
 """
 
 from __future__ import annotations
@@ -38,7 +50,10 @@ import argparse
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -120,12 +135,48 @@ def cp932_reference(text: str, nbytes: int) -> bytes:
     return kept + b" " * (nbytes - len(kept))
 
 
-def run(records: int, repeat: int, seed: int) -> dict[str, Any]:
+JEF4J_CHARSETS = {"SHIMEI-KANA": "x-Fujitsu-JEF-EBCDIK", "SHIMEI": "x-Fujitsu-JEF"}
+JEF4J_WARMUP = 5
+HARNESS = Path(__file__).parent / "jef4j" / "DecodeFields.java"
+SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+class Jef4j:
+    """jef4j in a JVM per round (see the module docstring), on the field bytes of ``work``."""
+
+    def __init__(self, classpath: Path, work: Path) -> None:
+        for tool in ("java", "javac"):
+            if shutil.which(tool) is None:
+                raise SystemExit(f"--jef4j needs {tool} on PATH")
+        self.work = work
+        built = work / "harness"
+        built.mkdir()
+        subprocess.run(["javac", "-nowarn", "-cp", str(classpath), "-d", str(built), str(HARNESS)], check=True)
+        self.classpath = f"{classpath}{os.pathsep}{built}"
+
+    def field_file(self, name: str, field: np.ndarray) -> Path:
+        path = self.work / f"{name}.bin"
+        np.ascontiguousarray(field).tofile(path)
+        return path
+
+    def run(self, path: Path, width: int, charset: str, text_out: Path | None = None) -> dict[str, Any]:
+        command = ["java", "-cp", self.classpath, "DecodeFields", str(path), str(width), charset,
+                   str(JEF4J_WARMUP), "1", *([str(text_out)] if text_out else [])]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+
+def run(records: int, repeat: int, seed: int, jef4j: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "JUMIN.DAT"
         generate(records, seed).tofile(path)
         size = path.stat().st_size
         matrix = np.fromfile(path, dtype=np.uint8).reshape(-1, LRECL)
+        return _run(matrix, size, repeat, Jef4j(jef4j, Path(tmp)) if jef4j else None)
+
+
+def _run(matrix: np.ndarray, size: int, repeat: int, jef4j: Jef4j | None) -> dict[str, Any]:
     cols = _offsets()
     codec = get_codec(CHARSET)
 
@@ -153,13 +204,36 @@ def run(records: int, repeat: int, seed: int) -> dict[str, Any]:
         decoded = kinds[label][1]().values
         buffer = cp932_reference("".join(decoded.to_pylist()), cols[name][1] * len(matrix))
         kinds[reference] = (name, lambda buffer=buffer: buffer.decode("cp932"))
-    for _, fn in kinds.values():
-        fn()  # warm: tables built, caches filled
+    java: dict[str, tuple[str, str]] = {}  # jef4j's kind → (mig's kind, the field)
+    agreement: dict[str, dict[str, int]] = {}
+    if jef4j is not None:
+        for label, (_, name) in references.items():
+            at, width = cols[name]
+            field_path = jef4j.field_file(name, field(name))
+            text_path = jef4j.work / f"{name}.txt"
+            jef4j.run(field_path, width, JEF4J_CHARSETS[name], text_path)
+            theirs = text_path.read_text(encoding="utf-8").split("\n")
+            ours = kinds[label][1]().values.to_pylist()
+            agreement[label] = {
+                "fields": len(ours),
+                "identical": sum(a == b for a, b in zip(ours, theirs, strict=True)),
+                "identical_without_selectors": sum(
+                    SELECTORS.sub("", a) == SELECTORS.sub("", b) for a, b in zip(ours, theirs, strict=True)
+                ),
+            }
+            java_label = f"jef4j {label}"
+            java[java_label] = (label, name)
+            kinds[java_label] = (name, lambda p=field_path, w=width, c=JEF4J_CHARSETS[name]: jef4j.run(p, w, c))
+    for label, (_, fn) in kinds.items():
+        if label not in java:
+            fn()  # warm: tables built, caches filled
     rounds: dict[str, list[tuple[float, float]]] = {label: [] for label in kinds}
     results: dict[str, Any] = {}
     for _ in range(repeat):  # round-robin: one call of each kind per round
         for label, (_, fn) in kinds.items():
             seconds, cpu, results[label] = _timed(fn)
+            if label in java:  # the JVM's own timing of its pass, not its start and JIT
+                seconds, cpu = results[label]["seconds"][0], results[label]["cpu_seconds"][0]
             rounds[label].append((seconds, cpu))
     rows: dict[str, dict[str, float]] = {}
     total = total_cpu = 0.0
@@ -183,6 +257,16 @@ def run(records: int, repeat: int, seed: int) -> dict[str, Any]:
             rows[label]["ratio_to_cp932"] = statistics.median(ratios)
             cpu_ratios = [ref[1] / own[1] for own, ref in zip(rounds[label], rounds[reference], strict=True) if own[1] > 0]
             rows[label]["cpu_ratio_to_cp932"] = statistics.median(cpu_ratios) if cpu_ratios else float("nan")
+            continue
+        if label in java:  # mig's row gets the ratio: mig MB/s ÷ jef4j MB/s, median of the rounds
+            own = java[label][0]
+            rows[own]["ratio_to_jef4j"] = statistics.median(
+                theirs[0] / ours[0] for ours, theirs in zip(rounds[own], rounds[label], strict=True)
+            )
+            rows[own]["cpu_ratio_to_jef4j"] = statistics.median(
+                theirs[1] / ours[1] for ours, theirs in zip(rounds[own], rounds[label], strict=True) if ours[1] > 0
+            )
+            rows[label]["fields_with_fffd"] = results[label]["fields_with_fffd"]
             continue
         if label.startswith("cp932"):
             continue
@@ -208,6 +292,8 @@ def run(records: int, repeat: int, seed: int) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
         "results": rows,
+        **({"jef4j": {"java": next(iter(results[j]["java"] for j in java)), "warmup_passes": JEF4J_WARMUP,
+                      "same_text": agreement}} if java else {}),
     }
 
 
@@ -217,8 +303,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--jef4j", type=Path, metavar="CLASSPATH", help="jef4j's classes or jar: measure it alongside")
     args = parser.parse_args()
-    report = run(args.records, args.repeat, args.seed)
+    report = run(args.records, args.repeat, args.seed, args.jef4j)
     print(
         f"{report['records']:,} records × {report['lrecl']} bytes = {report['file_mb']:.1f} MB "
         f"({CHARSET}; best of {report['repeat']} round-robin rounds; load average {report['load_average'][0]:.1f} "
@@ -235,6 +322,14 @@ def main() -> None:
         "÷ cp932: median over the rounds of field MB/s ÷ MB/s of the cp932 decode of the same text and "
         "byte count (CPU ÷: the same with this process's CPU time, steadier on a busy machine)"
     )
+    for label, row in report["results"].items():
+        if "ratio_to_jef4j" in row:
+            same = report["jef4j"]["same_text"][label]
+            print(
+                f"{label} ÷ jef4j: {row['ratio_to_jef4j']:.2f} (CPU {row['cpu_ratio_to_jef4j']:.2f}; medians of the "
+                f"rounds, mig's MB/s ÷ jef4j's); same text in {same['identical']:,} of {same['fields']:,} fields "
+                f"({same['identical_without_selectors']:,} with variation selectors left out)"
+            )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
 
