@@ -349,9 +349,15 @@ def _arithmetic_runs(first: np.ndarray, counts: np.ndarray, step: int) -> np.nda
 #: run ends in the type of the segment positions (int32 unless a chunk holds 2 GiB or more)
 _REE_TYPES = {np.dtype(t): pa.run_end_encoded(pa.from_numpy_dtype(t), pa.uint8()) for t in (np.int32, np.int64)}
 _ORPHAN_ENTRY = _FFFD | 3 << MIXED_LEN_SHIFT  # the odd last byte of a double-byte run: U+FFFD
-#: (into double-byte << 1 | parity of the content start) → segment class
-_SEGMENT_CLASSES = np.array([CLASS_SBCS, CLASS_SBCS, CLASS_DBCS_EVEN, CLASS_DBCS_ODD], dtype=np.uint8)
+# the segment class is computed as into double-byte << 1 | into & parity of the content start
+assert (CLASS_SBCS, CLASS_DBCS_EVEN, CLASS_DBCS_ODD) == (0, 2, 3)
 _MIXED_FLAGS = MIXED_SECOND | MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS
+#: entry >> _SECOND_SHIFT: MIXED_SECOND at bit 0, the UTF-8 length at bits 8-10
+_SECOND_SHIFT = MIXED_SECOND.bit_length() - 1
+_LEN_AND_SECOND = np.uint32((7 << MIXED_LEN_SHIFT | MIXED_SECOND) >> _SECOND_SHIFT)
+assert MIXED_LEN_SHIFT - _SECOND_SHIFT == 8 and _LEN_AND_SECOND == 0x701
+#: the widest row whose count of pairs with a second code point stays under 256
+_SECOND_SUM_WIDTH = 2 * 0xFF
 
 
 @cache
@@ -655,7 +661,11 @@ class Codec:
         into_dbcs = (kind & 1).astype(np.uint8)
         seg_dbcs = into_dbcs.view(bool)
         # the segment's class: single-byte, or double-byte with its pairs at even / odd positions
-        seg_class = _SEGMENT_CLASSES[into_dbcs << 1 | (content & 1).astype(np.uint8)]
+        # (CLASS_* are 0, 2, 3: into << 1 | into & parity — arithmetic on the low byte of the
+        # content start, cheaper than a table lookup per segment)
+        seg_class = content.astype(np.uint8)
+        seg_class &= into_dbcs
+        seg_class |= into_dbcs << 1
         # each position's segment class (run-end decoding: one fill per segment)
         runs = pa.RunEndEncodedArray.from_buffers(
             _REE_TYPES[seg_end.dtype], total, [None], 0, 0, [_arrow(seg_end), _arrow(seg_class)]
@@ -690,16 +700,33 @@ class Codec:
             orphans = seg_end[orphan] - 1
             entries[orphans] = _ORPHAN_ENTRY
         flags = int(np.bitwise_or.reduce(entries)) & _MIXED_FLAGS
-        if flags & MIXED_SECOND:  # base + selector (or sound mark): the second one at the pair's second byte
-            # rare: find the rows first (a sum per row), then the positions in those rows only
-            second = np.bitwise_and(entries, MIXED_SECOND, out=scratch.lengths[:total]).reshape(rows, width)
-            hit_rows = np.flatnonzero(np.einsum("ij->i", second) != 0)
-            row, column = np.nonzero(second[hit_rows])
-            at = hit_rows[row] * width + column
-            entries[at + 1] = seconds[keys[at] & 0xFFFF]
         # UTF-8 bytes per row: the entries' lengths summed along the row
-        lengths = np.right_shift(entries, MIXED_LEN_SHIFT, out=scratch.lengths[:total])
-        parts.lengths.append(np.einsum("ij->i", lengths.reshape(rows, width)).astype(np.int64))
+        if flags & MIXED_SECOND and width <= _SECOND_SUM_WIDTH:
+            # base + selector (or sound mark), rare: one sum per row counts both the lengths
+            # (× 256) and the pairs with a second code point (under 256: one per pair at
+            # most), which is then written at the pair's second byte in those rows only
+            both = np.right_shift(entries, _SECOND_SHIFT, out=scratch.lengths[:total])
+            both &= _LEN_AND_SECOND
+            sums = np.einsum("ij->i", both.reshape(rows, width))
+            hit_rows = np.flatnonzero(sums & 0xFF)
+            row, column = np.nonzero(entries.reshape(rows, width)[hit_rows] & np.uint32(MIXED_SECOND))
+            at = hit_rows[row] * width + column
+            extra = seconds[keys[at] & 0xFFFF]
+            # (the second byte's own entry is nothing, length 0: subtracted all the same)
+            added = (extra >> MIXED_LEN_SHIFT).astype(np.int64) - (entries[at + 1] >> MIXED_LEN_SHIFT)
+            entries[at + 1] = extra
+            row_lengths = (sums >> 8).astype(np.int64)
+            np.add.at(row_lengths, hit_rows[row], added)
+        else:
+            if flags & MIXED_SECOND:  # wide rows: the rows first (a sum per row), then the positions
+                second = np.bitwise_and(entries, MIXED_SECOND, out=scratch.lengths[:total]).reshape(rows, width)
+                hit_rows = np.flatnonzero(np.einsum("ij->i", second) != 0)
+                row, column = np.nonzero(second[hit_rows])
+                at = hit_rows[row] * width + column
+                entries[at + 1] = seconds[keys[at] & 0xFFFF]
+            lengths = np.right_shift(entries, MIXED_LEN_SHIFT, out=scratch.lengths[:total])
+            row_lengths = np.einsum("ij->i", lengths.reshape(rows, width)).astype(np.int64)
+        parts.lengths.append(row_lengths)
         # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
         row_seg = np.flatnonzero(row_start)
         unbalanced = np.take(seg_dbcs, np.append(row_seg[1:] - 1, seg.size - 1))
