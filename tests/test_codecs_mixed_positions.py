@@ -303,3 +303,15 @@ def test_wide_fields_decode_as_before(charset: str, width: int) -> None:
         new = codec.decode_mixed(fields)
     assert_same(new, previous_decode_mixed(codec, fields, width * 7))
     assert new.errors.any() or width < 100  # the draws do hit findings in wide rows
+
+
+def test_entries_leave_the_bits_between_flags_and_length_clear() -> None:
+    """The per-row sum of ``entry >> 21`` (lengths × 256 + pairs with a second code point)
+    relies on bits 25-28 of every entry being 0 in every table; rows of a chunk without 外字 or
+    unmapped codes then need no mask."""
+    unused = ((1 << decoders.MIXED_LEN_SHIFT) - 1) & ~((MIXED_UNMAPPED_SBCS << 1) - 1)
+    assert unused == 0x1E000000
+    for charset in CHARSETS:
+        for variant in VARIANTS:
+            entries, seconds = get_codec(charset, variant=variant)._position_tables
+            assert not (np.asarray(entries) & unused).any() and not (seconds & unused).any()

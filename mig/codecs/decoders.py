@@ -356,6 +356,8 @@ _MIXED_FLAGS = MIXED_SECOND | MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED
 _SECOND_SHIFT = MIXED_SECOND.bit_length() - 1
 _LEN_AND_SECOND = np.uint32((7 << MIXED_LEN_SHIFT | MIXED_SECOND) >> _SECOND_SHIFT)
 assert MIXED_LEN_SHIFT - _SECOND_SHIFT == 8 and _LEN_AND_SECOND == 0x701
+_OTHER_FLAGS = MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS
+assert _MIXED_FLAGS == _OTHER_FLAGS | MIXED_SECOND and _OTHER_FLAGS >> _SECOND_SHIFT < 1 << 8
 #: the widest row whose count of pairs with a second code point stays under 256
 _SECOND_SUM_WIDTH = 2 * 0xFF
 
@@ -706,7 +708,8 @@ class Codec:
             # (× 256) and the pairs with a second code point (under 256: one per pair at
             # most), which is then written at the pair's second byte in those rows only
             both = np.right_shift(entries, _SECOND_SHIFT, out=scratch.lengths[:total])
-            both &= _LEN_AND_SECOND
+            if flags & _OTHER_FLAGS:  # (else the bits between are all 0 already)
+                both &= _LEN_AND_SECOND
             sums = np.einsum("ij->i", both.reshape(rows, width))
             hit_rows = np.flatnonzero(sums & 0xFF)
             row, column = np.nonzero(entries.reshape(rows, width)[hit_rows] & np.uint32(MIXED_SECOND))
@@ -733,7 +736,7 @@ class Codec:
         odd_rows = _rows_hit(rows, orphans // width) if has_orphan else None
         errors = _row_errors(rows, (ERR_ODD, odd_rows), (ERR_SHIFT, unbalanced))
         gaiji = np.zeros(rows, dtype=np.int32)
-        if flags & (MIXED_GAIJI | MIXED_UNMAPPED_DBCS | MIXED_UNMAPPED_SBCS):
+        if flags & _OTHER_FLAGS:
 
             def rows_of(bit: int) -> np.ndarray:
                 hits = np.flatnonzero((entries & np.uint32(bit)) != 0)  # bool: NumPy's fast nonzero
