@@ -16,7 +16,7 @@ the per-field byte offsets come from the code points' UTF-8 lengths summed per f
 *PIC N / G* (:meth:`Codec.decode_dbcs`): the field is read as 16-bit codes and looked up
 in one take.
 
-*Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 256 KB, copied into one buffer
+*Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 1 MB, copied into one buffer
 used again for every chunk): shift codes are recognised by value wherever they occur (one
 compare per byte that may start one; two-byte ones checked pairwise at those candidates only,
 never across two fields); every shift code and every field start begins a *segment*. A chunk
@@ -159,7 +159,8 @@ ERR_ODD, ERR_SHIFT, ERR_DBCS, ERR_SBCS = 1, 2, 3, 4
 GAIJI_SOURCE: dict[str, str] = {name: spec.gaiji_source for name, spec in SPECS.items()}
 
 _CHUNK_BYTES = 1 << 20
-_MIXED_CHUNK_BYTES = 1 << 18  # the mixed path keeps more arrays per byte: smaller chunks stay in cache
+# 1-2 MB decode ≈ 9 % faster than 256 KB since the str comes from .item() (before: ≈ 2 %)
+_MIXED_CHUNK_BYTES = 1 << 20
 _FFFD = 0xFFFD
 
 
