@@ -303,3 +303,40 @@ def test_wide_fields_decode_as_before(charset: str, width: int) -> None:
         new = codec.decode_mixed(fields)
     assert_same(new, previous_decode_mixed(codec, fields, width * 7))
     assert new.errors.any() or width < 100  # the draws do hit findings in wide rows
+
+
+def test_entries_leave_the_bits_between_flags_and_length_clear() -> None:
+    """The per-row sum of ``entry >> 21`` (lengths × 256 + pairs with a second code point)
+    relies on bits 25-28 of every entry being 0 in every table; rows of a chunk without 外字 or
+    unmapped codes then need no mask."""
+    unused = ((1 << decoders.MIXED_LEN_SHIFT) - 1) & ~((MIXED_UNMAPPED_SBCS << 1) - 1)
+    assert unused == 0x1E000000
+    for charset in CHARSETS:
+        for variant in VARIANTS:
+            entries, seconds = get_codec(charset, variant=variant)._position_tables
+            assert not (np.asarray(entries) & unused).any() and not (seconds & unused).any()
+
+
+@pytest.mark.parametrize("width", [509, 510, 511, 512])
+@pytest.mark.parametrize("gaiji", [False, True])
+def test_rows_full_of_selector_pairs_decode_as_before(width: int, gaiji: bool) -> None:
+    """Rows up to 510 bytes count their pairs with a second code point in the low byte of the
+    per-row length sum (at most 254 such pairs: a shift code, then pairs): rows of nothing
+    but such pairs on both sides of that width, with and without a 外字 (which adds the mask
+    pass), decode as before."""
+    codec = get_codec("jef-ebcdik")
+    with_selector = sorted(c for c, t in codec.dbcs.texts.items() if len(t) == 2)
+    assert with_selector
+    pairs = np.resize(np.array(with_selector, np.uint16), 3 * (width // 2))
+    if gaiji:
+        area = codec.spec.gaiji[0]
+        pairs[5] = area.lead_first << 8 | area.trail_first
+    body = pairs.astype(">u2").view(np.uint8).reshape(3, -1)
+    fields = np.full((3, width), 0x40, np.uint8)
+    fields[:, 0] = 0x28
+    fields[:, 1:] = body[:, : width - 1]
+    new = codec.decode_mixed(fields)
+    assert_same(new, previous_decode_mixed(codec, fields, 1 << 18))
+    assert int(new.errors[0]) == (1 if (width - 1) % 2 else 2)  # an orphan byte, else no shift back
+    # every pair base + selector, an odd last byte U+FFFD
+    assert len(new.values[1].as_py()) == 2 * ((width - 1) // 2) + (width - 1) % 2
