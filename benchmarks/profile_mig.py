@@ -121,7 +121,7 @@ STAGES: tuple[Stage, ...] = (
           "mig.validation.report", "FindingAccumulator.add"),
     Stage("writers closed (last row groups, waiting for the writers)", 0, "writer.py", "close",
           "mig.run.writer", "LayoutWriter.close"),
-    Stage("sha256 of inputs and outputs", 0, "writer.py", "sha256_file", "mig.run.writer", "sha256_file"),
+    Stage("sha256 of inputs (in a side thread: --timing only)", 0, "writer.py", "sha256_file", "mig.run.writer", "sha256_file"),
     Stage("HTML report", 0, "run_report.py", "render_report_html", "mig.extract.run", "render_report_html"),
 )
 

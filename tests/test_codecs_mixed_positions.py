@@ -10,14 +10,12 @@ reference."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_codecs_mixed_chunks import chunk_bytes
 
 import mig.codecs.decoders as decoders
 from mig.codecs import CHARSETS, get_codec
@@ -149,16 +147,6 @@ def previous_decode_mixed(codec: Codec, fields: np.ndarray, chunk_bytes: int) ->
 
 
 # --- the comparison -------------------------------------------------------------------------
-@contextmanager
-def chunk_bytes(size: int) -> Iterator[None]:
-    saved = decoders._MIXED_CHUNK_BYTES
-    decoders._MIXED_CHUNK_BYTES = size
-    try:
-        yield
-    finally:
-        decoders._MIXED_CHUNK_BYTES = saved
-
-
 def assert_same(new: DecodeResult, old: DecodeResult) -> None:
     """Identical Arrow buffers (offsets and UTF-8 bytes), error codes and 外字 counts."""
     assert new.values.type == old.values.type == pa.large_string()
