@@ -81,3 +81,39 @@ def test_rows_without_units_at_a_chunk_end_have_empty_values() -> None:
             result = codec.decode_mixed(fields)
         assert result.values.to_pylist() == ["亜", "", "A   ", ""], size
         assert result.errors.tolist() == [0, 0, 0, 0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=3000), st.floats(min_value=0.0, max_value=1.0), st.integers(0, 2**32 - 1))
+def test_candidate_marks_of_any_density_give_flatnonzero(size: int, density: float, seed: int) -> None:
+    """The top-up that steers NumPy's nonzero to its branch-free loop changes no index,
+    whatever the density (below, inside and above the band where it applies)."""
+    mark = np.random.default_rng(seed).random(size) < density
+    room = np.random.default_rng(seed + 1).random(decoders._mark_room(size)) < 0.5  # stale entries after size
+    room[:size] = mark
+    hits = int(np.count_nonzero(mark))
+    assert decoders._flatnonzero_marks(room, size, hits).tolist() == np.flatnonzero(mark).tolist()
+
+
+def test_scratch_kept_from_a_larger_decode_gives_the_same_bytes() -> None:
+    """The thread keeps the mixed decoder's buffers for its next call: a small decode of
+    another width after a large one gives what a thread with fresh buffers gives."""
+    import threading
+
+    codec = get_codec("jef-ebcdik")
+    rng = np.random.default_rng(7)
+    tokens = [b"\x28\xb0\xa1\xb0\xa2\x29", b"\xc1\xc2", b"\x40", b"\x28\xb0", b"\x29"]
+    large = np.frombuffer(
+        b"".join((b"".join(tokens[i] for i in rng.integers(0, 5, 12)) + b"\x40" * 48)[:48] for _ in range(30_000)),
+        np.uint8,
+    ).reshape(-1, 48)
+    small = np.frombuffer(b"\xc1\x28\xb0\xa1\x29\x40\x40" + b"\x28\xb0\xa1\xb0\x29\x40\x40", np.uint8).reshape(2, 7)
+    codec.decode_mixed(large)
+    after_large = codec.decode_mixed(small)
+    fresh: list[decoders.DecodeResult] = []
+    thread = threading.Thread(target=lambda: fresh.append(codec.decode_mixed(small)))
+    thread.start()
+    thread.join()
+    assert after_large.values.to_pylist() == fresh[0].values.to_pylist() == ["A亜  ", "亜\ufffd  "]
+    assert after_large.values.buffers()[2].to_pybytes() == fresh[0].values.buffers()[2].to_pybytes()
+    assert np.array_equal(after_large.errors, fresh[0].errors)
