@@ -364,6 +364,11 @@ assert _MIXED_FLAGS == _OTHER_FLAGS | MIXED_SECOND and _OTHER_FLAGS >> _SECOND_S
 _SECOND_SUM_WIDTH = 2 * 0xFF
 
 
+def _pairs_at(flat: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The little-endian byte pairs ``flat[at] | flat[at + 1] << 8`` (a pair's table key)."""
+    return np.take(flat, at).astype(np.intp) | np.take(flat, at + 1).astype(np.intp) << 8
+
+
 @cache
 def _parities(size: int) -> np.ndarray:
     return (np.arange(size) & 1).astype(np.uint8)
@@ -407,22 +412,22 @@ def _flatnonzero_marks(room: np.ndarray, size: int, hits: int) -> np.ndarray:
 class _MixedScratch:
     """Buffers of the mixed decoder used again for every chunk (fresh memory costs page
     faults): the chunk's bytes (+ 2 zero bytes after the last one), the odd-aligned copy,
-    each position's table region, the keys (4 bytes per position; the top byte stays 0),
-    the UTF-8 lengths and the shift-code candidate marks."""
+    each position's table region, the keys (4 bytes per position; the top byte stays 0;
+    once the table is read, the same buffer takes the UTF-8 lengths: still in cache, it is
+    written about twice as fast as a fresh one) and the shift-code candidate marks."""
 
     chunk: np.ndarray
     odd: np.ndarray
     region: np.ndarray
     keys: np.ndarray
-    lengths: np.ndarray
     marks: np.ndarray
 
     @classmethod
     def for_bytes(cls, size: int) -> _MixedScratch:
         """Buffers for chunks of up to ``size`` bytes: the thread's own from an earlier call
         when they are large enough (a decode of a few MB would otherwise spend about a
-        twentieth of its time faulting in ≈ 11 MB of fresh pages), else new ones kept for
-        the next call. At most one chunk's worth (≈ 11 × the chunk size) stays per thread."""
+        twentieth of its time faulting in ≈ 7 MB of fresh pages), else new ones kept for
+        the next call. At most one chunk's worth (≈ 7 × the chunk size) stays per thread."""
         kept: _MixedScratch | None = getattr(_SCRATCH, "mixed", None)
         if kept is not None and kept.region.size >= size:
             return kept
@@ -432,7 +437,6 @@ class _MixedScratch:
             np.empty(even, dtype=np.uint8),
             np.empty(size, dtype=np.uint8),
             np.zeros(4 * even, dtype=np.uint8),
-            np.empty(size, dtype=np.uint32),
             np.empty(_mark_room(size), dtype=bool),
         )
         _SCRATCH.mixed = scratch
@@ -762,14 +766,16 @@ class Codec:
             # base + selector (or sound mark), rare: one sum per row counts both the lengths
             # (× 256) and the pairs with a second code point (under 256: one per pair at
             # most), which is then written at the pair's second byte in those rows only
-            both = np.right_shift(entries, _SECOND_SHIFT, out=scratch.lengths[:total])
+            # (into the spent keys, a buffer still in cache; values under 2**11 and
+            # MIXED_SECOND below leave the keys' top byte 0)
+            both = np.right_shift(entries, _SECOND_SHIFT, out=keys)
             if flags & _OTHER_FLAGS:  # (else the bits between are all 0 already)
                 both &= _LEN_AND_SECOND
             sums = np.einsum("ij->i", both.reshape(rows, width))
             hit_rows = np.flatnonzero(sums & 0xFF)
             row, column = np.nonzero(entries.reshape(rows, width)[hit_rows] & np.uint32(MIXED_SECOND))
             at = hit_rows[row] * width + column
-            extra = seconds[keys[at] & 0xFFFF]
+            extra = seconds[_pairs_at(flat, at)]
             # (the second byte's own entry is nothing, length 0: subtracted all the same)
             added = (extra >> MIXED_LEN_SHIFT).astype(np.int64) - (entries[at + 1] >> MIXED_LEN_SHIFT)
             entries[at + 1] = extra
@@ -777,12 +783,12 @@ class Codec:
             np.add.at(row_lengths, hit_rows[row], added)
         else:
             if flags & MIXED_SECOND:  # wide rows: the rows first (a sum per row), then the positions
-                second = np.bitwise_and(entries, MIXED_SECOND, out=scratch.lengths[:total]).reshape(rows, width)
+                second = np.bitwise_and(entries, MIXED_SECOND, out=keys).reshape(rows, width)
                 hit_rows = np.flatnonzero(np.einsum("ij->i", second) != 0)
                 row, column = np.nonzero(second[hit_rows])
                 at = hit_rows[row] * width + column
-                entries[at + 1] = seconds[keys[at] & 0xFFFF]
-            lengths = np.right_shift(entries, MIXED_LEN_SHIFT, out=scratch.lengths[:total])
+                entries[at + 1] = seconds[_pairs_at(flat, at)]
+            lengths = np.right_shift(entries, MIXED_LEN_SHIFT, out=keys)
             row_lengths = np.einsum("ij->i", lengths.reshape(rows, width)).astype(np.int64)
         parts.lengths.append(row_lengths)
         # per-row findings: a row that ends in double-byte mode, an orphan, unmapped codes, 外字
