@@ -750,15 +750,15 @@ class Codec:
         entries = _take(table, keys)
         # shift codes yield nothing (a one-byte one by the table already: see
         # mixed_position_lut); a double-byte run's odd last byte shows U+FFFD
-        two_byte = size == 2
-        if two_byte.any():
+        if int(size.max()) == 2:
+            two_byte = size == 2
             entries[seg[two_byte]] = MIXED_SKIP
             second_byte = two_byte & (seg_end > seg + 1)
             entries[seg[second_byte] + 1] = MIXED_SKIP
-        orphan = seg_dbcs & ((seg_end - content) & 1 == 1)
-        has_orphan = bool(orphan.any())
+        odd_run = (seg_end - content) & into_dbcs  # a double-byte content of odd length
+        has_orphan = bool(odd_run.any())
         if has_orphan:
-            orphans = seg_end[orphan] - 1
+            orphans = seg_end[odd_run != 0] - 1
             entries[orphans] = _ORPHAN_ENTRY
         flags = int(np.bitwise_or.reduce(entries)) & _MIXED_FLAGS
         # UTF-8 bytes per row: the entries' lengths summed along the row
@@ -772,7 +772,7 @@ class Codec:
             if flags & _OTHER_FLAGS:  # (else the bits between are all 0 already)
                 both &= _LEN_AND_SECOND
             sums = np.einsum("ij->i", both.reshape(rows, width))
-            hit_rows = np.flatnonzero(sums & 0xFF)
+            hit_rows = np.flatnonzero((sums & 0xFF) != 0)  # (NumPy's nonzero is fastest on bools)
             row, column = np.nonzero(entries.reshape(rows, width)[hit_rows] & np.uint32(MIXED_SECOND))
             at = hit_rows[row] * width + column
             extra = seconds[_pairs_at(flat, at)]
