@@ -17,7 +17,7 @@ the per-field byte offsets come from the code points' UTF-8 lengths summed per f
 in one take.
 
 *Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 1 MB, copied into one buffer
-used again for every chunk): shift codes are recognised by value wherever they occur (one
+used again for every chunk and, per thread, every call): shift codes are recognised by value wherever they occur (one
 compare per byte that may start one; two-byte ones checked pairwise at those candidates only,
 never across two fields); every shift code and every field start begins a *segment*. A chunk
 without any shift code takes the single-byte path: one gather through a 256-entry table
