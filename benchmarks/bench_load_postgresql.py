@@ -59,7 +59,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
 import pyarrow.parquet as pq
@@ -74,6 +74,27 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _database_url(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _child_command_line(url: str) -> tuple[str, dict[str, str]]:
+    """The URL for a child's command line, its password moved to the environment
+    (``PGPASSWORD``, read by libpq in psql and in mig's psycopg): a command line is visible
+    to every user of the machine (``ps``), the environment is not.
+
+    >>> _child_command_line("postgresql://mig:secret@127.0.0.1:5432/db")[0]
+    'postgresql://mig@127.0.0.1:5432/db'
+    """
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    if parts.password is None:
+        return url, env
+    env["PGPASSWORD"] = unquote(parts.password)
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    netloc = f"{quote(unquote(user), safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc)), env
 
 
 def _fresh_database(url: str, name: str) -> str:
@@ -175,8 +196,7 @@ def _time_mig(
     url: str, run: Path, batch_rows: int, jobs: int = 1, checkout: Path | None = None,
     postmaster: int | None = None,
 ) -> tuple[float, dict[str, Any], _Cpu]:
-    target = _fresh_database(url, "bench_mig")
-    env = dict(os.environ)
+    target, env = _child_command_line(_fresh_database(url, "bench_mig"))
     if checkout is not None:  # another version of mig: its package first on the path
         env["PYTHONPATH"] = str(checkout)
     with _Cpu(postmaster) as cpu:
@@ -195,8 +215,9 @@ def _time_mig(
 def _time_copy(
     url: str, run: Path, csv_files: dict[str, Path], postmaster: int | None = None
 ) -> tuple[float, _Cpu]:
-    target = _fresh_database(url, "bench_copy")
-    with psycopg.connect(target, autocommit=True) as conn:
+    full_target = _fresh_database(url, "bench_copy")
+    target, env = _child_command_line(full_target)
+    with psycopg.connect(full_target, autocommit=True) as conn:
         for entry in read_manifest(run)["files"]:
             conn.execute(ddl_for(entry, "postgresql"))
     command = [_psql(), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", target]
@@ -204,11 +225,11 @@ def _time_copy(
         command += ["-c", f"\\copy {table} FROM '{path}' (FORMAT csv)"]
     with _Cpu(postmaster) as cpu:
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"psql \\copy failed: {done.stderr.strip()}")
-    with psycopg.connect(target) as conn:
+    with psycopg.connect(full_target) as conn:
         for table in csv_files:
             conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
     return seconds, cpu

@@ -200,3 +200,23 @@ def test_options_are_checked() -> None:
 def test_unknown_adapter_lists_known() -> None:
     with pytest.raises(UnknownNameError, match="known: copybook, csv"):
         get_adapter("cobol-magic")
+
+
+def test_the_reader_hands_over_its_first_batch(tmp_path: Path) -> None:
+    """The batch read ahead with the header is handed over, not kept by the reader until
+    the file is done (it can hold a whole batch of raw bytes)."""
+    import gc
+    import weakref
+
+    path = tmp_path / "j.csv"
+    path.write_bytes(("ID,氏名\r\n" + "".join(f"{i},山田{i}\r\n" for i in range(2000))).encode("cp932"))
+    reader = get_adapter("csv").open(path, {}, batch_bytes=4096)
+    batches = reader.batches()
+    first = next(batches)
+    gone = weakref.ref(first)
+    del first
+    second = next(batches)
+    gc.collect()
+    assert gone() is None
+    assert second.data.height > 0
+    assert sum(1 for _ in batches) > 0

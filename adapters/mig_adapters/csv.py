@@ -538,8 +538,12 @@ class CsvReader:
     def batches(self) -> Iterator[SourceBatch]:
         try:
             if self.options.header:
-                if self._first_batch is not None:
-                    yield self._first_batch
+                # handed over, not kept: the reader would otherwise hold the first block
+                # (up to a batch of raw bytes and its columns) until the file is done
+                first, self._first_batch = self._first_batch, None
+                if first is not None:
+                    yield first
+                del first
                 yield from self._iterator
             else:
                 yield from self._batches_raw()
