@@ -17,11 +17,12 @@ the per-field byte offsets come from the code points' UTF-8 lengths summed per f
 in one take.
 
 *Mixed PIC X* (:meth:`Codec.decode_mixed`, chunks of about 1 MB, copied into one buffer
-used again for every chunk and, per thread, every call): shift codes are recognised by value wherever they occur (one
-compare per byte that may start one; two-byte ones checked pairwise at those candidates only,
-never across two fields); every shift code and every field start begins a *segment*. A chunk
-without any shift code takes the single-byte path: one gather through a 256-entry table
-giving each byte's code point, flags and UTF-8 length, no segment logic. A double-byte
+used again for every chunk and, per thread, every call): shift codes are recognised by
+value wherever they occur (one compare per byte that may start one; two-byte ones checked
+pairwise at those candidates only, never across two fields); every shift code and every
+field start begins a *segment*. A chunk without any shift code takes the single-byte path:
+one gather through a 256-entry table giving each byte's code point, flags and UTF-8 length,
+no segment logic. A double-byte
 segment's bytes pair up from its start (an odd last byte is an orphan lead:
 ``odd-dbcs-length``); a field that ends inside a double-byte segment is
 ``shift-unbalanced``. Every *position* of the chunk then gets one entry of a table
