@@ -414,8 +414,9 @@ class _MixedScratch:
     """Buffers of the mixed decoder used again for every chunk (fresh memory costs page
     faults): the chunk's bytes (+ 2 zero bytes after the last one), the odd-aligned copy,
     each position's table region, the keys (4 bytes per position; the top byte stays 0;
-    once the table is read, the same buffer takes the UTF-8 lengths: still in cache, it is
-    written about twice as fast as a fresh one) and the shift-code candidate marks."""
+    once the table is read, the same buffer takes the UTF-8 lengths: still in cache, the
+    shift into it and the row sums after it cost ≈ 20–35 % less than with a buffer of their
+    own) and the shift-code candidate marks."""
 
     chunk: np.ndarray
     odd: np.ndarray
