@@ -34,10 +34,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _free_range(size: int = 50) -> tuple[int, int]:
-    """``size`` consecutive ports none of which is bound now (for Ray's worker ports)."""
+def _free_range(size: int = 50, avoid: frozenset[int] = frozenset()) -> tuple[int, int]:
+    """``size`` consecutive ports none of which is bound now (for Ray's worker ports) nor in
+    ``avoid`` (the head's other ports: Ray refuses to start when the worker range holds one,
+    "a port number … that is used by other components")."""
     for _ in range(200):
         low = random.randrange(20_000, 60_000 - size)
+        if any(low <= port < low + size for port in avoid):
+            continue
         try:
             with contextlib.ExitStack() as stack:
                 for port in range(low, low + size):
@@ -83,18 +87,21 @@ def local_ray_head(cpus: int = 2, start_timeout: float = 90) -> Iterator[str]:
     """The address (``127.0.0.1:PORT``) of a Ray head with ``cpus`` CPUs, stopped on exit."""
     temp = tempfile.mkdtemp(prefix="migray", dir="/tmp")  # short: Ray's unix sockets live here
     port = _free_port()
-    low, high = _free_range()
+    ports = {
+        option: _free_port()
+        for option in (
+            "--dashboard-port", "--node-manager-port", "--object-manager-port", "--metrics-export-port",
+            "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port", "--runtime-env-agent-port",
+        )
+    }
+    low, high = _free_range(avoid=frozenset({port, *ports.values()}))
     # a cluster on 127.0.0.1 for one run: no token to hand around, no usage statistics
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
     command = [
         str(RAY), "start", "--head", "--block", "--num-cpus", str(cpus), "--disable-usage-stats",
         "--node-ip-address", "127.0.0.1", "--port", str(port), "--temp-dir", temp,
-        "--include-dashboard", "false", "--dashboard-port", str(_free_port()),
-        "--node-manager-port", str(_free_port()), "--object-manager-port", str(_free_port()),
-        "--metrics-export-port", str(_free_port()),
-        "--dashboard-agent-listen-port", str(_free_port()),
-        "--dashboard-agent-grpc-port", str(_free_port()),
-        "--runtime-env-agent-port", str(_free_port()),
+        "--include-dashboard", "false",
+        *(part for option, number in ports.items() for part in (option, str(number))),
         "--min-worker-port", str(low), "--max-worker-port", str(high),
     ]
     log = open(Path(temp) / "ray-start.log", "wb")  # noqa: SIM115 - closed on exit
